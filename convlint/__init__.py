@@ -1,0 +1,24 @@
+"""convlint: check the size arithmetic of convolutional networks written as YAML specs.
+
+Python API::
+
+    spec = convlint.load("specs/unet.yaml")    # Spec, with spec.graph a networkx.DiGraph
+    findings = convlint.lint(spec)             # list of Finding
+    table = convlint.summarize(spec)           # dict: layers, shapes, params, diagnostics
+
+Plugins subclass :class:`LayerType` and register instances through the
+``register_layer_types`` hook (``@convlint.hookimpl``).
+"""
+from __future__ import annotations
+
+from .findings import Finding, Severity
+from .hookspecs import hookimpl
+from .layer_type import LayerContext, LayerType
+from .rules import Rule
+from .api import analyze, default_registry, lint, load, summarize
+
+__all__ = [
+    "Finding", "LayerContext", "LayerType", "Rule", "Severity", "analyze", "default_registry", "hookimpl", "lint",
+    "load", "summarize",
+]
+__version__ = "0.1.0"

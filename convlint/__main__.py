@@ -1,0 +1,5 @@
+"""``python -m convlint``: the command line."""
+
+from .cli import entry
+
+entry()

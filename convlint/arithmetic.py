@@ -1,0 +1,152 @@
+"""Output-size arithmetic of sliding windows, one spatial axis at a time.
+
+Pure functions with no I/O, shared by the linter, the executor and the
+docs.  Every size is a count of elements along one spatial axis; 1-d, 2-d
+and 3-d layers call these once per axis.  The formulas follow PyTorch
+exactly (``torch.nn.Conv2d``, ``MaxPool2d``, ``ConvTranspose2d``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WindowAxis:
+    """One axis of a sliding-window layer (conv or pool).
+
+    ``size`` is the input length, ``kernel`` the number of taps,
+    ``pad_left``/``pad_right`` the implicit padding in elements,
+    ``dilation`` the tap spacing and ``stride`` the window step.
+    """
+
+    size: int
+    kernel: int
+    stride: int = 1
+    pad_left: int = 0
+    pad_right: int = 0
+    dilation: int = 1
+    ceil_mode: bool = False
+
+    @property
+    def span(self) -> int:
+        """Elements covered by one window: ``d·(k−1) + 1``."""
+        return self.dilation * (self.kernel - 1) + 1
+
+    @property
+    def padded(self) -> int:
+        """Length of the padded input: ``size + pad_left + pad_right``."""
+        return self.size + self.pad_left + self.pad_right
+
+    @property
+    def numerator(self) -> int:
+        """``size + pads − d·(k−1) − 1``, the quantity divided by the stride."""
+        return self.padded - self.span
+
+    @property
+    def out(self) -> int:
+        """Output length, as PyTorch computes it (may be ≤ 0 for bad input).
+
+        Floor mode: ``⌊numerator/s⌋ + 1``.  Ceil mode (pools): ``⌈numerator/s⌉ + 1``,
+        less one when the last window would start past the input and the left
+        padding (PyTorch's rule).
+        """
+        if not self.ceil_mode:
+            return self.numerator // self.stride + 1
+        out = -(-self.numerator // self.stride) + 1
+        if (out - 1) * self.stride >= self.size + self.pad_left:
+            out -= 1
+        return out
+
+    @property
+    def exact(self) -> bool:
+        """True when the windows tile the padded input with nothing left over."""
+        return self.numerator % self.stride == 0
+
+    @property
+    def unread_tail(self) -> int:
+        """Elements at the end of the padded input that no window reads (≥ 0)."""
+        out = self.out
+        if out < 1:
+            return 0
+        last_read = (out - 1) * self.stride + self.span
+        return max(0, self.padded - last_read)
+
+    @property
+    def dropped_input(self) -> int:
+        """Real (non-padding) input elements at the end that no window reads."""
+        return max(0, self.unread_tail - self.pad_right)
+
+    @property
+    def skips_by_design(self) -> bool:
+        """True when the stride exceeds the window span, so gaps are intended."""
+        return self.stride > self.span
+
+    def formula(self, symbol: str = "H") -> str:
+        """The arithmetic with the numbers in it, e.g. ``(5 + 2·0 − 2)/2 + 1 = 2.5``."""
+        pads = (
+            f"2·{self.pad_left}"
+            if self.pad_left == self.pad_right
+            else f"{self.pad_left} + {self.pad_right}"
+        )
+        window = (
+            f"{self.dilation}·({self.kernel} − 1) − 1" if self.dilation != 1 else f"{self.kernel}"
+        )
+        text = f"({self.size} + {pads} − {window})/{self.stride} + 1"
+        value = self.numerator / self.stride + 1
+        shown = f"{value:g}" if not value.is_integer() else str(int(value))
+        rounding = ""
+        if not value.is_integer():
+            rounding = f", {'ceil' if self.ceil_mode else 'floored'} to {self.out}"
+        return f"{symbol}_out = {text} = {shown}{rounding}"
+
+
+def transposed_out(
+    size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1, output_padding: int = 0
+) -> int:
+    """Output length of a transposed convolution along one axis.
+
+    ``(size − 1)·s − 2p + d·(k − 1) + output_padding + 1``, as in
+    ``torch.nn.ConvTranspose2d``.
+    """
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+def transposed_formula(
+    size: int, kernel: int, stride: int, padding: int, dilation: int, output_padding: int, symbol: str = "H"
+) -> str:
+    """The transposed-convolution arithmetic with the numbers in it."""
+    value = transposed_out(size, kernel, stride, padding, dilation, output_padding)
+    return (
+        f"{symbol}_out = ({size} − 1)·{stride} − 2·{padding} + {dilation}·({kernel} − 1)"
+        f" + {output_padding} + 1 = {value}"
+    )
+
+
+def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
+    """PyTorch's ``padding='same'`` split: total ``d·(k−1)``, the extra element on the right."""
+    total = dilation * (kernel - 1)
+    return total // 2, total - total // 2
+
+
+def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
+    """Start/end (exclusive) of each adaptive-pool window: ``⌊i·in/out⌋ .. ⌈(i+1)·in/out⌉``."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def padding_fixes(axis: WindowAxis) -> list[str]:
+    """Smallest changes that make a floor-mode axis exact without changing its output size.
+
+    Returns human-readable suggestions, nearest first: extra padding that lets
+    the last window reach the end, or an input length that divides evenly.
+    """
+    remainder = axis.numerator % axis.stride
+    if remainder == 0:
+        return []
+    grow = axis.stride - remainder
+    suggestions = []
+    if axis.dilation == 1:
+        suggestions.append(f"kernel_size={axis.kernel + remainder} (output stays {axis.out})")
+    if grow % 2 == 0:
+        suggestions.append(f"padding={axis.pad_left + grow // 2} (output becomes {axis.out + 1})")
+    suggestions.append(f"an input size of {axis.size - remainder} or {axis.size + grow}")
+    return suggestions

@@ -1,0 +1,50 @@
+"""Finding spec files and reading them safely.
+
+Directories are searched recursively for ``*.yaml`` and ``*.yml`` (hidden
+directories skipped); files named explicitly are taken as they are.  Files
+are read as bytes and decoded as UTF-8; nothing is ever written.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def iter_yaml_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Each named file, and every YAML file below each named directory, in sorted order.
+
+    Raises ``FileNotFoundError`` for a path that does not exist.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = []
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found += [Path(root, name) for name in files if name.endswith(YAML_SUFFIXES)]
+            yield from sorted(found)
+        elif path.exists():
+            yield path
+        else:
+            raise FileNotFoundError(f"{raw}: no such file or directory")
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as UTF-8 text; the message says why and where."""
+
+
+def read_text(path: Path) -> str:
+    """The file's text, or :class:`UnreadableFile` for binary, non-UTF-8 or unreadable files."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UnreadableFile(f"cannot read the file: {error.strerror or error}") from None
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile("this is a binary file, not YAML text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(f"the file is not UTF-8 text (invalid byte at offset {error.start})") from None

@@ -1,0 +1,93 @@
+"""The interface a plugin implements for one layer type.
+
+A layer type is one object: its ``name`` (the ``type:`` written in specs,
+the torch.nn class name), the keywords it accepts, how it computes its
+output shape and parameter count, and the findings it reports on the way.
+Shapes are tuples of ints: ``(N, C, *spatial)`` for feature maps,
+``(N, features)`` for vectors.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .findings import Finding
+from .keywords import Keyword
+from .rules import RULES, Rule
+from .spec import Layer
+
+Shape = tuple[int, ...]
+
+
+class LayerContext:
+    """What a layer type sees of one layer while inferring its shape.
+
+    ``inputs`` are the shapes of the tensors it reads, in ``from`` order;
+    ``args`` are its keyword arguments, checked and with defaults filled in
+    (per-axis keywords as tuples of ``ndim`` ints); ``ndim`` is the number of
+    spatial axes.
+    """
+
+    def __init__(self, layer: Layer, inputs: list[Shape], args: dict[str, Any], ndim: int, path: str,
+                 rules: Mapping[str, Rule] = RULES):
+        self.layer = layer
+        self.rules = rules
+        self.inputs = inputs
+        self.args = args
+        self.ndim = ndim
+        self.path = path
+        self.findings: list[Finding] = []
+
+    @property
+    def input(self) -> Shape:
+        """The shape of the first (usually only) input."""
+        return self.inputs[0]
+
+    @property
+    def has_errors(self) -> bool:
+        """True once an error-severity finding was reported for this layer."""
+        return any(finding.severity.value == "error" for finding in self.findings)
+
+    def written(self, key: str) -> bool:
+        """True when the spec writes ``key`` for this layer (rather than taking the default)."""
+        return key in self.layer.kwargs
+
+    def report(self, code: str, message: str, key: str | None = None) -> None:
+        """Record a finding with ``code``, placed at ``key``'s line when the layer writes it."""
+        line, column = self.layer.position_of(key)
+        self.findings.append(Finding(code, self.rules[code].severity, message, self.path, line, column, self.layer.name))
+
+
+class LayerType:
+    """Base class of a layer type; plugins subclass it and register instances.
+
+    Class attributes a subclass sets:
+
+    - ``name``: the type name used in specs (e.g. ``"Conv2d"``).
+    - ``family``: a grouping used in summaries and diagrams: ``conv``, ``pool``,
+      ``transposed``, ``norm``, ``activation``, ``linear``, ``merge``, ``reshape``,
+      ``resample`` or ``other``.
+    - ``keywords``: keyword name → :class:`~convlint.keywords.Keyword`.
+    - ``spatial_dims``: 1, 2 or 3 for a fixed dimensionality, ``None`` to take it
+      from the input's rank minus 2.
+    - ``input_ranks``: accepted input ranks, or ``None`` for any.
+    - ``min_inputs`` / ``max_inputs``: how many tensors it reads (``None`` = no limit).
+    """
+
+    name: str = ""
+    family: str = "other"
+    keywords: Mapping[str, Keyword] = {}
+    spatial_dims: int | None = None
+    input_ranks: tuple[int, ...] | None = None
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+
+    def infer(self, ctx: LayerContext) -> Shape | None:
+        """Return the output shape, or ``None`` after reporting an error with ``ctx.report``."""
+        raise NotImplementedError
+
+    def count_params(self, ctx: LayerContext, output: Shape) -> int:
+        """Number of learnable parameters (sum of ``p.numel()`` in PyTorch); buffers excluded."""
+        return 0
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"

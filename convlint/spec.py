@@ -1,0 +1,220 @@
+"""From YAML text to a :class:`Spec`: inputs, layers and outputs with source positions.
+
+This module checks the spec's structure only (sections, names, shapes of
+inputs).  Keyword arguments are checked later by each layer's type, and the
+wiring by :mod:`convlint.graph`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import Finding
+from .keywords import show
+from .rules import RULES
+from .yamlsource import Node, NodeList, YamlError, YamlProblem, load_yaml
+
+SPEC_MARKER = re.compile(r"^layers\s*:", re.MULTILINE)
+"""A top-level ``layers:`` key: how an unparsable file is recognised as a spec."""
+
+RESERVED_KEYS = ("name", "type", "from")
+
+
+@dataclass
+class InputDecl:
+    """A declared network input: its name and shape ``(N, C, *spatial)`` or ``(N, features)``."""
+
+    name: str
+    shape: tuple[int, ...]
+    line: int
+    column: int
+
+
+@dataclass
+class Layer:
+    """One layer as written in the spec.
+
+    ``sources`` are the names of the tensors it reads, in order; ``kwargs``
+    are the torch.nn keyword arguments exactly as written (not yet checked).
+    ``key_positions`` maps each written key to its (line, column).
+    """
+
+    name: str
+    type: str | None
+    sources: list[str]
+    kwargs: dict
+    index: int
+    line: int
+    column: int
+    key_positions: dict = field(default_factory=dict)
+
+    def position_of(self, key: str | None) -> tuple[int, int]:
+        """(line, column) of ``key`` if the layer writes it, else of the layer itself."""
+        return self.key_positions.get(key, (self.line, self.column))
+
+
+@dataclass
+class Spec:
+    """A parsed spec file.
+
+    ``graph`` (a ``networkx.DiGraph`` built by :func:`convlint.graph.build_graph`)
+    has one node per input and per layer, keyed by name, and one edge per
+    tensor read.  ``findings`` holds the problems found while loading it.
+    """
+
+    path: str
+    name: str
+    inputs: dict[str, InputDecl]
+    layers: list[Layer]
+    outputs: list[str]
+    source: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    graph: object = None
+    outputs_position: tuple[int, int] = (1, 1)
+
+    @property
+    def layer_by_name(self) -> dict[str, Layer]:
+        """The layers keyed by name (the first one, when a name is duplicated)."""
+        table: dict[str, Layer] = {}
+        for layer in self.layers:
+            table.setdefault(layer.name, layer)
+        return table
+
+
+class NotASpec(Exception):
+    """The YAML file is not a network spec (it has no top-level ``layers`` key)."""
+
+
+class _Collector:
+    """Gathers structure findings for one file."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.findings: list[Finding] = []
+
+    def add(self, code: str, message: str, position: tuple[int, int], layer: str | None = None) -> None:
+        line, column = position
+        self.findings.append(Finding(code, RULES[code].severity, message, self.path, line, column, layer))
+
+
+def _is_name(value) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def parse_spec(text: str, path: str = "<string>") -> Spec:
+    """Parse spec ``text`` (read from ``path``) into a :class:`Spec` without building the graph.
+
+    Raises :class:`NotASpec` for YAML without a top-level ``layers`` key.
+    Syntax errors become a ``Y001`` finding on an otherwise empty spec.
+    """
+    found = _Collector(path)
+    try:
+        document = load_yaml(text)
+    except YamlError as error:
+        if not SPEC_MARKER.search(text):
+            raise NotASpec(path) from None
+        problem: YamlProblem = error.problem
+        found.add(problem.code, problem.message, (problem.line, problem.column))
+        return Spec(path, Path(path).stem, {}, [], [], text, found.findings)
+    data = document.data
+    if not isinstance(data, Node) or "layers" not in data:
+        raise NotASpec(path)
+    for problem in document.problems:
+        found.add(problem.code, problem.message, (problem.line, problem.column))
+
+    name = data.get("name", Path(path).stem)
+    if not isinstance(name, str):
+        found.add("Y002", f"`name` must be a string, got {show(name)}", data.position_of("name"))
+        name = Path(path).stem
+    inputs = _parse_inputs(data, found)
+    layers = _parse_layers(data, inputs, found)
+    outputs = _parse_outputs(data, layers, found)
+    return Spec(path, name, inputs, layers, outputs, text, found.findings,
+                outputs_position=data.position_of("outputs"))
+
+
+def _parse_inputs(data: Node, found: _Collector) -> dict[str, InputDecl]:
+    raw = data.get("inputs")
+    position = data.position_of("inputs")
+    if not isinstance(raw, Node) or not raw:
+        found.add("Y002", "`inputs` must map each input name to its shape, e.g. `inputs: {image: [1, 3, 224, 224]}`",
+                  position)
+        return {}
+    inputs = {}
+    for input_name, shape in raw.items():
+        where = raw.position_of(input_name)
+        if not _is_name(input_name):
+            found.add("Y002", f"input name must be a string, got {show(input_name)}", where)
+            continue
+        if not isinstance(shape, list) or len(shape) < 2 or not all(
+            isinstance(dim, int) and not isinstance(dim, bool) and dim >= 1 for dim in shape
+        ):
+            found.add("Y002", f"input `{input_name}` must have a shape [N, C, *spatial] or [N, features] "
+                              f"of positive integers, got {show(shape)}", where)
+            continue
+        inputs[input_name] = InputDecl(input_name, tuple(shape), *where)
+    return inputs
+
+
+def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector) -> list[Layer]:
+    raw = data.get("layers")
+    if not isinstance(raw, NodeList):
+        found.add("Y002", "`layers` must be a list of layer mappings", data.position_of("layers"))
+        return []
+    layers: list[Layer] = []
+    previous: str | None = next(iter(inputs)) if len(inputs) == 1 else None
+    for index, item in enumerate(raw):
+        position = raw.item_positions[index]
+        if not isinstance(item, Node):
+            found.add("Y002", f"layer {index} must be a mapping with at least a `type`, got {show(item)}", position)
+            previous = None
+            continue
+        layer_type = item.get("type")
+        if layer_type is None:
+            found.add("Y004", f"layer {index} has no `type`", position, item.get("name") if _is_name(item.get("name")) else None)
+        elif not isinstance(layer_type, str):
+            found.add("Y002", f"`type` must be a layer class name, got {show(layer_type)}", item.position_of("type"))
+            layer_type = None
+        name = item.get("name")
+        if name is None:
+            name = f"{(layer_type or 'layer').lower()}_{index}"
+        elif not _is_name(name):
+            found.add("Y002", f"`name` must be a non-empty string, got {show(name)}", item.position_of("name"))
+            name = f"{(layer_type or 'layer').lower()}_{index}"
+        sources = _parse_sources(item, previous, name, found)
+        kwargs = {key: value for key, value in item.items() if key not in RESERVED_KEYS}
+        for key in kwargs:
+            if not isinstance(key, str):
+                found.add("Y002", f"keyword names must be strings, got {show(key)}", item.position_of(key), name)
+        kwargs = {key: value for key, value in kwargs.items() if isinstance(key, str)}
+        layers.append(Layer(name, layer_type, sources, kwargs, index, *position,
+                            key_positions=dict(item.key_positions)))
+        previous = name
+    return layers
+
+
+def _parse_sources(item: Node, previous: str | None, name: str, found: _Collector) -> list[str]:
+    if "from" not in item:
+        if previous is None:
+            found.add("G001", "no `from`: the first layer of a spec with several inputs must name its input",
+                      (item.line, item.column), name)
+            return []
+        return [previous]
+    raw = item["from"]
+    values = raw if isinstance(raw, list) else [raw]
+    if not values or not all(_is_name(value) for value in values):
+        found.add("Y002", f"`from` must be a name or a list of names, got {show(raw)}", item.position_of("from"), name)
+        return []
+    return list(values)
+
+
+def _parse_outputs(data: Node, layers: list[Layer], found: _Collector) -> list[str]:
+    if "outputs" not in data:
+        return [layers[-1].name] if layers else []
+    raw = data["outputs"]
+    values = raw if isinstance(raw, list) else [raw]
+    if not values or not all(_is_name(value) for value in values):
+        found.add("Y002", f"`outputs` must be a list of layer names, got {show(raw)}", data.position_of("outputs"))
+        return [layers[-1].name] if layers else []
+    return list(values)

@@ -1,0 +1,189 @@
+"""Layers real networks need beside convs and pools: Linear, Flatten, BatchNorm, activations,
+Dropout, Identity, Softmax and Upsample."""
+from __future__ import annotations
+
+import math
+
+from convlint import LayerContext, LayerType, hookimpl
+from convlint.keywords import Bool, Choice, Float, FloatTuple, Int, IntTuple, Optional
+
+
+class Elementwise(LayerType):
+    """A shape-preserving layer without parameters (activations, Dropout, Identity): shape in = shape out."""
+
+    def __init__(self, name: str, family: str, keywords: dict | None = None):
+        self.name = name
+        self.family = family
+        self.keywords = keywords or {}
+
+    def infer(self, ctx: LayerContext):
+        return ctx.input
+
+
+INPLACE = Bool(False, "modify the input in place")
+
+
+def elementwise_types() -> list[LayerType]:
+    """Activations, dropouts and Identity, each with the keywords of its torch.nn class."""
+    slope = Float(0.01, "slope for negative inputs")
+    probability = Float(0.5, "probability of an element to be zeroed", minimum=0, maximum=1)
+    types = [Elementwise(name, "activation", {"inplace": INPLACE}) for name in ("ReLU", "ReLU6", "SiLU", "Hardswish")]
+    types += [Elementwise(name, "activation") for name in ("Sigmoid", "Tanh")]
+    types.append(Elementwise("LeakyReLU", "activation", {"negative_slope": slope, "inplace": INPLACE}))
+    types.append(Elementwise("ELU", "activation", {"alpha": Float(1.0, "scale of the negative part"),
+                                                   "inplace": INPLACE}))
+    types.append(Elementwise("GELU", "activation", {"approximate": Choice(("none", "tanh"), "none", "approximation")}))
+    types += [Elementwise(name, "dropout", {"p": probability, "inplace": INPLACE})
+              for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")]
+    types.append(Elementwise("Identity", "other"))
+    return types
+
+
+def normalised_dim(ctx: LayerContext, key: str, dim: int, rank: int) -> int | None:
+    """``dim`` as a non-negative axis of a rank-``rank`` tensor, or ``None`` after reporting S012."""
+    if not -rank <= dim < rank:
+        ctx.report("S012", f"{key}={dim} is outside a {rank}-D tensor (valid: {-rank} to {rank - 1})", key)
+        return None
+    return dim % rank
+
+
+class Softmax(LayerType):
+    """``torch.nn.Softmax``: shape in = shape out, normalised along ``dim``."""
+
+    name = "Softmax"
+    family = "activation"
+    keywords = {"dim": Optional(Int(), "axis to normalise along")}
+
+    def infer(self, ctx: LayerContext):
+        dim = ctx.args["dim"]
+        if dim is not None and normalised_dim(ctx, "dim", dim, len(ctx.input)) is None:
+            return None
+        return ctx.input
+
+
+class Linear(LayerType):
+    """``torch.nn.Linear``: ``(*, in_features)`` → ``(*, out_features)``.
+
+    Parameters: ``in_features · out_features`` weights plus ``out_features`` biases.
+    """
+
+    name = "Linear"
+    family = "linear"
+    keywords = {
+        "in_features": Optional(Int(minimum=1), "size of the input's last dimension; inferred when left out"),
+        "out_features": Int(minimum=1, doc="size of the output's last dimension"),
+        "bias": Bool(True, "learnable bias"),
+    }
+
+    def infer(self, ctx: LayerContext):
+        features = ctx.input[-1]
+        declared = ctx.args["in_features"]
+        if declared is not None and declared != features:
+            hint = " (add a Flatten before it?)" if len(ctx.input) > 2 else ""
+            ctx.report("S008", f"in_features is {declared}, but `{ctx.layer.sources[0]}` gives a tensor of shape "
+                               f"{'×'.join(map(str, ctx.input))} whose last dimension is {features}{hint}; "
+                               f"set in_features: {features} or leave it out", "in_features")
+        return (*ctx.input[:-1], ctx.args["out_features"])
+
+    def count_params(self, ctx: LayerContext, output) -> int:
+        out = ctx.args["out_features"]
+        return ctx.input[-1] * out + (out if ctx.args["bias"] else 0)
+
+
+class Flatten(LayerType):
+    """``torch.nn.Flatten``: merges dims ``start_dim..end_dim`` into one (default: all but the batch)."""
+
+    name = "Flatten"
+    family = "reshape"
+    keywords = {"start_dim": Int(1, "first dim to flatten"), "end_dim": Int(-1, "last dim to flatten")}
+
+    def infer(self, ctx: LayerContext):
+        rank = len(ctx.input)
+        start = normalised_dim(ctx, "start_dim", ctx.args["start_dim"], rank)
+        end = normalised_dim(ctx, "end_dim", ctx.args["end_dim"], rank)
+        if start is None or end is None:
+            return None
+        if start > end:
+            ctx.report("S012", f"start_dim ({start}) comes after end_dim ({end})", "start_dim")
+            return None
+        return (*ctx.input[:start], math.prod(ctx.input[start:end + 1]), *ctx.input[end + 1:])
+
+
+class BatchNorm(LayerType):
+    """``torch.nn.BatchNorm{1,2,3}d``: shape in = shape out, normalised per channel (dim 1).
+
+    Parameters: ``2·C`` (weight and bias) when ``affine``; running statistics are buffers.
+    """
+
+    family = "norm"
+
+    def __init__(self, ndim: int):
+        self.name = f"BatchNorm{ndim}d"
+        self.input_ranks = (2, 3) if ndim == 1 else (ndim + 2,)
+        self.keywords = {
+            "num_features": Optional(Int(minimum=1), "channels; inferred when left out"),
+            "eps": Float(1e-5, "added to the variance", minimum=0),
+            "momentum": Optional(Float(minimum=0, maximum=1), "running-statistics update factor", default=0.1),
+            "affine": Bool(True, "learnable weight and bias"),
+            "track_running_stats": Bool(True, "keep running mean and variance"),
+        }
+
+    def infer(self, ctx: LayerContext):
+        channels = ctx.input[1]
+        declared = ctx.args["num_features"]
+        if declared is not None and declared != channels:
+            ctx.report("S008", f"num_features is {declared}, but `{ctx.layer.sources[0]}` gives {channels} "
+                               f"channels; set num_features: {channels} or leave it out", "num_features")
+        return ctx.input
+
+    def count_params(self, ctx: LayerContext, output) -> int:
+        return 2 * ctx.input[1] if ctx.args["affine"] else 0
+
+
+INTERPOLATION_RANKS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
+
+
+class Upsample(LayerType):
+    """``torch.nn.Upsample``: ``(N, C, *spatial)`` → ``(N, C, *size)`` or ``⌊in·scale_factor⌋`` per axis."""
+
+    name = "Upsample"
+    family = "resample"
+    input_ranks = (3, 4, 5)
+    keywords = {
+        "size": Optional(IntTuple(minimum=1), "output size per axis"),
+        "scale_factor": Optional(FloatTuple(), "multiplier per axis; output is ⌊in·scale_factor⌋"),
+        "mode": Choice(("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"), "nearest",
+                       "interpolation"),
+        "align_corners": Optional(Bool(), "align corner pixels (interpolating modes only)"),
+        "recompute_scale_factor": Optional(Bool(), "recompute the scale from the output size"),
+    }
+
+    def infer(self, ctx: LayerContext):
+        args = ctx.args
+        mode = args["mode"]
+        if (args["size"] is None) == (args["scale_factor"] is None):
+            ctx.report("S012", "Upsample needs exactly one of `size` and `scale_factor`", "size")
+            return None
+        if mode in INTERPOLATION_RANKS and INTERPOLATION_RANKS[mode] != len(ctx.input):
+            ctx.report("S012", f"mode '{mode}' needs a {INTERPOLATION_RANKS[mode]}-D input, got "
+                               f"{len(ctx.input)}-D", "mode")
+            return None
+        if args["align_corners"] is not None and mode not in INTERPOLATION_RANKS:
+            ctx.report("S012", f"align_corners can only be set with an interpolating mode, not '{mode}'",
+                       "align_corners")
+            return None
+        batch, channels, *spatial = ctx.input
+        if args["size"] is not None:
+            return (batch, channels, *args["size"])
+        sizes = tuple(math.floor(size * scale) for size, scale in zip(spatial, args["scale_factor"]))
+        return (batch, channels, *sizes)
+
+
+@hookimpl
+def register_layer_types(register):
+    for layer_type in elementwise_types():
+        register(layer_type)
+    for layer_type in (Softmax(), Linear(), Flatten(), Upsample()):
+        register(layer_type)
+    for ndim in (1, 2, 3):
+        register(BatchNorm(ndim))

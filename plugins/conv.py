@@ -1,0 +1,95 @@
+"""Convolutions: Conv1d, Conv2d, Conv3d (groups, depthwise, dilation, padding modes, same/valid)."""
+from __future__ import annotations
+
+from math import prod
+
+from convlint import LayerContext, LayerType, hookimpl
+from convlint.arithmetic import WindowAxis, same_padding
+from convlint.keywords import Bool, Choice, Int, IntTuple, Optional, Padding
+from convlint.window_checks import axis_symbols, check_windows
+
+
+def check_channels(ctx: LayerContext, channels: int, groups: int, out_channels: int) -> None:
+    """Report S008 for a declared in_channels that differs, S006 for groups that do not divide."""
+    declared = ctx.args["in_channels"]
+    if declared is not None and declared != channels:
+        ctx.report("S008", f"in_channels is {declared}, but `{ctx.layer.sources[0]}` gives "
+                           f"{channels} channels; set in_channels: {channels} or leave it out", "in_channels")
+    for what, count in (("in_channels", channels), ("out_channels", out_channels)):
+        if count % groups:
+            ctx.report("S006", f"groups={groups} does not divide {what}={count}; use a divisor of "
+                               f"{count}", "groups")
+
+
+class Conv(LayerType):
+    """``torch.nn.Conv{1,2,3}d``: input ``(N, C_in, *spatial)`` → ``(N, out_channels, *spatial_out)``.
+
+    Parameters: ``out_channels · C_in/groups · prod(kernel_size)`` weights, plus
+    ``out_channels`` biases when ``bias`` is true.
+    """
+
+    family = "conv"
+
+    def __init__(self, ndim: int):
+        self.name = f"Conv{ndim}d"
+        self.spatial_dims = ndim
+        self.input_ranks = (ndim + 2,)
+        self.keywords = {
+            "in_channels": Optional(Int(minimum=1), "input channels; inferred when left out"),
+            "out_channels": Int(minimum=1, doc="output channels"),
+            "kernel_size": IntTuple(minimum=1, doc="window size per axis"),
+            "stride": IntTuple(1, "step between windows", minimum=1),
+            "padding": Padding(0, "implicit padding per side, or 'same' / 'valid'"),
+            "dilation": IntTuple(1, "spacing between kernel taps", minimum=1),
+            "groups": Int(1, "blocked connections from input to output channels", minimum=1),
+            "bias": Bool(True, "learnable bias"),
+            "padding_mode": Choice(("zeros", "reflect", "replicate", "circular"), "zeros", "how to pad"),
+        }
+
+    def infer(self, ctx: LayerContext):
+        args = ctx.args
+        batch, channels, *spatial = ctx.input
+        check_channels(ctx, channels, args["groups"], args["out_channels"])
+        pads = self._pads(ctx, spatial)
+        if pads is None:
+            return None
+        axes = [WindowAxis(size, k, s, left, right, d)
+                for size, k, s, (left, right), d in zip(spatial, args["kernel_size"], args["stride"], pads,
+                                                         args["dilation"])]
+        sizes = check_windows(ctx, axes, is_conv=True)
+        if sizes is None:
+            return None
+        return (batch, args["out_channels"], *sizes)
+
+    def _pads(self, ctx: LayerContext, spatial: list[int]):
+        args = ctx.args
+        padding = args["padding"]
+        if padding == "valid":
+            return [(0, 0)] * ctx.ndim
+        if padding == "same":
+            if any(s != 1 for s in args["stride"]):
+                ctx.report("S005", f"padding='same' is not supported for strided convolutions "
+                                   f"(stride={list(args['stride'])}); use padding: "
+                                   f"{[d * (k - 1) // 2 for k, d in zip(args['kernel_size'], args['dilation'])]}",
+                           "padding")
+                return None
+            return [same_padding(k, d) for k, d in zip(args["kernel_size"], args["dilation"])]
+        mode = args["padding_mode"]
+        for symbol, size, pad in zip(axis_symbols(ctx.ndim), spatial, padding):
+            if (mode == "reflect" and pad >= size) or (mode == "circular" and pad > size):
+                limit = "smaller than" if mode == "reflect" else "at most"
+                ctx.report("S012", f"{symbol}: padding_mode='{mode}' needs padding {limit} the input "
+                                   f"size {size}, got {pad}", "padding")
+                return None
+        return [(pad, pad) for pad in padding]
+
+    def count_params(self, ctx: LayerContext, output) -> int:
+        args = ctx.args
+        weights = args["out_channels"] * (ctx.input[1] // args["groups"]) * prod(args["kernel_size"])
+        return weights + (args["out_channels"] if args["bias"] else 0)
+
+
+@hookimpl
+def register_layer_types(register):
+    for ndim in (1, 2, 3):
+        register(Conv(ndim))

@@ -1,0 +1,89 @@
+"""Pooling: MaxPool, AvgPool (ceil_mode, count_include_pad, divisor_override) and adaptive pools, 1-d to 3-d."""
+from __future__ import annotations
+
+from convlint import LayerContext, LayerType, hookimpl
+from convlint.arithmetic import WindowAxis
+from convlint.keywords import Bool, Int, IntTuple, Optional, SizeTuple
+from convlint.window_checks import axis_symbols, check_windows
+
+
+class Pool(LayerType):
+    """``torch.nn.MaxPool{1,2,3}d`` / ``AvgPool{1,2,3}d``: ``(N, C, *spatial)`` → ``(N, C, *spatial_out)``.
+
+    Output size per axis: ``⌊(in + 2p − d(k−1) − 1)/s⌋ + 1`` (ceil in ceil_mode, less one
+    when the last window would start past the input and the left padding).  No parameters.
+    """
+
+    family = "pool"
+
+    def __init__(self, kind: str, ndim: int):
+        self.name = f"{kind}Pool{ndim}d"
+        self.kind = kind
+        self.spatial_dims = ndim
+        self.input_ranks = (ndim + 2,)
+        keywords = {
+            "kernel_size": IntTuple(minimum=1, doc="window size per axis"),
+            "stride": Optional(IntTuple(minimum=1), "step between windows; defaults to kernel_size"),
+            "padding": IntTuple(0, "implicit padding per side, at most kernel_size // 2"),
+            "ceil_mode": Bool(False, "use ceil instead of floor for the output size"),
+        }
+        if kind == "Max":
+            keywords["dilation"] = IntTuple(1, "spacing between window taps", minimum=1)
+            keywords["return_indices"] = Bool(False, "also return the argmax indices")
+        else:
+            keywords["count_include_pad"] = Bool(True, "count padding in the average's divisor")
+            if ndim > 1:
+                keywords["divisor_override"] = Optional(Int(minimum=1), "divide by this instead of the window size")
+        self.keywords = keywords
+
+    def infer(self, ctx: LayerContext):
+        args = ctx.args
+        kernel = args["kernel_size"]
+        stride = args["stride"] or kernel
+        dilation = args.get("dilation", (1,) * ctx.ndim)
+        for symbol, k, pad in zip(axis_symbols(ctx.ndim), kernel, args["padding"]):
+            if pad > k // 2:
+                ctx.report("S004", f"{symbol}: padding {pad} is more than half the kernel ({k} // 2 = {k // 2}); "
+                                   f"use padding ≤ {k // 2}", "padding")
+                return None
+        if args.get("return_indices"):
+            ctx.report("S012", "return_indices: true makes the layer return (values, indices), which no "
+                               "following layer can take; leave it false", "return_indices")
+        batch, channels, *spatial = ctx.input
+        axes = [WindowAxis(size, k, s, p, p, d, args["ceil_mode"])
+                for size, k, s, p, d in zip(spatial, kernel, stride, args["padding"], dilation)]
+        sizes = check_windows(ctx, axes, is_conv=False)
+        return None if sizes is None else (batch, channels, *sizes)
+
+
+class AdaptivePool(LayerType):
+    """``torch.nn.Adaptive{Avg,Max}Pool{1,2,3}d``: ``(N, C, *spatial)`` → ``(N, C, *output_size)``.
+
+    An ``output_size`` entry of ``null`` keeps that axis's input size.  No parameters.
+    """
+
+    family = "pool"
+
+    def __init__(self, kind: str, ndim: int):
+        self.name = f"Adaptive{kind}Pool{ndim}d"
+        self.spatial_dims = ndim
+        self.input_ranks = (ndim + 2,)
+        self.keywords = {"output_size": SizeTuple(doc="target size per axis; null keeps the input size")}
+        if kind == "Max":
+            self.keywords["return_indices"] = Bool(False, "also return the argmax indices")
+
+    def infer(self, ctx: LayerContext):
+        if ctx.args.get("return_indices"):
+            ctx.report("S012", "return_indices: true makes the layer return (values, indices), which no "
+                               "following layer can take; leave it false", "return_indices")
+        batch, channels, *spatial = ctx.input
+        sizes = [size if target is None else target for size, target in zip(spatial, ctx.args["output_size"])]
+        return (batch, channels, *sizes)
+
+
+@hookimpl
+def register_layer_types(register):
+    for ndim in (1, 2, 3):
+        for kind in ("Max", "Avg"):
+            register(Pool(kind, ndim))
+            register(AdaptivePool(kind, ndim))

@@ -1,0 +1,68 @@
+"""Transposed convolutions: ConvTranspose1d, ConvTranspose2d, ConvTranspose3d."""
+from __future__ import annotations
+
+from math import prod
+
+from convlint import LayerContext, LayerType, hookimpl
+from convlint.arithmetic import transposed_formula, transposed_out
+from convlint.keywords import Bool, Choice, Int, IntTuple, Optional
+from convlint.window_checks import axis_symbols
+from convlint_plugins.conv import check_channels
+
+
+class ConvTranspose(LayerType):
+    """``torch.nn.ConvTranspose{1,2,3}d``: ``(N, C_in, *spatial)`` → ``(N, out_channels, *spatial_out)``.
+
+    Per axis: ``(in − 1)·s − 2p + d(k − 1) + output_padding + 1``.  Parameters:
+    ``C_in · out_channels/groups · prod(kernel_size)`` weights, plus ``out_channels`` biases.
+    """
+
+    family = "transposed"
+
+    def __init__(self, ndim: int):
+        self.name = f"ConvTranspose{ndim}d"
+        self.spatial_dims = ndim
+        self.input_ranks = (ndim + 2,)
+        self.keywords = {
+            "in_channels": Optional(Int(minimum=1), "input channels; inferred when left out"),
+            "out_channels": Int(minimum=1, doc="output channels"),
+            "kernel_size": IntTuple(minimum=1, doc="window size per axis"),
+            "stride": IntTuple(1, "upsampling factor per axis", minimum=1),
+            "padding": IntTuple(0, "removed from each side of the output: d·(k−1) − padding is padded"),
+            "output_padding": IntTuple(0, "extra size added to one side of the output; < stride or dilation"),
+            "groups": Int(1, "blocked connections from input to output channels", minimum=1),
+            "bias": Bool(True, "learnable bias"),
+            "dilation": IntTuple(1, "spacing between kernel taps", minimum=1),
+            "padding_mode": Choice(("zeros",), "zeros", "only 'zeros' is supported"),
+        }
+
+    def infer(self, ctx: LayerContext):
+        args = ctx.args
+        batch, channels, *spatial = ctx.input
+        check_channels(ctx, channels, args["groups"], args["out_channels"])
+        sizes = []
+        for symbol, size, k, s, p, d, op in zip(axis_symbols(ctx.ndim), spatial, args["kernel_size"],
+                                                args["stride"], args["padding"], args["dilation"],
+                                                args["output_padding"]):
+            if op >= s and op >= d:
+                ctx.report("S007", f"{symbol}: output_padding {op} must be smaller than the stride ({s}) or "
+                                   f"the dilation ({d}); use output_padding ≤ {max(s, d) - 1}", "output_padding")
+                return None
+            out = transposed_out(size, k, s, p, d, op)
+            if out < 1:
+                ctx.report("S002", f"{transposed_formula(size, k, s, p, d, op, symbol)}: the output would be "
+                                   f"empty; reduce the padding", "padding")
+                return None
+            sizes.append(out)
+        return (batch, args["out_channels"], *sizes)
+
+    def count_params(self, ctx: LayerContext, output) -> int:
+        args = ctx.args
+        weights = ctx.input[1] * (args["out_channels"] // args["groups"]) * prod(args["kernel_size"])
+        return weights + (args["out_channels"] if args["bias"] else 0)
+
+
+@hookimpl
+def register_layer_types(register):
+    for ndim in (1, 2, 3):
+        register(ConvTranspose(ndim))
