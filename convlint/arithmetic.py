@@ -93,7 +93,7 @@ class WindowAxis:
         )
         text = f"({self.size} + {pads} − {window})/{self.stride} + 1"
         value = self.numerator / self.stride + 1
-        shown = f"{value:g}" if not value.is_integer() else str(int(value))
+        shown = str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0")
         rounding = ""
         if not value.is_integer():
             rounding = f", {'ceil' if self.ceil_mode else 'floored'} to {self.out}"

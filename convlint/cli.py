@@ -10,7 +10,7 @@ import sys
 
 from . import formatters
 from .files import iter_yaml_files
-from .lint import lint_paths
+from .runner import lint_paths
 from .plugins import Registry, load_registry
 from .rules import rule_doc
 
@@ -70,7 +70,7 @@ def run_lint(args, out) -> int:
 def run_summary(args, out) -> int:
     """``convlint summary``: a table (or JSON list) per spec; 1 if any spec has errors."""
     from .api import summarize
-    from .lint import load_file
+    from .runner import load_file
 
     registry = _registry(args)
     summaries, problems = [], []

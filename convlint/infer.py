@@ -116,7 +116,7 @@ def _infer_layer(spec: Spec, registry: Registry, layer: Layer, inputs: list[Shap
     if layer_type.input_ranks is not None and rank not in layer_type.input_ranks:
         accepted = " or ".join(str(r) for r in layer_type.input_ranks)
         ctx.report("S011", f"{layer.type} takes a {accepted}-D input, got a {rank}-D tensor "
-                           f"{format_shape(inputs[0])} from `{layer.sources[0]}`")
+                           f"{format_shape(inputs[0])} from `{layer.sources[0]}`", "from")
         return info, ctx.findings
     ndim = layer_type.spatial_dims if layer_type.spatial_dims is not None else max(rank - 2, 0)
     args = _convert_args(ctx, layer_type, ndim)
@@ -165,6 +165,7 @@ def _convert_args(ctx: LayerContext, layer_type: LayerType, ndim: int | None) ->
             if keyword.required:
                 ctx.report("Y008", f"{layer_type.name} requires `{key}`", "type")
                 ok = False
+                continue
             args[key] = None if keyword.default is None else keyword.convert(keyword.default, ndim)
             continue
         try:

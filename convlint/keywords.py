@@ -209,24 +209,30 @@ class Optional(Keyword):
 
 
 class SizeTuple(Keyword):
-    """Adaptive-pool ``output_size``: an int, or a list per axis of ints or ``null`` (keep the input size)."""
+    """Adaptive-pool ``output_size``: an int, or a list per axis of ints (or ``null`` = keep the input size,
+    where ``allow_none``)."""
 
     kind = "sizes"
+
+    def __init__(self, default: Any = REQUIRED, doc: str = "", allow_none: bool = True):
+        super().__init__(default, doc)
+        self.allow_none = allow_none
 
     def convert(self, value: Any, ndim: int) -> tuple[int | None, ...]:
         items = [value] * ndim if _is_int(value) else value
         if not isinstance(items, list) or len(items) != ndim or not all(
-            item is None or (_is_int(item) and item >= 1) for item in items
+            (item is None and self.allow_none) or (_is_int(item) and item >= 1) for item in items
         ):
+            nulls = " or nulls" if self.allow_none else ""
             raise KeywordError(
-                f"expected a positive integer or a list of {ndim} positive integers or nulls, got {show(value)}"
+                f"expected a positive integer or a list of {ndim} positive integers{nulls}, got {show(value)}"
             )
         return tuple(items)
 
     def schema(self, ndim: int) -> dict:
-        item = {"type": "integer", "minimum": 1}
-        return {"oneOf": [item, {"type": "array", "items": {"oneOf": [item, {"type": "null"}]},
-                                 "minItems": ndim, "maxItems": ndim}]}
+        item: dict = {"type": "integer", "minimum": 1}
+        entry = {"oneOf": [item, {"type": "null"}]} if self.allow_none else item
+        return {"oneOf": [item, {"type": "array", "items": entry, "minItems": ndim, "maxItems": ndim}]}
 
 
 class FloatTuple(Keyword):

@@ -106,7 +106,8 @@ Why it matters: PyTorch raises "Output size is too small" at run time.
 Example: `MaxPool2d(kernel_size=2)` on a 1×1 feature map: H_out = (1 + 2·0 − 2)/2 + 1 = 0.5 → 0
 Fix: use a larger input, fewer downsampling steps, or more padding."""),
     Rule("S003", "Kernel larger than the padded input", E, """
-What it does: reports a convolution whose dilated kernel d(k−1)+1 exceeds the padded input.
+What it does: reports a convolution whose dilated kernel d(k−1)+1 exceeds the padded input, and an
+AvgPool3d whose kernel exceeds the unpadded input (PyTorch checks that one before padding).
 Why it matters: PyTorch raises "Kernel size can't be greater than actual input size".
 Example: `Conv2d(kernel_size=7)` on a 5×5 input
 Fix: pad the input, use a smaller kernel, or downsample less before this layer."""),

@@ -120,8 +120,6 @@ def parse_spec(text: str, path: str = "<string>") -> Spec:
     data = document.data
     if not isinstance(data, Node) or "layers" not in data:
         raise NotASpec(path)
-    for problem in document.problems:
-        found.add(problem.code, problem.message, (problem.line, problem.column))
 
     name = data.get("name", Path(path).stem)
     if not isinstance(name, str):
@@ -130,8 +128,17 @@ def parse_spec(text: str, path: str = "<string>") -> Spec:
     inputs = _parse_inputs(data, found)
     layers = _parse_layers(data, inputs, found)
     outputs = _parse_outputs(data, layers, found)
+    for problem in document.problems:
+        found.add(problem.code, problem.message, (problem.line, problem.column),
+                  _layer_at_line(layers, problem.line))
     return Spec(path, name, inputs, layers, outputs, text, found.findings,
                 outputs_position=data.position_of("outputs"))
+
+
+def _layer_at_line(layers: list[Layer], line: int) -> str | None:
+    """The name of the layer whose YAML starts at or before ``line`` (the last such), if any."""
+    starting = [layer for layer in layers if layer.line <= line]
+    return starting[-1].name if starting and line >= layers[0].line else None
 
 
 def _parse_inputs(data: Node, found: _Collector) -> dict[str, InputDecl]:
@@ -164,6 +171,7 @@ def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector) -
         return []
     layers: list[Layer] = []
     previous: str | None = next(iter(inputs)) if len(inputs) == 1 else None
+    several_inputs = len(inputs) > 1
     for index, item in enumerate(raw):
         position = raw.item_positions[index]
         if not isinstance(item, Node):
@@ -182,7 +190,7 @@ def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector) -
         elif not _is_name(name):
             found.add("Y002", f"`name` must be a non-empty string, got {show(name)}", item.position_of("name"))
             name = f"{(layer_type or 'layer').lower()}_{index}"
-        sources = _parse_sources(item, previous, name, found)
+        sources = _parse_sources(item, previous, name, found, several_inputs)
         kwargs = {key: value for key, value in item.items() if key not in RESERVED_KEYS}
         for key in kwargs:
             if not isinstance(key, str):
@@ -194,13 +202,13 @@ def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector) -
     return layers
 
 
-def _parse_sources(item: Node, previous: str | None, name: str, found: _Collector) -> list[str]:
+def _parse_sources(item: Node, previous: str | None, name: str, found: _Collector,
+                   several_inputs: bool) -> list[str]:
     if "from" not in item:
-        if previous is None:
+        if previous is None and several_inputs:
             found.add("G001", "no `from`: the first layer of a spec with several inputs must name its input",
                       (item.line, item.column), name)
-            return []
-        return [previous]
+        return [] if previous is None else [previous]
     raw = item["from"]
     values = raw if isinstance(raw, list) else [raw]
     if not values or not all(_is_name(value) for value in values):

@@ -97,9 +97,10 @@ def _construct_mapping(loader: _PositionLoader, node):
             raise YamlError(YamlProblem("Y002", "a mapping key must be a plain value", line, column)) from None
         if key in data.key_positions:
             line, column = _mark(key_node)
-            first = data.key_positions[key][0]
+            first_line, first_column = data.key_positions[key]
             loader.problems.append(YamlProblem(
-                "Y003", f"duplicate key {key!r} (first defined on line {first}); YAML would keep only this one",
+                "Y003", f"duplicate key {key!r} (first at line {first_line}, column {first_column}); "
+                        f"YAML would keep only this one",
                 line, column))
         data[key] = loader.construct_object(value_node, deep=True)
         data.key_positions[key] = _mark(key_node)

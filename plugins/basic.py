@@ -87,7 +87,8 @@ class Linear(LayerType):
 
     def count_params(self, ctx: LayerContext, output) -> int:
         out = ctx.args["out_features"]
-        return ctx.input[-1] * out + (out if ctx.args["bias"] else 0)
+        features = ctx.args["in_features"] or ctx.input[-1]  # the module as declared, as PyTorch builds it
+        return features * out + (out if ctx.args["bias"] else 0)
 
 
 class Flatten(LayerType):
@@ -137,7 +138,7 @@ class BatchNorm(LayerType):
         return ctx.input
 
     def count_params(self, ctx: LayerContext, output) -> int:
-        return 2 * ctx.input[1] if ctx.args["affine"] else 0
+        return 2 * (ctx.args["num_features"] or ctx.input[1]) if ctx.args["affine"] else 0
 
 
 INTERPOLATION_RANKS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}

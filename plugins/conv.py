@@ -62,6 +62,7 @@ class Conv(LayerType):
         return (batch, args["out_channels"], *sizes)
 
     def _pads(self, ctx: LayerContext, spatial: list[int]):
+        """(left, right) padding per axis, or ``None`` after reporting why PyTorch refuses it."""
         args = ctx.args
         padding = args["padding"]
         if padding == "valid":
@@ -73,19 +74,23 @@ class Conv(LayerType):
                                    f"{[d * (k - 1) // 2 for k, d in zip(args['kernel_size'], args['dilation'])]}",
                            "padding")
                 return None
-            return [same_padding(k, d) for k, d in zip(args["kernel_size"], args["dilation"])]
+            pads = [same_padding(k, d) for k, d in zip(args["kernel_size"], args["dilation"])]
+        else:
+            pads = [(pad, pad) for pad in padding]
         mode = args["padding_mode"]
-        for symbol, size, pad in zip(axis_symbols(ctx.ndim), spatial, padding):
+        for symbol, size, pair in zip(axis_symbols(ctx.ndim), spatial, pads):
+            pad = max(pair)
             if (mode == "reflect" and pad >= size) or (mode == "circular" and pad > size):
                 limit = "smaller than" if mode == "reflect" else "at most"
                 ctx.report("S012", f"{symbol}: padding_mode='{mode}' needs padding {limit} the input "
-                                   f"size {size}, got {pad}", "padding")
+                                   f"size {size}, got {pad}", "padding_mode")
                 return None
-        return [(pad, pad) for pad in padding]
+        return pads
 
     def count_params(self, ctx: LayerContext, output) -> int:
         args = ctx.args
-        weights = args["out_channels"] * (ctx.input[1] // args["groups"]) * prod(args["kernel_size"])
+        channels = args["in_channels"] or ctx.input[1]  # the module as declared, as PyTorch builds it
+        weights = args["out_channels"] * (channels // args["groups"]) * prod(args["kernel_size"])
         return weights + (args["out_channels"] if args["bias"] else 0)
 
 

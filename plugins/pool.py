@@ -50,6 +50,12 @@ class Pool(LayerType):
             ctx.report("S012", "return_indices: true makes the layer return (values, indices), which no "
                                "following layer can take; leave it false", "return_indices")
         batch, channels, *spatial = ctx.input
+        if self.kind == "Avg" and ctx.ndim == 3:
+            for symbol, size, k in zip(axis_symbols(3), spatial, kernel):
+                if size < k:
+                    ctx.report("S003", f"{symbol}: AvgPool3d needs each input size to be at least the kernel "
+                                       f"size, even with padding; got {size} < {k}", "kernel_size")
+                    return None
         axes = [WindowAxis(size, k, s, p, p, d, args["ceil_mode"])
                 for size, k, s, p, d in zip(spatial, kernel, stride, args["padding"], dilation)]
         sizes = check_windows(ctx, axes, is_conv=False)
@@ -68,7 +74,8 @@ class AdaptivePool(LayerType):
         self.name = f"Adaptive{kind}Pool{ndim}d"
         self.spatial_dims = ndim
         self.input_ranks = (ndim + 2,)
-        self.keywords = {"output_size": SizeTuple(doc="target size per axis; null keeps the input size")}
+        self.keywords = {"output_size": SizeTuple(doc="target size per axis" + ("; null keeps the input size" if ndim > 1 else ""),
+                                                  allow_none=ndim > 1)}
         if kind == "Max":
             self.keywords["return_indices"] = Bool(False, "also return the argmax indices")
 

@@ -58,7 +58,8 @@ class ConvTranspose(LayerType):
 
     def count_params(self, ctx: LayerContext, output) -> int:
         args = ctx.args
-        weights = ctx.input[1] * (args["out_channels"] // args["groups"]) * prod(args["kernel_size"])
+        channels = args["in_channels"] or ctx.input[1]  # the module as declared, as PyTorch builds it
+        weights = channels * (args["out_channels"] // args["groups"]) * prod(args["kernel_size"])
         return weights + (args["out_channels"] if args["bias"] else 0)
 
 
