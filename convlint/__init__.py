@@ -5,6 +5,7 @@ Python API::
     spec = convlint.load("specs/unet.yaml")    # Spec, with spec.graph a networkx.DiGraph
     findings = convlint.lint(spec)             # list of Finding
     table = convlint.summarize(spec)           # dict: layers, shapes, params, diagnostics
+    outputs = convlint.run(spec, {"image": x})  # dict: output layer → numpy array
 
 Plugins subclass :class:`LayerType` and register instances through the
 ``register_layer_types`` hook (``@convlint.hookimpl``).
@@ -15,10 +16,10 @@ from .findings import Finding, Severity
 from .hookspecs import hookimpl
 from .layer_type import LayerContext, LayerType
 from .rules import Rule
-from .api import analyze, default_registry, lint, load, summarize
+from .api import analyze, default_registry, lint, load, run, summarize
 
 __all__ = [
     "Finding", "LayerContext", "LayerType", "Rule", "Severity", "analyze", "default_registry", "hookimpl", "lint",
-    "load", "summarize",
+    "load", "run", "summarize",
 ]
 __version__ = "0.1.0"

@@ -27,7 +27,12 @@ def load(path: str | Path) -> Spec:
     Problems inside the spec are not raised: they are in ``spec.findings`` and :func:`lint`.
     """
     path = Path(path)
-    spec = parse_spec(read_text(path), str(path))
+    return load_text(read_text(path), str(path))
+
+
+def load_text(text: str, path: str = "<string>") -> Spec:
+    """Parse spec ``text`` (``path`` is used in findings) and build its graph."""
+    spec = parse_spec(text, path)
     build_graph(spec)
     return spec
 
@@ -74,3 +79,15 @@ def summarize(spec: Spec | str | Path, registry: Registry | None = None) -> dict
         "total_params": analysis.total_params,
         "diagnostics": [finding.to_json() for finding in lint(spec, registry)],
     }
+
+
+def run(spec: Spec | str | Path, inputs: dict | None = None, weights=None, seed: int = 0, **options) -> dict:
+    """Run ``spec`` on NumPy arrays and return ``{output layer name: numpy.ndarray}``.
+
+    ``inputs`` maps input names to arrays (default: seeded random arrays of the declared
+    shapes); ``weights`` is a PyTorch-style state dict or an ``.npz`` path; ``options`` are
+    those of :func:`convlint.executor.run` (``dtype``, ``keep_all``, ``memory_limit``, ...).
+    Needs NumPy (the ``run`` extra).
+    """
+    from .executor import run as run_executor
+    return run_executor(spec, inputs, weights, seed, **options)

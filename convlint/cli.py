@@ -46,6 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("code", nargs="?", help="rule code such as S001; all rules when left out")
     _add_common(rule)
 
+    run = commands.add_parser("run", help="run a spec on NumPy arrays (needs numpy: the `run` extra)")
+    run.add_argument("spec", metavar="SPEC", help="spec file")
+    run.add_argument("--input", "-i", action="append", default=[], metavar="NAME=FILE.npy",
+                     help="array for an input (default: seeded random array of the declared shape)")
+    run.add_argument("--weights", "-w", metavar="FILE.npz", help="PyTorch-style state dict saved with numpy.savez")
+    run.add_argument("--seed", type=int, default=0, help="seed for random inputs and missing weights")
+    run.add_argument("--output", "-o", required=True, metavar="OUT.npz", help="where to write the outputs")
+    run.add_argument("--all", action="store_true", help="write every layer's activation, not only the outputs")
+    run.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="computation dtype")
+    run.add_argument("--max-memory", metavar="BYTES", help="refuse runs needing more (e.g. 2GB; default: half "
+                                                           "the available memory)")
+    run.add_argument("--save-images", metavar="DIR", help="write a PNG grid of each written layer's channels")
+    _add_common(run)
+
     plugins = commands.add_parser("plugins", help="list loaded plugins and the layer types they provide")
     _add_common(plugins)
     return parser
@@ -112,7 +126,13 @@ def run_plugins(args, out) -> int:
     return EXIT_CLEAN
 
 
-COMMANDS = {"lint": run_lint, "summary": run_summary, "rule": run_rule, "plugins": run_plugins}
+def run_run(args, out) -> int:
+    """``convlint run``: execute the spec and write the outputs to an .npz file."""
+    from .execute_command import execute_command
+    return execute_command(args, _registry(args), out)
+
+
+COMMANDS = {"lint": run_lint, "summary": run_summary, "rule": run_rule, "plugins": run_plugins, "run": run_run}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,3 +48,19 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UnreadableFile(f"the file is not UTF-8 text (invalid byte at offset {error.start})") from None
+
+
+def write_atomically(path: str | Path, write) -> None:
+    """Create or replace ``path`` all at once: ``write(temporary_path)`` fills a temporary file
+    in the same directory, which is then renamed over ``path``; on failure nothing is left behind."""
+    import tempfile
+
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -8,6 +8,7 @@ Shapes are tuples of ints: ``(N, C, *spatial)`` for feature maps,
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 from .findings import Finding
@@ -24,8 +25,10 @@ class LayerContext:
     ``inputs`` are the shapes of the tensors it reads, in ``from`` order;
     ``args`` are its keyword arguments, checked and with defaults filled in
     (per-axis keywords as tuples of ``ndim`` ints); ``ndim`` is the number of
-    spatial axes.
+    spatial axes.  ``chunk_bytes`` bounds the temporary buffers of one ``forward`` call.
     """
+
+    chunk_bytes: int = 256 * 10**6
 
     def __init__(self, layer: Layer, inputs: list[Shape], args: dict[str, Any], ndim: int, path: str,
                  rules: Mapping[str, Rule] = RULES):
@@ -85,9 +88,32 @@ class LayerType:
         """Return the output shape, or ``None`` after reporting an error with ``ctx.report``."""
         raise NotImplementedError
 
+    buffers: tuple[str, ...] = ()
+    """Entries of :meth:`parameter_shapes` that are buffers (``running_mean``), not parameters."""
+
     def count_params(self, ctx: LayerContext, output: Shape) -> int:
-        """Number of learnable parameters (sum of ``p.numel()`` in PyTorch); buffers excluded."""
-        return 0
+        """Number of learnable parameters (sum of ``p.numel()`` in PyTorch): the entries of
+        :meth:`parameter_shapes` that are not :attr:`buffers`."""
+        return sum(math.prod(shape) for key, shape in self.parameter_shapes(ctx).items() if key not in self.buffers)
+
+    def parameter_shapes(self, ctx: LayerContext) -> dict[str, Shape]:
+        """The layer's state-dict entries and their shapes, named as PyTorch names them
+        (``weight``, ``bias``, ``running_mean``, ``running_var``); buffers included."""
+        return {}
+
+    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
+        """Arrays for every entry of :meth:`parameter_shapes`, initialised as PyTorch initialises
+        the module, drawn from ``rng`` (a ``numpy.random.Generator``)."""
+        return {}
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        """Run the layer in inference mode on NumPy arrays.
+
+        ``inputs`` are the arrays read (shapes ``ctx.inputs``), ``params`` the arrays of
+        :meth:`parameter_shapes`; returns the output array.  A type that does not override
+        this cannot be executed (``convlint run`` says so, naming the layer).
+        """
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

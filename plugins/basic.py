@@ -9,15 +9,30 @@ from convlint.keywords import Bool, Choice, Float, FloatTuple, Int, IntTuple, Op
 
 
 class Elementwise(LayerType):
-    """A shape-preserving layer without parameters (activations, Dropout, Identity): shape in = shape out."""
+    """A shape-preserving layer without parameters (activations, Dropout, Identity): shape in = shape out.
 
-    def __init__(self, name: str, family: str, keywords: dict | None = None):
+    ``kernel`` names the function of :mod:`convlint.kernels.elementwise` that runs it (``None``:
+    the identity, as Dropout and Identity are in inference); ``kernel_args`` maps the kernel's
+    keyword names to the layer's.
+    """
+
+    def __init__(self, name: str, family: str, keywords: dict | None = None, kernel: str | None = None,
+                 kernel_args: dict | None = None):
         self.name = name
         self.family = family
         self.keywords = keywords or {}
+        self.kernel = kernel
+        self.kernel_args = kernel_args or {}
 
     def infer(self, ctx: LayerContext):
         return ctx.input
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        if self.kernel is None:
+            return inputs[0]
+        from convlint.kernels import elementwise
+        function = getattr(elementwise, self.kernel)
+        return function(inputs[0], **{name: ctx.args[key] for name, key in self.kernel_args.items()})
 
 
 INPLACE = Bool(False, "modify the input in place")
@@ -27,12 +42,15 @@ def elementwise_types() -> list[LayerType]:
     """Activations, dropouts and Identity, each with the keywords of its torch.nn class."""
     slope = Float(0.01, "slope for negative inputs")
     probability = Float(0.5, "probability of an element to be zeroed", minimum=0, maximum=1)
-    types = [Elementwise(name, "activation", {"inplace": INPLACE}) for name in ("ReLU", "ReLU6", "SiLU", "Hardswish")]
-    types += [Elementwise(name, "activation") for name in ("Sigmoid", "Tanh")]
-    types.append(Elementwise("LeakyReLU", "activation", {"negative_slope": slope, "inplace": INPLACE}))
+    types = [Elementwise(name, "activation", {"inplace": INPLACE}, name.lower())
+             for name in ("ReLU", "ReLU6", "SiLU", "Hardswish")]
+    types += [Elementwise(name, "activation", kernel=name.lower()) for name in ("Sigmoid", "Tanh")]
+    types.append(Elementwise("LeakyReLU", "activation", {"negative_slope": slope, "inplace": INPLACE},
+                             "leaky_relu", {"negative_slope": "negative_slope"}))
     types.append(Elementwise("ELU", "activation", {"alpha": Float(1.0, "scale of the negative part"),
-                                                   "inplace": INPLACE}))
-    types.append(Elementwise("GELU", "activation", {"approximate": Choice(("none", "tanh"), "none", "approximation")}))
+                                                   "inplace": INPLACE}, "elu", {"alpha": "alpha"}))
+    types.append(Elementwise("GELU", "activation", {"approximate": Choice(("none", "tanh"), "none", "approximation")},
+                             "gelu", {"approximate": "approximate"}))
     types += [Elementwise(name, "dropout", {"p": probability, "inplace": INPLACE})
               for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")]
     types.append(Elementwise("Identity", "other"))
@@ -60,6 +78,13 @@ class Softmax(LayerType):
             return None
         return ctx.input
 
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.kernels.elementwise import softmax
+        dim = ctx.args["dim"]
+        if dim is None:  # PyTorch's legacy implicit dim
+            dim = 0 if len(ctx.input) in (0, 1, 3) else 1
+        return softmax(inputs[0], dim)
+
 
 class Linear(LayerType):
     """``torch.nn.Linear``: ``(*, in_features)`` → ``(*, out_features)``.
@@ -85,10 +110,18 @@ class Linear(LayerType):
                                f"set in_features: {features} or leave it out", "in_features")
         return (*ctx.input[:-1], ctx.args["out_features"])
 
-    def count_params(self, ctx: LayerContext, output) -> int:
+    def parameter_shapes(self, ctx: LayerContext) -> dict:
         out = ctx.args["out_features"]
         features = ctx.args["in_features"] or ctx.input[-1]  # the module as declared, as PyTorch builds it
-        return features * out + (out if ctx.args["bias"] else 0)
+        return {"weight": (out, features), **({"bias": (out,)} if ctx.args["bias"] else {})}
+
+    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
+        from convlint.kernels.init import default_parameters
+        return default_parameters(self.name, self.parameter_shapes(ctx), rng)
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.kernels.elementwise import linear
+        return linear(inputs[0], params["weight"], params.get("bias"))
 
 
 class Flatten(LayerType):
@@ -109,6 +142,9 @@ class Flatten(LayerType):
             return None
         return (*ctx.input[:start], math.prod(ctx.input[start:end + 1]), *ctx.input[end + 1:])
 
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        return inputs[0].reshape(self.infer(ctx))
+
 
 class BatchNorm(LayerType):
     """``torch.nn.BatchNorm{1,2,3}d``: shape in = shape out, normalised per channel (dim 1).
@@ -117,6 +153,7 @@ class BatchNorm(LayerType):
     """
 
     family = "norm"
+    buffers = ("running_mean", "running_var")
 
     def __init__(self, ndim: int):
         self.name = f"BatchNorm{ndim}d"
@@ -137,8 +174,26 @@ class BatchNorm(LayerType):
                                f"channels; set num_features: {channels} or leave it out", "num_features")
         return ctx.input
 
-    def count_params(self, ctx: LayerContext, output) -> int:
-        return 2 * (ctx.args["num_features"] or ctx.input[1]) if ctx.args["affine"] else 0
+    def parameter_shapes(self, ctx: LayerContext) -> dict:
+        channels = (ctx.args["num_features"] or ctx.input[1],)
+        shapes = {"weight": channels, "bias": channels} if ctx.args["affine"] else {}
+        if ctx.args["track_running_stats"]:
+            shapes.update(running_mean=channels, running_var=channels)
+        return shapes
+
+    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
+        from convlint.kernels.init import default_parameters
+        return default_parameters(self.name, self.parameter_shapes(ctx), rng)
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        """Inference: running statistics when tracked, else the batch's own (as PyTorch in eval mode)."""
+        from convlint.kernels.elementwise import batch_norm
+        x = inputs[0]
+        mean, var = params.get("running_mean"), params.get("running_var")
+        if mean is None:
+            axes = tuple(axis for axis in range(x.ndim) if axis != 1)
+            mean, var = x.mean(axis=axes), x.var(axis=axes)
+        return batch_norm(x, mean, var, params.get("weight"), params.get("bias"), ctx.args["eps"])
 
 
 INTERPOLATION_RANKS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
@@ -178,6 +233,12 @@ class Upsample(LayerType):
             return (batch, channels, *args["size"])
         sizes = tuple(math.floor(size * scale) for size, scale in zip(spatial, args["scale_factor"]))
         return (batch, channels, *sizes)
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.kernels.resample import upsample
+        args = ctx.args
+        return upsample(inputs[0], size=args["size"], scale_factor=args["scale_factor"], mode=args["mode"],
+                        align_corners=args["align_corners"])
 
 
 @hookimpl

@@ -1,8 +1,6 @@
 """Convolutions: Conv1d, Conv2d, Conv3d (groups, depthwise, dilation, padding modes, same/valid)."""
 from __future__ import annotations
 
-from math import prod
-
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.arithmetic import WindowAxis, same_padding
 from convlint.keywords import Bool, Choice, Int, IntTuple, Optional, Padding
@@ -87,11 +85,24 @@ class Conv(LayerType):
                 return None
         return pads
 
-    def count_params(self, ctx: LayerContext, output) -> int:
+    def parameter_shapes(self, ctx: LayerContext) -> dict:
         args = ctx.args
         channels = args["in_channels"] or ctx.input[1]  # the module as declared, as PyTorch builds it
-        weights = args["out_channels"] * (channels // args["groups"]) * prod(args["kernel_size"])
-        return weights + (args["out_channels"] if args["bias"] else 0)
+        shapes = {"weight": (args["out_channels"], channels // args["groups"], *args["kernel_size"])}
+        if args["bias"]:
+            shapes["bias"] = (args["out_channels"],)
+        return shapes
+
+    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
+        from convlint.kernels.init import default_parameters
+        return default_parameters(self.name, self.parameter_shapes(ctx), rng)
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.kernels.conv import conv
+        args = ctx.args
+        return conv(inputs[0], params["weight"], params.get("bias"), stride=args["stride"],
+                    padding=self._pads(ctx, list(ctx.input[2:])), dilation=args["dilation"], groups=args["groups"],
+                    padding_mode=args["padding_mode"], chunk_bytes=ctx.chunk_bytes)
 
 
 @hookimpl

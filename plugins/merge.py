@@ -35,6 +35,10 @@ class Concat(LayerType):
                 return None
         return (*first[:dim], sum(shape[dim] for shape in ctx.inputs), *first[dim + 1:])
 
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        import numpy
+        return numpy.concatenate(inputs, axis=ctx.args["dim"])
+
 
 class Add(LayerType):
     """Elementwise sum of tensors of one shape (a residual connection)."""
@@ -52,6 +56,12 @@ class Add(LayerType):
                                    f"{format_shape(shape)}; Add needs equal shapes", "from")
                 return None
         return first
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        total = inputs[0].copy()
+        for other in inputs[1:]:
+            total += other
+        return total
 
 
 @hookimpl

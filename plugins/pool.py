@@ -61,6 +61,16 @@ class Pool(LayerType):
         sizes = check_windows(ctx, axes, is_conv=False)
         return None if sizes is None else (batch, channels, *sizes)
 
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.kernels import pool
+        args = ctx.args
+        stride = args["stride"] or args["kernel_size"]
+        if self.kind == "Max":
+            return pool.max_pool(inputs[0], args["kernel_size"], stride, args["padding"], args["dilation"],
+                                 args["ceil_mode"])
+        return pool.avg_pool(inputs[0], args["kernel_size"], stride, args["padding"], args["ceil_mode"],
+                             args["count_include_pad"], args.get("divisor_override"))
+
 
 class AdaptivePool(LayerType):
     """``torch.nn.Adaptive{Avg,Max}Pool{1,2,3}d``: ``(N, C, *spatial)`` → ``(N, C, *output_size)``.
@@ -72,6 +82,7 @@ class AdaptivePool(LayerType):
 
     def __init__(self, kind: str, ndim: int):
         self.name = f"Adaptive{kind}Pool{ndim}d"
+        self.kind = kind
         self.spatial_dims = ndim
         self.input_ranks = (ndim + 2,)
         self.keywords = {"output_size": SizeTuple(doc="target size per axis" + ("; null keeps the input size" if ndim > 1 else ""),
@@ -86,6 +97,11 @@ class AdaptivePool(LayerType):
         batch, channels, *spatial = ctx.input
         sizes = [size if target is None else target for size, target in zip(spatial, ctx.args["output_size"])]
         return (batch, channels, *sizes)
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.kernels import pool
+        function = pool.adaptive_max_pool if self.kind == "Max" else pool.adaptive_avg_pool
+        return function(inputs[0], self.infer(ctx)[2:])
 
 
 @hookimpl

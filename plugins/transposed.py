@@ -1,8 +1,6 @@
 """Transposed convolutions: ConvTranspose1d, ConvTranspose2d, ConvTranspose3d."""
 from __future__ import annotations
 
-from math import prod
-
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.arithmetic import transposed_formula, transposed_out
 from convlint.keywords import Bool, Choice, Int, IntTuple, Optional
@@ -56,11 +54,24 @@ class ConvTranspose(LayerType):
             sizes.append(out)
         return (batch, args["out_channels"], *sizes)
 
-    def count_params(self, ctx: LayerContext, output) -> int:
+    def parameter_shapes(self, ctx: LayerContext) -> dict:
         args = ctx.args
         channels = args["in_channels"] or ctx.input[1]  # the module as declared, as PyTorch builds it
-        weights = channels * (args["out_channels"] // args["groups"]) * prod(args["kernel_size"])
-        return weights + (args["out_channels"] if args["bias"] else 0)
+        shapes = {"weight": (channels, args["out_channels"] // args["groups"], *args["kernel_size"])}
+        if args["bias"]:
+            shapes["bias"] = (args["out_channels"],)
+        return shapes
+
+    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
+        from convlint.kernels.init import default_parameters
+        return default_parameters(self.name, self.parameter_shapes(ctx), rng)
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.kernels.transposed import conv_transpose
+        args = ctx.args
+        return conv_transpose(inputs[0], params["weight"], params.get("bias"), stride=args["stride"],
+                              padding=args["padding"], output_padding=args["output_padding"],
+                              dilation=args["dilation"], groups=args["groups"], chunk_bytes=ctx.chunk_bytes)
 
 
 @hookimpl

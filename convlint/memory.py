@@ -1,0 +1,36 @@
+"""Memory figures: how much is available, and bytes in words."""
+from __future__ import annotations
+
+import os
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (MemAvailable on Linux, else physical memory)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 10**9
+
+
+def format_bytes(count: int) -> str:
+    """Decimal units: ``1.23 GB``, ``456.0 MB``, ``789 kB``, ``12 B``."""
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if count >= size:
+            return f"{count / size:.{2 if unit == 'GB' else 1}f} {unit}"
+    return f"{count} B"
+
+
+def parse_bytes(text: str) -> int:
+    """``"2GB"``, ``"512 MB"``, ``"1e9"`` → bytes; ``ValueError`` for anything else."""
+    cleaned = text.strip().upper().replace(" ", "")
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3), ("B", 1)):
+        if cleaned.endswith(unit):
+            return int(float(cleaned[: -len(unit)]) * size)
+    return int(float(cleaned))
