@@ -76,13 +76,27 @@ def plan(paths: list[str], output: str, fmt: str | None) -> list[Job]:
     return [Job(specs[0][0], target, chosen)]
 
 
+def _new_file_mode(path: Path) -> int:
+    """The permissions ``path`` has, or those a new file gets under the current umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``."""
+    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``.
+
+    Readers see the old file or the new one, never a partial one; the file keeps its permissions.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, _new_file_mode(path))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
