@@ -66,7 +66,7 @@ def to_graphviz(diagram: Diagram, rankdir: str = "TB"):
     if errors:
         title += f" · {errors} finding{'s' if errors != 1 else ''} (red)"
     dot = graphviz.Digraph(diagram.name)
-    dot.attr("graph", rankdir=rankdir, label=title, labelloc="t", fontname=FONT, fontsize="14",
+    dot.attr("graph", rankdir=rankdir, label=_escape_backslashes(title), labelloc="t", fontname=FONT, fontsize="14",
              nodesep="0.3", ranksep="0.35", pad="0.2", newrank="true", forcelabels="true")
     dot.attr("node", fontname=FONT, fontsize="10", color=LINE, penwidth="1", margin="0.06,0.03")
     dot.attr("edge", fontname=FONT, fontsize="8", fontcolor=MUTED, color="#8a96a3", arrowsize="0.6")
@@ -78,25 +78,27 @@ def to_graphviz(diagram: Diagram, rankdir: str = "TB"):
     for edge in diagram.edges:
         label = " " + (edge.label if edge.order is None else f"{edge.order}: {edge.label}") + " "
         weight = "8" if edge.on_spine else "1"
-        tooltip = f"{edge.tail} → {edge.head}: {edge.label}"
+        attributes = {"tooltip": f"{edge.tail} → {edge.head}: {edge.label}",
+                      # top to bottom, labels placed after layout keep the ranks close together
+                      "xlabel" if rankdir == "TB" and not edge.level else "label": label}
         if edge.level:
             with dot.subgraph() as same_rank:
                 same_rank.attr(rank="same")
-                same_rank.edge(edge.tail, edge.head, label=label, tooltip=tooltip)
+                same_rank.edge(edge.tail, edge.head, **attributes)
         elif edge.upward:  # laid out head-first, drawn with the arrow at the head
-            dot.edge(edge.head, edge.tail, xlabel=label, weight=weight, dir="back", tooltip=tooltip)
+            dot.edge(edge.head, edge.tail, weight=weight, dir="back", **attributes)
         else:
-            dot.edge(edge.tail, edge.head, xlabel=label, weight=weight, tooltip=tooltip)
+            dot.edge(edge.tail, edge.head, weight=weight, **attributes)
     _add_legend(dot, diagram, rankdir, first_input)
     if diagram.spec_findings:
         lines = "\n".join(_finding_line(finding) for finding in diagram.spec_findings)
-        dot.node(_free_id(diagram, "spec findings"), _escape_tooltip(lines), shape="note", style="filled", fillcolor=FINDING_FILL,
+        dot.node(_free_id(diagram, "spec findings"), _escape_backslashes(lines), shape="note", style="filled", fillcolor=FINDING_FILL,
                  color=FINDING_LINE, fontcolor="#a00000")
     return dot
 
 
 def _node_style(box: Box) -> dict:
-    style = {"tooltip": _escape_tooltip(_tooltip(box)), "fillcolor": FAMILY_COLOURS.get(box.family, FAMILY_COLOURS["other"])}
+    style = {"tooltip": _escape_backslashes(_tooltip(box)), "fillcolor": FAMILY_COLOURS.get(box.family, FAMILY_COLOURS["other"])}
     if box.kind in ("input", "output"):
         style.update(shape="box", style="rounded,filled", fontcolor="white", color=style["fillcolor"])
     elif box.family == "merge":
@@ -142,7 +144,7 @@ def _tooltip(box: Box) -> str:
     return "\n".join(f"{name}: {type_}" for type_, name in members) + f"\n→ {box.shape_text}"
 
 
-def _escape_tooltip(text: str) -> str:
+def _escape_backslashes(text: str) -> str:
     """Backslashes doubled, since DOT reads ``\\N``, ``\\l`` and the like as escapes."""
     return text.replace("\\", "\\\\")
 

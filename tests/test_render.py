@@ -20,6 +20,7 @@ import yaml
 
 from convlint.api import lint
 from convlint.cli import main
+from convlint.short_args import short_args
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 torch = pytest.importorskip("torch")
@@ -206,6 +207,18 @@ def test_unet_is_drawn_as_a_u_with_level_skip_connections(tmp_path):
         assert abs(y_start - y_end) < 1, (concat, edge.outline.get("d"))
 
 
+@pytest.mark.parametrize("args,expected", [
+    ({"kernel_size": (3, 3), "stride": (1, 1), "padding": "same", "dilation": (2, 2)}, "3×3 same d2"),
+    ({"kernel_size": (3, 1), "stride": (2, 1), "padding": (1, 0)}, "3×1 s2×1 p1×0"),
+    ({"kernel_size": (3, 3), "stride": None, "padding": (0, 0), "ceil_mode": True}, "3×3 s3 ceil"),
+    ({"scale_factor": (2.0, 2.0), "mode": "bilinear"}, "×2 bilinear"),
+    ({"output_size": (None, 7)}, "→·×7"),
+])
+def test_short_argument_notation(args, expected):
+    family = "pool" if "ceil_mode" in args else "conv"
+    assert short_args(family, args) == expected
+
+
 @needs_dot
 @pytest.mark.parametrize("fmt,magic", [("png", b"\x89PNG\r\n\x1a\n"), ("pdf", b"%PDF-")])
 def test_png_and_pdf_are_valid_files(tmp_path, fmt, magic):
@@ -286,8 +299,9 @@ def normalized_svg(data: bytes) -> list:
     """What a diagram shows, without coordinates: each node's and edge's title, texts, tooltip and colours."""
     nodes, edges = parse_svg(data)
     items = list(nodes.values()) + edges
-    return sorted((item.title, item.texts, item.tooltip, item.stroke,
-                   item.outline.get("fill") if item.outline is not None else None) for item in items)
+    invisible = lambda colour: "none" if colour in ("none", "transparent") else colour
+    return sorted((item.title, item.texts, item.tooltip, invisible(item.stroke),
+                   invisible(item.outline.get("fill")) if item.outline is not None else None) for item in items)
 
 
 @needs_dot
@@ -297,3 +311,10 @@ def test_readme_diagram_is_up_to_date(tmp_path):
     committed = (ROOT / "docs" / "unet.svg").read_bytes()
     assert normalized_svg(committed) == normalized_svg(fresh), (
         "docs/unet.svg is out of date: run `convlint render specs/unet.yaml -o docs/unet.svg`")
+
+
+def test_missing_graphviz_package_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # makes `import graphviz` fail
+    assert main(["render", str(SPECS / "lenet5.yaml"), "-o", str(tmp_path / "lenet5.svg")]) == 2
+    assert "pip install 'convlint[render]'" in capsys.readouterr().err
+    assert not (tmp_path / "lenet5.svg").exists()
