@@ -1,4 +1,4 @@
-"""The ``convlint`` command line: lint, summary, rule, plugins.
+"""The ``convlint`` command line: lint, summary, render, rule, plugins.
 
 Exit codes (as ruff's): 0 clean, 1 findings, 2 usage error or internal error.
 """
@@ -41,6 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("paths", nargs="+", metavar="PATH", help="spec files or directories")
     summary.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     _add_common(summary)
+
+    render = commands.add_parser("render", help="draw specs as architecture diagrams (needs Graphviz)")
+    render.add_argument("paths", nargs="+", metavar="SPEC", help="spec files or directories")
+    render.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="output file (.svg, .png, .pdf, .dot, .gv), - for stdout, or a directory")
+    render.add_argument("--format", choices=("svg", "png", "pdf", "dot"), help="output format (default: from -o)")
+    render.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom or left-to-right")
+    render.add_argument("--no-fold", action="store_true",
+                        help="draw norm, activation and dropout layers as boxes of their own")
+    _add_common(render)
 
     rule = commands.add_parser("rule", help="explain a rule code")
     rule.add_argument("code", nargs="?", help="rule code such as S001; all rules when left out")
@@ -102,6 +112,16 @@ def run_summary(args, out) -> int:
     return EXIT_FINDINGS if has_errors else EXIT_CLEAN
 
 
+def run_render(args, out) -> int:
+    """``convlint render``: one diagram per spec; 1 if any spec has errors, 2 if Graphviz is missing."""
+    from .render_command import RenderUsageError, run
+
+    try:
+        return run(args, out)
+    except RenderUsageError as error:
+        raise UsageError(str(error)) from None
+
+
 def run_rule(args, out) -> int:
     """``convlint rule [CODE]``: the rule's documentation, or one line per rule."""
     rules = _registry(args).rules
@@ -132,7 +152,8 @@ def run_run(args, out) -> int:
     return execute_command(args, _registry(args), out)
 
 
-COMMANDS = {"lint": run_lint, "summary": run_summary, "rule": run_rule, "plugins": run_plugins, "run": run_run}
+COMMANDS = {"lint": run_lint, "summary": run_summary, "render": run_render, "rule": run_rule,
+            "plugins": run_plugins, "run": run_run}
 
 
 def main(argv: list[str] | None = None) -> int:
