@@ -24,7 +24,7 @@ from pathlib import Path
 from .files import iter_yaml_files
 from .findings import Finding, Severity
 from .formatters import concise
-from .lint import load_file
+from .runner import load_file
 from .plugins import Registry
 
 SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
