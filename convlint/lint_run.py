@@ -1,0 +1,97 @@
+"""A configured lint run, as ``convlint lint`` does it: which files, which rules, which
+suppressions and budgets.
+
+For each file: load it (non-specs are skipped), infer it, check its budget, keep the findings
+whose code the configuration enables for that file, drop those a ``# convlint: noqa`` comment
+covers, and report unused suppressions (N001).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from .budget import check_budget
+from .config import Config
+from .files import iter_yaml_files
+from .findings import Finding
+from .globs import matches_any, relative_posix
+from .infer import analyze
+from .lint import FileResult, load_file
+from .noqa import apply_suppressions, find_suppressions, unused_suppressions
+from .plugins import Registry
+from .rules import RULES
+from .selection import RuleSelection
+
+
+@dataclass
+class RunReport:
+    """Every file's result, and notes for the user (such as budget keys that cannot be checked)."""
+
+    results: list[FileResult]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """All findings, file by file, in source order."""
+        return [finding for result in self.results for finding in result.findings]
+
+    @property
+    def checked(self) -> int:
+        """How many files were specs (not skipped)."""
+        return sum(1 for result in self.results if not result.skipped)
+
+
+def select_files(paths: Iterable[str | Path], config: Config) -> list[Path]:
+    """The files to lint: each named file and the YAML files below each named directory, less
+    those ``exclude`` matches and, when ``include`` is configured, those it does not match."""
+    chosen = []
+    for raw in paths:
+        for path in iter_yaml_files([raw]):
+            relative = relative_posix(path, config.root)
+            if matches_any(config.exclude, relative):
+                continue
+            if config.include is not None and not matches_any(config.include, relative):
+                continue
+            chosen.append(path)
+    return chosen
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda finding: (finding.line, finding.column, finding.code))
+
+
+def lint_one(path: Path, registry: Registry, config: Config, selection: RuleSelection,
+             notes: list[str]) -> FileResult:
+    """Lint one file under ``config``; an unexpected exception becomes an X002 finding."""
+    name = str(path)
+    try:
+        result = load_file(path)
+        if result.spec is None:
+            raw = result.findings
+        else:
+            analysis = analyze(result.spec, registry)
+            budget = check_budget(result.spec, analysis, config.budget, registry.rules)
+            raw = analysis.findings + budget.findings
+            notes.extend(budget.notes)
+        enabled = [finding for finding in raw if selection.is_enabled(finding.code, name)]
+        if result.spec is not None:
+            suppressions = find_suppressions(result.spec)
+            enabled = apply_suppressions(enabled, suppressions)
+            if selection.is_enabled("N001", name):
+                enabled += unused_suppressions(suppressions, name, registry.rules,
+                                               lambda code: selection.is_enabled(code, name))
+        result.findings = _sorted(enabled)
+    except Exception as error:  # the last line of defence: report, go on with the next file
+        message = f"internal error: {type(error).__name__}: {error}"
+        return FileResult(name, [Finding("X002", RULES["X002"].severity, message, name, 1, 1, None)])
+    return result
+
+
+def run_lint(paths: Iterable[str | Path], registry: Registry, config: Config) -> RunReport:
+    """Lint every selected file.  Raises ``FileNotFoundError`` for a missing path and
+    :class:`~convlint.config.ConfigError` for rule codes the configuration gets wrong."""
+    selection = RuleSelection(config, registry.rules)
+    notes: list[str] = []
+    results = [lint_one(path, registry, config, selection, notes) for path in select_files(paths, config)]
+    return RunReport(results, notes)
