@@ -165,6 +165,7 @@ def _convert_args(ctx: LayerContext, layer_type: LayerType, ndim: int | None) ->
             if keyword.required:
                 ctx.report("Y008", f"{layer_type.name} requires `{key}`", "type")
                 ok = False
+                continue
             args[key] = None if keyword.default is None else keyword.convert(keyword.default, ndim)
             continue
         try:
