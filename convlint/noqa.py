@@ -24,12 +24,14 @@ CODE = re.compile(r"[A-Za-z]+[0-9]+")
 @dataclass
 class Suppression:
     """One noqa comment: its 1-based position, the layer whose mapping starts on its line
-    (``None`` on other lines), the codes it names (``None``: all), and the codes it silenced."""
+    (``None`` on other lines), the codes it names (``None``: all), the layer that writes a key
+    on its line (``owner``), and the codes it silenced."""
 
     line: int
     column: int
     layer: str | None
     codes: tuple[str, ...] | None
+    owner: str | None = None
     used: set[str] = field(default_factory=set)
 
     def covers(self, finding: Finding) -> bool:
@@ -41,9 +43,11 @@ class Suppression:
 
 def find_suppressions(spec: Spec) -> list[Suppression]:
     """Every ``# convlint: noqa`` comment in the spec's source, in line order."""
-    layer_starts = {}
+    layer_starts, owners = {}, {}
     for layer in spec.layers:
         layer_starts.setdefault(layer.line, layer.name)
+        for line, _ in layer.key_positions.values():
+            owners.setdefault(line, layer.name)
     found = []
     for number, text in enumerate(spec.source.splitlines(), start=1):
         match = NOQA.search(text)
@@ -51,7 +55,9 @@ def find_suppressions(spec: Spec) -> list[Suppression]:
             continue
         raw = match.group("codes")
         codes = tuple(code.upper() for code in CODE.findall(raw)) if raw else None
-        found.append(Suppression(number, match.start("comment") + 1, layer_starts.get(number), codes or None))
+        layer = layer_starts.get(number)
+        found.append(Suppression(number, match.start("comment") + 1, layer, codes or None,
+                                 layer or owners.get(number)))
     return found
 
 
@@ -74,11 +80,11 @@ def unused_suppressions(suppressions: list[Suppression], path: str, rules: Mappi
     severity = rules["N001"].severity
     for suppression in suppressions:
         where = f"layer `{suppression.layer}`" if suppression.layer else f"line {suppression.line}"
+        place = (path, suppression.line, suppression.column, suppression.owner)
         if suppression.codes is None:
             if not suppression.used:
                 message = f"`# convlint: noqa` silences nothing on {where}; delete it"
-                findings.append(Finding("N001", severity, message, path, suppression.line, suppression.column,
-                                        suppression.layer))
+                findings.append(Finding("N001", severity, message, *place))
             continue
         for code in suppression.codes:
             if code in suppression.used:
@@ -89,6 +95,5 @@ def unused_suppressions(suppressions: list[Suppression], path: str, rules: Mappi
                 reason = f"{code} is not enabled"
             else:
                 reason = f"no {code} finding on {where}"
-            findings.append(Finding("N001", severity, f"unused suppression of {code}: {reason}; delete it",
-                                    path, suppression.line, suppression.column, suppression.layer))
+            findings.append(Finding("N001", severity, f"unused suppression of {code}: {reason}; delete it", *place))
     return findings
