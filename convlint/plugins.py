@@ -88,8 +88,9 @@ def _collect(registry: Registry) -> None:
     for impl in manager.hook.register_layer_types.get_hookimpls():
         registry.plugins.setdefault(impl.plugin_name, [])
         _call(registry, impl, lambda layer_type, plugin=impl.plugin_name: _add_type(registry, plugin, layer_type))
-    for name in manager.list_name_plugin():
-        registry.plugins.setdefault(name[0], [])
+    for name, plugin in manager.list_name_plugin():
+        if plugin is not None:  # blocked (disabled) plugins are listed with None
+            registry.plugins.setdefault(name, [])
 
 
 def _call(registry: Registry, impl, register) -> None:

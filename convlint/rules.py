@@ -168,7 +168,7 @@ Why it matters: usually intended (ResNet's downsample), but worth knowing when i
 Example: `Conv2d(kernel_size=1, stride=2)`
 Fix: none needed when intended; otherwise use a kernel at least as large as the stride.""",
          default_enabled=False),
-    Rule("S014", "Remainder falls only in padding (off by default)", I, """
+    Rule("S014", "Remainder falls only in padding", I, """
 What it does: notes a window layer whose output size is not an integer although every row or
 column of real input is read: the last positions no window reaches are padding only (ResNet's
 7×7, stride 2, padding 3 conv on 224). Off by default; enable it with `select`/`extend-select`
