@@ -167,3 +167,19 @@ def test_bad_configuration_is_a_clear_error(project, capsys, body, named):
 def test_missing_config_file_is_exit_2(project, capsys):
     code, _, err = lint(capsys, "--config", project / "nope.toml", project / "models")
     assert code == 2 and "nope.toml" in err
+
+
+def test_readme_configuration_example_is_valid(tmp_path):
+    from convlint.config import load_config
+    from convlint.plugins import load_registry
+    from convlint.selection import RuleSelection
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    path = write(tmp_path / "pyproject.toml", example)
+    config = load_config(start=tmp_path)
+    selection = RuleSelection(config, load_registry(only_distribution="convlint").rules)
+    assert (config.source, config.budget) == (path, {"params": 25_000_000})
+    assert {"S001", "S013", "S014"} <= selection.enabled and "S012" not in selection.enabled
+    assert selection.is_enabled("S001", str(tmp_path / "models" / "a.yaml"))
+    assert not selection.is_enabled("S001", str(tmp_path / "experiments" / "a.yaml"))
