@@ -15,7 +15,8 @@ from .spec import Spec
 FIX_VERBS = ("use ", "set ", "add ", "pad ", "reduce ", "delete ", "choose ", "adjust ", "leave ", "rename ",
              "correct ", "shrink ", "insert ")
 EXACT_SIZE = ". For an exact size use "
-KEY_AT = re.compile(r"[\w-]+")
+KEY_AT = re.compile(r"[\w-]+|#.*")
+"""What the caret marks: the key at the finding's column, or a whole comment (for N001)."""
 CONTEXT_LINES = 6
 """At most this many lines above the finding are shown to reach the start of its layer."""
 
