@@ -164,6 +164,12 @@ def test_bad_configuration_is_a_clear_error(project, capsys, body, named):
     assert "Traceback" not in err and out == ""
 
 
+def test_config_file_that_is_not_utf8_is_exit_2(project, capsys):
+    (project / "pyproject.toml").write_bytes(b"[tool.convlint]\nignore = [\"\xff\"]\n")
+    code, _, err = lint(capsys, project / "models")
+    assert code == 2 and "invalid TOML" in err and "internal error" not in err
+
+
 def test_missing_config_file_is_exit_2(project, capsys):
     code, _, err = lint(capsys, "--config", project / "nope.toml", project / "models")
     assert code == 2 and "nope.toml" in err
