@@ -1,6 +1,6 @@
-"""The ``convlint`` command line: lint, summary, render, rule, plugins.
+"""The ``convlint`` command line: lint, summary, render, run, rule, plugins, schema.
 
-Exit codes (as ruff's): 0 clean, 1 findings, 2 usage error or internal error.
+Exit codes (as ruff's): 0 clean, 1 findings, 2 bad configuration, usage error or internal error.
 """
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import argparse
 import json
 import sys
 
-from . import formatters
+from . import formatters, output_formats
+from .config import ConfigError, load_config
 from .files import iter_yaml_files
 from .runner import lint_paths
 from .plugins import Registry, load_registry
 from .rules import rule_doc
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+LINT_FORMATS = ("full", "concise", "json", "github", "sarif")
 
 
 class UsageError(Exception):
@@ -33,8 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = commands.add_parser("lint", help="report problems in spec files")
     lint.add_argument("paths", nargs="+", metavar="PATH", help="spec files or directories (searched for *.yaml, *.yml)")
-    lint.add_argument("--format", choices=("concise", "json"), default="concise", help="output format")
+    lint.add_argument("--format", choices=LINT_FORMATS, default=None,
+                      help="output format (default: full on a terminal, concise otherwise)")
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    lint.add_argument("--config", metavar="FILE", help="TOML file with the [tool.convlint] settings "
+                      "(default: the nearest pyproject.toml with a [tool.convlint] table)")
     _add_common(lint)
 
     summary = commands.add_parser("summary", help="show each layer's output shape and parameters")
@@ -54,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rule = commands.add_parser("rule", help="explain a rule code")
     rule.add_argument("code", nargs="?", help="rule code such as S001; all rules when left out")
+    rule.add_argument("--markdown", action="store_true", help="print every rule's documentation as Markdown")
     _add_common(rule)
 
     run = commands.add_parser("run", help="run a spec on NumPy arrays (needs numpy: the `run` extra)")
@@ -72,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     plugins = commands.add_parser("plugins", help="list loaded plugins and the layer types they provide")
     _add_common(plugins)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the spec format")
+    _add_common(schema)
     return parser
 
 
@@ -80,14 +89,27 @@ def _registry(args) -> Registry:
 
 
 def run_lint(args, out) -> int:
-    """``convlint lint``: print findings; 1 if any, else 0."""
-    report = lint_paths(args.paths, _registry(args))
+    """``convlint lint``: print findings in the chosen format; 1 if any, else 0."""
+    registry = _registry(args)
+    report = lint_paths(args.paths, registry, load_config(args.config))
     findings = report.findings
-    if args.format == "json":
+    chosen = args.format or ("full" if out.isatty() else "concise")
+    if chosen == "json":
         out.write(formatters.lint_json(findings))
+    elif chosen == "github":
+        out.write(output_formats.github(findings))
+    elif chosen == "sarif":
+        from . import __version__
+        out.write(output_formats.sarif(findings, registry.rules, __version__))
     else:
-        out.write(formatters.concise(findings))
+        if chosen == "full":
+            specs = {result.path: result.spec for result in report.results if result.spec is not None}
+            out.write(output_formats.full(findings, specs, registry.rules))
+        else:
+            out.write(formatters.concise(findings))
         out.write(formatters.lint_tally(findings, report.checked))
+    for note in report.notes:
+        print(f"convlint: note: {note}", file=sys.stderr)
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
 
 
@@ -125,6 +147,10 @@ def run_render(args, out) -> int:
 def run_rule(args, out) -> int:
     """``convlint rule [CODE]``: the rule's documentation, or one line per rule."""
     rules = _registry(args).rules
+    if args.markdown:
+        from .rule_docs import rules_markdown
+        out.write(rules_markdown(rules.values()))
+        return EXIT_CLEAN
     if args.code is None:
         for rule in rules.values():
             out.write(f"{rule.code}  {rule.title}\n")
@@ -146,6 +172,13 @@ def run_plugins(args, out) -> int:
     return EXIT_CLEAN
 
 
+def run_schema(args, out) -> int:
+    """``convlint schema``: the JSON Schema of specs for the loaded layer types."""
+    from .schema import schema_json
+    out.write(schema_json(_registry(args)))
+    return EXIT_CLEAN
+
+
 def run_run(args, out) -> int:
     """``convlint run``: execute the spec and write the outputs to an .npz file."""
     from .execute_command import execute_command
@@ -153,7 +186,7 @@ def run_run(args, out) -> int:
 
 
 COMMANDS = {"lint": run_lint, "summary": run_summary, "render": run_render, "rule": run_rule,
-            "plugins": run_plugins, "run": run_run}
+            "plugins": run_plugins, "run": run_run, "schema": run_schema}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args, sys.stdout)
-    except (UsageError, FileNotFoundError) as error:
+    except (UsageError, ConfigError, FileNotFoundError) as error:
         print(f"convlint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:

@@ -89,7 +89,7 @@ def _collect(registry: Registry) -> None:
         registry.plugins.setdefault(impl.plugin_name, [])
         _call(registry, impl, lambda layer_type, plugin=impl.plugin_name: _add_type(registry, plugin, layer_type))
     for name, plugin in manager.list_name_plugin():
-        if plugin is not None:  # blocked plugins are listed with None
+        if plugin is not None:  # blocked (disabled) plugins are listed with None
             registry.plugins.setdefault(name, [])
 
 

@@ -1,7 +1,7 @@
 """The rule catalogue: every finding code, its title, severity and documentation.
 
 Codes are stable: a letter for the area (Y spec structure, G graph, S shape,
-X plugin faults) and three digits.  Each doc has the sections What it does /
+B budgets, N suppressions, X plugin faults) and three digits.  Each doc has the sections What it does /
 Why it matters / Example / Fix, printed by ``convlint rule CODE``.
 """
 from __future__ import annotations
@@ -169,6 +169,31 @@ Why it matters: usually intended (ResNet's downsample), but worth knowing when i
 Example: `Conv2d(kernel_size=1, stride=2)`
 Fix: none needed when intended; otherwise use a kernel at least as large as the stride.""",
          default_enabled=False),
+    Rule("S014", "Remainder falls only in padding", I, """
+What it does: notes a window layer whose output size is not an integer although every row or
+column of real input is read: the last positions no window reaches are padding only (ResNet's
+7×7, stride 2, padding 3 conv on 224). Off by default; enable it with `select`/`extend-select`
+or `report-padding-only-remainder = true`.
+Why it matters: nothing is lost, but the layer's padding is asymmetric in effect, which matters
+when its output must line up exactly with another branch or be inverted by a transposed conv.
+Example: `Conv2d(kernel_size=7, stride=2, padding=3)` on 224: H_out = (224 + 2·3 − 7)/2 + 1 = 112.5,
+the one unread position is right padding.
+Fix: none needed when intended; otherwise reduce the padding by the remainder.""",
+         default_enabled=False),
+    Rule("B001", "Budget exceeded", E, """
+What it does: reports a spec whose total parameter count (or MAC count, where convlint counts
+MACs) exceeds the `budget` declared in the spec (`budget: {params: 1000000}`) or in the
+configuration (`[tool.convlint.budget]`).
+Why it matters: a pull request that quietly makes a model larger than its deployment target
+allows fails in CI instead of on the device.
+Example: `budget: {params: 60000}` on LeNet-5, which has 61,706 parameters
+Fix: shrink the model (fewer channels, a smaller Linear layer) or raise the budget deliberately."""),
+    Rule("N001", "Unused suppression comment", W, """
+What it does: reports a `# convlint: noqa: CODE` comment that silenced nothing: the code is not
+reported on that layer, is not enabled, or is not a rule code at all.
+Why it matters: stale suppressions hide future findings on the same line and mislead readers.
+Example: `- {name: c1, type: Conv2d, out_channels: 8, kernel_size: 3}  # convlint: noqa: S001`
+Fix: delete the comment, or the codes in it that no longer apply."""),
     Rule("X001", "Plugin failed", E, """
 What it does: reports a layer plugin that raised an exception, returned something that is not
 a valid result, or registered a layer type that another plugin already owns. It names the plugin

@@ -1,16 +1,26 @@
-"""Linting files: from paths on the command line to findings, one file at a time."""
+"""Linting files as ``convlint lint`` does: which files, which rules, which suppressions and budgets.
+
+For each file: read it safely (unreadable files and YAML errors become findings, non-specs are
+skipped), infer it, check its budget, keep the findings whose code the configuration enables for
+that file, drop those a ``# convlint: noqa`` comment covers, and report unused suppressions (N001).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from . import api
-from .findings import Finding
+from .budget import check_budget
+from .config import Config
 from .files import UnreadableFile, iter_yaml_files, read_text
+from .findings import Finding
+from .globs import matches_any, relative_posix
 from .graph import build_graph
+from .infer import analyze
+from .noqa import apply_suppressions, find_suppressions, unused_suppressions
 from .plugins import Registry
 from .rules import RULES
+from .selection import RuleSelection
 from .spec import NotASpec, Spec, parse_spec
 
 
@@ -22,23 +32,6 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     spec: Spec | None = None
     skipped: bool = False
-
-
-@dataclass
-class LintReport:
-    """Findings of a whole run and the number of spec files checked."""
-
-    results: list[FileResult]
-
-    @property
-    def findings(self) -> list[Finding]:
-        """All findings, file by file, in source order."""
-        return [finding for result in self.results for finding in result.findings]
-
-    @property
-    def checked(self) -> int:
-        """How many files were specs (not skipped)."""
-        return sum(1 for result in self.results if not result.skipped)
 
 
 def _file_finding(path: str, code: str, message: str) -> Finding:
@@ -60,18 +53,79 @@ def load_file(path: Path) -> FileResult:
     return FileResult(name, spec=spec)
 
 
-def lint_file(path: Path, registry: Registry) -> FileResult:
-    """Lint one file; an unexpected exception becomes an X002 finding instead of a crash."""
+@dataclass
+class RunReport:
+    """Every file's result, and notes for the user (such as budget keys that cannot be checked)."""
+
+    results: list[FileResult]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """All findings, file by file, in source order."""
+        return [finding for result in self.results for finding in result.findings]
+
+    @property
+    def checked(self) -> int:
+        """How many files were specs (not skipped)."""
+        return sum(1 for result in self.results if not result.skipped)
+
+
+def select_files(paths: Iterable[str | Path], config: Config) -> list[Path]:
+    """The files to lint: each named file and the YAML files below each named directory, less
+    those ``exclude`` matches and, when ``include`` is configured, those it does not match."""
+    chosen = []
+    for raw in paths:
+        for path in iter_yaml_files([raw]):
+            relative = relative_posix(path, config.root)
+            if matches_any(config.exclude, relative):
+                continue
+            if config.include is not None and not matches_any(config.include, relative):
+                continue
+            chosen.append(path)
+    return chosen
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda finding: (finding.line, finding.column, finding.code))
+
+
+def lint_file(path: Path, registry: Registry, config: Config | None = None, selection: RuleSelection | None = None,
+              notes: list[str] | None = None) -> FileResult:
+    """Lint one file under ``config`` (default: no configuration); an unexpected exception becomes an
+    X002 finding.  Notes for the user (budget keys that cannot be checked) are appended to ``notes``."""
+    config = config or Config()
+    selection = selection or RuleSelection(config, registry.rules)
+    notes = notes if notes is not None else []
+    name = str(path)
     try:
         result = load_file(path)
+        if result.spec is None:
+            raw = result.findings
+        else:
+            analysis = analyze(result.spec, registry)
+            budget = check_budget(result.spec, analysis, config.budget, registry.rules)
+            raw = analysis.findings + budget.findings
+            notes.extend(budget.notes)
+        enabled = [finding for finding in raw if selection.is_enabled(finding.code, name)]
         if result.spec is not None:
-            result.findings = api.lint(result.spec, registry)
+            suppressions = find_suppressions(result.spec)
+            enabled = apply_suppressions(enabled, suppressions)
+            if selection.is_enabled("N001", name):
+                enabled += unused_suppressions(suppressions, name, registry.rules,
+                                               lambda code: selection.is_enabled(code, name))
+        result.findings = _sorted(enabled)
     except Exception as error:  # the last line of defence: report, go on with the next file
-        return FileResult(str(path), [_file_finding(str(path), "X002",
-                                                    f"internal error: {type(error).__name__}: {error}")])
+        message = f"internal error: {type(error).__name__}: {error}"
+        return FileResult(name, [_file_finding(name, "X002", message)])
     return result
 
 
-def lint_paths(paths: Iterable[str | Path], registry: Registry) -> LintReport:
-    """Lint every spec under ``paths``. Raises ``FileNotFoundError`` for a missing path."""
-    return LintReport([lint_file(path, registry) for path in iter_yaml_files(paths)])
+def lint_paths(paths: Iterable[str | Path], registry: Registry, config: Config | None = None) -> RunReport:
+    """Lint every selected file.  Raises ``FileNotFoundError`` for a missing path and
+    :class:`~convlint.config.ConfigError` for rule codes the configuration gets wrong."""
+    config = config or Config()
+    selection = RuleSelection(config, registry.rules)
+    notes: list[str] = []
+    results = [lint_file(path, registry, config, selection, notes) for path in select_files(paths, config)]
+    return RunReport(results, notes)

@@ -19,12 +19,13 @@ def axis_symbols(ndim: int) -> tuple[str, ...]:
 
 
 def check_windows(ctx: LayerContext, axes: list[WindowAxis], is_conv: bool) -> tuple[int, ...] | None:
-    """Output sizes of ``axes``, reporting S002/S003 (errors) and S001/S013 (lost input).
+    """Output sizes of ``axes``, reporting S002/S003 (errors), S001/S013 (lost input) and S014.
 
     Returns ``None`` when some axis has no valid output size.
     """
     sizes = []
     lost: list[tuple[str, WindowAxis]] = []
+    padding_only: list[tuple[str, WindowAxis]] = []
     for symbol, axis in zip(axis_symbols(len(axes)), axes):
         if is_conv and axis.padded < axis.span:
             ctx.report("S003", f"{symbol}: the kernel spans {axis.span} but the padded input is only "
@@ -39,8 +40,14 @@ def check_windows(ctx: LayerContext, axes: list[WindowAxis], is_conv: bool) -> t
             return None
         if axis.dropped_input:
             lost.append((symbol, axis))
+        elif axis.unread_tail and not axis.skips_by_design:
+            padding_only.append((symbol, axis))
         sizes.append(out)
     _report_lost_input(ctx, lost)
+    if padding_only:
+        ctx.report("S014", "; ".join(f"{axis.formula(symbol)}: the last {axis.unread_tail} unread "
+                                     f"position{'s are' if axis.unread_tail != 1 else ' is'} right padding only"
+                                     for symbol, axis in padding_only), "padding")
     return tuple(sizes)
 
 

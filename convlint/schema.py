@@ -1,0 +1,89 @@
+"""A JSON Schema (draft 2020-12) of the spec format, generated from the loaded layer types.
+
+Editors use it for completion and validation (``# yaml-language-server: $schema=...``).  Each
+layer type contributes its keywords with their types, defaults and descriptions; a layer
+accepts only ``name``, ``type``, ``from`` and its type's keywords, so a misspelled keyword is
+rejected.  The checks that need shapes (sizes, channels, wiring) stay with ``convlint lint``.
+"""
+from __future__ import annotations
+
+import json
+
+from .config import BUDGET_KEYS
+from .layer_type import LayerType
+from .plugins import Registry
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+NAME = {"type": "string", "minLength": 1}
+RESERVED = {
+    "name": {**NAME, "description": "unique layer name (default: <type>_<index>)"},
+    "from": {"description": "input tensor name(s); default: the previous layer, or the only input",
+             "oneOf": [NAME, {"type": "array", "items": NAME, "minItems": 1}]},
+}
+
+
+def _keyword_schema(keyword, spatial_dims: int | None) -> dict:
+    """The keyword's schema for a fixed number of spatial axes, or any of 1 to 3 when not fixed."""
+    if spatial_dims is not None:
+        return keyword.json_schema(spatial_dims)
+    variants = []
+    for ndim in (1, 2, 3):
+        fragment = keyword.json_schema(ndim)
+        if fragment not in variants:
+            variants.append(fragment)
+    return variants[0] if len(variants) == 1 else {"anyOf": variants}
+
+
+def layer_schema(layer_type: LayerType) -> dict:
+    """The schema of one layer mapping of ``layer_type``: its keywords, and nothing else."""
+    properties = {"type": {"const": layer_type.name}, **RESERVED}
+    for key, keyword in layer_type.keywords.items():
+        properties[key] = _keyword_schema(keyword, layer_type.spatial_dims)
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    required = [key for key, keyword in layer_type.keywords.items() if keyword.required]
+    if required:
+        schema["required"] = ["type", *required]
+    doc = (type(layer_type).__doc__ or "").strip().splitlines()
+    if doc:
+        schema["description"] = doc[0]
+    return schema
+
+
+def spec_schema(registry: Registry) -> dict:
+    """The schema of a whole spec file for the layer types in ``registry``."""
+    names = sorted(registry.types)
+    definitions = {name: layer_schema(registry.types[name]) for name in names}
+    layer = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"enum": names, "description": "the torch.nn class name"}},
+        "allOf": [{"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                   "then": {"$ref": f"#/$defs/{name}"}} for name in names],
+    }
+    shape = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2,
+             "description": "[N, C, *spatial] or [N, features]"}
+    return {
+        "$schema": DRAFT,
+        "title": "convlint network spec",
+        "description": "A convolutional network as YAML: inputs, layers (torch.nn classes and keywords), outputs.",
+        "type": "object",
+        "required": ["layers"],
+        "properties": {
+            "name": {"type": "string", "description": "network name (default: the file name)"},
+            "inputs": {"type": "object", "minProperties": 1, "additionalProperties": shape,
+                       "description": "input name → shape"},
+            "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}},
+            "outputs": {"oneOf": [NAME, {"type": "array", "items": NAME, "minItems": 1}],
+                        "description": "output layer names (default: the last layer)"},
+            "budget": {"type": "object", "additionalProperties": False,
+                       "properties": {key: {"type": "integer", "minimum": 0} for key in BUDGET_KEYS},
+                       "description": "largest total parameter / MAC count allowed (checked by B001)"},
+        },
+        "additionalProperties": False,
+        "$defs": {"layer": layer, **definitions},
+    }
+
+
+def schema_json(registry: Registry) -> str:
+    """:func:`spec_schema` as indented JSON text with a final newline."""
+    return json.dumps(spec_schema(registry), indent=2, ensure_ascii=False) + "\n"
