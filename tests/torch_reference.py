@@ -31,7 +31,8 @@ MODULE_TYPES = frozenset(
                           "AdaptiveAvgPool", "AdaptiveMaxPool", "BatchNorm")
      for d in (1, 2, 3)]
     + ["Linear", "Flatten", "ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh",
-       "GELU", "SiLU", "Hardswish", "Softmax", "Dropout", "Identity", "Upsample"]
+       "GELU", "SiLU", "Hardswish", "Softmax", "Dropout", "Identity", "Upsample",
+       "ELU", "Dropout1d", "Dropout2d", "Dropout3d"]
 )
 #: Non-module merge layers: ``Concat`` (torch.cat along ``dim``, default 1)
 #: and ``Add`` (elementwise sum).
