@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     summary = commands.add_parser("summary", help="show each layer's output shape and parameters")
     summary.add_argument("paths", nargs="+", metavar="PATH", help="spec files or directories")
     summary.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    summary.add_argument("--flops", action="store_true", help="report FLOPs (2 × MACs) instead of MACs")
+    summary.add_argument("--depth", type=_positive, metavar="N",
+                         help="fold layers into block instances below N name levels (layer1.0.conv1 has 3)")
     _add_common(summary)
 
     rule = commands.add_parser("rule", help="explain a rule code")
@@ -49,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = commands.add_parser("plugins", help="list loaded plugins and the layer types they provide")
     _add_common(plugins)
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
 
 
 def _registry(args) -> Registry:
@@ -77,7 +86,7 @@ def run_summary(args, out) -> int:
     for path in iter_yaml_files(args.paths):
         result = load_file(path)
         if result.spec is not None:
-            summaries.append(summarize(result.spec, registry))
+            summaries.append(summarize(result.spec, registry, depth=args.depth, flops=args.flops))
         problems += result.findings
     if args.format == "json":
         out.write(json.dumps(summaries, indent=2, ensure_ascii=False) + "\n")

@@ -19,6 +19,9 @@ class Elementwise(LayerType):
     def infer(self, ctx: LayerContext):
         return ctx.input
 
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position, position)]
+
 
 INPLACE = Bool(False, "modify the input in place")
 
@@ -60,6 +63,13 @@ class Softmax(LayerType):
             return None
         return ctx.input
 
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """Identity, unless normalising along a spatial axis (then unknown)."""
+        dim = ctx.args["dim"]
+        if dim is None or dim % len(ctx.input) >= 2:
+            return None
+        return [(position, position)]
+
 
 class Linear(LayerType):
     """``torch.nn.Linear``: ``(*, in_features)`` → ``(*, out_features)``.
@@ -88,6 +98,10 @@ class Linear(LayerType):
     def count_params(self, ctx: LayerContext, output) -> int:
         out = ctx.args["out_features"]
         return ctx.input[-1] * out + (out if ctx.args["bias"] else 0)
+
+    def count_macs(self, ctx: LayerContext, output) -> int:
+        """``prod(input) · out_features``: in·out per row, bias not counted."""
+        return math.prod(ctx.input) * ctx.args["out_features"]
 
 
 class Flatten(LayerType):
@@ -139,6 +153,9 @@ class BatchNorm(LayerType):
     def count_params(self, ctx: LayerContext, output) -> int:
         return 2 * ctx.input[1] if ctx.args["affine"] else 0
 
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position, position)]
+
 
 INTERPOLATION_RANKS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
@@ -177,6 +194,24 @@ class Upsample(LayerType):
             return (batch, channels, *args["size"])
         sizes = tuple(math.floor(size * scale) for size, scale in zip(spatial, args["scale_factor"]))
         return (batch, channels, *sizes)
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """The source index PyTorch computes for ``position`` (and its interpolation neighbours)."""
+        args = ctx.args
+        size = ctx.input[2 + axis]
+        scale = 1 / args["scale_factor"][axis] if args["size"] is None else size / args["size"][axis]
+        mode = args["mode"]
+        if mode == "nearest":
+            return [(math.floor(position * scale),) * 2]
+        if mode == "nearest-exact":
+            return [(math.floor((position + 0.5) * scale),) * 2]
+        if args["align_corners"]:
+            out = args["size"][axis] if args["size"] is not None else math.floor(size * args["scale_factor"][axis])
+            source = position * (size - 1) / (out - 1) if out > 1 else 0.0
+        else:
+            source = max((position + 0.5) * scale - 0.5, 0.0)
+        low = math.floor(source)
+        return [(low - 1, low + 2)] if mode == "bicubic" else [(low, low + 1)]
 
 
 @hookimpl

@@ -88,6 +88,23 @@ class Conv(LayerType):
         weights = args["out_channels"] * (ctx.input[1] // args["groups"]) * prod(args["kernel_size"])
         return weights + (args["out_channels"] if args["bias"] else 0)
 
+    def count_macs(self, ctx: LayerContext, output) -> int:
+        """``prod(output) · C_in/groups · prod(kernel_size)``: one MAC per tap per output element."""
+        return prod(output) * (ctx.input[1] // ctx.args["groups"]) * prod(ctx.args["kernel_size"])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        args = ctx.args
+        kernel, dilation = args["kernel_size"][axis], args["dilation"][axis]
+        padding = args["padding"]
+        if padding == "valid":
+            left = 0
+        elif padding == "same":
+            left = same_padding(kernel, dilation)[0]
+        else:
+            left = padding[axis]
+        first = position * args["stride"][axis] - left
+        return [(first, first + dilation * (kernel - 1))]
+
 
 @hookimpl
 def register_layer_types(register):

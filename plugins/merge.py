@@ -35,6 +35,12 @@ class Concat(LayerType):
                 return None
         return (*first[:dim], sum(shape[dim] for shape in ctx.inputs), *first[dim + 1:])
 
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """Identity for every input when concatenating channels; unknown along a spatial axis."""
+        if ctx.args["dim"] % len(ctx.input) >= 2:
+            return None
+        return [(position, position)] * len(ctx.inputs)
+
 
 class Add(LayerType):
     """Elementwise sum of tensors of one shape (a residual connection)."""
@@ -52,6 +58,9 @@ class Add(LayerType):
                                    f"{format_shape(shape)}; Add needs equal shapes", "from")
                 return None
         return first
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position, position)] * len(ctx.inputs)
 
 
 @hookimpl

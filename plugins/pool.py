@@ -55,6 +55,14 @@ class Pool(LayerType):
         sizes = check_windows(ctx, axes, is_conv=False)
         return None if sizes is None else (batch, channels, *sizes)
 
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        args = ctx.args
+        kernel = args["kernel_size"][axis]
+        stride = (args["stride"] or args["kernel_size"])[axis]
+        dilation = args.get("dilation", (1,) * ctx.ndim)[axis]
+        first = position * stride - args["padding"][axis]
+        return [(first, first + dilation * (kernel - 1))]
+
 
 class AdaptivePool(LayerType):
     """``torch.nn.Adaptive{Avg,Max}Pool{1,2,3}d``: ``(N, C, *spatial)`` → ``(N, C, *output_size)``.
@@ -79,6 +87,12 @@ class AdaptivePool(LayerType):
         batch, channels, *spatial = ctx.input
         sizes = [size if target is None else target for size, target in zip(spatial, ctx.args["output_size"])]
         return (batch, channels, *sizes)
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """PyTorch's adaptive window: ``⌊o·in/out⌋ .. ⌈(o+1)·in/out⌉ − 1``."""
+        size = ctx.input[2 + axis]
+        out = ctx.args["output_size"][axis] or size
+        return [((position * size) // out, -(-((position + 1) * size) // out) - 1)]
 
 
 @hookimpl

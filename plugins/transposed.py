@@ -61,6 +61,21 @@ class ConvTranspose(LayerType):
         weights = ctx.input[1] * (args["out_channels"] // args["groups"]) * prod(args["kernel_size"])
         return weights + (args["out_channels"] if args["bias"] else 0)
 
+    def count_macs(self, ctx: LayerContext, output) -> int:
+        """``prod(input) · C_out/groups · prod(kernel_size)``: every input element meets every tap once.
+
+        Counting over output positions instead (as for a conv) overstates it by about ``stride^ndim``.
+        """
+        return prod(ctx.input) * (ctx.args["out_channels"] // ctx.args["groups"]) * prod(ctx.args["kernel_size"])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """Output ``o`` gets tap ``t`` of input ``i`` when ``o = i·s − p + t·d``."""
+        args = ctx.args
+        stride, padding, dilation = args["stride"][axis], args["padding"][axis], args["dilation"][axis]
+        read = [(position + padding - tap * dilation) // stride for tap in range(args["kernel_size"][axis])
+                if (position + padding - tap * dilation) % stride == 0]
+        return [(min(read), max(read)) if read else None]
+
 
 @hookimpl
 def register_layer_types(register):
