@@ -23,7 +23,7 @@ from .keywords import show
 from .spec import Layer, _Collector, _parse_layers
 from .yamlsource import Node, NodeList
 
-MAX_LAYERS = 100_000
+MAX_LAYERS = 10_000
 """Expanded layers allowed in one spec before expansion stops (guards against runaway repeats)."""
 
 INSTANCE_KEYS = ("repeat", "first")
