@@ -228,7 +228,7 @@ def traced(name: str):
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_lints_clean(name):
-    assert convlint.lint(SPECS / f"{name}.yaml") == []
+    assert lint(SPECS / f"{name}.yaml") == []
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

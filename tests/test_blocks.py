@@ -6,6 +6,7 @@ import textwrap
 import pytest
 
 import convlint
+from convlint.api import lint  # `convlint.lint` is shadowed by the submodule once the CLI is imported
 from convlint.blocks import ExpressionError, evaluate, substitute
 from convlint.graph import build_graph
 from convlint.spec import parse_spec
@@ -31,7 +32,7 @@ def spec_of(text: str):
 
 
 def codes(spec) -> list[tuple[str, int, str | None]]:
-    return [(f.code, f.line, f.layer) for f in convlint.lint(spec)]
+    return [(f.code, f.line, f.layer) for f in lint(spec)]
 
 
 def test_repeat_first_and_when_expand_to_module_paths():
@@ -48,7 +49,7 @@ layers:
     assert table["stage.1.conv"].sources == ["stage.0.add"] and table["stage.1.conv"].kwargs["stride"] == 1
     assert table["stage.1.add"].sources == ["stage.1.conv", "stage.0.add"]  # `proj` left out: reads its input
     assert table["head"].sources == ["stage.2.add"]
-    assert convlint.lint(spec) == []
+    assert lint(spec) == []
     shapes = {node.name: node.shape for node in convlint.analyze(spec).nodes.values()}
     assert shapes["stage.0.add"] == (1, 16, 8, 8) and shapes["stage.2.add"] == (1, 16, 8, 8)
     assert spec.groups == {"stage": "Unit ×3", "stage.0": "Unit", "stage.1": "Unit", "stage.2": "Unit"}
@@ -73,7 +74,7 @@ layers:
 """)
     # b halves the size on the conv path but keeps its input on the shortcut (no projection)
     assert codes(spec) == [("S010", 10, "b.add")]
-    (finding,) = convlint.lint(spec)
+    (finding,) = lint(spec)
     assert "`b.conv` gives 1×8×8×8" in finding.message and "`a.add` gives 1×8×16×16" in finding.message
 
 
@@ -82,7 +83,7 @@ def test_unknown_parameter_is_reported_at_the_use_with_a_suggestion():
 layers:
   - {name: a, type: Unit, widht: 4}
 """)
-    (finding,) = [f for f in convlint.lint(spec) if f.code == "B001"]
+    (finding,) = [f for f in lint(spec) if f.code == "B001"]
     assert (finding.line, finding.layer) == (12, "a") and "did you mean `width`" in finding.message
 
 
@@ -99,7 +100,7 @@ layers:
   - {name: a, type: B}
   - {name: b, type: B}
 """)
-    found = [(f.code, f.line, f.layer) for f in convlint.lint(spec) if f.code == "B001"]
+    found = [(f.code, f.line, f.layer) for f in lint(spec) if f.code == "B001"]
     assert found == [("B001", 7, "a.conv")]
 
 
@@ -115,7 +116,7 @@ blocks:
 layers:
   - {name: a, type: A}
 """)
-    (finding,) = [f for f in convlint.lint(spec) if f.code == "B002"]
+    (finding,) = [f for f in lint(spec) if f.code == "B002"]
     assert "A → B → A" in finding.message and finding.line == 7
 
 
@@ -127,7 +128,7 @@ layers:
 ])
 def test_bad_uses_are_findings_not_crashes(use, words):
     spec = spec_of(BLOCKS + f"layers:\n  - {use}\n")
-    messages = [f.message for f in convlint.lint(spec) if f.code == "B001"]
+    messages = [f.message for f in lint(spec) if f.code == "B001"]
     assert any(words in message for message in messages), messages
 
 
@@ -143,7 +144,7 @@ blocks:
 layers:
   - {name: a, type: B}
 """)
-    (finding,) = convlint.lint(spec)
+    (finding,) = lint(spec)
     assert (finding.code, finding.line, finding.layer) == ("G001", 7, "a.add")
     assert "a.cnov" in finding.message and "did you mean `a.conv`" in finding.message
 
@@ -156,7 +157,7 @@ blocks: [1, 2]
 layers:
   - {type: ReLU}
 """)
-    assert [f.code for f in convlint.lint(spec)] == ["B001"]
+    assert [f.code for f in lint(spec)] == ["B001"]
 
 
 def test_runaway_repeat_stops_with_a_finding():
