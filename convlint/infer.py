@@ -154,8 +154,9 @@ def _check_arity(ctx: LayerContext, layer_type: LayerType, layer: Layer) -> bool
     low, high = layer_type.min_inputs, layer_type.max_inputs
     if count < low or (high is not None and count > high):
         wanted = f"exactly {low}" if low == high else f"at least {low}" if high is None else f"{low} to {high}"
+        given = "`from` and `like` give" if "like" in layer.key_positions else "`from` gives"
         ctx.report("G004", f"{layer.type} takes {wanted} input tensor{'s' if low != 1 or high != 1 else ''}, "
-                           f"`from` gives {count}", "from")
+                           f"{given} {count}", "from")
         return False
     return True
 
