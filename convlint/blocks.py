@@ -29,6 +29,9 @@ MAX_LAYERS = 10_000
 INSTANCE_KEYS = ("repeat", "first")
 """Keywords of a block instance that are not block parameters."""
 
+_FAILED = object()
+"""Stands for a parameter value that could not be computed (already reported)."""
+
 _PARAMETER = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
 _EXPRESSION = re.compile(r"^\$\((.*)\)$", re.DOTALL)
 _NUMBERED = re.compile(r"^(.*)\.(\d+)$")
@@ -48,6 +51,17 @@ class Block:
 
 class ExpressionError(ValueError):
     """A ``$(...)`` expression that cannot be evaluated; the message says why."""
+
+
+class _Failed(ExpressionError):
+    """The expression uses a parameter whose own value failed (already reported)."""
+
+
+def _lookup(env: dict, name: str):
+    value = env[name]
+    if value is _FAILED:
+        raise _Failed(name)
+    return value
 
 
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
@@ -77,7 +91,7 @@ def _eval(node, env: dict, text: str):
             return node.id == "true"
         if node.id not in env:
             raise ExpressionError(f"`{node.id}` is not a parameter{_suggest(node.id, env)}")
-        return env[node.id]
+        return _lookup(env, node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _eval(node.left, env, text), _eval(node.right, env, text)
         try:
@@ -119,7 +133,7 @@ def substitute(value, env: dict):
         name = match.group(1)
         if name not in env:
             raise ExpressionError(f"`{value}`: `{name}` is not a parameter{_suggest(name, env)}")
-        return env[name]
+        return _lookup(env, name)
     match = _EXPRESSION.match(value)
     return evaluate(match.group(1), env) if match else value
 
@@ -134,8 +148,9 @@ def parse_blocks(data: Node, found: _Collector) -> dict[str, Block]:
     blocks = {}
     for name, body in raw.items():
         where = raw.position_of(name)
-        if not isinstance(name, str) or not isinstance(body, Node) or not isinstance(body.get("layers"), NodeList):
-            found.add("B001", f"block {show(name)} must be a mapping with a `layers` list", where)
+        if not isinstance(name, str) or not isinstance(body, Node) or not isinstance(body.get("layers"), NodeList) \
+                or not body["layers"]:
+            found.add("B001", f"block {show(name)} must be a mapping with a non-empty `layers` list", where)
             continue
         unknown = [key for key in body if key not in ("params", "inputs", "layers", "outputs")]
         for key in unknown:
@@ -206,7 +221,7 @@ class Expander:
             if "when" in kwargs:
                 condition = self._value(kwargs.pop("when"), env, template, "when", full)
                 if condition is not True and condition is not False:
-                    if condition is not None:
+                    if condition is not _FAILED:
                         self.report("B001", f"`when` must be true or false, got {show(condition)}",
                                     template.position_of("when"), full)
                 elif not condition:
@@ -217,7 +232,10 @@ class Expander:
                 names[local] = output
                 continue
             kwargs = {key: self._value(value, env, template, key, full) for key, value in kwargs.items()}
-            self.emit(replace(template, name=full, sources=sources, kwargs=kwargs))
+            failed = any(value is _FAILED for value in kwargs.values())
+            # a layer whose parameters failed is kept without a type, so nothing more is reported on it
+            self.emit(replace(template, name=full, sources=sources, kwargs=kwargs,
+                              type=None if failed else template.type))
             names[local] = full
         return names
 
@@ -232,11 +250,14 @@ class Expander:
         self.layers.append(layer)
 
     def _value(self, value, env: dict, template: Layer, key: str, full: str):
+        """``value`` with parameters substituted, or :data:`_FAILED` after reporting B001."""
         try:
             return substitute(value, env)
+        except _Failed:
+            return _FAILED
         except ExpressionError as error:
             self.report("B001", str(error), template.position_of(key), full)
-            return None
+            return _FAILED
 
     def instance(self, template: Layer, path: str, sources: list[str], kwargs: dict, env: dict,
                  stack: tuple[str, ...]) -> str:
@@ -247,7 +268,9 @@ class Expander:
             self.report("B002", f"block `{block.name}` uses itself: {cycle}", template.position_of("type"), path)
             return path
         repeat = self._value(kwargs.pop("repeat", 1), env, template, "repeat", path)
-        if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
+        if repeat is _FAILED:
+            repeat = 1
+        elif not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
             self.report("B001", f"`repeat` must be a positive integer, got {show(repeat)}",
                         template.position_of("repeat"), path)
             repeat = 1

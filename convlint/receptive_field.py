@@ -46,6 +46,13 @@ class AxisField:
     center: Fraction
 
 
+def _valid(reads, count: int) -> bool:
+    """True for a list of ``count`` entries, each ``None`` or a pair of ints."""
+    return isinstance(reads, list) and len(reads) == count and all(
+        read is None or (isinstance(read, tuple) and len(read) == 2 and all(
+            isinstance(end, int) and not isinstance(end, bool) for end in read)) for read in reads)
+
+
 class ReceptiveFields:
     """Composed input spans of the nodes of an analysed spec, computed on demand and cached."""
 
@@ -108,8 +115,11 @@ class ReceptiveFields:
         layer_type = self.registry.types.get(node.type)
         if node.context is None or layer_type is None:
             raise Unknown(name)
-        reads = layer_type.input_spans(node.context, axis, position)
-        if reads is None:
+        try:
+            reads = layer_type.input_spans(node.context, axis, position)
+        except Exception:  # a plugin bug leaves the field unknown rather than stopping the summary
+            raise Unknown(name) from None
+        if not _valid(reads, len(node.context.layer.sources)):
             raise Unknown(name)
         missing, lows, highs = [], [], []
         for source, read in zip(node.context.layer.sources, reads):

@@ -201,3 +201,29 @@ def test_substitute_forms():
     assert substitute("$d", env) == [1, 2]
     with pytest.raises(ExpressionError, match="did you mean `k`"):
         substitute("$kk", env)
+
+
+def test_a_failed_parameter_is_reported_once_and_not_again_downstream():
+    spec = spec_of("""\
+name: t
+inputs: {x: [1, 3, 8, 8]}
+blocks:
+  Inner:
+    params: {w: 4}
+    layers:
+      - {name: conv, type: Conv2d, out_channels: $(w * 2), kernel_size: 1}
+  Outer:
+    params: {w: 4}
+    layers:
+      - {name: inner, type: Inner, w: $(w +)}
+      - {name: after, type: Conv2d, out_channels: $w, kernel_size: 1}
+layers:
+  - {name: a, type: Outer}
+  - {name: b, type: Outer}
+""")
+    assert [(f.code, f.line) for f in lint(spec)] == [("B001", 11)]
+
+
+def test_a_block_needs_layers():
+    spec = spec_of("name: t\ninputs: {x: [1, 3, 8, 8]}\nblocks:\n  E: {layers: []}\nlayers:\n  - {type: ReLU}\n")
+    assert [(f.code, f.line) for f in lint(spec)] == [("B001", 4)]

@@ -162,3 +162,37 @@ def test_unknown_layer_and_flatten_give_no_field():
         {"name": "flat", "type": "Flatten"},
     ]})
     assert fields.of("soft") is None and fields.of("flat") is None
+
+
+class BrokenSpans(convlint.LayerType):
+    """A plugin layer whose input_spans is wrong in the given way."""
+
+    family = "other"
+
+    def __init__(self, name, result):
+        self.name, self.result = name, result
+
+    def infer(self, ctx):
+        return ctx.input
+
+    def input_spans(self, ctx, axis, position):
+        if self.result == "raise":
+            raise ZeroDivisionError("bug")
+        return self.result
+
+
+@pytest.mark.parametrize("result", ["raise", [(0, 1), (0, 1)], [(0.5, 1)], (0, 1), None])
+def test_a_plugin_with_bad_spans_leaves_the_field_unknown(result):
+    from convlint.plugins import load_registry
+
+    class Plugin:
+        @convlint.hookimpl
+        def register_layer_types(register):
+            register(BrokenSpans("Broken", result))
+
+    registry = load_registry(only_distribution="convlint", extra=[("broken", Plugin)])
+    spec = convlint.spec.parse_spec("name: t\ninputs: {x: [1, 1, 8]}\nlayers:\n  - {name: b, type: Broken}\n"
+                                    "  - {name: r, type: ReLU}\n", "t.yaml")
+    convlint.graph.build_graph(spec)
+    summary = convlint.summarize(spec, registry)
+    assert [row["receptive_field"] for row in summary["layers"]] == [None, None]
