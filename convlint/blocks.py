@@ -78,9 +78,13 @@ def evaluate(expression: str, env: dict):
     """
     try:
         tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError:
+        return _eval(tree.body, env, expression)
+    except (SyntaxError, ValueError) as error:
+        if isinstance(error, ExpressionError):
+            raise
         raise ExpressionError(f"`$({expression})` is not a valid expression") from None
-    return _eval(tree.body, env, expression)
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"`$({expression[:40]}…)` is nested too deeply") from None
 
 
 def _eval(node, env: dict, text: str):
@@ -94,16 +98,25 @@ def _eval(node, env: dict, text: str):
         return _lookup(env, node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _eval(node.left, env, text), _eval(node.right, env, text)
+        if not all(isinstance(value, (int, float)) for value in (left, right)):
+            raise ExpressionError(f"`$({text})`: arithmetic needs numbers, got {show(left)} and {show(right)}")
         try:
             return _BINARY[type(node.op)](left, right)
         except (TypeError, ZeroDivisionError) as error:
             raise ExpressionError(f"`$({text})`: {error}") from None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Not)):
         value = _eval(node.operand, env, text)
-        return (not value) if isinstance(node.op, ast.Not) else -value
-    if isinstance(node, ast.BoolOp):
-        values = [_eval(value, env, text) for value in node.values]
-        return all(values) if isinstance(node.op, ast.And) else any(values)
+        if isinstance(node.op, ast.Not):
+            return not value
+        if not isinstance(value, (int, float)):
+            raise ExpressionError(f"`$({text})`: arithmetic needs numbers, got {show(value)}")
+        return -value
+    if isinstance(node, ast.BoolOp):  # short-circuits like Python, but always gives true or false
+        decisive = isinstance(node.op, ast.Or)
+        for value in node.values:
+            if bool(_eval(value, env, text)) == decisive:
+                return decisive
+        return not decisive
     if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
         left = _eval(node.left, env, text)
         for op, right_node in zip(node.ops, node.comparators):

@@ -182,17 +182,20 @@ def test_block_specs_without_blocks_are_unchanged():
 
 @pytest.mark.parametrize("expression, value", [
     ("planes * 4", 256), ("(k - 1) // 2", 1), ("stride == 1 and inp == out", False),
-    ("2 if stride > 1 else 1", 1), ("not flag", True), ("-planes % 5", 1),
+    ("2 if stride > 1 else 1", 1), ("not flag", True), ("-planes % 5", 1), ("stride == 2 and 1 // 0", False),
+    ("flag or planes", True),
 ])
 def test_expressions(expression, value):
     env = {"planes": 64, "k": 3, "stride": 1, "inp": 16, "out": 24, "flag": False}
     assert evaluate(expression, env) == value
 
 
-@pytest.mark.parametrize("expression", ["__import__('os')", "planes.real", "[1, 2]", "1 +", "nope", "1 // 0"])
+@pytest.mark.parametrize("expression", ["__import__('os')", "planes.real", "[1, 2]", "1 +", "nope", "1 // 0",
+                                        "'a' * 999999999", "sizes * 99999999", "-sizes", "1" + " + 1" * 20000,
+                                        "(" * 300 + "1" + ")" * 300, "1 if 1 // 0 else 2"])
 def test_expressions_outside_the_grammar_are_refused(expression):
     with pytest.raises(ExpressionError):
-        evaluate(expression, {"planes": 64})
+        evaluate(expression, {"planes": 64, "sizes": [1, 2]})
 
 
 def test_substitute_forms():
