@@ -39,14 +39,13 @@ _NUMBERED = re.compile(r"^(.*)\.(\d+)$")
 
 @dataclass
 class Block:
-    """A block definition: parameter defaults, input names, layer templates and its output name."""
+    """A block definition: parameter defaults, input names, layer templates and its output's local name."""
 
     name: str
     params: dict
     inputs: list[str]
     layers: list[Layer]
-    output: str | None
-    position: tuple[int, int]
+    output: str
 
 
 class ExpressionError(ValueError):
@@ -182,19 +181,23 @@ def parse_blocks(data: Node, found: _Collector) -> dict[str, Block]:
             if isinstance(item, Node) and isinstance(item.get("name"), int) and not isinstance(item["name"], bool):
                 item["name"] = str(item["name"])  # Sequential-style names such as `0`, `1`
         layers = _parse_layers(body, dict.fromkeys(inputs), found)
-        output = _block_output(name, body, layers, found)
-        blocks[name] = Block(name, dict(params), list(inputs), layers, output, where)
+        if layers:  # otherwise every item was malformed, and reported
+            blocks[name] = Block(name, dict(params), list(inputs), layers, _block_output(name, body, layers, found))
     return blocks
 
 
-def _block_output(name: str, body: Node, layers: list[Layer], found: _Collector) -> str | None:
+def _block_output(name: str, body: Node, layers: list[Layer], found: _Collector) -> str:
+    """The local name of the block's output: its one ``outputs`` entry, or its last layer."""
     if "outputs" not in body:
-        return layers[-1].name if layers else None
+        return layers[-1].name
     outputs = body["outputs"]
     outputs = outputs if isinstance(outputs, list) else [outputs]
-    if len(outputs) != 1 or not isinstance(outputs[0], str):
-        found.add("B001", f"`outputs` of block `{name}` must name exactly one layer", body.position_of("outputs"))
-        return layers[-1].name if layers else None
+    known = {layer.name for layer in layers}
+    if len(outputs) != 1 or outputs[0] not in known:
+        found.add("B001", f"`outputs` of block `{name}` must name exactly one of its layers, got {show(outputs)}"
+                          f"{_suggest(str(outputs[0]), known) if len(outputs) == 1 else ''}",
+                  body.position_of("outputs"))
+        return layers[-1].name
     return outputs[0]
 
 
@@ -308,7 +311,7 @@ class Expander:
             inner_env = {**block.params, **params, **(first_params if number == 0 else {})}
             bound = dict(zip(block.inputs, sources if number == 0 else [output] + sources[1:]))
             names = self.scope(block.layers, copy_path + ".", inner_env, bound, (*stack, block.name))
-            output = names.get(block.output, f"{copy_path}.{block.output}")
+            output = names.get(block.output, f"{copy_path}.{block.output}")  # missing only after MAX_LAYERS
         return output
 
     def _params(self, block: Block, template: Layer, given: dict, env: dict, path: str) -> dict:

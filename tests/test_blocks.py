@@ -230,3 +230,18 @@ layers:
 def test_a_block_needs_layers():
     spec = spec_of("name: t\ninputs: {x: [1, 3, 8, 8]}\nblocks:\n  E: {layers: []}\nlayers:\n  - {type: ReLU}\n")
     assert [(f.code, f.line) for f in lint(spec)] == [("B001", 4)]
+
+
+def test_block_output_must_be_one_of_its_layers():
+    spec = spec_of("""\
+name: t
+inputs: {x: [1, 3, 8, 8]}
+blocks:
+  B:
+    layers: [{name: relu, type: ReLU}]
+    outputs: [rleu]
+layers:
+  - {name: a, type: B}
+""")
+    (finding,) = lint(spec)
+    assert (finding.code, finding.line) == ("B001", 6) and "did you mean `relu`" in finding.message
