@@ -48,9 +48,13 @@ class AxisField:
 
 def _valid(reads, count: int) -> bool:
     """True for a list of ``count`` entries, each ``None`` or a pair of ints."""
-    return isinstance(reads, list) and len(reads) == count and all(
-        read is None or (isinstance(read, tuple) and len(read) == 2 and all(
-            isinstance(end, int) and not isinstance(end, bool) for end in read)) for read in reads)
+    if type(reads) is not list or len(reads) != count:
+        return False
+    for read in reads:
+        if read is not None and not (type(read) is tuple and len(read) == 2
+                                     and type(read[0]) is int and type(read[1]) is int):
+            return False
+    return True
 
 
 class ReceptiveFields:

@@ -130,6 +130,8 @@ def _crop_spec(size: int, target: int):
     ("{name: crop, type: CenterCrop, from: x}", "exactly one of `size` and `like`"),
     ("{name: crop, type: CenterCrop, from: x, like: ref, size: 2}", "exactly one of `size` and `like`"),
     ("{name: crop, type: CenterCrop, from: x, like: [ref]}", "`like` must be a layer name"),
+    ("{name: conv, type: Conv2d, from: x, like: ref, out_channels: 1, kernel_size: 1}",
+     "Conv2d takes exactly 1 input tensor, `from` and `like` give 2"),
 ])
 def test_center_crop_errors(layer, words):
     spec = parse_spec(f"name: t\ninputs: {{x: [1, 1, 9, 9], ref: [1, 1, 3, 3]}}\nlayers:\n  - {layer}\n", "t.yaml")
