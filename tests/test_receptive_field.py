@@ -196,3 +196,32 @@ def test_a_plugin_with_bad_spans_leaves_the_field_unknown(result):
     convlint.graph.build_graph(spec)
     summary = convlint.summarize(spec, registry)
     assert [row["receptive_field"] for row in summary["layers"]] == [None, None]
+
+
+def test_unet_shaped_dag_with_crop_matches_brute_force():
+    """A 1-d original-U-Net level: valid convs, pool, up-conv, skip cropped to the up-conv, concat."""
+    spec = {"name": "u", "inputs": {"x": [1, 1, 46]}, "layers": [
+        {"name": "c1", "type": "Conv1d", "out_channels": 1, "kernel_size": 3},
+        {"name": "c2", "type": "Conv1d", "out_channels": 1, "kernel_size": 3},
+        {"name": "pool", "type": "MaxPool1d", "kernel_size": 2},
+        {"name": "d1", "type": "Conv1d", "out_channels": 1, "kernel_size": 3},
+        {"name": "d2", "type": "Conv1d", "out_channels": 1, "kernel_size": 3},
+        {"name": "up", "type": "ConvTranspose1d", "out_channels": 1, "kernel_size": 2, "stride": 2},
+        {"name": "crop", "type": "CenterCrop", "from": "c2", "like": "up"},
+        {"name": "cat", "type": "Concat", "from": ["crop", "up"]},
+        {"name": "out", "type": "Conv1d", "out_channels": 1, "kernel_size": 3},
+    ]}
+    analysis, fields = analysed(spec)
+    assert not analysis.findings
+    conv = lambda t, channels=1: torch.nn.functional.conv1d(t, torch.ones(1, channels, 3, dtype=torch.float64))
+    x = torch.eye(46, dtype=torch.float64).reshape(46, 1, 46)
+    c2 = conv(conv(x))
+    up = torch.nn.functional.conv_transpose1d(conv(conv(torch.nn.functional.avg_pool1d(c2, 2))),
+                                              torch.ones(1, 1, 2, dtype=torch.float64), stride=2)
+    top = int(round((c2.shape[2] - up.shape[2]) / 2.0))  # torchvision's center_crop
+    out = conv(torch.cat([c2[..., top:top + up.shape[2]], up], 1), channels=2)
+    assert list(out.shape[1:]) == list(analysis.nodes["out"].shape[1:])
+    brute = [(min(read), max(read)) for read in (row.nonzero().flatten().tolist() for row in out[:, 0, :].T)]
+    assert brute == [fields.span("out", 0, position) for position in range(out.shape[2])]
+    (axis,) = fields.of("out")
+    assert axis.size == max(last - first + 1 for first, last in brute) and axis.stride == 1
