@@ -1,8 +1,9 @@
 """From YAML text to a :class:`Spec`: inputs, layers and outputs with source positions.
 
 This module checks the spec's structure only (sections, names, shapes of
-inputs).  Keyword arguments are checked later by each layer's type, and the
-wiring by :mod:`convlint.graph`.
+inputs); uses of ``blocks:`` are expanded by :mod:`convlint.blocks`.  Keyword
+arguments are checked later by each layer's type, and the wiring by
+:mod:`convlint.graph`.
 """
 from __future__ import annotations
 
@@ -147,7 +148,7 @@ def parse_spec(text: str, path: str = "<string>") -> Spec:
 
 def _parse_dtype(data: Node, found: _Collector) -> str:
     dtype = data.get("dtype", "float32")
-    if dtype not in DTYPE_BYTES:
+    if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:
         found.add("Y002", f"`dtype` must be one of {', '.join(DTYPE_BYTES)}, got {show(dtype)}",
                   data.position_of("dtype"))
         return "float32"

@@ -96,8 +96,9 @@ def test_memory_follows_dtype_and_batch():
     assert summary_of(text.replace("float16", "float32"))["param_bytes"] == (16 * 3 * 9 + 16) * 4
 
 
-def test_unknown_dtype_is_a_finding():
-    summary = summary_of("name: t\ndtype: float12\ninputs: {x: [1, 3, 8, 8]}\nlayers:\n  - {type: ReLU}\n")
+@pytest.mark.parametrize("dtype", ["float12", "[float32]", "{a: 1}", "4"])
+def test_unknown_dtype_is_a_finding(dtype):
+    summary = summary_of(f"name: t\ndtype: {dtype}\ninputs: {{x: [1, 3, 8, 8]}}\nlayers:\n  - {{type: ReLU}}\n")
     assert [(d["code"], d["line"]) for d in summary["diagnostics"]] == [("Y002", 2)]
 
 
