@@ -26,8 +26,8 @@ from .yamlsource import Node, NodeList
 MAX_LAYERS = 10_000
 """Expanded layers allowed in one spec before expansion stops (guards against runaway repeats)."""
 
-INSTANCE_KEYS = ("repeat", "first")
-"""Keywords of a block instance that are not block parameters."""
+MAX_NESTING = 50
+"""Blocks inside blocks allowed before expansion stops."""
 
 _FAILED = object()
 """Stands for a parameter value that could not be computed (already reported)."""
@@ -282,12 +282,15 @@ class Expander:
         if block.name in stack:
             cycle = " → ".join((*stack[stack.index(block.name):], block.name))
             self.report("B002", f"block `{block.name}` uses itself: {cycle}", template.position_of("type"), path)
-            return path
+            return self._placeholder(template, path, sources)
+        if len(stack) >= MAX_NESTING:
+            self.report("B001", f"blocks are nested more than {MAX_NESTING} deep", template.position_of("type"), path)
+            return self._placeholder(template, path, sources)
         repeat = self._value(kwargs.pop("repeat", 1), env, template, "repeat", path)
         if repeat is _FAILED:
             repeat = 1
-        elif not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
-            self.report("B001", f"`repeat` must be a positive integer, got {show(repeat)}",
+        elif not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_LAYERS:
+            self.report("B001", f"`repeat` must be an integer from 1 to {MAX_LAYERS}, got {show(repeat)}",
                         template.position_of("repeat"), path)
             repeat = 1
         first = kwargs.pop("first", {})
@@ -301,7 +304,7 @@ class Expander:
             self.report("B001", f"block `{block.name}` takes {len(block.inputs)} input(s) "
                                 f"({', '.join(block.inputs)}), `from` gives {len(sources)}",
                         template.position_of("from"), path)
-            return path
+            return self._placeholder(template, path, sources)
         paths = self._copy_paths(path, repeat if "repeat" in template.kwargs else None)
         if paths[0] != path:
             self.groups[path] = f"{block.name} ×{repeat}"
@@ -313,6 +316,12 @@ class Expander:
             names = self.scope(block.layers, copy_path + ".", inner_env, bound, (*stack, block.name))
             output = names.get(block.output, f"{copy_path}.{block.output}")  # missing only after MAX_LAYERS
         return output
+
+    def _placeholder(self, template: Layer, path: str, sources: list[str]) -> str:
+        """Stand-in for a use that could not be expanded (already reported): a layer without a type,
+        so the layers reading it are not checked either."""
+        self.emit(replace(template, name=path, sources=sources, kwargs={}, type=None))
+        return path
 
     def _params(self, block: Block, template: Layer, given: dict, env: dict, path: str) -> dict:
         params = {}

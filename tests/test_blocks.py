@@ -121,7 +121,8 @@ layers:
 
 
 @pytest.mark.parametrize("use, words", [
-    ("{name: a, type: Unit, repeat: 0}", "`repeat` must be a positive integer"),
+    ("{name: a, type: Unit, repeat: 0}", "`repeat` must be an integer from 1 to"),
+    ("{name: a, type: Unit, repeat: 1000000000000000000}", "`repeat` must be an integer from 1 to"),
     ("{name: a, type: Unit, first: 3, repeat: 2}", "`first` must map"),
     ("{name: a, type: Unit, project: maybe}", "`when` must be true or false"),
     ("{name: a, type: Unit, from: [x, x]}", "takes 1 input(s)"),
@@ -245,3 +246,10 @@ layers:
 """)
     (finding,) = lint(spec)
     assert (finding.code, finding.line) == ("B001", 6) and "did you mean `relu`" in finding.message
+
+
+def test_deep_nesting_stops_with_a_finding():
+    blocks = "".join(f"  B{i}:\n    layers: [{{name: n, type: B{i + 1}}}]\n" for i in range(200))
+    spec = spec_of(f"name: t\ninputs: {{x: [1, 3, 8, 8]}}\nblocks:\n{blocks}  B200:\n    layers: [{{type: ReLU}}]\n"
+                   "layers:\n  - {name: a, type: B0}\n")
+    assert [f.code for f in spec.findings] == ["B001"] and "nested more than" in spec.findings[0].message
