@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     _add_common(lint)
 
-    summary = commands.add_parser("summary", help="show each layer's output shape and parameters")
+    summary = commands.add_parser("summary", help="show each layer's shape, parameters, MACs, memory and receptive field")
     summary.add_argument("paths", nargs="+", metavar="PATH", help="spec files or directories")
     summary.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     summary.add_argument("--flops", action="store_true", help="report FLOPs (2 × MACs) instead of MACs")

@@ -46,11 +46,12 @@ def _si(value, unit: str = "") -> str:
     return f"{value:g} {unit}".rstrip()
 
 
-def _axes(values) -> str:
-    """``7×7`` for per-axis numbers (fractions such as ``1/2`` after up-sampling), ``—`` when unknown."""
+def _axes(values, as_fraction: bool = False) -> str:
+    """``7×7`` for per-axis numbers (``1/2`` with ``as_fraction``, else ``93.5``), ``—`` when unknown."""
     if values is None:
         return "—"
-    return "×".join(str(Fraction(value).limit_denominator(1000)) for value in values)
+    shown = (str(Fraction(value).limit_denominator(1000)) if as_fraction else f"{value:g}" for value in values)
+    return "×".join(shown)
 
 
 def _mb(value) -> str:
@@ -65,7 +66,7 @@ def summary_table(summary: dict) -> str:
              "?" if layer["output_shape"] is None else format_shape(layer["output_shape"]),
              "—" if layer["params"] is None else _thousands(layer["params"]),
              _si(layer[work]), _mb(layer["activation_bytes"]), _axes(layer["receptive_field"]),
-             _axes(layer["effective_stride"]), _axes(layer["receptive_field_center"]))
+             _axes(layer["effective_stride"], as_fraction=True), _axes(layer["receptive_field_center"]))
             for layer in summary["layers"]]
     header = ("Layer (type)", "Output shape", "Params", work[:-1].upper() + "s", "Out MB", "RF", "Stride", "Centre")
     widths = [max(len(header[i]), *(len(row[i]) for row in rows)) if rows else len(header[i])
