@@ -295,13 +295,38 @@ def test_macs_follow_fvcore_formula(name):
     assert summary["total_macs"] == expected_total
 
 
+def chain_field(windows: list[tuple[int, int]]) -> tuple[int, int]:
+    """Receptive field and stride of a chain of (kernel, stride) windows: 1 + Σ (k − 1)·Π s (Distill)."""
+    field, jump = 1, 1
+    for kernel, stride in windows:
+        field, jump = field + (kernel - 1) * jump, jump * stride
+    return field, jump
+
+
 def test_resnet50_numbers_people_quote():
     _, _, summary = traced("resnet50")
     assert round(summary["total_macs"] / 1e9, 2) == 4.09  # torchvision: 4.09 GFLOPS (fvcore's MAC count)
     layers = {row["name"]: row for row in summary["layers"]}
-    assert layers["layer4.2.relu"]["receptive_field"] == [427, 427]
-    assert layers["layer4.2.relu"]["effective_stride"] == [32, 32]
+    windows = [(7, 2), (3, 2)]  # conv1, maxpool; then the 1x1, 3x3 (strided), 1x1 path of each block
+    for blocks, stride in [(3, 1), (4, 2), (6, 2), (3, 2)]:
+        windows += [(1, 1), (3, stride), (1, 1)] + [(1, 1), (3, 1), (1, 1)] * (blocks - 1)
+    field, jump = chain_field(windows)
+    assert layers["layer4.2.relu"]["receptive_field"] == [field, field] == [427, 427]
+    assert layers["layer4.2.relu"]["effective_stride"] == [jump, jump] == [32, 32]
     assert summary["param_bytes"] == 4 * 25_557_032
+
+
+def test_mobilenetv2_numbers_people_quote():
+    _, _, summary = traced("mobilenetv2")
+    assert round(summary["total_macs"] / 1e6) == 301  # the paper's "300M multiply-adds"
+    windows = [(3, 2)]
+    for expand, _, count, stride in MobileNetV2.SETTINGS:
+        for index in range(count):
+            windows += ([(1, 1)] if expand != 1 else []) + [(3, stride if index == 0 else 1), (1, 1)]
+    field, jump = chain_field(windows + [(1, 1)])
+    layers = {row["name"]: row for row in summary["layers"]}
+    assert layers["features.18.2"]["receptive_field"] == [field, field]
+    assert layers["features.18.2"]["effective_stride"] == [jump, jump] == [32, 32]
 
 
 def test_unet_original_output_and_crops():
