@@ -14,8 +14,9 @@ indices can be negative.  From the composed map, per layer and axis:
   after a transposed conv it is the largest over the output phases.
 - ``stride``: the effective stride, in input pixels per output step (a
   fraction below 1 after up-sampling).
-- ``center``: the centre of the first output's receptive field, in input
-  pixel coordinates (``(first + last) / 2``; Distill's offset).
+- ``center``: the centre of the first output's receptive field (the first
+  output that reads any input), in input pixel coordinates
+  (``(first + last) / 2``; Distill's offset).
 """
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ from fractions import Fraction
 from .infer import Analysis
 
 SAMPLED = 64
-"""Output positions examined per axis; a multiple of every up-sampling period up to 64."""
+"""Output positions examined per axis: a full period of any up-sampling pattern up to 64 long."""
 
 FAR = 720720
-"""A position far along the axis (lcm of 1..16), where the effective stride is measured exactly."""
+"""A distance along the axis (lcm of 1..16) over which the effective stride is measured exactly:
+a whole number of periods of any pattern of strides and up-sampling factors up to 16."""
 
 Span = tuple[int, int]
 
@@ -85,11 +87,12 @@ class ReceptiveFields:
         read = [span for span in spans if span is not None]
         if not read:
             raise Unknown(name)
-        first = spans[0] if spans[0] is not None else read[0]
-        far, origin = self.span(name, axis, FAR), self.span(name, axis, 0)
-        stride = Fraction(far[0] - origin[0], FAR) if far and origin else Fraction(0)
-        return AxisField(max(last - start + 1 for start, last in read), stride.limit_denominator(1000),
-                         Fraction(first[0] + first[1], 2))
+        position = next(index for index, span in enumerate(spans) if span is not None)
+        first, far = spans[position], self.span(name, axis, position + FAR)
+        if far is None:  # not the same phase after all: no exact stride
+            raise Unknown(name)
+        stride = Fraction(far[0] - first[0], FAR).limit_denominator(1000)
+        return AxisField(max(last - start + 1 for start, last in read), stride, Fraction(first[0] + first[1], 2))
 
     def span(self, name: str, axis: int, position: int) -> Span | None:
         """First and last input index that output ``position`` of node ``name`` reads, or ``None`` if none.
