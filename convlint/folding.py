@@ -7,7 +7,7 @@ parameters, MACs and activation bytes summed.
 """
 from __future__ import annotations
 
-SUMMED = ("params", "macs", "activation_bytes", "flops")
+SUMMED = ("params", "macs", "activation_bytes")
 
 
 def _sum(values):
@@ -31,7 +31,6 @@ def fold(layers: list[dict], depth: int, groups: dict[str, str]) -> list[dict]:
             continue
         merged = dict(rows[-1], name=prefix, type=groups.get(prefix, f"{len(rows)} layers"))
         for key in SUMMED:
-            if key in merged:
-                merged[key] = _sum(row[key] for row in rows)
+            merged[key] = _sum(row[key] for row in rows)
         result.append(merged)
     return result

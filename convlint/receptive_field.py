@@ -65,7 +65,6 @@ class ReceptiveFields:
     def __init__(self, analysis: Analysis, registry):
         self.analysis = analysis
         self.registry = registry
-        self.graph = analysis.spec.graph
         self._spans: dict[tuple[str, int, int], Span | None] = {}
 
     def of(self, name: str) -> list[AxisField] | None:
