@@ -55,30 +55,48 @@ def lint(spec: Spec | str | Path, registry: Registry | None = None) -> list[Find
     return sorted(enabled, key=lambda finding: (finding.line, finding.column, finding.code))
 
 
-def summarize(spec: Spec | str | Path, registry: Registry | None = None) -> dict:
+def summarize(spec: Spec | str | Path, registry: Registry | None = None, depth: int | None = None,
+              flops: bool = False) -> dict:
     """The summary of ``spec`` as the JSON object of ``convlint summary --format json``.
 
     Keys: ``path``, ``name``, ``layers`` (each ``name``, ``type``, ``output_shape``
-    (list of ints, or ``None`` when it cannot be computed) and ``params``),
-    ``total_params`` and ``diagnostics`` (the lint findings as JSON objects).
+    (list of ints, or ``None`` when it cannot be computed), ``params``, ``macs``,
+    ``activation_bytes`` and per-axis ``receptive_field``, ``effective_stride`` and
+    ``receptive_field_center``), ``total_params``, ``diagnostics`` (the lint
+    findings as JSON objects) and the totals of :func:`convlint.measures.totals`.
+    ``depth`` folds layers into their block instances (see :func:`convlint.folding.fold`);
+    ``flops`` adds ``flops`` per layer and ``total_flops`` (2 × MACs).
     """
+    from .folding import fold
+    from .measures import layer_measures, totals
+
     registry = registry or default_registry()
     spec = _as_spec(spec)
     analysis = _analyze(spec, registry)
+    measures = layer_measures(analysis, registry)
     layers = [
         {"name": node.name, "type": node.type,
-         "output_shape": list(node.shape) if node.shape is not None else None, "params": node.params}
+         "output_shape": list(node.shape) if node.shape is not None else None, "params": node.params,
+         **measures[node.name]}
         for node in analysis.nodes.values() if node.family != "input"
     ]
     order = {layer.name: layer.index for layer in spec.layers}
     layers.sort(key=lambda row: order.get(row["name"], 0))
-    return {
+    if depth is not None:
+        layers = fold(layers, depth, spec.groups)
+    summary = {
         "path": spec.path,
         "name": spec.name,
         "layers": layers,
         "total_params": analysis.total_params,
         "diagnostics": [finding.to_json() for finding in lint(spec, registry)],
+        **totals(analysis, measures),
     }
+    if flops:
+        for row in layers:
+            row["flops"] = None if row["macs"] is None else 2 * row["macs"]
+        summary["total_flops"] = 2 * summary["total_macs"]
+    return summary
 
 
 def run(spec: Spec | str | Path, inputs: dict | None = None, weights=None, seed: int = 0, **options) -> dict:

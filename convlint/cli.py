@@ -42,9 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
                       "(default: the nearest pyproject.toml with a [tool.convlint] table)")
     _add_common(lint)
 
-    summary = commands.add_parser("summary", help="show each layer's output shape and parameters")
+    summary = commands.add_parser("summary", help="show each layer's shape, parameters, MACs, memory and receptive field")
     summary.add_argument("paths", nargs="+", metavar="PATH", help="spec files or directories")
     summary.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    summary.add_argument("--flops", action="store_true", help="report FLOPs (2 × MACs) instead of MACs")
+    summary.add_argument("--depth", type=_positive, metavar="N",
+                         help="fold layers into block instances below N name levels (layer1.0.conv1 has 3)")
     _add_common(summary)
 
     render = commands.add_parser("render", help="draw specs as architecture diagrams (needs Graphviz)")
@@ -82,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the JSON Schema of the spec format")
     _add_common(schema)
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
 
 
 def _registry(args) -> Registry:
@@ -123,7 +132,7 @@ def run_summary(args, out) -> int:
     for path in iter_yaml_files(args.paths):
         result = load_file(path)
         if result.spec is not None:
-            summaries.append(summarize(result.spec, registry))
+            summaries.append(summarize(result.spec, registry, depth=args.depth, flops=args.flops))
         problems += result.findings
     if args.format == "json":
         out.write(json.dumps(summaries, indent=2, ensure_ascii=False) + "\n")

@@ -26,7 +26,9 @@ class NodeInfo:
     """What inference learned about one input or layer.
 
     ``shape`` is the output shape (``None`` when it cannot be computed),
-    ``params`` the learnable parameter count, ``input_shapes`` the shapes read.
+    ``params`` the learnable parameter count, ``macs`` the multiply-accumulates
+    of one forward pass, ``input_shapes`` the shapes read, and ``context`` the
+    layer's :class:`LayerContext` once its shape is known.
     """
 
     name: str
@@ -36,6 +38,8 @@ class NodeInfo:
     params: int | None = None
     input_shapes: list[Shape] = field(default_factory=list)
     args: dict = field(default_factory=dict)
+    macs: int | None = None
+    context: LayerContext | None = None
 
 
 @dataclass
@@ -129,6 +133,7 @@ def _infer_layer(spec: Spec, registry: Registry, layer: Layer, inputs: list[Shap
         if shape is not None:
             shape = _checked_shape(shape)
             info.params = _checked_count(layer_type.count_params(ctx, shape))
+            info.macs = _checked_count(layer_type.count_macs(ctx, shape), "count_macs")
     except Exception as error:  # a plugin bug is a finding, not a crash
         owner = registry.owners.get(layer.type, "?")
         ctx.report("X001", f"plugin `{owner}` failed on {layer.type}: {type(error).__name__}: {error}", "type")
@@ -138,6 +143,7 @@ def _infer_layer(spec: Spec, registry: Registry, layer: Layer, inputs: list[Shap
             ctx.report("S002", f"output shape {format_shape(shape)} has a dimension ≤ 0")
         shape = None
     info.shape = shape
+    info.context = ctx if shape is not None else None
     return info, ctx.findings
 
 
@@ -148,8 +154,9 @@ def _check_arity(ctx: LayerContext, layer_type: LayerType, layer: Layer) -> bool
     low, high = layer_type.min_inputs, layer_type.max_inputs
     if count < low or (high is not None and count > high):
         wanted = f"exactly {low}" if low == high else f"at least {low}" if high is None else f"{low} to {high}"
+        given = "`from` and `like` give" if "like" in layer.key_positions else "`from` gives"
         ctx.report("G004", f"{layer.type} takes {wanted} input tensor{'s' if low != 1 or high != 1 else ''}, "
-                           f"`from` gives {count}", "from")
+                           f"{given} {count}", "from")
         return False
     return True
 
@@ -182,9 +189,9 @@ def _checked_shape(shape) -> Shape:
     return tuple(shape)
 
 
-def _checked_count(count) -> int:
+def _checked_count(count, method: str = "count_params") -> int:
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise TypeError(f"count_params() returned {count!r}, not a count")
+        raise TypeError(f"{method}() returned {count!r}, not a count")
     return count
 
 

@@ -115,5 +115,23 @@ class LayerType:
         """
         raise NotImplementedError
 
+    def count_macs(self, ctx: LayerContext, output: Shape) -> int:
+        """Multiply-accumulates of one forward pass over the whole batch (``output`` is the output shape).
+
+        Convention (fvcore's): one MAC per kernel tap per output element, bias
+        additions not counted.  Layers without weights count 0.
+        """
+        return 0
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int) -> list[tuple[int, int] | None] | None:
+        """Which input positions output ``position`` reads along spatial ``axis`` (0 = first spatial axis).
+
+        One ``(first, last)`` index pair per input (indices may fall in the padding,
+        below 0 or past the end), or ``None`` for an input whose values this output
+        does not read.  Returning ``None`` instead of a list means "unknown": no
+        receptive field is reported for this layer or anything after it.
+        """
+        return None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

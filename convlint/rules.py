@@ -1,6 +1,6 @@
 """The rule catalogue: every finding code, its title, severity and documentation.
 
-Codes are stable: a letter for the area (Y spec structure, G graph, S shape,
+Codes are stable: a letter for the area (Y spec structure, C composition blocks, G graph, S shape,
 B budgets, N suppressions, X plugin faults) and three digits.  Each doc has the sections What it does /
 Why it matters / Example / Fix, printed by ``convlint rule CODE``.
 """
@@ -68,6 +68,19 @@ What it does: reports a keyword that the torch.nn class requires but the layer l
 Why it matters: PyTorch would refuse to build the layer.
 Example: `{type: Conv2d, kernel_size: 3}`  (no out_channels)
 Fix: add the keyword (`out_channels: 64`)."""),
+    Rule("C001", "Block definition or use is wrong", E, """
+What it does: reports a block (see `blocks:`) that cannot be expanded: a definition without a
+`layers` list, a use that sets a parameter the block does not have, a `$name` or `$(expression)`
+naming no parameter, a `repeat` that is not a positive integer, a `when` that is not true or false,
+or a `from` that gives a different number of tensors than the block has inputs.
+Why it matters: the layers of the block cannot be built, so nothing after them can be sized.
+Example: `{name: layer1, type: Bottleneck, plane: 64}` when the parameter is `planes`
+Fix: use the block's parameter names (the closest one is suggested) and valid values."""),
+    Rule("C002", "Block uses itself", E, """
+What it does: reports a block whose layers use the block itself, directly or through other blocks.
+Why it matters: the expansion would never end.
+Example: block `A` has a layer of type `B`, and block `B` a layer of type `A`
+Fix: break the loop; repeat a block with `repeat: n` instead of nesting it in itself."""),
     Rule("G001", "Reference to an unknown tensor", E, """
 What it does: reports a `from` or `outputs` entry that names no input and no layer.
 Why it matters: the layer has no input, so the graph is broken.

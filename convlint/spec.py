@@ -1,8 +1,9 @@
 """From YAML text to a :class:`Spec`: inputs, layers and outputs with source positions.
 
 This module checks the spec's structure only (sections, names, shapes of
-inputs).  Keyword arguments are checked later by each layer's type, and the
-wiring by :mod:`convlint.graph`.
+inputs); uses of ``blocks:`` are expanded by :mod:`convlint.blocks`.  Keyword
+arguments are checked later by each layer's type, and the wiring by
+:mod:`convlint.graph`.
 """
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from .yamlsource import Node, NodeList, YamlError, YamlProblem, load_yaml
 SPEC_MARKER = re.compile(r"^layers\s*:", re.MULTILINE)
 """A top-level ``layers:`` key: how an unparsable file is recognised as a spec."""
 
-RESERVED_KEYS = ("name", "type", "from")
+RESERVED_KEYS = ("name", "type", "from", "like")
+
+DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
+"""Bytes per element of the spec-level ``dtype:`` values (default float32)."""
 
 
 @dataclass
@@ -72,6 +76,9 @@ class Spec:
     findings: list[Finding] = field(default_factory=list)
     graph: object = None
     outputs_position: tuple[int, int] = (1, 1)
+    dtype: str = "float32"
+    groups: dict[str, str] = field(default_factory=dict)
+    """Block instance paths (``layer1.0``) and repeat groups (``layer1``) → block label; see :mod:`convlint.blocks`."""
 
     @property
     def layer_by_name(self) -> dict[str, Layer]:
@@ -127,12 +134,26 @@ def parse_spec(text: str, path: str = "<string>") -> Spec:
         name = Path(path).stem
     inputs = _parse_inputs(data, found)
     layers = _parse_layers(data, inputs, found)
+    groups: dict[str, str] = {}
     outputs = _parse_outputs(data, layers, found)
+    if "blocks" in data:
+        from .blocks import expand_blocks
+        layers, groups, names = expand_blocks(data, layers, found)
+        outputs = [names.get(output, output) for output in outputs]
     for problem in document.problems:
         found.add(problem.code, problem.message, (problem.line, problem.column),
                   _layer_at_line(layers, problem.line))
     return Spec(path, name, inputs, layers, outputs, text, found.findings,
-                outputs_position=data.position_of("outputs"))
+                outputs_position=data.position_of("outputs"), dtype=_parse_dtype(data, found), groups=groups)
+
+
+def _parse_dtype(data: Node, found: _Collector) -> str:
+    dtype = data.get("dtype", "float32")
+    if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:
+        found.add("Y002", f"`dtype` must be one of {', '.join(DTYPE_BYTES)}, got {show(dtype)}",
+                  data.position_of("dtype"))
+        return "float32"
+    return dtype
 
 
 def _layer_at_line(layers: list[Layer], line: int) -> str | None:
@@ -191,6 +212,12 @@ def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector) -
             found.add("Y002", f"`name` must be a non-empty string, got {show(name)}", item.position_of("name"))
             name = f"{(layer_type or 'layer').lower()}_{index}"
         sources = _parse_sources(item, previous, name, found, several_inputs)
+        if "like" in item:  # a size reference (CenterCrop) is read as one more input
+            if _is_name(item["like"]):
+                sources.append(item["like"])
+            else:
+                found.add("Y002", f"`like` must be a layer name, got {show(item['like'])}", item.position_of("like"),
+                          name)
         kwargs = {key: value for key, value in item.items() if key not in RESERVED_KEYS}
         for key in kwargs:
             if not isinstance(key, str):

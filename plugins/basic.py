@@ -34,6 +34,9 @@ class Elementwise(LayerType):
         function = getattr(elementwise, self.kernel)
         return function(inputs[0], **{name: ctx.args[key] for name, key in self.kernel_args.items()})
 
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position, position)]
+
 
 INPLACE = Bool(False, "modify the input in place")
 
@@ -85,6 +88,13 @@ class Softmax(LayerType):
             dim = 0 if len(ctx.input) in (0, 1, 3) else 1
         return softmax(inputs[0], dim)
 
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """Identity, unless normalising along a spatial axis (then unknown)."""
+        dim = ctx.args["dim"]
+        if dim is None or dim % len(ctx.input) >= 2:
+            return None
+        return [(position, position)]
+
 
 class Linear(LayerType):
     """``torch.nn.Linear``: ``(*, in_features)`` → ``(*, out_features)``.
@@ -122,6 +132,10 @@ class Linear(LayerType):
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.kernels.elementwise import linear
         return linear(inputs[0], params["weight"], params.get("bias"))
+
+    def count_macs(self, ctx: LayerContext, output) -> int:
+        """``prod(input) · out_features``: in·out per row, bias not counted."""
+        return math.prod(ctx.input) * ctx.args["out_features"]
 
 
 class Flatten(LayerType):
@@ -195,6 +209,9 @@ class BatchNorm(LayerType):
             mean, var = x.mean(axis=axes), x.var(axis=axes)
         return batch_norm(x, mean, var, params.get("weight"), params.get("bias"), ctx.args["eps"])
 
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position, position)]
+
 
 INTERPOLATION_RANKS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
@@ -239,6 +256,24 @@ class Upsample(LayerType):
         args = ctx.args
         return upsample(inputs[0], size=args["size"], scale_factor=args["scale_factor"], mode=args["mode"],
                         align_corners=args["align_corners"])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """The source index PyTorch computes for ``position`` (and its interpolation neighbours)."""
+        args = ctx.args
+        size = ctx.input[2 + axis]
+        scale = 1 / args["scale_factor"][axis] if args["size"] is None else size / args["size"][axis]
+        mode = args["mode"]
+        if mode == "nearest":
+            return [(math.floor(position * scale),) * 2]
+        if mode == "nearest-exact":
+            return [(math.floor((position + 0.5) * scale),) * 2]
+        if args["align_corners"]:
+            out = args["size"][axis] if args["size"] is not None else math.floor(size * args["scale_factor"][axis])
+            source = position * (size - 1) / (out - 1) if out > 1 else 0.0
+        else:
+            source = max((position + 0.5) * scale - 0.5, 0.0)
+        low = math.floor(source)
+        return [(low - 1, low + 2)] if mode == "bicubic" else [(low, low + 1)]
 
 
 @hookimpl

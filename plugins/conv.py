@@ -1,6 +1,8 @@
 """Convolutions: Conv1d, Conv2d, Conv3d (groups, depthwise, dilation, padding modes, same/valid)."""
 from __future__ import annotations
 
+from math import prod
+
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.arithmetic import WindowAxis, same_padding
 from convlint.keywords import Bool, Choice, Int, IntTuple, Optional, Padding
@@ -103,6 +105,23 @@ class Conv(LayerType):
         return conv(inputs[0], params["weight"], params.get("bias"), stride=args["stride"],
                     padding=self._pads(ctx, list(ctx.input[2:])), dilation=args["dilation"], groups=args["groups"],
                     padding_mode=args["padding_mode"], chunk_bytes=ctx.chunk_bytes)
+
+    def count_macs(self, ctx: LayerContext, output) -> int:
+        """``prod(output) · C_in/groups · prod(kernel_size)``: one MAC per tap per output element."""
+        return prod(output) * (ctx.input[1] // ctx.args["groups"]) * prod(ctx.args["kernel_size"])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        args = ctx.args
+        kernel, dilation = args["kernel_size"][axis], args["dilation"][axis]
+        padding = args["padding"]
+        if padding == "valid":
+            left = 0
+        elif padding == "same":
+            left = same_padding(kernel, dilation)[0]
+        else:
+            left = padding[axis]
+        first = position * args["stride"][axis] - left
+        return [(first, first + dilation * (kernel - 1))]
 
 
 @hookimpl

@@ -39,6 +39,12 @@ class Concat(LayerType):
         import numpy
         return numpy.concatenate(inputs, axis=ctx.args["dim"])
 
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """Identity for every input when concatenating channels; unknown along a spatial axis."""
+        if ctx.args["dim"] % len(ctx.input) >= 2:
+            return None
+        return [(position, position)] * len(ctx.inputs)
+
 
 class Add(LayerType):
     """Elementwise sum of tensors of one shape (a residual connection)."""
@@ -62,6 +68,9 @@ class Add(LayerType):
         for other in inputs[1:]:
             total += other
         return total
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position, position)] * len(ctx.inputs)
 
 
 @hookimpl

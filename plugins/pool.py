@@ -71,6 +71,14 @@ class Pool(LayerType):
         return pool.avg_pool(inputs[0], args["kernel_size"], stride, args["padding"], args["ceil_mode"],
                              args["count_include_pad"], args.get("divisor_override"))
 
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        args = ctx.args
+        kernel = args["kernel_size"][axis]
+        stride = (args["stride"] or args["kernel_size"])[axis]
+        dilation = args.get("dilation", (1,) * ctx.ndim)[axis]
+        first = position * stride - args["padding"][axis]
+        return [(first, first + dilation * (kernel - 1))]
+
 
 class AdaptivePool(LayerType):
     """``torch.nn.Adaptive{Avg,Max}Pool{1,2,3}d``: ``(N, C, *spatial)`` → ``(N, C, *output_size)``.
@@ -102,6 +110,12 @@ class AdaptivePool(LayerType):
         from convlint.kernels import pool
         function = pool.adaptive_max_pool if self.kind == "Max" else pool.adaptive_avg_pool
         return function(inputs[0], self.infer(ctx)[2:])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """PyTorch's adaptive window: ``⌊o·in/out⌋ .. ⌈(o+1)·in/out⌉ − 1``."""
+        size = ctx.input[2 + axis]
+        out = ctx.args["output_size"][axis] or size
+        return [((position * size) // out, -(-((position + 1) * size) // out) - 1)]
 
 
 @hookimpl

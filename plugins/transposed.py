@@ -1,6 +1,8 @@
 """Transposed convolutions: ConvTranspose1d, ConvTranspose2d, ConvTranspose3d."""
 from __future__ import annotations
 
+from math import prod
+
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.arithmetic import transposed_formula, transposed_out
 from convlint.keywords import Bool, Choice, Int, IntTuple, Optional
@@ -72,6 +74,21 @@ class ConvTranspose(LayerType):
         return conv_transpose(inputs[0], params["weight"], params.get("bias"), stride=args["stride"],
                               padding=args["padding"], output_padding=args["output_padding"],
                               dilation=args["dilation"], groups=args["groups"], chunk_bytes=ctx.chunk_bytes)
+
+    def count_macs(self, ctx: LayerContext, output) -> int:
+        """``prod(input) · C_out/groups · prod(kernel_size)``: every input element meets every tap once.
+
+        Counting over output positions instead (as for a conv) overstates it by about ``stride^ndim``.
+        """
+        return prod(ctx.input) * (ctx.args["out_channels"] // ctx.args["groups"]) * prod(ctx.args["kernel_size"])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """Output ``o`` gets tap ``t`` of input ``i`` when ``o = i·s − p + t·d``."""
+        args = ctx.args
+        stride, padding, dilation = args["stride"][axis], args["padding"][axis], args["dilation"][axis]
+        read = [(position + padding - tap * dilation) // stride for tap in range(args["kernel_size"][axis])
+                if (position + padding - tap * dilation) % stride == 0]
+        return [(min(read), max(read)) if read else None]
 
 
 @hookimpl

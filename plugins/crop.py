@@ -1,0 +1,66 @@
+"""Cropping: CenterCrop, the crop-and-copy of the original U-Net's skip connections."""
+from __future__ import annotations
+
+from convlint import LayerContext, LayerType, hookimpl
+from convlint.infer import format_shape
+from convlint.keywords import IntTuple, Optional
+from convlint.window_checks import axis_symbols
+
+
+def crop_start(size: int, target: int) -> int:
+    """First kept index when cropping ``size`` to ``target`` about the centre.
+
+    ``int(round((size − target) / 2))``, exactly as torchvision's ``center_crop``
+    (Python rounds halves to even).
+    """
+    return int(round((size - target) / 2.0))
+
+
+class CenterCrop(LayerType):
+    """Crops ``(N, C, *spatial)`` about the centre to ``(N, C, *target)``, like torchvision's ``center_crop``.
+
+    The target is ``size`` (per axis), or the spatial size of the tensor named by
+    ``like`` (which is read as a second input: ``from: skip, like: up``).  No parameters.
+    """
+
+    name = "CenterCrop"
+    family = "reshape"
+    input_ranks = (3, 4, 5)
+    max_inputs = 2
+    keywords = {"size": Optional(IntTuple(minimum=1), "output size per axis (or give `like`)")}
+
+    def infer(self, ctx: LayerContext):
+        batch, channels, *spatial = ctx.input
+        target = self.target(ctx)
+        if target is None:
+            return None
+        for symbol, size, want in zip(axis_symbols(ctx.ndim), spatial, target):
+            if want > size:
+                ctx.report("S012", f"{symbol}: cannot crop {size} to {want}; the input `{ctx.layer.sources[0]}` "
+                                   f"({format_shape(ctx.input)}) is smaller than the target", "like")
+                return None
+        return (batch, channels, *target)
+
+    def target(self, ctx: LayerContext) -> tuple[int, ...] | None:
+        """The spatial target size, or ``None`` after reporting why it is not known."""
+        size = ctx.args["size"]
+        if (size is None) == (len(ctx.inputs) == 1):
+            ctx.report("S012", "CenterCrop needs exactly one of `size` and `like`", "size")
+            return None
+        if size is not None:
+            return size
+        like = ctx.inputs[1]
+        if len(like) != len(ctx.input):
+            ctx.report("S011", f"`like` names a {len(like)}-D tensor {format_shape(like)}, but the input is "
+                               f"{len(ctx.input)}-D", "like")
+            return None
+        return tuple(like[2:])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        start = crop_start(ctx.input[2 + axis], self.target(ctx)[axis])
+        return [(position + start, position + start)] + [None] * (len(ctx.inputs) - 1)
+
+
+@hookimpl
+def register_layer_types(register):
+    register(CenterCrop())
