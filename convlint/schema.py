@@ -12,13 +12,23 @@ import json
 from .config import BUDGET_KEYS
 from .layer_type import LayerType
 from .plugins import Registry
+from .spec import DTYPE_BYTES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 NAME = {"type": "string", "minLength": 1}
+INDEX = {"type": "integer", "minimum": 0}
+"""Block layers may be named by index, like the modules of an ``nn.Sequential``."""
 RESERVED = {
-    "name": {**NAME, "description": "unique layer name (default: <type>_<index>)"},
+    "name": {"anyOf": [NAME, INDEX], "description": "unique layer name (default: <type>_<index>)"},
     "from": {"description": "input tensor name(s); default: the previous layer, or the only input",
-             "oneOf": [NAME, {"type": "array", "items": NAME, "minItems": 1}]},
+             "anyOf": [NAME, INDEX, {"type": "array", "items": {"anyOf": [NAME, INDEX]}, "minItems": 1}]},
+    "like": {**NAME, "description": "a tensor whose spatial size this layer matches (CenterCrop)"},
+}
+BLOCK_USE = {
+    "repeat": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+               "description": "chain this many copies of the block"},
+    "first": {"type": "object", "description": "parameters of the first copy only"},
+    "when": {"oneOf": [{"type": "boolean"}, {"type": "string"}], "description": "keep the layer only when true"},
 }
 
 
@@ -49,6 +59,12 @@ def layer_schema(layer_type: LayerType) -> dict:
     return schema
 
 
+def keys_schema(layer_type: LayerType) -> dict:
+    """A layer of ``layer_type`` inside a block: its keys are checked, its values may be ``$params``."""
+    allowed = ["type", *RESERVED, *BLOCK_USE, *layer_type.keywords]
+    return {"type": "object", "propertyNames": {"enum": allowed}}
+
+
 def spec_schema(registry: Registry) -> dict:
     """The schema of a whole spec file for the layer types in ``registry``."""
     names = sorted(registry.types)
@@ -59,6 +75,26 @@ def spec_schema(registry: Registry) -> dict:
         "properties": {"type": {"enum": names, "description": "the torch.nn class name"}},
         "allOf": [{"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
                    "then": {"$ref": f"#/$defs/{name}"}} for name in names],
+    }
+    key_definitions = {f"{name}-keys": keys_schema(registry.types[name]) for name in names}
+    block_layer = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"type": "string", "description": "a torch.nn class name or a block name"},
+                       **RESERVED, **BLOCK_USE},
+        "allOf": [{"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                   "then": {"$ref": f"#/$defs/{name}-keys"}} for name in names],
+    }
+    block = {
+        "type": "object",
+        "required": ["layers"],
+        "additionalProperties": False,
+        "properties": {
+            "params": {"type": "object", "description": "parameter name → default value, used as $name"},
+            "inputs": {"type": "array", "items": NAME, "description": "names of the block's input tensors"},
+            "layers": {"type": "array", "items": {"$ref": "#/$defs/block-layer"}, "minItems": 1},
+            "outputs": {"oneOf": [NAME, {"type": "array", "items": NAME, "minItems": 1}]},
+        },
     }
     shape = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2,
              "description": "[N, C, *spatial] or [N, features]"}
@@ -72,7 +108,10 @@ def spec_schema(registry: Registry) -> dict:
             "name": {"type": "string", "description": "network name (default: the file name)"},
             "inputs": {"type": "object", "minProperties": 1, "additionalProperties": shape,
                        "description": "input name → shape"},
-            "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}},
+            "layers": {"type": "array"},
+            "blocks": {"type": "object", "additionalProperties": {"$ref": "#/$defs/block"},
+                       "description": "block name → reusable sub-network, used as a layer type"},
+            "dtype": {"enum": list(DTYPE_BYTES), "description": "element type for memory figures"},
             "outputs": {"oneOf": [NAME, {"type": "array", "items": NAME, "minItems": 1}],
                         "description": "output layer names (default: the last layer)"},
             "budget": {"type": "object", "additionalProperties": False,
@@ -80,7 +119,10 @@ def spec_schema(registry: Registry) -> dict:
                        "description": "largest total parameter / MAC count allowed (checked by B001)"},
         },
         "additionalProperties": False,
-        "$defs": {"layer": layer, **definitions},
+        "if": {"required": ["blocks"]},
+        "then": {"properties": {"layers": {"items": {"$ref": "#/$defs/block-layer"}}}},
+        "else": {"properties": {"layers": {"items": {"$ref": "#/$defs/layer"}}}},
+        "$defs": {"layer": layer, "block": block, "block-layer": block_layer, **definitions, **key_definitions},
     }
 
 

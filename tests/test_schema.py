@@ -108,3 +108,17 @@ def test_third_party_layer_type_appears_with_its_keywords():
     assert errors(schema, document) == []
     assert errors(schema, dict(LENET, layers=[dict(layer, upscale=2)])) != []
     assert errors(spec_schema(BUILTIN), document) != []
+
+
+RESNET50 = yaml.safe_load((ROOT / "specs" / "resnet50.yaml").read_text(encoding="utf-8"))
+
+
+def test_block_specs_check_keyword_names_inside_blocks():
+    schema = spec_schema(BUILTIN)
+    assert errors(schema, RESNET50) == []
+    broken = json.loads(json.dumps(RESNET50))
+    block = next(iter(broken["blocks"].values()))
+    block["layers"][0]["kernal_size"] = 3
+    assert any("kernal_size" in message for message in errors(schema, broken))
+    broken_dtype = {**RESNET50, "dtype": "float8"}
+    assert errors(schema, broken_dtype)
