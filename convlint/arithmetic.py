@@ -48,14 +48,22 @@ class WindowAxis:
 
         Floor mode: ``⌊numerator/s⌋ + 1``.  Ceil mode (pools): ``⌈numerator/s⌉ + 1``,
         less one when the last window would start past the input and the left
-        padding (PyTorch's rule).
+        padding (PyTorch's rule).  With ``c = ⌈n/s⌉`` that start ``c·s`` exceeds
+        ``n`` by ``m = c·s − n ∈ [0, s)``, and it lies past the input and the
+        left padding exactly when ``m ≥ t = span − pad_right``; the test is
+        written as the floor ``⌊(m + s − t)/s⌋`` so that the same code computes
+        symbolic sizes (:class:`convlint.sizeexpr.Expr`) as well as integers.
         """
         if not self.ceil_mode:
             return self.numerator // self.stride + 1
-        out = -(-self.numerator // self.stride) + 1
-        if (out - 1) * self.stride >= self.size + self.pad_left:
-            out -= 1
-        return out
+        stride, numerator = self.stride, self.numerator
+        windows = -(-numerator // stride)
+        threshold = self.span - self.pad_right
+        if threshold >= stride:
+            return windows + 1
+        if threshold <= 0:
+            return windows
+        return windows + 1 - (stride * windows - numerator + stride - threshold) // stride
 
     @property
     def exact(self) -> bool:
