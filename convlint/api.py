@@ -37,14 +37,26 @@ def _as_spec(spec: Spec | str | Path) -> Spec:
 
 
 def analyze(spec: Spec | str | Path, registry: Registry | None = None) -> Analysis:
-    """Infer every node's shape and parameter count; see :class:`convlint.infer.Analysis`."""
-    return _analyze(_as_spec(spec), registry or default_registry())
+    """Infer every node's shape and parameter count; see :class:`convlint.infer.Analysis`.
+
+    Raises ``ValueError`` for a spec with named sizes (use :func:`summarize` or ``convlint sizes``).
+    """
+    spec = _as_spec(spec)
+    if spec.size_names:
+        raise ValueError(f"{spec.path} has named input sizes ({', '.join(spec.size_names)}); "
+                         f"give numbers to analyze it")
+    return _analyze(spec, registry or default_registry())
 
 
 def lint(spec: Spec | str | Path, registry: Registry | None = None) -> list[Finding]:
     """All findings for ``spec`` (rules that are off by default excluded), in source order."""
     registry = registry or default_registry()
-    findings = analyze(spec, registry).findings
+    spec = _as_spec(spec)
+    if spec.size_names:
+        from .named_sizes import lint_named_sizes
+        findings = lint_named_sizes(spec, registry)
+    else:
+        findings = _analyze(spec, registry).findings
     enabled = [finding for finding in findings
                if finding.code not in registry.rules or registry.rules[finding.code].default_enabled]
     return sorted(enabled, key=lambda finding: (finding.line, finding.column, finding.code))
@@ -54,11 +66,15 @@ def summarize(spec: Spec | str | Path, registry: Registry | None = None) -> dict
     """The summary of ``spec`` as the JSON object of ``convlint summary --format json``.
 
     Keys: ``path``, ``name``, ``layers`` (each ``name``, ``type``, ``output_shape``
-    (list of ints, or ``None`` when it cannot be computed) and ``params``),
+    (list of ints, or ``None`` when it cannot be computed; with named input sizes, sizes
+    that depend on them are strings such as ``"⌊H/2⌋"``) and ``params``),
     ``total_params`` and ``diagnostics`` (the lint findings as JSON objects).
     """
     registry = registry or default_registry()
     spec = _as_spec(spec)
+    if spec.size_names:
+        from .named_sizes import summarize_named_sizes
+        return summarize_named_sizes(spec, registry)
     analysis = _analyze(spec, registry)
     layers = [
         {"name": node.name, "type": node.type,

@@ -1,4 +1,4 @@
-"""The ``convlint`` command line: lint, summary, rule, plugins.
+"""The ``convlint`` command line: lint, summary, sizes, rule, plugins.
 
 Exit codes (as ruff's): 0 clean, 1 findings, 2 usage error or internal error.
 """
@@ -41,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("paths", nargs="+", metavar="PATH", help="spec files or directories")
     summary.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     _add_common(summary)
+
+    sizes = commands.add_parser("sizes", help="list the input sizes the network accepts, and why others fail")
+    sizes.add_argument("path", metavar="PATH", help="one spec file")
+    sizes.add_argument("--try", dest="tries", action="append", default=[], metavar="NAME=SIZE",
+                       help="explain one size, e.g. H=500 (repeatable)")
+    sizes.add_argument("--upto", type=int, default=1024, metavar="N", help="largest size listed in JSON (1024)")
+    sizes.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    _add_common(sizes)
 
     rule = commands.add_parser("rule", help="explain a rule code")
     rule.add_argument("code", nargs="?", help="rule code such as S001; all rules when left out")
@@ -88,6 +96,33 @@ def run_summary(args, out) -> int:
     return EXIT_FINDINGS if has_errors else EXIT_CLEAN
 
 
+def run_sizes(args, out) -> int:
+    """``convlint sizes``: the valid sizes of each named size; 1 if a tried size fails or none is valid."""
+    from . import sizes_report
+    from .lint import load_file
+    from pathlib import Path
+
+    result = load_file(Path(args.path))
+    if result.spec is None:
+        raise UsageError(f"{args.path} is not a spec" if result.skipped else concise_problem(result.findings))
+    try:
+        report = sizes_report.sizes_report(result.spec, _registry(args), sizes_report.parse_try(args.tries),
+                                           args.upto)
+    except sizes_report.SizesError as error:
+        raise UsageError(str(error)) from None
+    if args.format == "json":
+        out.write(json.dumps(sizes_report.render_json(report), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(sizes_report.render_text(report))
+    failed = (report.tried is not None and report.tried.findings) or any(s.valid.empty for s in report.solutions)
+    return EXIT_FINDINGS if failed else EXIT_CLEAN
+
+
+def concise_problem(findings) -> str:
+    """The first finding of a file that could not be read, as one line."""
+    return formatters.concise(findings[:1]).strip()
+
+
 def run_rule(args, out) -> int:
     """``convlint rule [CODE]``: the rule's documentation, or one line per rule."""
     rules = _registry(args).rules
@@ -112,7 +147,8 @@ def run_plugins(args, out) -> int:
     return EXIT_CLEAN
 
 
-COMMANDS = {"lint": run_lint, "summary": run_summary, "rule": run_rule, "plugins": run_plugins}
+COMMANDS = {"lint": run_lint, "summary": run_summary, "sizes": run_sizes, "rule": run_rule,
+            "plugins": run_plugins}
 
 
 def main(argv: list[str] | None = None) -> int:

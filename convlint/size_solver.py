@@ -130,7 +130,8 @@ class Solution:
     """The valid values of one size name, with the others held fixed.
 
     ``held``: the values of the other names; ``period``/``threshold``: the ``P``
-    and ``T`` of the module docstring; ``lint_runs``: how many sizes were linted.
+    and ``T`` of the module docstring; ``lint_runs``: how many sizes were linted;
+    ``always``: findings (as at size 1) that every linted size has, so every size has.
     """
 
     name: str
@@ -139,6 +140,7 @@ class Solution:
     period: int
     threshold: int
     lint_runs: int
+    always: list[Finding] = field(default_factory=list)
 
 
 @dataclass
@@ -251,9 +253,19 @@ def _solve_line(problem: SizeProblem, name: str, assignment, substitution: dict,
         period, threshold = 1, 1  # a problem that does not depend on the sizes: every size fails alike
     else:
         period, threshold = _period_and_threshold(name, dims, found)
-    verdicts = {x: problem.is_valid(assignment(x)) for x in range(1, threshold + period)}
+    verdicts, always = {}, None
+    for x in range(1, threshold + period):
+        findings = problem.findings(assignment(x))
+        verdicts[x] = not findings
+        keys = {_key(finding) for finding in findings}
+        always = [finding for finding in findings if _key(finding) in keys] if always is None else \
+            [finding for finding in always if _key(finding) in keys]
     valid = _reduce(verdicts, period, threshold)
-    return Solution(name, valid, dict(held), period, threshold, len(verdicts))
+    return Solution(name, valid, dict(held), period, threshold, len(verdicts), always)
+
+
+def _key(finding: Finding) -> tuple:
+    return finding.code, finding.layer, finding.line, finding.column
 
 
 def _factors(dim) -> list[Expr]:
