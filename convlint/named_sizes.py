@@ -16,6 +16,7 @@ from __future__ import annotations
 from .findings import Finding
 from .infer import analyze
 from .plugins import Registry
+from .sizeexpr import Expr
 from .size_solver import reference_values, size_problem, solve
 from .spec import Spec
 from .symbolic_shapes import Unsupported, varies
@@ -95,4 +96,5 @@ def summarize_named_sizes(spec: Spec, registry: Registry) -> dict:
 def _shown(dim) -> str:
     """A size expression as text, in parentheses when it has several terms (``(H − 2)``)."""
     text = str(dim)
-    return f"({text})" if " " in text else text
+    several = isinstance(dim, Expr) and len(dim.terms) + bool(dim.const) > 1
+    return f"({text})" if several else text

@@ -52,6 +52,10 @@ from .symbolic_shapes import Propagation, Unsupported, propagate, varies
 from .window_checks import axis_symbols
 
 
+MAX_LINT_RUNS = 100_000
+"""The most sizes :func:`solve` lints for one name before giving up (about a minute)."""
+
+
 @dataclass
 class SizeSet:
     """A set of positive integers: ``extra`` ∪ {x ≥ start : x mod period ∈ residues}."""
@@ -253,6 +257,9 @@ def _solve_line(problem: SizeProblem, name: str, assignment, substitution: dict,
         period, threshold = 1, 1  # a problem that does not depend on the sizes: every size fails alike
     else:
         period, threshold = _period_and_threshold(name, dims, found)
+        if threshold + period > MAX_LINT_RUNS:
+            raise Unsupported(f"{name}: validity settles only after {threshold + period} sizes "
+                              f"(period {period}); too many to lint")
     verdicts, always = {}, None
     for x in range(1, threshold + period):
         findings = problem.findings(assignment(x))

@@ -104,18 +104,26 @@ def render_text(report: SizesReport) -> str:
             lines.append(f"  smallest: {', '.join(map(str, smallest))}")
         lines.append(f"  exact: every {solution.name} < {solution.threshold + solution.period} linted; "
                      f"beyond, validity repeats with period {solution.period}")
+        if solution.valid.empty:
+            example = solution.threshold + solution.period - 1
+            findings = problem.findings({**solution.held, solution.name: example})
+            lines.append(f"  at {solution.name} = {example}:")
+            lines += ["    " + line for line in concise(findings[:3]).splitlines()]
     if report.tried is not None:
         lines.append("")
-        lines.extend(_render_tried(report.tried))
+        lines.extend(_render_tried(report.tried, {s.name: s.valid for s in report.solutions}))
     return "\n".join(lines) + "\n"
 
 
-def _render_tried(tried: Tried) -> list[str]:
+def _render_tried(tried: Tried, valid_sets: dict) -> list[str]:
     if not tried.findings:
         return [f"{_assignment(tried.values)}: valid"]
     lines = [f"{_assignment(tried.values)}: not valid"]
     lines += ["  " + line for line in concise(tried.findings).splitlines()]
     for name, (below, above) in tried.nearest.items():
+        if tried.values[name] in valid_sets[name]:
+            lines.append(f"  {name} = {tried.values[name]} is valid on its own (with the other sizes held)")
+            continue
         options = [f"{name} = {value}" for value in (below, above) if value is not None]
         lines.append(f"  nearest valid: {' or '.join(options) if options else 'none'}")
     return lines

@@ -33,6 +33,12 @@ def meeting_output_padding(first: tuple, other: tuple, producers: list) -> str:
     return ""
 
 
+def _producers(ctx: LayerContext, index: int) -> list:
+    """The layers that made input 0 and input ``index`` (``None`` where unknown)."""
+    layers = ctx.source_layers or [None] * len(ctx.inputs)
+    return [layers[0], layers[index]]
+
+
 class Concat(LayerType):
     """``torch.cat(inputs, dim)``: all dims but ``dim`` must agree; ``dim`` sizes add up."""
 
@@ -55,7 +61,7 @@ class Concat(LayerType):
             differ = [axis for axis in range(len(first)) if axis != dim and shape[axis] != first[axis]]
             if differ:
                 axes = ", ".join(str(axis) for axis in differ)
-                fix = meeting_output_padding(first, shape, [ctx.source_layers[0], ctx.source_layers[index]])
+                fix = meeting_output_padding(first, shape, _producers(ctx, index))
                 ctx.report("S009", f"`{names[0]}` gives {format_shape(first)} but `{name}` gives "
                                    f"{format_shape(shape)}: they differ in dim {axes}, and only dim {dim} may differ"
                                    f"{fix}", "from")
@@ -75,7 +81,7 @@ class Add(LayerType):
         first = ctx.inputs[0]
         for index, (name, shape) in enumerate(zip(names[1:], ctx.inputs[1:]), start=1):
             if shape != first:
-                fix = meeting_output_padding(first, shape, [ctx.source_layers[0], ctx.source_layers[index]])
+                fix = meeting_output_padding(first, shape, _producers(ctx, index))
                 ctx.report("S010", f"`{names[0]}` gives {format_shape(first)} but `{name}` gives "
                                    f"{format_shape(shape)}; Add needs equal shapes{fix}", "from")
                 return None
