@@ -45,7 +45,7 @@ class Expr:
     """``const + Σ coef·atom``, an exact integer-valued function of named sizes.
 
     Supports ``+``, ``-`` (with ints and other forms), ``*`` by an int, ``//``
-    by a positive int, unary minus, :meth:`evaluate` and :meth:`substitute`.
+    by a positive int, unary minus, and :meth:`evaluate`.
     """
 
     __slots__ = ("terms", "const")
@@ -65,13 +65,6 @@ class Expr:
     def is_constant(self) -> bool:
         """True when the form has no atom (it is the integer ``const``)."""
         return not self.terms
-
-    def symbols(self) -> set[str]:
-        """All size names the form depends on."""
-        names: set[str] = set()
-        for atom, _ in self.terms:
-            names |= {atom} if isinstance(atom, str) else atom.num.symbols()
-        return names
 
     # arithmetic -----------------------------------------------------------
     def _combine(self, other: "Expr | int", sign: int) -> "Expr":
@@ -125,17 +118,6 @@ class Expr:
         for atom, coef in self.terms:
             total += coef * (values[atom] if isinstance(atom, str) else atom.num.evaluate(values) // atom.den)
         return total
-
-    def substitute(self, values: Mapping[str, "int | Expr"]) -> "Expr":
-        """The form with the names in ``values`` replaced (by integers or forms)."""
-        result = Expr((), self.const)
-        for atom, coef in self.terms:
-            if isinstance(atom, str):
-                part = values.get(atom, Expr.symbol(atom))
-            else:
-                part = floor_div(atom.num.substitute(values), atom.den)
-            result = result + part * coef
-        return result
 
     # printing ----------------------------------------------------------------
     def __str__(self) -> str:
@@ -239,15 +221,6 @@ class Product:
         for factor in self.factors:
             total *= factor if isinstance(factor, int) else factor.evaluate(values)
         return total
-
-    def substitute(self, values: Mapping[str, "int | Expr"]):
-        """The product with names replaced; an :class:`Expr` once at most one factor varies."""
-        return multiply([factor if isinstance(factor, int) else factor.substitute(values)
-                         for factor in self.factors])
-
-    def symbols(self) -> set[str]:
-        """All size names the product depends on."""
-        return set().union(*(factor.symbols() for factor in self.factors if not isinstance(factor, int)))
 
     def __str__(self) -> str:
         shown = [str(f) if isinstance(f, int) or f.is_constant or len(f.terms) + bool(f.const) == 1

@@ -32,8 +32,6 @@ from .plugins import Registry
 from .sizeexpr import Expr, Product, multiply, scaled_floor
 from .spec import Layer, Spec
 
-Dim = "int | Expr | Product"
-
 CONV = re.compile(r"^Conv([123])d$")
 POOL = re.compile(r"^(Max|Avg)Pool([123])d$")
 TRANSPOSED = re.compile(r"^ConvTranspose([123])d$")

@@ -17,7 +17,7 @@ from convlint.api import default_registry
 from convlint.arithmetic import WindowAxis, transposed_out
 from convlint.cli import main
 from convlint.graph import build_graph
-from convlint.size_solver import reference_values, size_problem, solve
+from convlint.size_solver import SizeSet, reference_values, size_problem, solve
 from convlint.sizeexpr import Expr, period_and_shift
 from convlint.spec import parse_spec
 
@@ -136,7 +136,7 @@ def networks(draw):
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(), st.integers(0, 2))
 def test_random_networks_agree_with_brute_force(text, pick):
     problem = size_problem(spec_from(text), REGISTRY)
@@ -280,3 +280,56 @@ def test_names_only_for_batch_and_spatial_sizes():
     spec = spec_from("inputs: {x: [1, C, H, W]}\nlayers:\n  - {type: ReLU}\n")
     [finding] = [f for f in lint(spec) if f.code == "Y002"]
     assert "names such as H" in finding.message and finding.line == 1
+
+
+def test_unet_valid_sizes_are_those_pytorch_accepts():
+    """Independent oracle: PyTorch builds the U-Net (shapes on the meta device) exactly at the valid heights."""
+    torch_reference = pytest.importorskip("torch_reference")
+    data = yaml.safe_load(open("specs/unet.yaml"))
+    accepted = []
+    for height in range(1, 41):
+        data["inputs"]["image"] = [1, 3, height, 16]
+        try:
+            torch_reference.TorchNet(data)
+        except Exception:  # torch.cat refuses the branches, or a pool's output would be empty
+            continue
+        accepted.append(height)
+    problem = size_problem(load("specs/unet.yaml"), REGISTRY)
+    assert solve(problem, "H", {"W": 16}).valid.values(40) == accepted
+
+
+@pytest.mark.parametrize("valid, words", [
+    (SizeSet(4, frozenset({0, 1, 3}), 1), "H ≢ 2 (mod 4)"),
+    (SizeSet(16, frozenset({4}), 60), "H ≥ 68 and H ≡ 4 (mod 16)"),
+    (SizeSet(4, frozenset(), 1, (5, 9)), "only H = 5 or 9"),
+    (SizeSet(4, frozenset({0}), 9, (5,)), "H ≥ 12 and H ≡ 0 (mod 4), or H = 5"),
+    (SizeSet(8, frozenset({0}), 1), "H is a multiple of 8"),
+    (SizeSet(1, frozenset({0}), 7), "H ≥ 7"),
+    (SizeSet(1, frozenset(), 1), "no value of H is valid"),
+])
+def test_conditions_in_words(valid, words):
+    assert valid.describe("H") == words
+
+
+def test_nearest_valid_sizes():
+    valid = SizeSet(16, frozenset({4}), 60, (5,))
+    assert valid.nearest(70) == (68, 84)
+    assert valid.nearest(30) == (5, 68)
+    assert valid.nearest(3) == (None, 5)
+
+
+def test_several_inputs_share_or_keep_their_names():
+    shared = spec_from("inputs: {image: [1, 3, 64, 48], mask: [1, 1, 64, 48]}\nlayers:\n"
+                       "  - {name: cat, type: Concat, from: [image, mask]}\n"
+                       "  - {name: pool, type: MaxPool2d, kernel_size: 2}\n")
+    problem = size_problem(shared, REGISTRY)
+    assert problem.positions == {"H": [("image", 2), ("mask", 2)], "W": [("image", 3), ("mask", 3)]}
+    assert solve(problem, "H", reference_values(problem)).valid.describe("H") == "H is a multiple of 2"
+    apart = spec_from("inputs: {image: [1, 3, 64, 64], cond: [1, 1, 32, 32]}\nlayers:\n"
+                      "  - {name: down, type: MaxPool2d, from: image, kernel_size: 2}\n"
+                      "  - {name: cat, type: Concat, from: [down, cond]}\n")
+    problem = size_problem(apart, REGISTRY)
+    assert problem.names == ["image.H", "image.W", "cond.H", "cond.W"]
+    held = reference_values(problem)
+    assert solve(problem, "image.H", held).valid.describe("image.H") == "only image.H = 64"  # 65 would leave row 65 unread
+    assert solve(problem, "cond.W", held).valid.describe("cond.W") == "only cond.W = 32"
