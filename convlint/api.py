@@ -49,14 +49,29 @@ def analyze(spec: Spec | str | Path, registry: Registry | None = None) -> Analys
 
 
 def lint(spec: Spec | str | Path, registry: Registry | None = None) -> list[Finding]:
-    """All findings for ``spec`` (rules that are off by default excluded), in source order."""
+    """All findings for ``spec`` (rules that are off by default excluded), in source order.
+
+    When the declared input size is what fails, the first size finding also names the
+    nearest valid input sizes (:mod:`convlint.nearest_sizes`).
+    """
     registry = registry or default_registry()
     spec = _as_spec(spec)
     if spec.size_names:
         from .named_sizes import lint_named_sizes
-        findings = lint_named_sizes(spec, registry)
-    else:
-        findings = _analyze(spec, registry).findings
+        return _enabled(lint_named_sizes(spec, registry), registry)
+    findings = lint_at_declared_sizes(spec, registry)
+    if findings:
+        from .nearest_sizes import with_nearest_sizes
+        findings = with_nearest_sizes(spec, registry, findings)
+    return findings
+
+
+def lint_at_declared_sizes(spec: Spec, registry: Registry) -> list[Finding]:
+    """The findings of a spec with numeric sizes, in source order, without the nearest-size hint."""
+    return _enabled(_analyze(spec, registry).findings, registry)
+
+
+def _enabled(findings: list[Finding], registry: Registry) -> list[Finding]:
     enabled = [finding for finding in findings
                if finding.code not in registry.rules or registry.rules[finding.code].default_enabled]
     return sorted(enabled, key=lambda finding: (finding.line, finding.column, finding.code))

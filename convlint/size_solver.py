@@ -43,7 +43,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from math import lcm
 
-from .api import lint as lint_spec
+from .api import lint_at_declared_sizes
 from .findings import Finding
 from .plugins import Registry
 from .sizeexpr import Expr, Product, period_and_shift
@@ -188,7 +188,7 @@ class SizeProblem:
 
     def findings(self, values: dict[str, int]) -> list[Finding]:
         """What ``convlint lint`` reports with these sizes."""
-        return lint_spec(self.instantiate(values), self.registry)
+        return lint_at_declared_sizes(self.instantiate(values), self.registry)
 
     def is_valid(self, values: dict[str, int]) -> bool:
         """True when the network lints clean with these sizes."""
@@ -233,31 +233,35 @@ def size_problem(spec: Spec, registry: Registry) -> SizeProblem:
     return SizeProblem(spec, registry, positions, declared)
 
 
-def solve(problem: SizeProblem, name: str, held: dict[str, int]) -> Solution:
+def solve(problem: SizeProblem, name: str, held: dict[str, int], max_runs: int = MAX_LINT_RUNS) -> Solution:
     """Every valid value of ``name`` with the other names at ``held`` (exact; see the module docstring).
 
     Raises :class:`~convlint.symbolic_shapes.Unsupported` for a layer whose
-    arithmetic the solver does not follow.
+    arithmetic the solver does not follow, or when more than ``max_runs`` sizes
+    would have to be linted.
     """
     others = {other: value for other, value in held.items() if other != name}
-    return _solve_line(problem, name, lambda x: {**others, name: x}, {**others}, others)
+    return _solve_line(problem, name, lambda x: {**others, name: x}, {**others}, others, max_runs)
 
 
-def solve_tied(problem: SizeProblem, names: list[str], held: dict[str, int]) -> Solution:
+def solve_tied(problem: SizeProblem, names: list[str], held: dict[str, int],
+               max_runs: int = MAX_LINT_RUNS) -> Solution:
     """Valid values ``x`` when every name in ``names`` equals ``x`` (a square image: ``H = W``)."""
     tied = names[0]
     substitution = {**held, **{other: Expr.symbol(tied) for other in names[1:]}}
-    return _solve_line(problem, tied, lambda x: {**held, **{other: x for other in names}}, substitution, held)
+    return _solve_line(problem, tied, lambda x: {**held, **{other: x for other in names}}, substitution, held,
+                       max_runs)
 
 
-def _solve_line(problem: SizeProblem, name: str, assignment, substitution: dict, held: dict) -> Solution:
+def _solve_line(problem: SizeProblem, name: str, assignment, substitution: dict, held: dict,
+                max_runs: int) -> Solution:
     found = problem.propagation(substitution)
     dims = [dim for shape in found.shapes.values() if shape for dim in shape if varies(dim)]
     if any(shape is None for shape in found.shapes.values()) or len(found.shapes) < len(problem.spec.graph):
         period, threshold = 1, 1  # a problem that does not depend on the sizes: every size fails alike
     else:
         period, threshold = _period_and_threshold(name, dims, found)
-        if threshold + period > MAX_LINT_RUNS:
+        if threshold + period > max_runs:
             raise Unsupported(f"{name}: validity settles only after {threshold + period} sizes "
                               f"(period {period}); too many to lint")
     verdicts, always = {}, None
@@ -327,7 +331,7 @@ def _reduce(verdicts: dict[int, bool], period: int, threshold: int) -> SizeSet:
     return SizeSet(smallest, residues, start, extra)
 
 
-def reference_values(problem: SizeProblem) -> dict[str, int]:
+def reference_values(problem: SizeProblem, max_runs: int = MAX_LINT_RUNS) -> dict[str, int]:
     """Values to hold the other names at: the declared sizes when they are valid, else a common valid size.
 
     Batch-only names are held at 1.  Otherwise every spatial name is tied to one
@@ -341,6 +345,6 @@ def reference_values(problem: SizeProblem) -> dict[str, int]:
     fallback = {**batch, **{name: problem.declared.get(name, 1) for name in spatial}}
     if not spatial:
         return fallback
-    tied = solve_tied(problem, spatial, batch)
+    tied = solve_tied(problem, spatial, batch, max_runs)
     common = tied.valid.smallest(1)
     return {**batch, **{name: common[0] for name in spatial}} if common else fallback

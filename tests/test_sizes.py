@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from convlint.api import analyze, lint, load, summarize
-from convlint.api import default_registry
+from convlint.api import default_registry, lint_at_declared_sizes
 from convlint.arithmetic import WindowAxis, transposed_out
 from convlint.cli import main
 from convlint.graph import build_graph
@@ -31,7 +31,9 @@ def spec_from(text: str):
 
 
 def brute_force(problem, name, held, upto):
-    return [x for x in range(1, upto + 1) if not lint(problem.instantiate({**held, name: x}), REGISTRY)]
+    """Every size up to ``upto`` at which lint reports nothing (without the nearest-size hint, which runs the solver)."""
+    return [x for x in range(1, upto + 1)
+            if not lint_at_declared_sizes(problem.instantiate({**held, name: x}), REGISTRY)]
 
 
 # --- size forms ------------------------------------------------------------------------------------------
@@ -136,14 +138,14 @@ def networks(draw):
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(), st.integers(0, 2))
 def test_random_networks_agree_with_brute_force(text, pick):
     problem = size_problem(spec_from(text), REGISTRY)
     held = reference_values(problem)
     name = problem.names[pick % len(problem.names)]
     solution = solve(problem, name, held)
-    assert solution.valid.values(100) == brute_force(problem, name, held, 100), text
+    assert solution.valid.values(90) == brute_force(problem, name, held, 90), text
 
 
 @settings(max_examples=60, deadline=None)
@@ -209,6 +211,8 @@ def test_unet_concat_fix_and_nearest_sizes(capsys):
                          "name: up3, type: ConvTranspose2d, out_channels: 64, kernel_size: 2, stride: 2, "
                          "output_padding: [1, 0]")
     assert {f.layer for f in lint(spec_from(fixed))} == {"down3"}  # the concat meets; row 25 still unread
+    [hinted] = [f for f in lint(spec_from(text)) if f.code == "S001"]
+    assert hinted.message.endswith("nearest valid input sizes: H = 96 or 104")
     for good in (96, 104):
         assert lint(spec_from(text.replace("[1, 3, 100, 128]", f"[1, 3, {good}, 128]"))) == []
 
@@ -287,7 +291,7 @@ def test_unet_valid_sizes_are_those_pytorch_accepts():
     torch_reference = pytest.importorskip("torch_reference")
     data = yaml.safe_load(open("specs/unet.yaml"))
     accepted = []
-    for height in range(1, 41):
+    for height in range(1, 33):
         data["inputs"]["image"] = [1, 3, height, 16]
         try:
             torch_reference.TorchNet(data)
@@ -295,7 +299,7 @@ def test_unet_valid_sizes_are_those_pytorch_accepts():
             continue
         accepted.append(height)
     problem = size_problem(load("specs/unet.yaml"), REGISTRY)
-    assert solve(problem, "H", {"W": 16}).valid.values(40) == accepted
+    assert solve(problem, "H", {"W": 16}).valid.values(32) == accepted
 
 
 @pytest.mark.parametrize("valid, words", [
