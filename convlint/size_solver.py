@@ -10,14 +10,19 @@ Why a finite number of lint runs gives the exact answer
 Every dimension of every layer is a quasi-affine function ``f`` of ``x``
 (:mod:`convlint.symbolic_shapes`), and with ``P`` the least common period of
 all of them (:func:`convlint.sizeexpr.period_and_shift`), ``f(x + P) = f(x) +
-Q_f`` for every integer ``x``, with ``Q_f ≥ 0``.  The checks the built-in
+Q_f`` for every integer ``x`` (``Q_f < 0`` only where a size held fixed is
+already too small).  The checks the built-in
 layers make on sizes are of three kinds:
 
 1. a varying size compared with a constant: ``size ≥ span`` (S003),
    ``out ≥ 1`` (S002), ``padding < size`` (reflect padding), ``in_features =
-   size`` (S008).  Let ``M`` exceed every such constant.  A dim with ``Q_f > 0``
-   grows by ``Q_f`` per period in each residue class, so beyond a computable
-   threshold it is ``≥ M`` for good and these checks no longer change;
+   size`` (S008).  A dim with ``Q_f > 0`` grows by ``Q_f`` per period in each
+   residue class, so beyond a computable threshold it exceeds the constant
+   for good and the check no longer changes (every dim is held above the
+   largest window constant; a dim compared with a declared size, above that
+   size; a flattened product ``c·f₁·…·fₖ``, above it once each growing
+   factor is at least ``B`` with ``c·Bᵏ`` above it; a dim with ``Q_f < 0``
+   likewise falls below every constant for good);
 2. a remainder: the unread tail of a window layer is ``n mod s`` for its
    numerator ``n``, and ceil mode's correction is a floor of it; both are
    differences of dims and so have shift ``0``: they repeat with period ``P``;
@@ -41,7 +46,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from math import lcm
+from math import lcm, prod
 
 from .api import lint_at_declared_sizes
 from .findings import Finding
@@ -279,32 +284,44 @@ def _key(finding: Finding) -> tuple:
     return finding.code, finding.layer, finding.line, finding.column
 
 
-def _factors(dim) -> list[Expr]:
-    if isinstance(dim, Product):
-        return [factor for factor in dim.factors if varies(factor)]
-    return [dim]
-
-
 def _period_and_threshold(name: str, dims: list, found: Propagation) -> tuple[int, int]:
-    forms = [factor for dim in dims for factor in _factors(dim)]
+    """``P`` and ``T`` of the module docstring for the sizes ``dims`` (all varying) as functions of ``name``."""
+    bound = max([2, *(value + 1 for value in found.bounds)])
+    required: dict[Expr, int] = {}  # form → a value it must reach (and then never fall below)
+    for dim in dims:
+        if isinstance(dim, Expr):
+            required[dim] = bound
+    products = []
+    for dim, declared in found.compared:
+        if isinstance(dim, Product):
+            products.append((dim, declared + 1))
+        else:
+            required[dim] = max(required.get(dim, 0), declared + 1)
     differences = []
     for layer, a, b in found.pairs:
         difference = (a if isinstance(a, Expr) else Expr((), a)) - b
         if not difference.is_constant:
             differences.append(difference)
-    shifts = {form: period_and_shift(form, name) for form in forms + differences}
+    factors = [factor for product, _ in products for factor in product.factors if varies(factor)]
+    shifts = {form: period_and_shift(form, name) for form in [*required, *factors, *differences]}
     period = lcm(1, *(p for p, _ in shifts.values()))
-    bound = max([2, *(value + 1 for value in found.bounds)])
+    for product, least in products:  # |c·f₁·…·fₖ| ≥ least once each moving |fᵢ| is ≥ B with c·Bᵏ ≥ least
+        growing = [f for f in product.factors if varies(f) and shifts[f][1] != 0]
+        scale = prod(f for f in product.factors if isinstance(f, int))
+        factor_bound = 1
+        while scale * factor_bound ** len(growing) < least:
+            factor_bound += 1
+        for factor in growing:
+            required[factor] = max(required.get(factor, 0), factor_bound)
     threshold = 1
-    for form in forms:
+    for form, least in required.items():  # a growing form must reach least, a shrinking one −least
         form_period, shift = shifts[form]
-        if shift < 0:
-            raise Unsupported(f"a size shrinks as {name} grows: {form}")
         if shift == 0:
             continue
-        step = shift * (period // form_period)
+        step = abs(shift) * (period // form_period)
+        sign = 1 if shift > 0 else -1
         for x in range(period):
-            missing = bound - form.evaluate({name: x})
+            missing = least - sign * form.evaluate({name: x})
             threshold = max(threshold, x + period * max(0, -(-missing // step)))
     for difference in differences:
         form_period, shift = shifts[difference]

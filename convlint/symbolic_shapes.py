@@ -51,13 +51,15 @@ class Propagation:
     """Shapes of every node, plus what layer checks compare varying sizes with.
 
     ``shapes``: node name → tuple of dims, or ``None``.  ``bounds``: constants
-    ``c`` such that some check compares a varying size with ``c`` (``size ≥ c``
-    or ``size = c``).  ``pairs``: ``(layer, a, b)`` for each pair of dims that a
-    merge requires equal.
+    ``c`` such that a window check compares some varying spatial size with
+    ``c`` (``size ≥ span``, ``size > padding``).  ``compared``: ``(dim, c)``
+    for a declared size ``c`` that one dim must equal (``in_features``).
+    ``pairs``: ``(layer, a, b)`` for each pair of dims that a merge requires equal.
     """
 
     shapes: dict[str, tuple | None] = field(default_factory=dict)
     bounds: list[int] = field(default_factory=list)
+    compared: list[tuple[object, int]] = field(default_factory=list)
     pairs: list[tuple[str, object, object]] = field(default_factory=list)
 
 
@@ -148,7 +150,7 @@ def _layer_shape(layer: Layer, registry: Registry, inputs: list[tuple], found: P
 def _compare(found: Propagation, dim, declared) -> None:
     """Record a check ``dim == declared`` (declared may be ``None``: nothing is checked)."""
     if declared is not None and varies(dim):
-        found.bounds.append(declared)
+        found.compared.append((dim, declared))
 
 
 def _preserving(name: str, args: dict, shape: tuple, found: Propagation):

@@ -83,6 +83,17 @@ def test_bundled_specs_agree_with_brute_force(name, axes):
         assert solution.lint_runs < 400
 
 
+def test_declared_in_features_after_flatten_allow_one_size():
+    """LeNet-5 on an S×S image with in_features: 400 declared: 16·(⌊S/4⌋ − 3)² = 400 only at S = 32..35,
+    and of those only 32 reads every row."""
+    text = open("specs/lenet5.yaml").read().replace("[1, 1, 32, 32]", "[1, 1, S, S]")
+    text = text.replace("out_features: 120}", "out_features: 120, in_features: 400}")
+    problem = size_problem(spec_from(text), REGISTRY)
+    solution = solve(problem, "S", reference_values(problem))
+    assert solution.valid.describe("S") == "only S = 32"
+    assert solution.valid.values(300) == brute_force(problem, "S", {}, 300)
+
+
 def test_unet_accepts_multiples_of_8():
     """Three 2×2 max-pools and three ×2 transposed convs: only multiples of 8 come back to the skip size."""
     problem = size_problem(load("specs/unet.yaml"), REGISTRY)
@@ -96,7 +107,8 @@ def test_unet_accepts_multiples_of_8():
 
 @st.composite
 def networks(draw):
-    """A YAML spec: a chain of convs, pools and transposed convs with Concat/Add skips, 1-d to 3-d.
+    """A YAML spec: a chain of convs, pools and transposed convs with Concat/Add skips, 1-d to 3-d,
+    sometimes ending in Flatten and a Linear with a declared in_features.
 
     The spatial sizes are either one tied name `S` or one name per axis.
     """
@@ -135,6 +147,9 @@ def networks(draw):
                 lines.append(f"  - {{name: {name}_mix, type: Conv{ndim}d, out_channels: 4, kernel_size: 1}}")
                 name = f"{name}_mix"
         nodes.append(name)
+    if draw(st.integers(0, 3)) == 0:  # a classifier head: the flattened size must equal in_features
+        lines.append("  - {name: flat, type: Flatten}")
+        lines.append(f"  - {{name: head, type: Linear, out_features: 3, in_features: {draw(st.integers(1, 300))}}}")
     return "\n".join(lines) + "\n"
 
 
