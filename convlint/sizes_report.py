@@ -12,6 +12,7 @@ from .findings import Finding
 from .plugins import Registry
 from .size_solver import Solution, SizeProblem, reference_values, size_problem, solve
 from .spec import Spec
+from .symbolic_shapes import Unsupported
 
 
 class SizesError(Exception):
@@ -53,8 +54,6 @@ def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: in
 
     Raises :class:`SizesError` for an unknown name in ``tries`` or a layer the solver cannot follow.
     """
-    from .symbolic_shapes import Unsupported
-
     problem = size_problem(spec, registry)
     if not problem.names:
         raise SizesError(f"{spec.path}: the inputs have no spatial or named sizes to solve for")

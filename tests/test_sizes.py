@@ -31,7 +31,7 @@ def spec_from(text: str):
 
 
 def brute_force(problem, name, held, upto):
-    """Every size up to ``upto`` at which lint reports nothing (without the nearest-size hint, which runs the solver)."""
+    """Every size up to ``upto`` at which lint reports nothing (without the nearest-size hint)."""
     return [x for x in range(1, upto + 1)
             if not lint_at_declared_sizes(problem.instantiate({**held, name: x}), REGISTRY)]
 
@@ -350,5 +350,6 @@ def test_several_inputs_share_or_keep_their_names():
     problem = size_problem(apart, REGISTRY)
     assert problem.names == ["image.H", "image.W", "cond.H", "cond.W"]
     held = reference_values(problem)
-    assert solve(problem, "image.H", held).valid.describe("image.H") == "only image.H = 64"  # 65 would leave row 65 unread
+    # 65 would leave row 65 unread
+    assert solve(problem, "image.H", held).valid.describe("image.H") == "only image.H = 64"
     assert solve(problem, "cond.W", held).valid.describe("cond.W") == "only cond.W = 32"
