@@ -45,6 +45,7 @@ Linear) make it depend, and the report names the values held.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, field
 from math import lcm, prod
 
@@ -56,6 +57,9 @@ from .spec import InputDecl, Spec
 from .symbolic_shapes import Propagation, Unsupported, propagate, varies
 from .window_checks import axis_symbols
 
+
+GRID_SEARCH = 2000
+"""The most size combinations :func:`reference_values` tries when no square size is valid."""
 
 MAX_LINT_RUNS = 100_000
 """The most sizes :func:`solve` lints for one name before giving up (about a minute)."""
@@ -121,17 +125,15 @@ def _describe_pattern(name: str, period: int, residues: list[int], start: int) -
     first = next(x for x in range(start, start + period) if x % period in residues)
     if period == 1:
         return f"{name} ≥ {first}"
-    reps = [r if r else period for r in residues]
-    from_start = first <= min(reps) or start <= 1
-    if len(residues) == 1 and residues[0] == 0 and (from_start or first == period):
+    from_start = start <= min(r if r else period for r in residues)  # every positive member of the classes
+    if len(residues) == 1 and residues[0] == 0 and from_start:
         return f"{name} is a multiple of {period}"
     if len(residues) * 2 > period:
         missing = [r for r in range(period) if r not in residues]
         condition = f"{name} ≢ {_join(missing).replace(' or ', ', ')} (mod {period})"
     else:
         condition = f"{name} ≡ {_join(residues)} (mod {period})"
-    lowest = min(x for x in range(start, start + period) if x % period in residues)
-    return condition if start <= 1 else f"{name} ≥ {lowest} and {condition}"
+    return condition if from_start else f"{name} ≥ {first} and {condition}"
 
 
 @dataclass
@@ -349,11 +351,12 @@ def _reduce(verdicts: dict[int, bool], period: int, threshold: int) -> SizeSet:
 
 
 def reference_values(problem: SizeProblem, max_runs: int = MAX_LINT_RUNS) -> dict[str, int]:
-    """Values to hold the other names at: the declared sizes when they are valid, else a common valid size.
+    """Values to hold the other names at: the declared sizes when they are valid, else small valid sizes.
 
-    Batch-only names are held at 1.  Otherwise every spatial name is tied to one
-    ``x`` and the smallest valid ``x`` is used; when there is none, the declared
-    values (or 1) are kept.
+    Batch-only names are held at 1.  The spatial names are first tied to one
+    ``x`` (a square image) and the smallest valid ``x`` is used; when there is
+    none, small combinations are searched (at most ``GRID_SEARCH`` lint runs);
+    when that fails too, the declared values (or 1) are kept.
     """
     if problem.declared and problem.is_valid(problem.declared):
         return dict(problem.declared)
@@ -362,6 +365,17 @@ def reference_values(problem: SizeProblem, max_runs: int = MAX_LINT_RUNS) -> dic
     fallback = {**batch, **{name: problem.declared.get(name, 1) for name in spatial}}
     if not spatial:
         return fallback
-    tied = solve_tied(problem, spatial, batch, max_runs)
-    common = tied.valid.smallest(1)
-    return {**batch, **{name: common[0] for name in spatial}} if common else fallback
+    common = solve_tied(problem, spatial, batch, max_runs).valid.smallest(1)
+    if common:
+        return {**batch, **{name: common[0] for name in spatial}}
+    runs = 0
+    for largest in itertools.count(1):  # combinations by their largest size: (1, 1), (1, 2), (2, 1), (2, 2), ...
+        for sizes in itertools.product(range(1, largest + 1), repeat=len(spatial)):
+            if max(sizes) != largest:
+                continue
+            values = {**batch, **dict(zip(spatial, sizes))}
+            if problem.is_valid(values):
+                return values
+            runs += 1
+            if runs >= GRID_SEARCH:
+                return fallback

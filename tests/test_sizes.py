@@ -353,3 +353,17 @@ def test_several_inputs_share_or_keep_their_names():
     # 65 would leave row 65 unread
     assert solve(problem, "image.H", held).valid.describe("image.H") == "only image.H = 64"
     assert solve(problem, "cond.W", held).valid.describe("cond.W") == "only cond.W = 32"
+
+
+def test_held_sizes_found_when_no_square_size_is_valid():
+    """H must be even and W odd: no square image works, yet each size has its answer and lint is clean."""
+    spec = spec_from("inputs: {x: [1, 2, H, W]}\nlayers:\n"
+                     "  - {name: a, type: MaxPool2d, kernel_size: [2, 3], stride: [2, 2]}\n"
+                     "  - {name: b, type: ConvTranspose2d, out_channels: 2, kernel_size: [2, 3], stride: [2, 2]}\n"
+                     "  - {name: cat, type: Concat, from: [b, x]}\n")
+    problem = size_problem(spec, REGISTRY)
+    held = reference_values(problem)
+    assert held == {"H": 2, "W": 3}
+    assert solve(problem, "H", held).valid.describe("H") == "H is a multiple of 2"
+    assert solve(problem, "W", held).valid.describe("W") == "W ≥ 3 and W ≡ 1 (mod 2)"
+    assert lint(spec) == []
