@@ -58,7 +58,7 @@ from .symbolic_shapes import Propagation, Unsupported, propagate, varies
 from .window_checks import axis_symbols
 
 
-GRID_SEARCH = 2000
+GRID_SEARCH = 500
 """The most size combinations :func:`reference_values` tries when no square size is valid."""
 
 MAX_LINT_RUNS = 100_000
@@ -264,13 +264,12 @@ def _solve_line(problem: SizeProblem, name: str, assignment, substitution: dict,
                 max_runs: int) -> Solution:
     found = problem.propagation(substitution)
     dims = [dim for shape in found.shapes.values() if shape for dim in shape if varies(dim)]
-    if any(shape is None for shape in found.shapes.values()) or len(found.shapes) < len(problem.spec.graph):
-        period, threshold = 1, 1  # a problem that does not depend on the sizes: every size fails alike
-    else:
-        period, threshold = _period_and_threshold(name, dims, found)
-        if threshold + period > max_runs:
-            raise Unsupported(f"{name}: validity settles only after {threshold + period} sizes "
-                              f"(period {period}); too many to lint")
+    # A layer that cannot be sized at any size stops the linter there as it stops the propagation,
+    # so the dims computed up to it are the ones whose checks can change.
+    period, threshold = _period_and_threshold(name, dims, found)
+    if threshold + period > max_runs:
+        raise Unsupported(f"{name}: validity settles only after {threshold + period} sizes "
+                          f"(period {period}); too many to lint")
     verdicts, always = {}, None
     for x in range(1, threshold + period):
         findings = problem.findings(assignment(x))
@@ -280,6 +279,11 @@ def _solve_line(problem: SizeProblem, name: str, assignment, substitution: dict,
             [finding for finding in always if _key(finding) in keys]
     valid = _reduce(verdicts, period, threshold)
     return Solution(name, valid, dict(held), period, threshold, len(verdicts), always)
+
+
+def fails_at_every_size(problem: SizeProblem, found: Propagation) -> bool:
+    """True when some layer cannot be sized for a reason that does not depend on the sizes (or a cycle)."""
+    return any(shape is None for shape in found.shapes.values()) or len(found.shapes) < len(problem.spec.graph)
 
 
 def _key(finding: Finding) -> tuple:
@@ -368,6 +372,8 @@ def reference_values(problem: SizeProblem, max_runs: int = MAX_LINT_RUNS) -> dic
     common = solve_tied(problem, spatial, batch, max_runs).valid.smallest(1)
     if common:
         return {**batch, **{name: common[0] for name in spatial}}
+    if len(spatial) == 1 or fails_at_every_size(problem, problem.propagation(batch)):
+        return fallback  # the tied answer was already exact, or nothing can help
     runs = 0
     for largest in itertools.count(1):  # combinations by their largest size: (1, 1), (1, 2), (2, 1), (2, 2), ...
         for sizes in itertools.product(range(1, largest + 1), repeat=len(spatial)):

@@ -13,8 +13,8 @@ validity can still change: the constants that layer checks compare a varying
 size with, and the pairs of dimensions that Concat and Add require equal.
 
 A layer whose output cannot be computed for a reason that does not depend on
-the sizes (unknown type, bad keyword, wrong rank or arity) gets ``None``, as
-do the layers after it.  A layer type whose arithmetic this module does not
+the sizes (unknown type, bad keyword, wrong rank or arity, merged channel
+counts that differ) gets ``None``, as do the layers after it.  A layer type whose arithmetic this module does not
 know raises :class:`Unsupported`.
 """
 from __future__ import annotations
@@ -250,6 +250,8 @@ def _merge(layer: Layer, args: dict, inputs: list[tuple], found: Propagation):
         for index, (a, b) in enumerate(zip(first, shape)):
             if index == axis:
                 continue
+            if isinstance(a, int) and isinstance(b, int) and a != b:
+                return None  # e.g. different channel counts: a mismatch at every size
             if isinstance(a, Product) or isinstance(b, Product):
                 if a is not b:
                     raise Unsupported(f"layer `{layer.name}`: compares flattened sizes that are not affine")
