@@ -43,6 +43,8 @@ def with_nearest_sizes(spec: Spec, registry: Registry, findings: list[Finding]) 
                 hints.append(f"{name} = {' or '.join(options)}")
     except Unsupported:
         return findings
+    except Exception:  # the hint is optional: a failure here must not cost the user the findings
+        return findings
     if not hints:
         return findings
     finding = findings[first]
