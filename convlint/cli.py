@@ -102,6 +102,8 @@ def run_sizes(args, out) -> int:
     from .lint import load_file
     from pathlib import Path
 
+    if not 1 <= args.upto <= 1_000_000:
+        raise UsageError(f"--upto must be between 1 and 1000000, got {args.upto}")
     result = load_file(Path(args.path))
     if result.spec is None:
         raise UsageError(f"{args.path} is not a spec" if result.skipped else concise_problem(result.findings))

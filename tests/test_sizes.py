@@ -250,6 +250,7 @@ def test_sizes_command_errors(capsys):
     assert main(["sizes", "specs/unet.yaml", "--try", "Q=3"]) == 2
     assert main(["sizes", "specs/unet.yaml", "--try", "H=x"]) == 2
     assert main(["sizes", "nope.yaml"]) == 2
+    assert main(["sizes", "specs/unet.yaml", "--upto", "0"]) == 2
     assert "error" in capsys.readouterr().err
 
 
