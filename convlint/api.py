@@ -42,14 +42,41 @@ def _as_spec(spec: Spec | str | Path) -> Spec:
 
 
 def analyze(spec: Spec | str | Path, registry: Registry | None = None) -> Analysis:
-    """Infer every node's shape and parameter count; see :class:`convlint.infer.Analysis`."""
-    return _analyze(_as_spec(spec), registry or default_registry())
+    """Infer every node's shape and parameter count; see :class:`convlint.infer.Analysis`.
+
+    Raises ``ValueError`` for a spec with named sizes (use :func:`summarize` or ``convlint sizes``).
+    """
+    spec = _as_spec(spec)
+    if spec.size_names:
+        raise ValueError(f"{spec.path} has named input sizes ({', '.join(spec.size_names)}); "
+                         f"give numbers to analyze it")
+    return _analyze(spec, registry or default_registry())
 
 
 def lint(spec: Spec | str | Path, registry: Registry | None = None) -> list[Finding]:
-    """All findings for ``spec`` (rules that are off by default excluded), in source order."""
+    """All findings for ``spec`` (rules that are off by default excluded), in source order.
+
+    When the declared input size is what fails, the first size finding also names the
+    nearest valid input sizes (:mod:`convlint.nearest_sizes`).
+    """
     registry = registry or default_registry()
-    findings = analyze(spec, registry).findings
+    spec = _as_spec(spec)
+    if spec.size_names:
+        from .named_sizes import lint_named_sizes
+        return _enabled(lint_named_sizes(spec, registry), registry)
+    findings = lint_at_declared_sizes(spec, registry)
+    if findings:
+        from .nearest_sizes import with_nearest_sizes
+        findings = with_nearest_sizes(spec, registry, findings)
+    return findings
+
+
+def lint_at_declared_sizes(spec: Spec, registry: Registry) -> list[Finding]:
+    """The findings of a spec with numeric sizes, in source order, without the nearest-size hint."""
+    return _enabled(_analyze(spec, registry).findings, registry)
+
+
+def _enabled(findings: list[Finding], registry: Registry) -> list[Finding]:
     enabled = [finding for finding in findings
                if finding.code not in registry.rules or registry.rules[finding.code].default_enabled]
     return sorted(enabled, key=lambda finding: (finding.line, finding.column, finding.code))
@@ -60,7 +87,8 @@ def summarize(spec: Spec | str | Path, registry: Registry | None = None, depth: 
     """The summary of ``spec`` as the JSON object of ``convlint summary --format json``.
 
     Keys: ``path``, ``name``, ``layers`` (each ``name``, ``type``, ``output_shape``
-    (list of ints, or ``None`` when it cannot be computed), ``params``, ``macs``,
+    (list of ints, or ``None`` when it cannot be computed; with named input sizes, sizes
+    that depend on them are strings such as ``"⌊H/2⌋"``), ``params``, ``macs``,
     ``activation_bytes`` and per-axis ``receptive_field``, ``effective_stride`` and
     ``receptive_field_center``), ``total_params``, ``diagnostics`` (the lint
     findings as JSON objects) and the totals of :func:`convlint.measures.totals`.
@@ -72,6 +100,9 @@ def summarize(spec: Spec | str | Path, registry: Registry | None = None, depth: 
 
     registry = registry or default_registry()
     spec = _as_spec(spec)
+    if spec.size_names:
+        from .named_sizes import summarize_named_sizes
+        return summarize_named_sizes(spec, registry)
     analysis = _analyze(spec, registry)
     measures = layer_measures(analysis, registry)
     layers = [

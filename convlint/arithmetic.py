@@ -48,14 +48,22 @@ class WindowAxis:
 
         Floor mode: ``⌊numerator/s⌋ + 1``.  Ceil mode (pools): ``⌈numerator/s⌉ + 1``,
         less one when the last window would start past the input and the left
-        padding (PyTorch's rule).
+        padding (PyTorch's rule).  With ``c = ⌈n/s⌉`` that start ``c·s`` exceeds
+        ``n`` by ``m = c·s − n ∈ [0, s)``, and it lies past the input and the
+        left padding exactly when ``m ≥ t = span − pad_right``; the test is
+        written as the floor ``⌊(m + s − t)/s⌋`` so that the same code computes
+        symbolic sizes (:class:`convlint.sizeexpr.Expr`) as well as integers.
         """
         if not self.ceil_mode:
             return self.numerator // self.stride + 1
-        out = -(-self.numerator // self.stride) + 1
-        if (out - 1) * self.stride >= self.size + self.pad_left:
-            out -= 1
-        return out
+        stride, numerator = self.stride, self.numerator
+        windows = -(-numerator // stride)
+        threshold = self.span - self.pad_right
+        if threshold >= stride:
+            return windows + 1
+        if threshold <= 0:
+            return windows
+        return windows + 1 - (stride * windows - numerator + stride - threshold) // stride
 
     @property
     def exact(self) -> bool:
@@ -133,20 +141,57 @@ def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
     return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
 
 
-def padding_fixes(axis: WindowAxis) -> list[str]:
-    """Smallest changes that make a floor-mode axis exact without changing its output size.
+@dataclass(frozen=True)
+class AxisFix:
+    """One change to a window layer along one axis: set ``key`` to ``value`` there.
 
-    Returns human-readable suggestions, nearest first: extra padding that lets
-    the last window reach the end, or an input length that divides evenly.
+    ``output`` and ``before`` are the axis's output size after and before the change.
+    """
+
+    key: str
+    value: int
+    output: int
+    before: int
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value} (output {'stays' if self.output == self.before else 'becomes'} {self.output})"
+
+
+def exact_fixes(axis: WindowAxis) -> list[AxisFix]:
+    """Changes that make a floor-mode axis read all its input, those keeping its output size first.
+
+    With ``r = numerator mod s`` positions left unread, the last window
+    reaches the end when the span grows by ``r`` (kernel_size ``k + r/d``, or
+    dilation ``d + r/(k−1)``) or the padding shrinks by ``r/2`` per side; each
+    keeps the output size.  Growing the padding by ``(s − r)/2`` per side also
+    works but adds one output (offered while the padding stays within half the kernel).
+    """
+    remainder = axis.numerator % axis.stride
+    if remainder == 0 or axis.ceil_mode:
+        return []
+    out, fixes = axis.out, []
+    if remainder % axis.dilation == 0:
+        fixes.append(AxisFix("kernel_size", axis.kernel + remainder // axis.dilation, out, out))
+    if remainder % 2 == 0 and axis.pad_left == axis.pad_right and axis.pad_left >= remainder // 2:
+        fixes.append(AxisFix("padding", axis.pad_left - remainder // 2, out, out))
+    if axis.kernel > 1 and remainder % (axis.kernel - 1) == 0:
+        fixes.append(AxisFix("dilation", axis.dilation + remainder // (axis.kernel - 1), out, out))
+    grow = axis.stride - remainder
+    if grow % 2 == 0 and axis.pad_left == axis.pad_right and axis.pad_left + grow // 2 <= axis.kernel // 2:
+        fixes.append(AxisFix("padding", axis.pad_left + grow // 2, out + 1, out))
+    return fixes
+
+
+def padding_fixes(axis: WindowAxis, keys=None) -> list[str]:
+    """Smallest changes that make a floor-mode axis exact, as text, nearest first.
+
+    The layer changes of :func:`exact_fixes` (only those setting a keyword in
+    ``keys``, when given: an AvgPool has no ``dilation``), then the layer input
+    sizes either side that divide evenly.
     """
     remainder = axis.numerator % axis.stride
     if remainder == 0:
         return []
-    grow = axis.stride - remainder
-    suggestions = []
-    if axis.dilation == 1:
-        suggestions.append(f"kernel_size={axis.kernel + remainder} (output stays {axis.out})")
-    if grow % 2 == 0:
-        suggestions.append(f"padding={axis.pad_left + grow // 2} (output becomes {axis.out + 1})")
-    suggestions.append(f"an input size of {axis.size - remainder} or {axis.size + grow}")
+    suggestions = [str(fix) for fix in exact_fixes(axis) if keys is None or fix.key in keys]
+    suggestions.append(f"a layer input of {axis.size - remainder} or {axis.size + axis.stride - remainder}")
     return suggestions

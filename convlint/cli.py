@@ -1,4 +1,4 @@
-"""The ``convlint`` command line: lint, summary, render, run, rule, plugins, schema.
+"""The ``convlint`` command line: lint, summary, sizes, render, run, rule, plugins, schema.
 
 Exit codes (as ruff's): 0 clean, 1 findings, 2 bad configuration, usage error or internal error.
 """
@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--no-fold", action="store_true",
                         help="draw norm, activation and dropout layers as boxes of their own")
     _add_common(render)
+    sizes = commands.add_parser("sizes", help="list the input sizes the network accepts, and why others fail")
+    sizes.add_argument("path", metavar="PATH", help="one spec file")
+    sizes.add_argument("--try", dest="tries", action="append", default=[], metavar="NAME=SIZE",
+                       help="explain one size, e.g. H=500 (repeatable)")
+    sizes.add_argument("--upto", type=int, default=1024, metavar="N", help="largest size listed in JSON (1024)")
+    sizes.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    _add_common(sizes)
 
     rule = commands.add_parser("rule", help="explain a rule code")
     rule.add_argument("code", nargs="?", help="rule code such as S001; all rules when left out")
@@ -153,6 +160,35 @@ def run_render(args, out) -> int:
         raise UsageError(str(error)) from None
 
 
+def run_sizes(args, out) -> int:
+    """``convlint sizes``: the valid sizes of each named size; 1 if a tried size fails or none is valid."""
+    from . import sizes_report
+    from .runner import load_file
+    from pathlib import Path
+
+    if not 1 <= args.upto <= 1_000_000:
+        raise UsageError(f"--upto must be between 1 and 1000000, got {args.upto}")
+    result = load_file(Path(args.path))
+    if result.spec is None:
+        raise UsageError(f"{args.path} is not a spec" if result.skipped else concise_problem(result.findings))
+    try:
+        report = sizes_report.sizes_report(result.spec, _registry(args), sizes_report.parse_try(args.tries),
+                                           args.upto)
+    except sizes_report.SizesError as error:
+        raise UsageError(str(error)) from None
+    if args.format == "json":
+        out.write(json.dumps(sizes_report.render_json(report), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(sizes_report.render_text(report))
+    failed = (report.tried is not None and report.tried.findings) or any(s.valid.empty for s in report.solutions)
+    return EXIT_FINDINGS if failed else EXIT_CLEAN
+
+
+def concise_problem(findings) -> str:
+    """The first finding of a file that could not be read, as one line."""
+    return formatters.concise(findings[:1]).strip()
+
+
 def run_rule(args, out) -> int:
     """``convlint rule [CODE]``: the rule's documentation, or one line per rule."""
     rules = _registry(args).rules
@@ -194,7 +230,7 @@ def run_run(args, out) -> int:
     return execute_command(args, _registry(args), out)
 
 
-COMMANDS = {"lint": run_lint, "summary": run_summary, "render": run_render, "rule": run_rule,
+COMMANDS = {"lint": run_lint, "summary": run_summary, "sizes": run_sizes, "render": run_render, "rule": run_rule,
             "plugins": run_plugins, "run": run_run, "schema": run_schema}
 
 

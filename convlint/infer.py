@@ -127,6 +127,7 @@ def _infer_layer(spec: Spec, registry: Registry, layer: Layer, inputs: list[Shap
     if args is None:
         return info, ctx.findings
     ctx.inputs, ctx.args, ctx.ndim = list(inputs), args, ndim
+    ctx.source_layers = [spec.layer_by_name.get(source) for source in layer.sources]
     info.args = args
     try:
         shape = layer_type.infer(ctx)

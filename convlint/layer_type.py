@@ -39,6 +39,8 @@ class LayerContext:
         self.ndim = ndim
         self.path = path
         self.findings: list[Finding] = []
+        self.source_layers: list[Layer | None] = []
+        """The layers named in ``from`` (``None`` for a network input), to suggest fixes upstream."""
 
     @property
     def input(self) -> Shape:

@@ -24,13 +24,19 @@ RESERVED_KEYS = ("name", "type", "from", "like")
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
 """Bytes per element of the spec-level ``dtype:`` values (default float32)."""
 
+SIZE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+"""A named input size (``H`` in ``[N, 3, H, W]``): see :mod:`convlint.size_solver`."""
+
 
 @dataclass
 class InputDecl:
-    """A declared network input: its name and shape ``(N, C, *spatial)`` or ``(N, features)``."""
+    """A declared network input: its name and shape ``(N, C, *spatial)`` or ``(N, features)``.
+
+    The batch size and spatial sizes may be names (strings) instead of integers.
+    """
 
     name: str
-    shape: tuple[int, ...]
+    shape: tuple[int | str, ...]
     line: int
     column: int
 
@@ -79,6 +85,12 @@ class Spec:
     dtype: str = "float32"
     groups: dict[str, str] = field(default_factory=dict)
     """Block instance paths (``layer1.0``) and repeat groups (``layer1``) → block label; see :mod:`convlint.blocks`."""
+
+    @property
+    def size_names(self) -> list[str]:
+        """The named input sizes (``H`` in ``[N, 3, H, W]``), in order of first appearance."""
+        names = [dim for decl in self.inputs.values() for dim in decl.shape if isinstance(dim, str)]
+        return list(dict.fromkeys(names))
 
     @property
     def layer_by_name(self) -> dict[str, Layer]:
@@ -176,10 +188,13 @@ def _parse_inputs(data: Node, found: _Collector) -> dict[str, InputDecl]:
             found.add("Y002", f"input name must be a string, got {show(input_name)}", where)
             continue
         if not isinstance(shape, list) or len(shape) < 2 or not all(
-            isinstance(dim, int) and not isinstance(dim, bool) and dim >= 1 for dim in shape
+            (isinstance(dim, int) and not isinstance(dim, bool) and dim >= 1)
+            or (isinstance(dim, str) and SIZE_NAME.match(dim) and index != 1 and (index == 0 or len(shape) > 2))
+            for index, dim in enumerate(shape)
         ):
             found.add("Y002", f"input `{input_name}` must have a shape [N, C, *spatial] or [N, features] "
-                              f"of positive integers, got {show(shape)}", where)
+                              f"of positive integers or, for N and the spatial sizes, names such as H; "
+                              f"got {show(shape)}", where)
             continue
         inputs[input_name] = InputDecl(input_name, tuple(shape), *where)
     return inputs

@@ -69,9 +69,10 @@ def _report_lost_input(ctx: LayerContext, lost: list[tuple[str, WindowAxis]]) ->
     if real:
         fixes = []
         for symbol, axis in real:
-            options = padding_fixes(axis)
+            options = padding_fixes(axis, ctx.args)
             if options:
                 fixes.append(f"{symbol}: {' or '.join(options)}")
-        fix = f". For an exact size use {'; '.join(fixes)}" if fixes else ""
+        fix = (f". For an exact size use {'; '.join(fixes)}; `convlint sizes` lists the network input sizes "
+               f"that need no change" if fixes else "")
         key = "stride" if ctx.written("stride") else "kernel_size"
         ctx.report("S001", "; ".join(_describe_loss(symbol, axis) for symbol, axis in real) + fix, key)

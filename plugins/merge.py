@@ -3,8 +3,40 @@ from __future__ import annotations
 
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.infer import format_shape
-from convlint.keywords import Int
+from convlint.keywords import Int, IntTuple, KeywordError
 from convlint_plugins.basic import normalised_dim
+
+
+def meeting_output_padding(first: tuple, other: tuple, producers: list) -> str:
+    """``; set output_padding: [1, 0] on `up3` to make them meet`` when that change of a ConvTranspose exists.
+
+    ``producers`` are the layers that made ``first`` and ``other`` (``None`` for
+    an input).  Only spatial dims may differ, and the new output_padding must
+    stay below the stride or the dilation (S007).  Empty when no such change exists.
+    """
+    if len(first) < 3 or first[:2] != other[:2]:
+        return ""
+    ndim = len(first) - 2
+    for mine, target, layer in ((first, other, producers[0]), (other, first, producers[-1])):
+        if layer is None or not str(layer.type).startswith("ConvTranspose"):
+            continue
+        try:
+            stride, dilation, padding = (IntTuple(1, minimum=minimum).convert(layer.kwargs.get(key, default), ndim)
+                                         for key, default, minimum in (("stride", 1, 1), ("dilation", 1, 1),
+                                                                       ("output_padding", 0, 0)))
+        except KeywordError:
+            continue
+        wanted = [op + want - have for op, want, have in zip(padding, target[2:], mine[2:])]
+        if all(0 <= op and (op < s or op < d) for op, s, d in zip(wanted, stride, dilation)):
+            shown = wanted[0] if ndim == 1 else list(wanted)
+            return f"; set output_padding: {shown} on `{layer.name}` to make them meet"
+    return ""
+
+
+def _producers(ctx: LayerContext, index: int) -> list:
+    """The layers that made input 0 and input ``index`` (``None`` where unknown)."""
+    layers = ctx.source_layers or [None] * len(ctx.inputs)
+    return [layers[0], layers[index]]
 
 
 class Concat(LayerType):
@@ -21,7 +53,7 @@ class Concat(LayerType):
         if dim is None:
             return None
         names = ctx.layer.sources
-        for name, shape in zip(names[1:], ctx.inputs[1:]):
+        for index, (name, shape) in enumerate(zip(names[1:], ctx.inputs[1:]), start=1):
             if len(shape) != len(first):
                 ctx.report("S009", f"cannot concatenate `{names[0]}` ({format_shape(first)}, {len(first)}-D) with "
                                    f"`{name}` ({format_shape(shape)}, {len(shape)}-D)", "from")
@@ -29,9 +61,10 @@ class Concat(LayerType):
             differ = [axis for axis in range(len(first)) if axis != dim and shape[axis] != first[axis]]
             if differ:
                 axes = ", ".join(str(axis) for axis in differ)
+                fix = meeting_output_padding(first, shape, _producers(ctx, index))
                 ctx.report("S009", f"`{names[0]}` gives {format_shape(first)} but `{name}` gives "
-                                   f"{format_shape(shape)}: they differ in dim {axes}, and only dim {dim} may differ",
-                           "from")
+                                   f"{format_shape(shape)}: they differ in dim {axes}, and only dim {dim} may differ"
+                                   f"{fix}", "from")
                 return None
         return (*first[:dim], sum(shape[dim] for shape in ctx.inputs), *first[dim + 1:])
 
@@ -56,10 +89,11 @@ class Add(LayerType):
     def infer(self, ctx: LayerContext):
         names = ctx.layer.sources
         first = ctx.inputs[0]
-        for name, shape in zip(names[1:], ctx.inputs[1:]):
+        for index, (name, shape) in enumerate(zip(names[1:], ctx.inputs[1:]), start=1):
             if shape != first:
+                fix = meeting_output_padding(first, shape, _producers(ctx, index))
                 ctx.report("S010", f"`{names[0]}` gives {format_shape(first)} but `{name}` gives "
-                                   f"{format_shape(shape)}; Add needs equal shapes", "from")
+                                   f"{format_shape(shape)}; Add needs equal shapes{fix}", "from")
                 return None
         return first
 
