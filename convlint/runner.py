@@ -17,6 +17,8 @@ from .findings import Finding
 from .globs import matches_any, relative_posix
 from .graph import build_graph
 from .infer import analyze
+from .named_sizes import lint_named_sizes
+from .nearest_sizes import with_nearest_sizes
 from .noqa import apply_suppressions, find_suppressions, unused_suppressions
 from .plugins import Registry
 from .rules import RULES
@@ -102,12 +104,16 @@ def lint_file(path: Path, registry: Registry, config: Config | None = None, sele
         result = load_file(path)
         if result.spec is None:
             raw = result.findings
+        elif result.spec.size_names:  # findings that hold for every value of the named sizes
+            raw = lint_named_sizes(result.spec, registry)
         else:
             analysis = analyze(result.spec, registry)
             budget = check_budget(result.spec, analysis, config.budget, registry.rules)
             raw = analysis.findings + budget.findings
             notes.extend(budget.notes)
         enabled = [finding for finding in raw if selection.is_enabled(finding.code, name)]
+        if enabled and result.spec is not None and not result.spec.size_names:
+            enabled = with_nearest_sizes(result.spec, registry, _sorted(enabled))
         if result.spec is not None:
             suppressions = find_suppressions(result.spec)
             enabled = apply_suppressions(enabled, suppressions)

@@ -48,7 +48,7 @@ def test_messages_show_the_arithmetic_and_the_fix(registry):
     dropped = findings[0].message
     assert "H_out = (25 + 2·0 − 2)/2 + 1 = 12.5, floored to 12" in dropped
     assert "row 25 of 25 is never read" in dropped
-    assert "input size of 24 or 26" in dropped
+    assert "layer input of 24 or 26" in dropped
     concat = findings[1].message
     assert "`up3` gives 1×32×24×24" in concat and "`enc3` gives 1×32×25×25" in concat
 
