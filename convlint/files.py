@@ -33,7 +33,11 @@ def iter_yaml_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 
 class UnreadableFile(Exception):
-    """The file cannot be read as UTF-8 text; the message says why and where."""
+    """The file cannot be read as UTF-8 text; the message says why, ``line``/``column`` where (1-based)."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1):
+        super().__init__(message)
+        self.line, self.column = line, column
 
 
 def read_text(path: Path) -> str:
@@ -47,4 +51,8 @@ def read_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise UnreadableFile(f"the file is not UTF-8 text (invalid byte at offset {error.start})") from None
+        line = data.count(b"\n", 0, error.start) + 1
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        column = len(data[line_start:error.start].decode("utf-8", "replace")) + 1
+        raise UnreadableFile(f"the file is not UTF-8 text (invalid byte 0x{data[error.start]:02x} at offset "
+                             f"{error.start})", line, column) from None

@@ -14,6 +14,9 @@ from typing import Any
 REQUIRED = object()
 """Default of a keyword that must be given."""
 
+MAX_INT = 2**63 - 1
+"""Largest integer PyTorch takes for a size or keyword (int64); larger values are findings."""
+
 _short = reprlib.Repr()
 _short.maxstring = 40
 _short.maxother = 40
@@ -32,6 +35,12 @@ class KeywordError(ValueError):
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_range(value: int) -> None:
+    """Raise :class:`KeywordError` for an integer outside PyTorch's int64 range."""
+    if not -MAX_INT - 1 <= value <= MAX_INT:
+        raise KeywordError(f"expected an integer that fits in 64 bits, got {show(value)}")
 
 
 class Keyword:
@@ -78,6 +87,7 @@ class Int(Keyword):
     def convert(self, value: Any, ndim: int) -> int:
         if not _is_int(value):
             raise KeywordError(f"expected an integer, got {show(value)}")
+        _check_range(value)
         if self.minimum is not None and value < self.minimum:
             raise KeywordError(f"expected an integer ≥ {self.minimum}, got {value}")
         return value
@@ -166,6 +176,8 @@ class IntTuple(Keyword):
             raise KeywordError(f"expected an integer or a list of {ndim} integers, got {show(value)}")
         if len(items) != ndim:
             raise KeywordError(f"expected {ndim} values (one per spatial axis), got {len(items)}")
+        for item in items:
+            _check_range(item)
         if any(item < self.minimum for item in items):
             raise KeywordError(f"expected integers ≥ {self.minimum}, got {show(value)}")
         return tuple(items)
@@ -221,6 +233,9 @@ class SizeTuple(Keyword):
             raise KeywordError(
                 f"expected a positive integer or a list of {ndim} positive integers or nulls, got {show(value)}"
             )
+        for item in items:
+            if item is not None:
+                _check_range(item)
         return tuple(items)
 
     def schema(self, ndim: int) -> dict:
@@ -236,7 +251,7 @@ class FloatTuple(Keyword):
 
     def convert(self, value: Any, ndim: int) -> tuple[float, ...]:
         items = value if isinstance(value, list) else [value] * ndim
-        number = Float(minimum=0)
+        number = Float(minimum=0, maximum=MAX_INT)
         try:
             converted = tuple(number.convert(item, ndim) for item in items)
         except KeywordError:

@@ -41,8 +41,8 @@ class LintReport:
         return sum(1 for result in self.results if not result.skipped)
 
 
-def _file_finding(path: str, code: str, message: str) -> Finding:
-    return Finding(code, RULES[code].severity, message, path, 1, 1, None)
+def _file_finding(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Finding:
+    return Finding(code, RULES[code].severity, message, path, line, column, None)
 
 
 def load_file(path: Path) -> FileResult:
@@ -51,7 +51,7 @@ def load_file(path: Path) -> FileResult:
     try:
         text = read_text(path)
     except UnreadableFile as error:
-        return FileResult(name, [_file_finding(name, "Y001", str(error))])
+        return FileResult(name, [_file_finding(name, "Y001", str(error), error.line, error.column)])
     try:
         spec = parse_spec(text, name)
     except NotASpec:

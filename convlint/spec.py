@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import Finding
-from .keywords import show
+from .keywords import MAX_INT, show
 from .rules import RULES
 from .yamlsource import Node, NodeList, YamlError, YamlProblem, load_yaml
 
@@ -148,10 +148,10 @@ def _parse_inputs(data: Node, found: _Collector) -> dict[str, InputDecl]:
             found.add("Y002", f"input name must be a string, got {show(input_name)}", where)
             continue
         if not isinstance(shape, list) or len(shape) < 2 or not all(
-            isinstance(dim, int) and not isinstance(dim, bool) and dim >= 1 for dim in shape
+            isinstance(dim, int) and not isinstance(dim, bool) and 1 <= dim <= MAX_INT for dim in shape
         ):
             found.add("Y002", f"input `{input_name}` must have a shape [N, C, *spatial] or [N, features] "
-                              f"of positive integers, got {show(shape)}", where)
+                              f"of positive integers below 2**63, got {show(shape)}", where)
             continue
         inputs[input_name] = InputDecl(input_name, tuple(shape), *where)
     return inputs

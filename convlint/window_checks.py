@@ -15,7 +15,8 @@ AXIS_UNITS = {"L": ("position", "positions"), "H": ("row", "rows"), "W": ("colum
 
 def axis_symbols(ndim: int) -> tuple[str, ...]:
     """Names of the spatial axes: ``L`` for 1-d, ``H, W`` for 2-d, ``D, H, W`` for 3-d."""
-    return AXIS_SYMBOLS.get(ndim, tuple(f"X{i}" for i in range(ndim)))
+    symbols = AXIS_SYMBOLS.get(ndim)
+    return symbols if symbols is not None else tuple(f"X{i}" for i in range(ndim))
 
 
 def check_windows(ctx: LayerContext, axes: list[WindowAxis], is_conv: bool) -> tuple[int, ...] | None:
