@@ -14,6 +14,8 @@ from .keywords import Keyword, KeywordError
 from .layer_type import LayerType
 
 _SCALARS = (int, str, bool, float, type(None))
+MAX_CACHED_LIST = 8
+"""Lists up to this long (one value per spatial axis, and then some) are cached."""
 
 
 def _value_key(value):
@@ -21,7 +23,7 @@ def _value_key(value):
     kind = type(value)
     if kind in _SCALARS:
         return kind, value
-    if isinstance(value, list) and all(type(item) in _SCALARS for item in value):
+    if isinstance(value, list) and len(value) <= MAX_CACHED_LIST and all(type(item) in _SCALARS for item in value):
         return list, tuple((type(item), item) for item in value)
     return None
 

@@ -15,6 +15,8 @@ from .plugins import Registry, load_registry
 from .rules import rule_doc
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+TOOL_FAULTS = ("X001", "X002")
+"""Codes that mean a plugin or convlint itself failed: `lint` exits with EXIT_ERROR."""
 
 
 class UsageError(Exception):
@@ -64,6 +66,8 @@ def run_lint(args, out) -> int:
     else:
         out.write(formatters.concise(findings))
         out.write(formatters.lint_tally(findings, report.checked))
+    if any(finding.code in TOOL_FAULTS for finding in findings):
+        return EXIT_ERROR
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
 
 

@@ -12,6 +12,9 @@ from typing import Iterable, Iterator
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
+MAX_SPEC_BYTES = 2 * 1024 * 1024
+"""Largest file read as a spec (2 MiB, some 20,000 layers): keeps one file's lint within seconds and 200 MB."""
+
 
 def iter_yaml_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Each named file, and every YAML file below each named directory, in sorted order.
@@ -40,12 +43,15 @@ class UnreadableFile(Exception):
         self.line, self.column = line, column
 
 
-def read_text(path: Path) -> str:
-    """The file's text, or :class:`UnreadableFile` for binary, non-UTF-8 or unreadable files."""
+def read_text(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> str:
+    """The file's text, or :class:`UnreadableFile` for binary, non-UTF-8, unreadable or too large files."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as stream:
+            data = stream.read(max_bytes + 1)
     except OSError as error:
         raise UnreadableFile(f"cannot read the file: {error.strerror or error}") from None
+    if len(data) > max_bytes:
+        raise UnreadableFile(f"the file is larger than {max_bytes:,} bytes, the most convlint reads as a spec")
     if b"\x00" in data[:8192]:
         raise UnreadableFile("this is a binary file, not YAML text")
     try:

@@ -27,21 +27,22 @@ def suggest(name: str, known) -> str:
 
 
 class Suggestions:
-    """:func:`suggest` for the first :data:`MAX_SUGGESTIONS` misspellings of one spec, then nothing.
+    """:func:`suggest` within a budget of :data:`MAX_COMPARISONS` name comparisons per spec.
 
     Each suggestion compares the name with every known one, so a spec with
-    thousands of wrong names would take quadratic time without this budget.
+    thousands of wrong names would take quadratic time without this budget;
+    once it is spent, findings come without a suggestion.
     """
 
-    MAX_SUGGESTIONS = 50
+    MAX_COMPARISONS = 20_000
 
     def __init__(self):
-        self.left = self.MAX_SUGGESTIONS
+        self.left = self.MAX_COMPARISONS
 
     def __call__(self, name: str, known) -> str:
-        if self.left <= 0:
+        if len(known) > self.left:
             return ""
-        self.left -= 1
+        self.left -= len(known)
         return suggest(name, known)
 
 

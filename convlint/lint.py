@@ -7,6 +7,7 @@ from typing import Iterable
 
 from . import api
 from .findings import Finding
+from .gc_pause import paused_gc
 from .files import UnreadableFile, iter_yaml_files, read_text
 from .graph import build_graph
 from .plugins import Registry
@@ -63,9 +64,10 @@ def load_file(path: Path) -> FileResult:
 def lint_file(path: Path, registry: Registry) -> FileResult:
     """Lint one file; an unexpected exception becomes an X002 finding instead of a crash."""
     try:
-        result = load_file(path)
-        if result.spec is not None:
-            result.findings = api.lint(result.spec, registry)
+        with paused_gc():
+            result = load_file(path)
+            if result.spec is not None:
+                result.findings = api.lint(result.spec, registry)
     except Exception as error:  # the last line of defence: report, go on with the next file
         return FileResult(str(path), [_file_finding(str(path), "X002",
                                                     f"internal error: {type(error).__name__}: {error}")])

@@ -20,6 +20,9 @@ SPEC_MARKER = re.compile(r"^layers\s*:", re.MULTILINE)
 
 RESERVED_KEYS = ("name", "type", "from")
 
+MAX_LAYERS = 25_000
+"""Most layers checked in one spec; a longer `layers` list is one Y002 finding (bounds time and memory)."""
+
 
 @dataclass
 class InputDecl:
@@ -102,11 +105,12 @@ def _is_name(value) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def parse_spec(text: str, path: str = "<string>") -> Spec:
+def parse_spec(text: str, path: str = "<string>", max_layers: int | None = MAX_LAYERS) -> Spec:
     """Parse spec ``text`` (read from ``path``) into a :class:`Spec` without building the graph.
 
     Raises :class:`NotASpec` for YAML without a top-level ``layers`` key.
-    Syntax errors become a ``Y001`` finding on an otherwise empty spec.
+    Syntax errors become a ``Y001`` finding on an otherwise empty spec; more
+    than ``max_layers`` layers (``None``: no limit) a ``Y002`` finding.
     """
     found = _Collector(path)
     try:
@@ -128,7 +132,7 @@ def parse_spec(text: str, path: str = "<string>") -> Spec:
         found.add("Y002", f"`name` must be a string, got {show(name)}", data.position_of("name"))
         name = Path(path).stem
     inputs = _parse_inputs(data, found)
-    layers = _parse_layers(data, inputs, found)
+    layers = _parse_layers(data, inputs, found, max_layers)
     outputs = _parse_outputs(data, layers, found)
     return Spec(path, name, inputs, layers, outputs, text, found.findings,
                 outputs_position=data.position_of("outputs"))
@@ -157,10 +161,15 @@ def _parse_inputs(data: Node, found: _Collector) -> dict[str, InputDecl]:
     return inputs
 
 
-def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector) -> list[Layer]:
+def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector,
+                  max_layers: int | None) -> list[Layer]:
     raw = data.get("layers")
     if not isinstance(raw, NodeList):
         found.add("Y002", "`layers` must be a list of layer mappings", data.position_of("layers"))
+        return []
+    if max_layers is not None and len(raw) > max_layers:
+        found.add("Y002", f"`layers` lists {len(raw):,} layers; convlint checks specs of up to {max_layers:,}",
+                  data.position_of("layers"))
         return []
     layers: list[Layer] = []
     previous: str | None = next(iter(inputs)) if len(inputs) == 1 else None
@@ -189,7 +198,7 @@ def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector) -
                 found.add("Y002", f"keyword names must be strings, got {show(key)}", item.position_of(key), name)
         kwargs = {key: value for key, value in kwargs.items() if isinstance(key, str)}
         layers.append(Layer(name, layer_type, sources, kwargs, index, *position,
-                            key_positions=dict(item.key_positions)))
+                            key_positions=item.key_positions))
         previous = name
     return layers
 

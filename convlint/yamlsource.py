@@ -13,18 +13,20 @@ position instead of crashing or hanging:
   binary, mappings and sequences); ``!!python/...`` and every other tag is
   refused;
 - nesting deeper than :data:`MAX_DEPTH` is refused;
-- aliases may not make the document larger than it is written, beyond a
-  floor (:func:`expansion_limit`), so "billion laughs" documents are refused
-  without being expanded; an alias inside the collection it names is refused;
+- a document may stand for at most :data:`MAX_NODES` values, counting each
+  alias as the size of what it names, so "billion laughs" documents are
+  refused without being expanded; an alias inside the collection it names is
+  refused;
 - duplicate keys are collected (the last value is kept, as YAML does), and
   ``<<`` merge keys work as in PyYAML's safe loader.
 """
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
 
 import yaml
+
+from .gc_pause import paused_gc
 
 try:
     _Loader = yaml.CSafeLoader
@@ -34,8 +36,8 @@ except AttributeError:  # libyaml not compiled in
 MAX_DEPTH = 100
 """Deepest nesting of mappings and sequences accepted (real specs use fewer than 10 levels)."""
 
-EXPANSION_FLOOR = 100_000
-"""Nodes a document may always expand to through aliases, however short it is."""
+MAX_NODES = 500_000
+"""Most values (scalars and collections, aliases counted as what they name) in one document."""
 
 MAX_CACHED_SCALAR = 40
 """Plain scalars up to this many characters are converted once per document and reused."""
@@ -100,15 +102,6 @@ class Document:
     problems: list[YamlProblem] = field(default_factory=list)
 
 
-def expansion_limit(text: str) -> int:
-    """Most nodes a document of ``text`` may stand for once its aliases are expanded.
-
-    As many as it has characters (each written node takes at least one), and at
-    least :data:`EXPANSION_FLOOR`.
-    """
-    return max(EXPANSION_FLOOR, len(text))
-
-
 def _position(mark) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
@@ -134,9 +127,8 @@ class _Frame:
 class _Builder:
     """Turns parser events into :class:`Node`/:class:`NodeList` data, one event at a time."""
 
-    def __init__(self, loader, text: str):
+    def __init__(self, loader):
         self.loader = loader
-        self.limit = expansion_limit(text)
         self.expanded = 0
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[object, int] | None] = {}
@@ -179,7 +171,13 @@ class _Builder:
         if event.anchor is not None:
             self.anchors[event.anchor] = (value, 1)
         self.expanded += 1
+        if self.expanded > MAX_NODES:
+            self._too_many(event)
         self.deliver(value, _position(event.start_mark), 1)
+
+    def _too_many(self, event) -> None:
+        _fail(f"the document holds more than {MAX_NODES:,} values; refusing to read further",
+              _position(event.start_mark))
 
     def _construct_scalar(self, event):
         tag = event.tag
@@ -207,8 +205,8 @@ class _Builder:
             _fail(f"alias *{event.anchor} refers to the collection that contains it", position)
         value, size = target
         self.expanded += size
-        if self.expanded > self.limit:
-            _fail(f"aliases expand this document to more than {self.limit:,} nodes (alias *{event.anchor} "
+        if self.expanded > MAX_NODES:
+            _fail(f"aliases expand this document to more than {MAX_NODES:,} values (alias *{event.anchor} "
                   f"alone stands for {size:,}); refusing to expand them", position)
         self.deliver(value, position, size)
 
@@ -262,6 +260,8 @@ class _Builder:
             self.anchors[event.anchor] = None  # in progress: an alias to it now would be recursive
         self.stack.append(_Frame(data, event.anchor))
         self.expanded += 1
+        if self.expanded > MAX_NODES:
+            self._too_many(event)
 
     def mapping_start(self, event) -> None:
         self._open(event, Node(event.start_mark.line + 1, event.start_mark.column + 1), _MAP_TAGS)
@@ -295,16 +295,15 @@ def load_yaml(text: str) -> Document:
     """Load one YAML document from ``text``.
 
     Raises :class:`YamlError` (with a position) for syntax errors, refused
-    tags, several documents, nesting deeper than :data:`MAX_DEPTH`, or aliases
-    that expand beyond :func:`expansion_limit`.  The garbage collector is
+    tags, several documents, nesting deeper than :data:`MAX_DEPTH`, or more
+    than :data:`MAX_NODES` values once aliases are expanded.  The garbage collector is
     paused while the document is built (it only holds fresh, acyclic objects).
     """
     loader = _Loader(text)
-    builder = _Builder(loader, text)
-    collecting = gc.isenabled()
-    gc.disable()
+    builder = _Builder(loader)
     try:
-        data = builder.run()
+        with paused_gc():
+            data = builder.run()
     except YamlError:
         raise
     except yaml.MarkedYAMLError as error:
@@ -318,7 +317,5 @@ def load_yaml(text: str) -> Document:
     except yaml.YAMLError as error:
         raise YamlError(YamlProblem("Y001", f"invalid YAML: {error}", 1, 1)) from None
     finally:
-        if collecting:
-            gc.enable()
         loader.dispose()
     return Document(data, builder.problems)
