@@ -13,7 +13,7 @@ from pathlib import Path
 from .findings import Finding
 from .keywords import MAX_INT, show
 from .rules import RULES
-from .yamlsource import Node, NodeList, YamlError, YamlProblem, load_yaml
+from .yamlsource import MAX_NODES, Node, NodeList, YamlError, YamlProblem, load_yaml
 
 SPEC_MARKER = re.compile(r"^layers\s*:", re.MULTILINE)
 """A top-level ``layers:`` key: how an unparsable file is recognised as a spec."""
@@ -105,16 +105,18 @@ def _is_name(value) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def parse_spec(text: str, path: str = "<string>", max_layers: int | None = MAX_LAYERS) -> Spec:
+def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
     """Parse spec ``text`` (read from ``path``) into a :class:`Spec` without building the graph.
 
     Raises :class:`NotASpec` for YAML without a top-level ``layers`` key.
-    Syntax errors become a ``Y001`` finding on an otherwise empty spec; more
-    than ``max_layers`` layers (``None``: no limit) a ``Y002`` finding.
+    Syntax errors become a ``Y001`` finding on an otherwise empty spec.  When
+    ``limited`` (the default; turn it off only for trusted, generated specs),
+    more than :data:`MAX_LAYERS` layers is a ``Y002`` finding and more than
+    :data:`convlint.yamlsource.MAX_NODES` YAML values a ``Y001`` finding.
     """
     found = _Collector(path)
     try:
-        document = load_yaml(text)
+        document = load_yaml(text, MAX_NODES if limited else None)
     except YamlError as error:
         if not SPEC_MARKER.search(text):
             raise NotASpec(path) from None
@@ -132,7 +134,7 @@ def parse_spec(text: str, path: str = "<string>", max_layers: int | None = MAX_L
         found.add("Y002", f"`name` must be a string, got {show(name)}", data.position_of("name"))
         name = Path(path).stem
     inputs = _parse_inputs(data, found)
-    layers = _parse_layers(data, inputs, found, max_layers)
+    layers = _parse_layers(data, inputs, found, MAX_LAYERS if limited else None)
     outputs = _parse_outputs(data, layers, found)
     return Spec(path, name, inputs, layers, outputs, text, found.findings,
                 outputs_position=data.position_of("outputs"))

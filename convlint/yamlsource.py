@@ -127,8 +127,9 @@ class _Frame:
 class _Builder:
     """Turns parser events into :class:`Node`/:class:`NodeList` data, one event at a time."""
 
-    def __init__(self, loader):
+    def __init__(self, loader, max_nodes: int | None):
         self.loader = loader
+        self.max_nodes = max_nodes if max_nodes is not None else float("inf")
         self.expanded = 0
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[object, int] | None] = {}
@@ -171,12 +172,12 @@ class _Builder:
         if event.anchor is not None:
             self.anchors[event.anchor] = (value, 1)
         self.expanded += 1
-        if self.expanded > MAX_NODES:
+        if self.expanded > self.max_nodes:
             self._too_many(event)
         self.deliver(value, _position(event.start_mark), 1)
 
     def _too_many(self, event) -> None:
-        _fail(f"the document holds more than {MAX_NODES:,} values; refusing to read further",
+        _fail(f"the document holds more than {self.max_nodes:,} values; refusing to read further",
               _position(event.start_mark))
 
     def _construct_scalar(self, event):
@@ -205,8 +206,8 @@ class _Builder:
             _fail(f"alias *{event.anchor} refers to the collection that contains it", position)
         value, size = target
         self.expanded += size
-        if self.expanded > MAX_NODES:
-            _fail(f"aliases expand this document to more than {MAX_NODES:,} values (alias *{event.anchor} "
+        if self.expanded > self.max_nodes:
+            _fail(f"aliases expand this document to more than {self.max_nodes:,} values (alias *{event.anchor} "
                   f"alone stands for {size:,}); refusing to expand them", position)
         self.deliver(value, position, size)
 
@@ -260,7 +261,7 @@ class _Builder:
             self.anchors[event.anchor] = None  # in progress: an alias to it now would be recursive
         self.stack.append(_Frame(data, event.anchor))
         self.expanded += 1
-        if self.expanded > MAX_NODES:
+        if self.expanded > self.max_nodes:
             self._too_many(event)
 
     def mapping_start(self, event) -> None:
@@ -291,16 +292,16 @@ def _reader_position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def load_yaml(text: str) -> Document:
+def load_yaml(text: str, max_nodes: int | None = MAX_NODES) -> Document:
     """Load one YAML document from ``text``.
 
     Raises :class:`YamlError` (with a position) for syntax errors, refused
     tags, several documents, nesting deeper than :data:`MAX_DEPTH`, or more
-    than :data:`MAX_NODES` values once aliases are expanded.  The garbage collector is
+    than ``max_nodes`` values once aliases are expanded (``None``: no limit, for trusted input).  The garbage collector is
     paused while the document is built (it only holds fresh, acyclic objects).
     """
     loader = _Loader(text)
-    builder = _Builder(loader)
+    builder = _Builder(loader, max_nodes)
     try:
         with paused_gc():
             data = builder.run()
