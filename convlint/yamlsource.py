@@ -300,9 +300,10 @@ def load_yaml(text: str, max_nodes: int | None = MAX_NODES) -> Document:
     than ``max_nodes`` values once aliases are expanded (``None``: no limit, for trusted input).  The garbage collector is
     paused while the document is built (it only holds fresh, acyclic objects).
     """
-    loader = _Loader(text)
-    builder = _Builder(loader, max_nodes)
+    loader = None
     try:
+        loader = _Loader(text)  # the pure-Python reader checks the characters here
+        builder = _Builder(loader, max_nodes)
         with paused_gc():
             data = builder.run()
     except YamlError:
@@ -318,5 +319,6 @@ def load_yaml(text: str, max_nodes: int | None = MAX_NODES) -> Document:
     except yaml.YAMLError as error:
         raise YamlError(YamlProblem("Y001", f"invalid YAML: {error}", 1, 1)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Document(data, builder.problems)

@@ -101,7 +101,7 @@ def check(path: Path, code: str, line: int | None, column: int | None, text: str
 CORPUS = [
     ("binary.yaml", "Y001", 1, 1, "binary"),
     ("latin1.yaml", "Y001", 4, 15, "not UTF-8"),
-    ("control-char.yaml", "Y001", 4, 13, "control characters"),
+    ("control-char.yaml", "Y001", 4, 13, "characters are not allowed"),
     ("alias-bomb.yaml", "Y001", 6, 20, "refusing to expand"),
     ("recursive-alias.yaml", "Y001", 3, 27, "contains it"),
     ("undefined-alias.yaml", "Y001", 4, 50, "*k"),
