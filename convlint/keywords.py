@@ -58,7 +58,12 @@ class Keyword:
         return self.default is REQUIRED
 
     def convert(self, value: Any, ndim: int) -> Any:
-        """Check ``value`` and return it in the form the arithmetic uses."""
+        """Check ``value`` and return it in the form the arithmetic uses.
+
+        The result must depend only on ``value`` and ``ndim`` and must not be
+        mutated by its users: one analysis converts each distinct value once
+        and shares the result between layers (:mod:`convlint.argcache`).
+        """
         raise NotImplementedError
 
     def schema(self, ndim: int) -> dict:

@@ -213,10 +213,12 @@ class _Builder:
 
     def deliver(self, value, position: tuple[int, int], size: int) -> None:
         """Hand a finished value (``size`` nodes once expanded), written at ``position``, to its parent."""
-        if not self.stack:
+        frame = self.stack[-1] if self.stack else None
+        if value is _MERGE and (frame is None or type(frame.data) is NodeList or frame.key_position is not None):
+            value = "<<"  # `<<` merges only as a mapping key; anywhere else it is text
+        if frame is None:
             self.root = value
             return
-        frame = self.stack[-1]
         frame.size += size
         data = frame.data
         if type(data) is NodeList:

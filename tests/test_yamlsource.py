@@ -65,6 +65,10 @@ def test_merge_keys(loader):
     assert load_yaml(text).problems == []
 
 
+def test_merge_key_outside_a_key_is_text(loader):
+    assert load_yaml("a: [<<, x]\nb: <<\n").data == {"a": ["<<", "x"], "b": "<<"}
+
+
 @pytest.mark.parametrize("text, line, column, phrase", [
     ("a: !!python/name:os.system x\n", 1, 4, "not allowed"),
     ("a: !!python/object/new:dict {}\n", 1, 4, "not allowed"),
