@@ -44,9 +44,13 @@ def analyze(spec: Spec | str | Path, registry: Registry | None = None) -> Analys
 def lint(spec: Spec | str | Path, registry: Registry | None = None) -> list[Finding]:
     """All findings for ``spec`` (rules that are off by default excluded), in source order."""
     registry = registry or default_registry()
-    findings = analyze(spec, registry).findings
-    enabled = [finding for finding in findings
-               if finding.code not in registry.rules or registry.rules[finding.code].default_enabled]
+    return _reported(analyze(spec, registry).findings, registry)
+
+
+def _reported(findings: list[Finding], registry: Registry) -> list[Finding]:
+    """The findings of enabled rules, sorted by position and code."""
+    rules = registry.rules
+    enabled = [finding for finding in findings if finding.code not in rules or rules[finding.code].default_enabled]
     return sorted(enabled, key=lambda finding: (finding.line, finding.column, finding.code))
 
 
@@ -72,5 +76,5 @@ def summarize(spec: Spec | str | Path, registry: Registry | None = None) -> dict
         "name": spec.name,
         "layers": layers,
         "total_params": analysis.total_params,
-        "diagnostics": [finding.to_json() for finding in lint(spec, registry)],
+        "diagnostics": [finding.to_json() for finding in _reported(analysis.findings, registry)],
     }
