@@ -60,11 +60,12 @@ def analyze(spec: Spec, registry: Registry) -> Analysis:
     graph = spec.graph
     findings = list(spec.findings)
     findings.extend(_plugin_problems(spec, registry))
-    order = _topological_order(spec, graph, findings)
+    attributes = dict(graph.nodes(data=True))  # name → node attributes, read once per node below
+    order = _topological_order(spec, graph, attributes, findings)
     nodes: dict[str, NodeInfo] = {}
     run = _Run(spec, registry)
     for name in order:
-        data = graph.nodes[name]
+        data = attributes[name]
         if data["kind"] == "input":
             decl = data["decl"]
             nodes[name] = NodeInfo(name, "Input", "input", decl.shape)
@@ -92,14 +93,14 @@ class _Run:
         self.suggestions = Suggestions()
 
 
-def _written_order(spec: Spec, graph: nx.DiGraph) -> list[str] | None:
+def _written_order(spec: Spec, nodes: dict[str, dict]) -> list[str] | None:
     """Inputs, then layers as written, when every layer reads only earlier tensors (the usual case).
 
-    ``None`` when some layer reads a later one (or itself); then the graph must be sorted.
+    ``nodes`` maps each graph node to its attributes.  ``None`` when some layer
+    reads a later one (or itself); then the graph must be sorted.
     """
     order = list(spec.inputs)
     seen = set(order)
-    nodes = graph.nodes
     for layer in spec.layers:
         if nodes[layer.name]["decl"] is not layer:  # a duplicate name: not in the graph
             continue
@@ -111,9 +112,9 @@ def _written_order(spec: Spec, graph: nx.DiGraph) -> list[str] | None:
     return order
 
 
-def _topological_order(spec: Spec, graph: nx.DiGraph, findings: list[Finding]) -> list[str]:
+def _topological_order(spec: Spec, graph: nx.DiGraph, nodes: dict[str, dict], findings: list[Finding]) -> list[str]:
     """Nodes in dependency order; layers on a cycle are reported (G002) and left out."""
-    written = _written_order(spec, graph)
+    written = _written_order(spec, nodes)
     if written is not None:
         return written
     if nx.is_directed_acyclic_graph(graph):
