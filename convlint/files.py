@@ -43,6 +43,14 @@ class UnreadableFile(Exception):
         self.line, self.column = line, column
 
 
+class TooLargeFile(UnreadableFile):
+    """The file is over the size limit; ``head`` holds its first bytes (up to the limit)."""
+
+    def __init__(self, message: str, head: bytes):
+        super().__init__(message)
+        self.head = head
+
+
 def read_text(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> str:
     """The file's text, or :class:`UnreadableFile` for binary, non-UTF-8, unreadable or too large files."""
     try:
@@ -51,7 +59,8 @@ def read_text(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> str:
     except OSError as error:
         raise UnreadableFile(f"cannot read the file: {error.strerror or error}") from None
     if len(data) > max_bytes:
-        raise UnreadableFile(f"the file is larger than {max_bytes:,} bytes, the most convlint reads as a spec")
+        raise TooLargeFile(f"the file is larger than {max_bytes:,} bytes, the most convlint reads as a spec",
+                           data[:max_bytes])
     if b"\x00" in data[:8192]:
         raise UnreadableFile("this is a binary file, not YAML text")
     try:

@@ -8,11 +8,11 @@ from typing import Iterable
 from . import api
 from .findings import Finding
 from .gc_pause import paused_gc
-from .files import UnreadableFile, iter_yaml_files, read_text
+from .files import TooLargeFile, UnreadableFile, iter_yaml_files, read_text
 from .graph import build_graph
 from .plugins import Registry
 from .rules import RULES
-from .spec import NotASpec, Spec, parse_spec
+from .spec import SPEC_MARKER, NotASpec, Spec, parse_spec
 
 
 @dataclass
@@ -51,6 +51,10 @@ def load_file(path: Path) -> FileResult:
     name = str(path)
     try:
         text = read_text(path)
+    except TooLargeFile as error:
+        if not SPEC_MARKER.search(error.head.decode("utf-8", "replace")):
+            return FileResult(name, skipped=True)  # a large YAML file that is no spec
+        return FileResult(name, [_file_finding(name, "Y001", str(error))])
     except UnreadableFile as error:
         return FileResult(name, [_file_finding(name, "Y001", str(error), error.line, error.column)])
     try:

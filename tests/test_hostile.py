@@ -188,6 +188,15 @@ def test_ten_megabyte_string_value(tmp_path):
     check(spec, "Y001", 1, 1, "larger than")
 
 
+def test_large_yaml_that_is_no_spec_is_skipped(tmp_path):
+    data = tmp_path / "dataset.yaml"
+    data.write_text("samples:\n" + "  - {file: image.png, label: 3}\n" * 100_000)
+    assert data.stat().st_size > 2 * 1024 * 1024
+    rc, findings, seconds, peak_mb = lint_in_child(data)
+    assert (rc, findings) == (0, [])
+    assert seconds <= MAX_SECONDS and peak_mb <= MAX_PEAK_MB
+
+
 def test_too_many_layers(tmp_path):
     from convlint.spec import MAX_LAYERS
     spec = tmp_path / "long.yaml"
