@@ -177,7 +177,8 @@ class _Builder:
         self.expanded += 1
         if self.expanded > self.max_nodes:
             self._too_many(event)
-        self.deliver(value, _position(event.start_mark), 1)
+        mark = event.start_mark
+        self.deliver(value, mark.line + 1, mark.column + 1, 1)
 
     def _too_many(self, event) -> None:
         _fail(f"the document holds more than {self.max_nodes:,} values; refusing to read further",
@@ -212,10 +213,10 @@ class _Builder:
         if self.expanded > self.max_nodes:
             _fail(f"aliases expand this document to more than {self.max_nodes:,} values (alias *{event.anchor} "
                   f"alone stands for {size:,}); refusing to expand them", position)
-        self.deliver(value, position, size)
+        self.deliver(value, *position, size)
 
-    def deliver(self, value, position: tuple[int, int], size: int) -> None:
-        """Hand a finished value (``size`` nodes once expanded), written at ``position``, to its parent."""
+    def deliver(self, value, line: int, column: int, size: int) -> None:
+        """Hand a finished value (``size`` nodes once expanded), written at ``line``/``column``, to its parent."""
         frame = self.stack[-1] if self.stack else None
         if value is _MERGE and (frame is None or type(frame.data) is NodeList or frame.key_position is not None):
             value = "<<"  # `<<` merges only as a mapping key; anywhere else it is text
@@ -226,24 +227,25 @@ class _Builder:
         data = frame.data
         if type(data) is NodeList:
             data.append(value)
-            data.item_positions.append(position)
+            data.item_positions.append((line, column))
         elif frame.key_position is None:
             try:
                 hash(value)
             except TypeError:
-                _fail("a mapping key must be a plain value", position, "Y002")
-            frame.key, frame.key_position = value, position
+                _fail("a mapping key must be a plain value", (line, column), "Y002")
+            frame.key, frame.key_position = value, (line, column)
         else:
-            self._store(frame, value, position)
+            self._store(frame, value, line, column)
 
-    def _store(self, frame: _Frame, value, value_position: tuple[int, int]) -> None:
+    def _store(self, frame: _Frame, value, line: int, column: int) -> None:
+        """Store ``value`` (written at ``line``/``column``) under the key that ``frame`` holds."""
         key, position = frame.key, frame.key_position
         frame.key_position = None
         data: Node = frame.data
         if key is _MERGE:
             merged = value if isinstance(value, list) else [value]
             if not all(isinstance(item, Node) for item in merged):
-                _fail("`<<` merges a mapping or a list of mappings", value_position)
+                _fail("`<<` merges a mapping or a list of mappings", (line, column))
             frame.merges.append((merged, position))
             return
         if key in data.key_positions:
@@ -286,7 +288,7 @@ class _Builder:
                         data.key_positions[key] = position
         if frame.anchor is not None:
             self.anchors[frame.anchor] = (data, frame.size)
-        self.deliver(data, (data.line, data.column), frame.size)
+        self.deliver(data, data.line, data.column, frame.size)
 
 
 def _reader_position(text: str, offset: int) -> tuple[int, int]:
