@@ -40,10 +40,9 @@ MAX_NODES = 500_000
 """Most values (scalars and collections, aliases counted as what they name) in one document."""
 
 MAX_CACHED_SCALAR = 40
-"""Plain scalars up to this many characters are converted once per document and reused..."""
-
-MAX_CACHED_SCALARS = 4096
-"""...the first this many distinct ones (keyword values repeat; layer names do not)."""
+"""Plain scalars up to this many characters are converted once per document and reused, so that
+repeated keyword values cost one conversion and each layer name is one string object (name
+lookups then compare by identity)."""
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_TAG + name for name in ("null", "bool", "int", "float", "str", "timestamp", "binary")}
@@ -170,7 +169,7 @@ class _Builder:
             value = self.scalars[text]
         else:
             value = self._construct_scalar(event)
-            if plain and len(text) <= MAX_CACHED_SCALAR and len(self.scalars) < MAX_CACHED_SCALARS:
+            if plain and len(text) <= MAX_CACHED_SCALAR:
                 self.scalars[text] = value
         if event.anchor is not None:
             self.anchors[event.anchor] = (value, 1)
