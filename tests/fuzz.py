@@ -5,7 +5,7 @@ run must produce no internal error (X002), no exception, every finding at a
 position (line and column ≥ 1), and finish within :data:`MAX_SECONDS`.  tests/test_fuzz.py runs a short, bounded
 round in the test suite; for a long run (nightly)::
 
-    python -m tests.fuzz --minutes 30
+    python tests/fuzz.py --minutes 30
 """
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def fuzz_test(strategy, max_examples: int):
 
 def main(argv: list[str] | None = None) -> int:
     """Fuzz each strategy in turn until ``--minutes`` have passed; a failure raises with its example."""
-    parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python tests/fuzz.py", description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30.0, help="how long to fuzz (default 30)")
     parser.add_argument("--examples", type=int, default=2000, help="examples per strategy per round")
     args = parser.parse_args(argv)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests import fuzz  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fuzz  # noqa: E402
 
 EXAMPLES = int(os.environ.get("CONVLINT_FUZZ_EXAMPLES", "250"))
 
