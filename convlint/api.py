@@ -77,8 +77,9 @@ def lint_at_declared_sizes(spec: Spec, registry: Registry) -> list[Finding]:
 
 
 def _enabled(findings: list[Finding], registry: Registry) -> list[Finding]:
-    enabled = [finding for finding in findings
-               if finding.code not in registry.rules or registry.rules[finding.code].default_enabled]
+    """The findings of enabled rules, sorted by position and code."""
+    rules = registry.rules
+    enabled = [finding for finding in findings if finding.code not in rules or rules[finding.code].default_enabled]
     return sorted(enabled, key=lambda finding: (finding.line, finding.column, finding.code))
 
 

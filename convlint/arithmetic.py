@@ -182,16 +182,19 @@ def exact_fixes(axis: WindowAxis) -> list[AxisFix]:
     return fixes
 
 
-def padding_fixes(axis: WindowAxis, keys=None) -> list[str]:
+def padding_fixes(axis: WindowAxis, keys=None, kernel_within_input: bool = False) -> list[str]:
     """Smallest changes that make a floor-mode axis exact, as text, nearest first.
 
     The layer changes of :func:`exact_fixes` (only those setting a keyword in
-    ``keys``, when given: an AvgPool has no ``dilation``), then the layer input
-    sizes either side that divide evenly.
+    ``keys``, when given: an AvgPool has no ``dilation``; and no kernel larger
+    than the unpadded input when ``kernel_within_input``, as AvgPool3d requires),
+    then the layer input sizes either side that divide evenly.
     """
     remainder = axis.numerator % axis.stride
     if remainder == 0:
         return []
-    suggestions = [str(fix) for fix in exact_fixes(axis) if keys is None or fix.key in keys]
+    suggestions = [str(fix) for fix in exact_fixes(axis)
+                   if (keys is None or fix.key in keys)
+                   and not (kernel_within_input and fix.key == "kernel_size" and fix.value > axis.size)]
     suggestions.append(f"a layer input of {axis.size - remainder} or {axis.size + axis.stride - remainder}")
     return suggestions

@@ -17,6 +17,8 @@ from .rules import rule_doc
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 LINT_FORMATS = ("full", "concise", "json", "github", "sarif")
+TOOL_FAULTS = ("X001", "X002")
+"""Codes that mean a plugin or convlint itself failed: `lint` exits with EXIT_ERROR."""
 
 
 class UsageError(Exception):
@@ -126,6 +128,8 @@ def run_lint(args, out) -> int:
         out.write(formatters.lint_tally(findings, report.checked))
     for note in report.notes:
         print(f"convlint: note: {note}", file=sys.stderr)
+    if any(finding.code in TOOL_FAULTS for finding in findings):
+        return EXIT_ERROR
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
 
 

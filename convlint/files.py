@@ -12,6 +12,9 @@ from typing import Iterable, Iterator
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
+MAX_SPEC_BYTES = 2 * 1024 * 1024
+"""Largest file read as a spec (2 MiB, some 20,000 layers): keeps one file's lint within seconds and 200 MB."""
+
 
 def iter_yaml_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Each named file, and every YAML file below each named directory, in sorted order.
@@ -33,21 +36,41 @@ def iter_yaml_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 
 class UnreadableFile(Exception):
-    """The file cannot be read as UTF-8 text; the message says why and where."""
+    """The file cannot be read as UTF-8 text; the message says why, ``line``/``column`` where (1-based)."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1):
+        super().__init__(message)
+        self.line, self.column = line, column
 
 
-def read_text(path: Path) -> str:
-    """The file's text, or :class:`UnreadableFile` for binary, non-UTF-8 or unreadable files."""
+class TooLargeFile(UnreadableFile):
+    """The file is over the size limit; ``head`` holds its first bytes (up to the limit)."""
+
+    def __init__(self, message: str, head: bytes):
+        super().__init__(message)
+        self.head = head
+
+
+def read_text(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> str:
+    """The file's text, or :class:`UnreadableFile` for binary, non-UTF-8, unreadable or too large files."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as stream:
+            data = stream.read(max_bytes + 1)
     except OSError as error:
         raise UnreadableFile(f"cannot read the file: {error.strerror or error}") from None
+    if len(data) > max_bytes:
+        raise TooLargeFile(f"the file is larger than {max_bytes:,} bytes, the most convlint reads as a spec",
+                           data[:max_bytes])
     if b"\x00" in data[:8192]:
         raise UnreadableFile("this is a binary file, not YAML text")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise UnreadableFile(f"the file is not UTF-8 text (invalid byte at offset {error.start})") from None
+        line = data.count(b"\n", 0, error.start) + 1
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        column = len(data[line_start:error.start].decode("utf-8", "replace")) + 1
+        raise UnreadableFile(f"the file is not UTF-8 text (invalid byte 0x{data[error.start]:02x} at offset "
+                             f"{error.start})", line, column) from None
 
 
 def write_atomically(path: str | Path, write) -> None:

@@ -1,7 +1,7 @@
 """Findings: what the linter reports, as plain data."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -32,6 +32,5 @@ class Finding:
 
     def to_json(self) -> dict:
         """The JSON object of the lint contract: path, line, column, code, severity, layer, message."""
-        data = asdict(self)
-        data["severity"] = self.severity.value
-        return {key: data[key] for key in ("path", "line", "column", "code", "severity", "layer", "message")}
+        return {"path": self.path, "line": self.line, "column": self.column, "code": self.code,
+                "severity": self.severity.value, "layer": self.layer, "message": self.message}

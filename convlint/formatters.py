@@ -17,8 +17,11 @@ def concise(findings: list[Finding]) -> str:
 
 
 def lint_json(findings: list[Finding]) -> str:
-    """A JSON list of finding objects (path, line, column, code, severity, layer, message)."""
-    return json.dumps([finding.to_json() for finding in findings], indent=2, ensure_ascii=False) + "\n"
+    """A JSON list of finding objects (path, line, column, code, severity, layer, message), one per line."""
+    if not findings:
+        return "[]\n"
+    rows = ",\n  ".join(json.dumps(finding.to_json(), ensure_ascii=False) for finding in findings)
+    return f"[\n  {rows}\n]\n"
 
 
 def lint_tally(findings: list[Finding], checked: int) -> str:

@@ -26,33 +26,56 @@ def suggest(name: str, known) -> str:
     return f" (did you mean `{close[0]}`?)" if close else ""
 
 
+class Suggestions:
+    """:func:`suggest` within a budget of :data:`MAX_COMPARISONS` name comparisons per spec.
+
+    Each suggestion compares the name with every known one, so a spec with
+    thousands of wrong names would take quadratic time without this budget;
+    once it is spent, findings come without a suggestion.
+    """
+
+    MAX_COMPARISONS = 20_000
+
+    def __init__(self):
+        self.left = self.MAX_COMPARISONS
+
+    def __call__(self, name: str, known) -> str:
+        if len(known) > self.left:
+            return ""
+        self.left -= len(known)
+        return suggest(name, known)
+
+
 def build_graph(spec: Spec) -> nx.DiGraph:
     """Build ``spec.graph`` and append wiring findings (G001, G003) to ``spec.findings``."""
     graph = nx.DiGraph()
-    for decl in spec.inputs.values():
-        graph.add_node(decl.name, kind="input", decl=decl)
+    suggestions = Suggestions()
+    decls: dict = {decl.name: decl for decl in spec.inputs.values()}
+    layers = []
     for layer in spec.layers:
-        if layer.name in graph:
-            first = graph.nodes[layer.name]["decl"]
+        if layer.name in decls:
             spec.findings.append(_finding(
-                spec, "G003", f"name `{layer.name}` is already used on line {first.line}",
+                spec, "G003", f"name `{layer.name}` is already used on line {decls[layer.name].line}",
                 layer.position_of("name"), layer.name))
             continue
-        graph.add_node(layer.name, kind="layer", decl=layer)
-    for layer in spec.layers:
-        if graph.nodes[layer.name]["decl"] is not layer:
-            continue
+        decls[layer.name] = layer
+        layers.append(layer)
+    graph.add_nodes_from((decl.name, {"kind": "input", "decl": decl}) for decl in spec.inputs.values())
+    graph.add_nodes_from((layer.name, {"kind": "layer", "decl": layer}) for layer in layers)
+    edges = []
+    for layer in layers:
         for source in layer.sources:
-            if source not in graph:
+            if source not in decls:
                 spec.findings.append(_finding(
-                    spec, "G001", f"`from` names `{source}`, which is no input or layer{suggest(source, graph)}",
+                    spec, "G001", f"`from` names `{source}`, which is no input or layer{suggestions(source, decls)}",
                     layer.position_of("from"), layer.name))
             else:
-                graph.add_edge(source, layer.name)
+                edges.append((source, layer.name))
+    graph.add_edges_from(edges)
     for output in spec.outputs:
-        if output not in graph:
+        if output not in decls:
             spec.findings.append(_finding(
-                spec, "G001", f"`outputs` names `{output}`, which is no layer{suggest(output, graph)}",
+                spec, "G001", f"`outputs` names `{output}`, which is no layer{suggestions(output, decls)}",
                 spec.outputs_position, None))
     spec.graph = graph
     return graph

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from .argcache import KeywordCache
 from .findings import Finding
-from .graph import build_graph, suggest
-from .keywords import KeywordError
+from .graph import Suggestions, build_graph
+from .keywords import MAX_INT, show
 from .layer_type import LayerContext, LayerType, Shape
 from .plugins import Registry
 from .rules import RULES
@@ -63,17 +64,19 @@ def analyze(spec: Spec, registry: Registry) -> Analysis:
     graph = spec.graph
     findings = list(spec.findings)
     findings.extend(_plugin_problems(spec, registry))
-    order = _topological_order(spec, graph, findings)
+    attributes = dict(graph.nodes(data=True))  # name → node attributes, read once per node below
+    order = _topological_order(spec, graph, attributes, findings)
     nodes: dict[str, NodeInfo] = {}
+    run = _Run(spec, registry)
     for name in order:
-        data = graph.nodes[name]
+        data = attributes[name]
         if data["kind"] == "input":
             decl = data["decl"]
             nodes[name] = NodeInfo(name, "Input", "input", decl.shape)
             continue
         layer: Layer = data["decl"]
         inputs = [nodes[source].shape if source in nodes else None for source in layer.sources]
-        info, layer_findings = _infer_layer(spec, registry, layer, inputs)
+        info, layer_findings = _infer_layer(run, layer, inputs)
         nodes[name] = info
         findings.extend(layer_findings)
     return Analysis(spec, nodes, findings)
@@ -84,8 +87,40 @@ def _plugin_problems(spec: Spec, registry: Registry) -> list[Finding]:
     return [Finding("X001", rule.severity, problem, spec.path, 1, 1, None) for problem in registry.problems]
 
 
-def _topological_order(spec: Spec, graph: nx.DiGraph, findings: list[Finding]) -> list[str]:
+class _Run:
+    """What the layers of one analysis share: the spec, the registry, keyword conversions, suggestions."""
+
+    def __init__(self, spec: Spec, registry: Registry):
+        self.spec = spec
+        self.registry = registry
+        self.keywords = KeywordCache()
+        self.suggestions = Suggestions()
+
+
+def _written_order(spec: Spec, nodes: dict[str, dict]) -> list[str] | None:
+    """Inputs, then layers as written, when every layer reads only earlier tensors (the usual case).
+
+    ``nodes`` maps each graph node to its attributes.  ``None`` when some layer
+    reads a later one (or itself); then the graph must be sorted.
+    """
+    order = list(spec.inputs)
+    seen = set(order)
+    for layer in spec.layers:
+        if nodes[layer.name]["decl"] is not layer:  # a duplicate name: not in the graph
+            continue
+        for source in layer.sources:
+            if source not in seen and source in nodes:
+                return None
+        seen.add(layer.name)
+        order.append(layer.name)
+    return order
+
+
+def _topological_order(spec: Spec, graph: nx.DiGraph, nodes: dict[str, dict], findings: list[Finding]) -> list[str]:
     """Nodes in dependency order; layers on a cycle are reported (G002) and left out."""
+    written = _written_order(spec, nodes)
+    if written is not None:
+        return written
     if nx.is_directed_acyclic_graph(graph):
         return list(nx.topological_sort(graph))
     cyclic = set()
@@ -101,51 +136,77 @@ def _topological_order(spec: Spec, graph: nx.DiGraph, findings: list[Finding]) -
     return list(nx.topological_sort(acyclic))
 
 
-def _infer_layer(spec: Spec, registry: Registry, layer: Layer, inputs: list[Shape | None]) -> tuple[NodeInfo, list[Finding]]:
+def _infer_layer(run: _Run, layer: Layer, inputs: list[Shape | None]) -> tuple[NodeInfo, list[Finding]]:
+    registry = run.registry
     layer_type = registry.types.get(layer.type) if layer.type else None
-    info = NodeInfo(layer.name, layer.type or "?", layer_type.family if layer_type else "other", None)
-    ctx = LayerContext(layer, [], {}, 0, spec.path, registry.rules)
+    info = NodeInfo(layer.name, layer.type or "?", "other", None)
+    ctx = LayerContext(layer, [], {}, 0, run.spec.path, registry.rules)
     if layer_type is None:
         if layer.type is not None:
-            ctx.report("Y007", f"unknown layer type `{layer.type}`{suggest(layer.type, registry.types)}", "type")
+            ctx.report("Y007", f"unknown layer type `{layer.type}`{run.suggestions(layer.type, registry.types)}",
+                       "type")
         return info, ctx.findings
+    try:  # everything the layer type's plugin computes; its faults are X001 findings, not crashes
+        info.family = layer_type.family
+        shape = _infer_with_type(run, ctx, layer_type, info, inputs)
+    except Exception as error:
+        owner = registry.owners.get(layer.type, "?")
+        ctx.report("X001", f"plugin `{owner}` failed on {layer.type}: {describe_error(error)}", "type")
+        return info, ctx.findings
+    if shape is not None and min(shape, default=1) < 1:
+        if not ctx.has_errors:
+            ctx.report("S002", f"output shape {format_shape(shape)} has a dimension ≤ 0")
+        shape = None
+    elif shape is not None and max(shape, default=1) > MAX_INT:
+        ctx.report("S012", f"output dimension {show(max(shape))} exceeds PyTorch's limit of 2**63 − 1")
+        shape = None
+    info.shape = shape
+    info.context = ctx if shape is not None else None
+    return info, ctx.findings
+
+
+def _infer_with_type(run: _Run, ctx: LayerContext, layer_type: LayerType, info: NodeInfo,
+                     inputs: list[Shape | None]) -> Shape | None:
+    """Check ``ctx.layer`` against ``layer_type`` and return its output shape (``None`` if unknown)."""
+    layer = ctx.layer
+    keywords = layer_type.keywords
     for key in layer.kwargs:
-        if key not in layer_type.keywords:
-            ctx.report("Y006", f"{layer.type} has no keyword `{key}`{suggest(key, layer_type.keywords)}", key)
+        if key not in keywords:
+            ctx.report("Y006", f"{layer.type} has no keyword `{key}`{run.suggestions(key, keywords)}", key)
     if not _check_arity(ctx, layer_type, layer) or any(shape is None for shape in inputs) or not layer.sources:
-        _convert_args(ctx, layer_type, layer_type.spatial_dims)
-        return info, ctx.findings
+        _convert_args(run, ctx, layer_type, layer_type.spatial_dims)
+        return None
     info.input_shapes = list(inputs)
     rank = len(inputs[0])
     if layer_type.input_ranks is not None and rank not in layer_type.input_ranks:
         accepted = " or ".join(str(r) for r in layer_type.input_ranks)
         ctx.report("S011", f"{layer.type} takes a {accepted}-D input, got a {rank}-D tensor "
                            f"{format_shape(inputs[0])} from `{layer.sources[0]}`", "from")
-        return info, ctx.findings
+        return None
     ndim = layer_type.spatial_dims if layer_type.spatial_dims is not None else max(rank - 2, 0)
-    args = _convert_args(ctx, layer_type, ndim)
+    args = _convert_args(run, ctx, layer_type, ndim)
     if args is None:
-        return info, ctx.findings
+        return None
     ctx.inputs, ctx.args, ctx.ndim = list(inputs), args, ndim
-    ctx.source_layers = [spec.layer_by_name.get(source) for source in layer.sources]
+    ctx.source_layers = [run.spec.layer_by_name.get(source) for source in layer.sources]
     info.args = args
+    shape = layer_type.infer(ctx)
+    if shape is not None:
+        shape = _checked_shape(shape)
+        info.params = _checked_count(layer_type.count_params(ctx, shape))
+        info.macs = _checked_count(layer_type.count_macs(ctx, shape), "count_macs")
+    return shape
+
+
+def describe_error(error: BaseException) -> str:
+    """``TypeName: message`` of an exception, bounded in length, even when its ``str()`` fails."""
     try:
-        shape = layer_type.infer(ctx)
-        if shape is not None:
-            shape = _checked_shape(shape)
-            info.params = _checked_count(layer_type.count_params(ctx, shape))
-            info.macs = _checked_count(layer_type.count_macs(ctx, shape), "count_macs")
-    except Exception as error:  # a plugin bug is a finding, not a crash
-        owner = registry.owners.get(layer.type, "?")
-        ctx.report("X001", f"plugin `{owner}` failed on {layer.type}: {type(error).__name__}: {error}", "type")
-        return info, ctx.findings
-    if shape is not None and min(shape, default=1) < 1:
-        if not ctx.has_errors:
-            ctx.report("S002", f"output shape {format_shape(shape)} has a dimension ≤ 0")
-        shape = None
-    info.shape = shape
-    info.context = ctx if shape is not None else None
-    return info, ctx.findings
+        text = str(error)
+    except Exception:
+        text = "(message cannot be shown)"
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{type(error).__name__}: {text}"
 
 
 def _check_arity(ctx: LayerContext, layer_type: LayerType, layer: Layer) -> bool:
@@ -162,37 +223,39 @@ def _check_arity(ctx: LayerContext, layer_type: LayerType, layer: Layer) -> bool
     return True
 
 
-def _convert_args(ctx: LayerContext, layer_type: LayerType, ndim: int | None) -> dict | None:
+def _convert_args(run: _Run, ctx: LayerContext, layer_type: LayerType, ndim: int | None) -> dict | None:
     """Check and default the keyword arguments; ``None`` if any is wrong or ``ndim`` unknown."""
     if ndim is None:
         return None
-    args = {}
+    defaults, required = run.keywords.defaults(layer_type, ndim)
+    args = dict(defaults)
     ok = True
-    for key, keyword in layer_type.keywords.items():
-        if key not in ctx.layer.kwargs:
-            if keyword.required:
-                ctx.report("Y008", f"{layer_type.name} requires `{key}`", "type")
-                ok = False
-                continue
-            args[key] = None if keyword.default is None else keyword.convert(keyword.default, ndim)
+    written = ctx.layer.kwargs
+    for key in required:
+        if key not in written:
+            ctx.report("Y008", f"{layer_type.name} requires `{key}`", "type")
+            ok = False
+    keywords = layer_type.keywords
+    for key, value in written.items():
+        keyword = keywords.get(key)
+        if keyword is None:
             continue
-        try:
-            args[key] = keyword.convert(ctx.layer.kwargs[key], ndim)
-        except KeywordError as error:
-            ctx.report("Y005", f"`{key}`: {error}", key)
+        args[key], problem = run.keywords.convert(keyword, value, ndim)
+        if problem is not None:
+            ctx.report("Y005", f"`{key}`: {problem}", key)
             ok = False
     return args if ok else None
 
 
 def _checked_shape(shape) -> Shape:
-    if not isinstance(shape, (tuple, list)) or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
-        raise TypeError(f"infer() returned {shape!r}, not a tuple of ints")
+    if not isinstance(shape, (tuple, list)) or not all(type(d) is int for d in shape):
+        raise TypeError(f"infer() returned {show(shape)}, not a tuple of ints")
     return tuple(shape)
 
 
 def _checked_count(count, method: str = "count_params") -> int:
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise TypeError(f"{method}() returned {count!r}, not a count")
+        raise TypeError(f"{method}() returned {show(count)}, not a count")
     return count
 
 

@@ -14,6 +14,9 @@ from typing import Any
 REQUIRED = object()
 """Default of a keyword that must be given."""
 
+MAX_INT = 2**63 - 1
+"""Largest integer PyTorch takes for a size or keyword (int64); larger values are findings."""
+
 _short = reprlib.Repr()
 _short.maxstring = 40
 _short.maxother = 40
@@ -34,6 +37,12 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _check_range(value: int) -> None:
+    """Raise :class:`KeywordError` for an integer outside PyTorch's int64 range."""
+    if not -MAX_INT - 1 <= value <= MAX_INT:
+        raise KeywordError(f"expected an integer that fits in 64 bits, got {show(value)}")
+
+
 class Keyword:
     """Base of all keyword kinds: a default and a one-line description."""
 
@@ -49,7 +58,12 @@ class Keyword:
         return self.default is REQUIRED
 
     def convert(self, value: Any, ndim: int) -> Any:
-        """Check ``value`` and return it in the form the arithmetic uses."""
+        """Check ``value`` and return it in the form the arithmetic uses.
+
+        The result must depend only on ``value`` and ``ndim`` and must not be
+        mutated by its users: one analysis converts each distinct value once
+        and shares the result between layers (:mod:`convlint.argcache`).
+        """
         raise NotImplementedError
 
     def schema(self, ndim: int) -> dict:
@@ -78,6 +92,7 @@ class Int(Keyword):
     def convert(self, value: Any, ndim: int) -> int:
         if not _is_int(value):
             raise KeywordError(f"expected an integer, got {show(value)}")
+        _check_range(value)
         if self.minimum is not None and value < self.minimum:
             raise KeywordError(f"expected an integer ≥ {self.minimum}, got {value}")
         return value
@@ -166,6 +181,8 @@ class IntTuple(Keyword):
             raise KeywordError(f"expected an integer or a list of {ndim} integers, got {show(value)}")
         if len(items) != ndim:
             raise KeywordError(f"expected {ndim} values (one per spatial axis), got {len(items)}")
+        for item in items:
+            _check_range(item)
         if any(item < self.minimum for item in items):
             raise KeywordError(f"expected integers ≥ {self.minimum}, got {show(value)}")
         return tuple(items)
@@ -227,6 +244,9 @@ class SizeTuple(Keyword):
             raise KeywordError(
                 f"expected a positive integer or a list of {ndim} positive integers{nulls}, got {show(value)}"
             )
+        for item in items:
+            if item is not None:
+                _check_range(item)
         return tuple(items)
 
     def schema(self, ndim: int) -> dict:
@@ -242,7 +262,7 @@ class FloatTuple(Keyword):
 
     def convert(self, value: Any, ndim: int) -> tuple[float, ...]:
         items = value if isinstance(value, list) else [value] * ndim
-        number = Float(minimum=0)
+        number = Float(minimum=0, maximum=MAX_INT)
         try:
             converted = tuple(number.convert(item, ndim) for item in items)
         except KeywordError:

@@ -23,18 +23,27 @@ SIZE_CODES = frozenset({"S001", "S002", "S003", "S009", "S010"})
 LINT_BUDGET = 1500
 """The most sizes the solver may lint for one name while linting a spec."""
 
+LAYER_BUDGET = 300_000
+"""The most layer checks (sizes linted × layers) the hint may cost, so that large specs stay fast."""
+
+MIN_RUNS = 50
+"""Below this many affordable lint runs the hint is not attempted."""
+
 
 def with_nearest_sizes(spec: Spec, registry: Registry, findings: list[Finding]) -> list[Finding]:
     """``findings`` with the nearest valid input sizes appended to the first size finding, where they help."""
     first = next((index for index, finding in enumerate(findings) if finding.code in SIZE_CODES), None)
     if first is None:
         return findings
+    budget = min(LINT_BUDGET, LAYER_BUDGET // max(1, len(spec.layers)))
+    if budget < MIN_RUNS:
+        return findings
     problem = size_problem(spec, registry)
     hints = []
     try:
-        held = reference_values(problem, LINT_BUDGET)
+        held = reference_values(problem, budget)
         for name in problem.names:
-            valid = solve(problem, name, held, LINT_BUDGET).valid
+            valid = solve(problem, name, held, budget).valid
             declared = problem.declared[name]
             if declared in valid:
                 continue

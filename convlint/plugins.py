@@ -75,8 +75,12 @@ def load_registry(disabled: Iterable[str] = (), only_distribution: str | None = 
         except Exception as error:  # a broken plugin must not stop the others
             registry.problems.append(f"plugin `{point.name}` failed to load: {type(error).__name__}: {error}")
     for name, plugin in extra:
-        if name not in blocked:
+        if name in blocked:
+            continue
+        try:
             manager.register(plugin, name=name)
+        except Exception as error:  # e.g. a hook with the wrong signature
+            registry.problems.append(f"plugin `{name}` cannot be registered: {type(error).__name__}: {error}")
     _collect(registry)
     return registry
 

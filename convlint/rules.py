@@ -26,14 +26,18 @@ E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 _RULES = [
     Rule("Y001", "YAML cannot be parsed", E, """
-What it does: reports a YAML syntax error, or a file that is not UTF-8 text.
-Why it matters: nothing in the file can be checked until it parses.
+What it does: reports a YAML syntax error, a file that is not UTF-8 text, or YAML that convlint
+refuses to read: a tag such as `!!python/object` (only plain values are read), nesting deeper
+than 100 levels, an alias inside the collection it names, more than 500,000 values (aliases
+counted as what they stand for: "billion laughs"), several documents, or a file over 2 MiB.
+Why it matters: nothing in the file can be checked until it parses, and a hostile file must
+not run code or exhaust memory.
 Example: `layers: [ {name: a, type: Conv2d`  (unclosed flow mapping)
 Fix: correct the YAML at the reported line."""),
     Rule("Y002", "Spec structure is wrong", E, """
 What it does: reports a top-level key or section of the wrong kind: `inputs` that is not a
-mapping of name to shape, `layers` that is not a list of mappings, a shape that is not a list
-of positive integers, `outputs` that is not a list of names.
+mapping of name to shape, `layers` that is not a list of mappings (or lists more than 25,000),
+a shape that is not a list of positive integers below 2**63, `outputs` that is not a list of names.
 Why it matters: the spec cannot be turned into a graph.
 Example: `inputs: [1, 3, 224, 224]`
 Fix: `inputs: {image: [1, 3, 224, 224]}`."""),

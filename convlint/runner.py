@@ -12,8 +12,9 @@ from typing import Iterable
 
 from .budget import check_budget
 from .config import Config
-from .files import UnreadableFile, iter_yaml_files, read_text
+from .files import TooLargeFile, UnreadableFile, iter_yaml_files, read_text
 from .findings import Finding
+from .gc_pause import paused_gc
 from .globs import matches_any, relative_posix
 from .graph import build_graph
 from .infer import analyze
@@ -23,7 +24,7 @@ from .noqa import apply_suppressions, find_suppressions, unused_suppressions
 from .plugins import Registry
 from .rules import RULES
 from .selection import RuleSelection
-from .spec import NotASpec, Spec, parse_spec
+from .spec import SPEC_MARKER, NotASpec, Spec, parse_spec
 
 
 @dataclass
@@ -36,8 +37,8 @@ class FileResult:
     skipped: bool = False
 
 
-def _file_finding(path: str, code: str, message: str) -> Finding:
-    return Finding(code, RULES[code].severity, message, path, 1, 1, None)
+def _file_finding(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Finding:
+    return Finding(code, RULES[code].severity, message, path, line, column, None)
 
 
 def load_file(path: Path) -> FileResult:
@@ -45,8 +46,12 @@ def load_file(path: Path) -> FileResult:
     name = str(path)
     try:
         text = read_text(path)
-    except UnreadableFile as error:
+    except TooLargeFile as error:
+        if not SPEC_MARKER.search(error.head.decode("utf-8", "replace")):
+            return FileResult(name, skipped=True)  # a large YAML file that is no spec
         return FileResult(name, [_file_finding(name, "Y001", str(error))])
+    except UnreadableFile as error:
+        return FileResult(name, [_file_finding(name, "Y001", str(error), error.line, error.column)])
     try:
         spec = parse_spec(text, name)
     except NotASpec:
@@ -101,26 +106,27 @@ def lint_file(path: Path, registry: Registry, config: Config | None = None, sele
     notes = notes if notes is not None else []
     name = str(path)
     try:
-        result = load_file(path)
-        if result.spec is None:
-            raw = result.findings
-        elif result.spec.size_names:  # findings that hold for every value of the named sizes
-            raw = lint_named_sizes(result.spec, registry)
-        else:
-            analysis = analyze(result.spec, registry)
-            budget = check_budget(result.spec, analysis, config.budget, registry.rules)
-            raw = analysis.findings + budget.findings
-            notes.extend(budget.notes)
-        enabled = [finding for finding in raw if selection.is_enabled(finding.code, name)]
-        if enabled and result.spec is not None and not result.spec.size_names:
-            enabled = with_nearest_sizes(result.spec, registry, _sorted(enabled))
-        if result.spec is not None:
-            suppressions = find_suppressions(result.spec)
-            enabled = apply_suppressions(enabled, suppressions)
-            if selection.is_enabled("N001", name):
-                enabled += unused_suppressions(suppressions, name, registry.rules,
-                                               lambda code: selection.is_enabled(code, name))
-        result.findings = _sorted(enabled)
+        with paused_gc():  # a large parse makes no garbage cycles worth collecting
+            result = load_file(path)
+            if result.spec is None:
+                raw = result.findings
+            elif result.spec.size_names:  # findings that hold for every value of the named sizes
+                raw = lint_named_sizes(result.spec, registry)
+            else:
+                analysis = analyze(result.spec, registry)
+                budget = check_budget(result.spec, analysis, config.budget, registry.rules)
+                raw = analysis.findings + budget.findings
+                notes.extend(budget.notes)
+            enabled = [finding for finding in raw if selection.is_enabled(finding.code, name)]
+            if enabled and result.spec is not None and not result.spec.size_names:
+                enabled = with_nearest_sizes(result.spec, registry, _sorted(enabled))
+            if result.spec is not None:
+                suppressions = find_suppressions(result.spec)
+                enabled = apply_suppressions(enabled, suppressions)
+                if selection.is_enabled("N001", name):
+                    enabled += unused_suppressions(suppressions, name, registry.rules,
+                                                   lambda code: selection.is_enabled(code, name))
+            result.findings = _sorted(enabled)
     except Exception as error:  # the last line of defence: report, go on with the next file
         message = f"internal error: {type(error).__name__}: {error}"
         return FileResult(name, [_file_finding(name, "X002", message)])

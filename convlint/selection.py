@@ -35,6 +35,7 @@ class RuleSelection:
 
     def __init__(self, config: Config, rules: Mapping[str, Rule]):
         self.config = config
+        self._ignored: dict[str, list[str]] = {}
         extend = list(config.extend_select)
         if config.report_padding_only_remainder:
             extend.append("S014")
@@ -54,7 +55,12 @@ class RuleSelection:
         return chosen > _specificity(code, self.config.ignore, exact_only=False)
 
     def ignored_in_file(self, path: str) -> list[str]:
-        """The per-file-ignores selectors that apply to ``path``."""
+        """The per-file-ignores selectors that apply to ``path`` (worked out once per file)."""
+        if path not in self._ignored:
+            self._ignored = {path: self._ignored_selectors(path)}  # files are linted one after another
+        return self._ignored[path]
+
+    def _ignored_selectors(self, path: str) -> list[str]:
         relative = relative_posix(path, self.config.root)
         return [code for glob, codes in self.config.per_file_ignores.items()
                 if matches_any([glob], relative) for code in codes]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .findings import Finding
-from .keywords import show
+from .keywords import MAX_INT, show
 from .rules import RULES
-from .yamlsource import Node, NodeList, YamlError, YamlProblem, load_yaml
+from .yamlsource import MAX_NODES, Node, NodeList, YamlError, YamlProblem, load_yaml
 
 SPEC_MARKER = re.compile(r"^layers\s*:", re.MULTILINE)
 """A top-level ``layers:`` key: how an unparsable file is recognised as a spec."""
@@ -26,6 +27,9 @@ DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 
 
 SIZE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 """A named input size (``H`` in ``[N, 3, H, W]``): see :mod:`convlint.size_solver`."""
+
+MAX_LAYERS = 25_000
+"""Most layers checked in one spec; a longer `layers` list is one Y002 finding (bounds time and memory)."""
 
 
 @dataclass
@@ -92,7 +96,7 @@ class Spec:
         names = [dim for decl in self.inputs.values() for dim in decl.shape if isinstance(dim, str)]
         return list(dict.fromkeys(names))
 
-    @property
+    @cached_property
     def layer_by_name(self) -> dict[str, Layer]:
         """The layers keyed by name (the first one, when a name is duplicated)."""
         table: dict[str, Layer] = {}
@@ -121,15 +125,18 @@ def _is_name(value) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def parse_spec(text: str, path: str = "<string>") -> Spec:
+def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
     """Parse spec ``text`` (read from ``path``) into a :class:`Spec` without building the graph.
 
     Raises :class:`NotASpec` for YAML without a top-level ``layers`` key.
-    Syntax errors become a ``Y001`` finding on an otherwise empty spec.
+    Syntax errors become a ``Y001`` finding on an otherwise empty spec.  When
+    ``limited`` (the default; turn it off only for trusted, generated specs),
+    more than :data:`MAX_LAYERS` layers is a ``Y002`` finding and more than
+    :data:`convlint.yamlsource.MAX_NODES` YAML values a ``Y001`` finding.
     """
     found = _Collector(path)
     try:
-        document = load_yaml(text)
+        document = load_yaml(text, MAX_NODES if limited else None)
     except YamlError as error:
         if not SPEC_MARKER.search(text):
             raise NotASpec(path) from None
@@ -145,7 +152,7 @@ def parse_spec(text: str, path: str = "<string>") -> Spec:
         found.add("Y002", f"`name` must be a string, got {show(name)}", data.position_of("name"))
         name = Path(path).stem
     inputs = _parse_inputs(data, found)
-    layers = _parse_layers(data, inputs, found)
+    layers = _parse_layers(data, inputs, found, MAX_LAYERS if limited else None)
     groups: dict[str, str] = {}
     outputs = _parse_outputs(data, layers, found)
     if "blocks" in data:
@@ -188,22 +195,27 @@ def _parse_inputs(data: Node, found: _Collector) -> dict[str, InputDecl]:
             found.add("Y002", f"input name must be a string, got {show(input_name)}", where)
             continue
         if not isinstance(shape, list) or len(shape) < 2 or not all(
-            (isinstance(dim, int) and not isinstance(dim, bool) and dim >= 1)
+            (isinstance(dim, int) and not isinstance(dim, bool) and 1 <= dim <= MAX_INT)
             or (isinstance(dim, str) and SIZE_NAME.match(dim) and index != 1 and (index == 0 or len(shape) > 2))
             for index, dim in enumerate(shape)
         ):
             found.add("Y002", f"input `{input_name}` must have a shape [N, C, *spatial] or [N, features] "
-                              f"of positive integers or, for N and the spatial sizes, names such as H; "
+                              f"of positive integers below 2**63 or, for N and the spatial sizes, names such as H; "
                               f"got {show(shape)}", where)
             continue
         inputs[input_name] = InputDecl(input_name, tuple(shape), *where)
     return inputs
 
 
-def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector) -> list[Layer]:
+def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector,
+                  max_layers: int | None = None) -> list[Layer]:
     raw = data.get("layers")
     if not isinstance(raw, NodeList):
         found.add("Y002", "`layers` must be a list of layer mappings", data.position_of("layers"))
+        return []
+    if max_layers is not None and len(raw) > max_layers:
+        found.add("Y002", f"`layers` lists {len(raw):,} layers; convlint checks specs of up to {max_layers:,}",
+                  data.position_of("layers"))
         return []
     layers: list[Layer] = []
     previous: str | None = next(iter(inputs)) if len(inputs) == 1 else None
@@ -239,7 +251,7 @@ def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector) -
                 found.add("Y002", f"keyword names must be strings, got {show(key)}", item.position_of(key), name)
         kwargs = {key: value for key, value in kwargs.items() if isinstance(key, str)}
         layers.append(Layer(name, layer_type, sources, kwargs, index, *position,
-                            key_positions=dict(item.key_positions)))
+                            key_positions=item.key_positions))
         previous = name
     return layers
 

@@ -15,11 +15,16 @@ AXIS_UNITS = {"L": ("position", "positions"), "H": ("row", "rows"), "W": ("colum
 
 def axis_symbols(ndim: int) -> tuple[str, ...]:
     """Names of the spatial axes: ``L`` for 1-d, ``H, W`` for 2-d, ``D, H, W`` for 3-d."""
-    return AXIS_SYMBOLS.get(ndim, tuple(f"X{i}" for i in range(ndim)))
+    symbols = AXIS_SYMBOLS.get(ndim)
+    return symbols if symbols is not None else tuple(f"X{i}" for i in range(ndim))
 
 
-def check_windows(ctx: LayerContext, axes: list[WindowAxis], is_conv: bool) -> tuple[int, ...] | None:
+def check_windows(ctx: LayerContext, axes: list[WindowAxis], is_conv: bool,
+                  kernel_within_input: bool = False) -> tuple[int, ...] | None:
     """Output sizes of ``axes``, reporting S002/S003 (errors), S001/S013 (lost input) and S014.
+
+    ``kernel_within_input``: the layer needs each kernel to fit the unpadded input (AvgPool3d), so
+    no fix suggests a larger one.
 
     Returns ``None`` when some axis has no valid output size.
     """
@@ -43,7 +48,7 @@ def check_windows(ctx: LayerContext, axes: list[WindowAxis], is_conv: bool) -> t
         elif axis.unread_tail and not axis.skips_by_design:
             padding_only.append((symbol, axis))
         sizes.append(out)
-    _report_lost_input(ctx, lost)
+    _report_lost_input(ctx, lost, kernel_within_input)
     if padding_only:
         ctx.report("S014", "; ".join(f"{axis.formula(symbol)}: the last {axis.unread_tail} unread "
                                      f"position{'s are' if axis.unread_tail != 1 else ' is'} right padding only"
@@ -58,7 +63,7 @@ def _describe_loss(symbol: str, axis: WindowAxis) -> str:
     return f"{axis.formula(symbol)}: input {which} of {axis.size} {'is' if lost == 1 else 'are'} never read"
 
 
-def _report_lost_input(ctx: LayerContext, lost: list[tuple[str, WindowAxis]]) -> None:
+def _report_lost_input(ctx: LayerContext, lost: list[tuple[str, WindowAxis]], kernel_within_input: bool) -> None:
     """One S001 (or S013 for stride > window) finding covering every axis that loses input."""
     by_design = [(symbol, axis) for symbol, axis in lost if axis.skips_by_design]
     real = [(symbol, axis) for symbol, axis in lost if not axis.skips_by_design]
@@ -69,7 +74,7 @@ def _report_lost_input(ctx: LayerContext, lost: list[tuple[str, WindowAxis]]) ->
     if real:
         fixes = []
         for symbol, axis in real:
-            options = padding_fixes(axis, ctx.args)
+            options = padding_fixes(axis, ctx.args, kernel_within_input)
             if options:
                 fixes.append(f"{symbol}: {' or '.join(options)}")
         fix = (f". For an exact size use {'; '.join(fixes)}; `convlint sizes` lists the network input sizes "

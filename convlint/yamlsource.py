@@ -2,10 +2,23 @@
 
 Mappings load as :class:`Node` dicts and sequences as :class:`NodeList`
 lists; both carry the 1-based ``line``/``column`` of where they start, and
-mappings also the position of each key.  Only the safe constructors are used
-(libyaml's ``CSafeLoader`` when available), so ``!!python/...`` tags are
-refused.  Duplicate keys are collected instead of silently overwritten, and
-alias use is capped so that "billion laughs" documents fail fast.
+mappings also the position of each key.
+
+The document is built in one iterative pass over the parser's events
+(libyaml's ``CParser`` when available, PyYAML's pure-Python parser
+otherwise), with no recursion, so that hostile input fails fast with a
+position instead of crashing or hanging:
+
+- only plain YAML values are built (null, bool, int, float, str, timestamp,
+  binary, mappings and sequences); ``!!python/...`` and every other tag is
+  refused;
+- nesting deeper than :data:`MAX_DEPTH` is refused;
+- a document may stand for at most :data:`MAX_NODES` values, counting each
+  alias as the size of what it names, so "billion laughs" documents are
+  refused without being expanded; an alias inside the collection it names is
+  refused;
+- duplicate keys are collected (the last value is kept, as YAML does), and
+  ``<<`` merge keys work as in PyYAML's safe loader.
 """
 from __future__ import annotations
 
@@ -13,21 +26,41 @@ from dataclasses import dataclass, field
 
 import yaml
 
-try:
-    _BaseLoader = yaml.CSafeLoader
-except AttributeError:  # libyaml not compiled in
-    _BaseLoader = yaml.SafeLoader
+from .gc_pause import paused_gc
 
-MAX_ALIASES = 1000
-"""Alias dereferences allowed in one document before it is refused."""
+try:
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # libyaml not compiled in
+    _Loader = yaml.SafeLoader
+
+MAX_DEPTH = 100
+"""Deepest nesting of mappings and sequences accepted (real specs use fewer than 10 levels)."""
+
+MAX_NODES = 500_000
+"""Most values (scalars and collections, aliases counted as what they name) in one document."""
+
+MAX_CACHED_SCALAR = 40
+"""Plain scalars up to this many characters are converted once per document and reused, so that
+repeated keyword values cost one conversion and each layer name is one string object (name
+lookups then compare by identity)."""
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_TAG + name for name in ("null", "bool", "int", "float", "str", "timestamp", "binary")}
+_MAP_TAGS = (None, "!", _TAG + "map")
+_SEQ_TAGS = (None, "!", _TAG + "seq")
+_MERGE = object()
+"""Stands for a ``<<`` merge key while its mapping is being built."""
 
 
 class Node(dict):
     """A YAML mapping with its position and the position of each key."""
 
-    line: int = 0
-    column: int = 0
-    key_positions: dict
+    __slots__ = ("line", "column", "key_positions")
+
+    def __init__(self, line: int = 0, column: int = 0):
+        super().__init__()
+        self.line, self.column = line, column
+        self.key_positions: dict = {}
 
     def position_of(self, key) -> tuple[int, int]:
         """(line, column) of ``key`` in the source, or of the mapping when absent."""
@@ -37,9 +70,12 @@ class Node(dict):
 class NodeList(list):
     """A YAML sequence with its position and the position of each item."""
 
-    line: int = 0
-    column: int = 0
-    item_positions: list
+    __slots__ = ("line", "column", "item_positions")
+
+    def __init__(self, line: int = 0, column: int = 0):
+        super().__init__()
+        self.line, self.column = line, column
+        self.item_positions: list = []
 
 
 @dataclass
@@ -60,64 +96,6 @@ class YamlError(Exception):
         self.problem = problem
 
 
-def _mark(node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-class _PositionLoader(_BaseLoader):
-    """Safe loader that records positions, duplicate keys and alias use."""
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self.problems: list[YamlProblem] = []
-        self.alias_uses = 0
-
-    def construct_object(self, node, deep=False):
-        if node in self.constructed_objects:
-            self.alias_uses += 1
-            if self.alias_uses > MAX_ALIASES:
-                line, column = _mark(node)
-                raise YamlError(YamlProblem(
-                    "Y001", f"more than {MAX_ALIASES} alias references; refusing to expand them", line, column))
-        return super().construct_object(node, deep=deep)
-
-
-def _construct_mapping(loader: _PositionLoader, node):
-    data = Node()
-    data.line, data.column = _mark(node)
-    data.key_positions = {}
-    yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            line, column = _mark(key_node)
-            raise YamlError(YamlProblem("Y002", "a mapping key must be a plain value", line, column)) from None
-        if key in data.key_positions:
-            line, column = _mark(key_node)
-            first_line, first_column = data.key_positions[key]
-            loader.problems.append(YamlProblem(
-                "Y003", f"duplicate key {key!r} (first at line {first_line}, column {first_column}); "
-                        f"YAML would keep only this one",
-                line, column))
-        data[key] = loader.construct_object(value_node, deep=True)
-        data.key_positions[key] = _mark(key_node)
-
-
-def _construct_sequence(loader: _PositionLoader, node):
-    data = NodeList()
-    data.line, data.column = _mark(node)
-    data.item_positions = [_mark(child) for child in node.value]
-    yield data
-    data.extend(loader.construct_object(child, deep=True) for child in node.value)
-
-
-_PositionLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_PositionLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-
-
 @dataclass
 class Document:
     """A loaded YAML document: its data and the problems met on the way."""
@@ -126,15 +104,214 @@ class Document:
     problems: list[YamlProblem] = field(default_factory=list)
 
 
-def load_yaml(text: str) -> Document:
+def _position(mark) -> tuple[int, int]:
+    return mark.line + 1, mark.column + 1
+
+
+def _fail(message: str, position: tuple[int, int], code: str = "Y001"):
+    raise YamlError(YamlProblem(code, message, *position))
+
+
+class _Frame:
+    """A mapping or sequence under construction."""
+
+    __slots__ = ("data", "anchor", "size", "key", "key_position", "merges")
+
+    def __init__(self, data, anchor):
+        self.data = data
+        self.anchor = anchor
+        self.size = 1
+        self.key = None
+        self.key_position = None
+        self.merges: list = []
+
+
+class _Builder:
+    """Turns parser events into :class:`Node`/:class:`NodeList` data, one event at a time."""
+
+    def __init__(self, loader, max_nodes: int | None):
+        self.loader = loader
+        self.max_nodes = max_nodes if max_nodes is not None else float("inf")
+        self.expanded = 0
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, tuple[object, int] | None] = {}
+        self.problems: list[YamlProblem] = []
+        self.scalars: dict[str, object] = {}
+        self.root = None
+
+    def run(self):
+        get_event = self.loader.get_event
+        handlers = {
+            yaml.ScalarEvent: self.scalar, yaml.MappingStartEvent: self.mapping_start,
+            yaml.SequenceStartEvent: self.sequence_start, yaml.MappingEndEvent: self.collection_end,
+            yaml.SequenceEndEvent: self.collection_end, yaml.AliasEvent: self.alias,
+        }
+        documents = 0
+        while True:
+            event = get_event()
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(event)
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    _fail("a spec file holds one YAML document, but another one starts here",
+                          _position(event.start_mark))
+            elif event is None or isinstance(event, yaml.StreamEndEvent):
+                return self.root
+
+    # values -----------------------------------------------------------------------------------
+
+    def scalar(self, event) -> None:
+        tag, text = event.tag, event.value
+        plain = tag is None and event.implicit[0]
+        if plain and len(text) <= MAX_CACHED_SCALAR and text in self.scalars:
+            value = self.scalars[text]
+        else:
+            value = self._construct_scalar(event)
+            if plain and len(text) <= MAX_CACHED_SCALAR:
+                self.scalars[text] = value
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (value, 1)
+        self.expanded += 1
+        if self.expanded > self.max_nodes:
+            self._too_many(event)
+        mark = event.start_mark
+        self.deliver(value, mark.line + 1, mark.column + 1, 1)
+
+    def _too_many(self, event) -> None:
+        _fail(f"the document holds more than {self.max_nodes:,} values; refusing to read further",
+              _position(event.start_mark))
+
+    def _construct_scalar(self, event):
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _TAG + "merge":
+            return _MERGE
+        if tag == _TAG + "value":  # a lone `=`: YAML 1.1's "default value" indicator, read as text
+            return event.value
+        if tag not in _SCALAR_TAGS:
+            _fail(f"tag {tag!r} is not allowed: specs hold plain YAML values only", _position(event.start_mark))
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            return self.loader.yaml_constructors[tag](self.loader, node)
+        except (ValueError, TypeError, yaml.YAMLError) as error:
+            shown = event.value if len(event.value) <= 40 else event.value[:37] + "..."
+            _fail(f"cannot read {shown!r} as {tag.rsplit(':', 1)[-1]}: {error}", _position(event.start_mark))
+
+    def alias(self, event) -> None:
+        position = _position(event.start_mark)
+        if event.anchor not in self.anchors:
+            _fail(f"alias *{event.anchor} names no anchor defined before it", position)
+        target = self.anchors[event.anchor]
+        if target is None:
+            _fail(f"alias *{event.anchor} refers to the collection that contains it", position)
+        value, size = target
+        self.expanded += size
+        if self.expanded > self.max_nodes:
+            _fail(f"aliases expand this document to more than {self.max_nodes:,} values (alias *{event.anchor} "
+                  f"alone stands for {size:,}); refusing to expand them", position)
+        self.deliver(value, *position, size)
+
+    def deliver(self, value, line: int, column: int, size: int) -> None:
+        """Hand a finished value (``size`` nodes once expanded), written at ``line``/``column``, to its parent."""
+        frame = self.stack[-1] if self.stack else None
+        if value is _MERGE and (frame is None or type(frame.data) is NodeList or frame.key_position is not None):
+            value = "<<"  # `<<` merges only as a mapping key; anywhere else it is text
+        if frame is None:
+            self.root = value
+            return
+        frame.size += size
+        data = frame.data
+        if type(data) is NodeList:
+            data.append(value)
+            data.item_positions.append((line, column))
+        elif frame.key_position is None:
+            try:
+                hash(value)
+            except TypeError:
+                _fail("a mapping key must be a plain value", (line, column), "Y002")
+            frame.key, frame.key_position = value, (line, column)
+        else:
+            self._store(frame, value, line, column)
+
+    def _store(self, frame: _Frame, value, line: int, column: int) -> None:
+        """Store ``value`` (written at ``line``/``column``) under the key that ``frame`` holds."""
+        key, position = frame.key, frame.key_position
+        frame.key_position = None
+        data: Node = frame.data
+        if key is _MERGE:
+            merged = value if isinstance(value, list) else [value]
+            if not all(isinstance(item, Node) for item in merged):
+                _fail("`<<` merges a mapping or a list of mappings", (line, column))
+            frame.merges.append((merged, position))
+            return
+        if key in data.key_positions:
+            first = data.key_positions[key][0]
+            self.problems.append(YamlProblem(
+                "Y003", f"duplicate key {key!r} (first defined on line {first}); YAML would keep only this one",
+                *position))
+        data[key] = value
+        data.key_positions[key] = position
+
+    # collections ------------------------------------------------------------------------------
+
+    def _open(self, event, data, allowed_tags) -> None:
+        if event.tag not in allowed_tags:
+            _fail(f"tag {event.tag!r} is not allowed: specs hold plain mappings and lists only",
+                  _position(event.start_mark))
+        if len(self.stack) >= MAX_DEPTH:
+            _fail(f"nesting deeper than {MAX_DEPTH} levels; refusing to read further", _position(event.start_mark))
+        if event.anchor is not None:
+            self.anchors[event.anchor] = None  # in progress: an alias to it now would be recursive
+        self.stack.append(_Frame(data, event.anchor))
+        self.expanded += 1
+        if self.expanded > self.max_nodes:
+            self._too_many(event)
+
+    def mapping_start(self, event) -> None:
+        self._open(event, Node(event.start_mark.line + 1, event.start_mark.column + 1), _MAP_TAGS)
+
+    def sequence_start(self, event) -> None:
+        self._open(event, NodeList(event.start_mark.line + 1, event.start_mark.column + 1), _SEQ_TAGS)
+
+    def collection_end(self, event) -> None:
+        frame = self.stack.pop()
+        data = frame.data
+        for merged, position in frame.merges:
+            for source in merged:  # earlier keys win: explicit ones, then the first mapping merged
+                for key, value in source.items():
+                    if key not in data:
+                        data[key] = value
+                        data.key_positions[key] = position
+        if frame.anchor is not None:
+            self.anchors[frame.anchor] = (data, frame.size)
+        self.deliver(data, data.line, data.column, frame.size)
+
+
+def _reader_position(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a reader error's offset (in UTF-8 bytes for libyaml, else characters)."""
+    if _Loader is not yaml.SafeLoader:
+        offset = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def load_yaml(text: str, max_nodes: int | None = MAX_NODES) -> Document:
     """Load one YAML document from ``text``.
 
-    Raises :class:`YamlError` (with a position) for syntax errors, unsafe or
-    unknown tags, too many aliases, or nesting too deep to construct.
+    Raises :class:`YamlError` (with a position) for syntax errors, refused
+    tags, several documents, nesting deeper than :data:`MAX_DEPTH`, or more
+    than ``max_nodes`` values once aliases are expanded (``None``: no limit, for trusted input).  The garbage collector is
+    paused while the document is built (it only holds fresh, acyclic objects).
     """
-    loader = _PositionLoader(text)
+    loader = None
     try:
-        data = loader.get_single_data()
+        loader = _Loader(text)  # the pure-Python reader checks the characters here
+        builder = _Builder(loader, max_nodes)
+        with paused_gc():
+            data = builder.run()
     except YamlError:
         raise
     except yaml.MarkedYAMLError as error:
@@ -142,10 +319,12 @@ def load_yaml(text: str) -> Document:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(part for part in (error.context, error.problem) if part)
         raise YamlError(YamlProblem("Y001", f"invalid YAML: {message}", line, column)) from None
+    except yaml.reader.ReaderError as error:
+        line, column = _reader_position(text, error.position)
+        raise YamlError(YamlProblem("Y001", f"invalid YAML: {error.reason}", line, column)) from None
     except yaml.YAMLError as error:
         raise YamlError(YamlProblem("Y001", f"invalid YAML: {error}", 1, 1)) from None
-    except RecursionError:
-        raise YamlError(YamlProblem("Y001", "YAML nesting is too deep to read", 1, 1)) from None
     finally:
-        loader.dispose()
-    return Document(data, loader.problems)
+        if loader is not None:
+            loader.dispose()
+    return Document(data, builder.problems)

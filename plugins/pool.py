@@ -58,7 +58,7 @@ class Pool(LayerType):
                     return None
         axes = [WindowAxis(size, k, s, p, p, d, args["ceil_mode"])
                 for size, k, s, p, d in zip(spatial, kernel, stride, args["padding"], dilation)]
-        sizes = check_windows(ctx, axes, is_conv=False)
+        sizes = check_windows(ctx, axes, is_conv=False, kernel_within_input=self.kind == "Avg" and ctx.ndim == 3)
         return None if sizes is None else (batch, channels, *sizes)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):

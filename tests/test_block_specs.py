@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 import convlint  # noqa: E402
-from convlint.api import lint  # noqa: E402  (`convlint.lint` is shadowed once the CLI is imported)
+from convlint import lint  # noqa: E402
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 import convlint
-from convlint.api import lint  # `convlint.lint` is shadowed by the submodule once the CLI is imported
+from convlint import lint
 from convlint.blocks import ExpressionError, evaluate, substitute
 from convlint.graph import build_graph
 from convlint.spec import parse_spec

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import convlint
-from convlint.api import lint  # `convlint.lint` is shadowed by the submodule once the CLI is imported
+from convlint import lint
 from convlint.cli import main
 from convlint.graph import build_graph
 from convlint.spec import parse_spec

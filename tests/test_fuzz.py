@@ -1,0 +1,27 @@
+"""A bounded fuzzing round in the test suite (about 20 s); tests/fuzz.py has the long run."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fuzz  # noqa: E402
+
+EXAMPLES = int(os.environ.get("CONVLINT_FUZZ_EXAMPLES", "250"))
+
+
+@pytest.mark.parametrize("name", sorted(fuzz.STRATEGIES))
+def test_fuzz(name):
+    fuzz.fuzz_test(fuzz.STRATEGIES[name], EXAMPLES)()
+
+
+def test_check_lint_catches_internal_errors(tmp_path, monkeypatch):
+    """The fuzz check is not vacuous: an exception inside linting fails it."""
+    def broken(spec, registry=None):
+        raise RuntimeError("boom")
+    monkeypatch.setattr("convlint.runner.analyze", broken)
+    with pytest.raises(AssertionError, match="internal error: RuntimeError: boom"):
+        fuzz.check_lint(fuzz.BUNDLED[0], tmp_path)

@@ -1,0 +1,166 @@
+"""Plugin faults become X001 findings naming the plugin (and the layer); everything else is still checked."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import convlint
+from convlint.cli import main
+from convlint.keywords import Int, Keyword
+from convlint.runner import lint_paths
+from convlint.plugins import load_registry
+
+SPEC = """\
+inputs:
+  x: [1, 3, 8, 8]
+layers:
+  - {name: bad, type: Faulty}
+  - {name: conv, type: Conv2d, from: x, out_channels: 4, kernel_size: 2, stride: 2, padding: 0}
+  - {name: pool, type: MaxPool2d, kernel_size: 3}
+"""
+# conv: (8 − 2)/2 + 1 = 4 exactly; pool: (4 − 3)/3 + 1 = 1.33, so rows 4 of 4 are never read (S001).
+
+
+def plugin_with(layer_type) -> object:
+    class Plugin:
+        @convlint.hookimpl
+        def register_layer_types(register):
+            register(layer_type)
+    return Plugin
+
+
+def layer_type(infer=None, count=None, keywords=None, **attributes):
+    attributes.setdefault("name", "Faulty")
+    methods = {"keywords": keywords or {}, **attributes}
+    if infer is not None:
+        methods["infer"] = lambda self, ctx: infer(ctx)
+    if count is not None:
+        methods["count_params"] = lambda self, ctx, output: count
+    return type("Faulty", (convlint.LayerType,), methods)()
+
+
+def lint_with(tmp_path: Path, *plugins):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    registry = load_registry(only_distribution="convlint", extra=plugins)
+    return lint_paths([spec], registry).findings
+
+
+def codes(findings):
+    return sorted(f.code for f in findings)
+
+
+def x001(findings):
+    return [f for f in findings if f.code == "X001"]
+
+
+def raise_error(ctx):
+    raise ZeroDivisionError("division by zero in the plugin")
+
+
+class ExplodingStr(Exception):
+    def __str__(self):
+        raise RuntimeError("no message")
+
+
+def raise_unprintable(ctx):
+    raise ExplodingStr()
+
+
+class RaisingKeyword(Keyword):
+    def convert(self, value, ndim):
+        raise RuntimeError("keyword conversion broke")
+
+
+@pytest.mark.parametrize("faulty, text", [
+    (layer_type(infer=raise_error), "ZeroDivisionError: division by zero in the plugin"),
+    (layer_type(infer=raise_unprintable), "ExplodingStr"),
+    (layer_type(infer=lambda ctx: "not a shape"), "not a tuple of ints"),
+    (layer_type(infer=lambda ctx: (1, 2.5, 3)), "not a tuple of ints"),
+    (layer_type(infer=lambda ctx: ["x"] * 10**5), "not a tuple of ints"),
+    (layer_type(infer=lambda ctx: ctx.input, count=-1), "count_params() returned -1"),
+    (layer_type(infer=lambda ctx: ctx.input, count="many"), "count_params() returned 'many'"),
+    (layer_type(infer=lambda ctx: ctx.report("Z999", "unknown code") or ctx.input), "KeyError"),
+    (layer_type(infer=lambda ctx: ctx.input, keywords={"k": RaisingKeyword(1)}), "keyword conversion broke"),
+    (layer_type(infer=lambda ctx: ctx.input, keywords=None, input_ranks=5), "TypeError"),
+])
+def test_faulty_layer_is_x001_and_the_rest_is_checked(tmp_path, faulty, text):
+    findings = lint_with(tmp_path, ("faulty_plugin", plugin_with(faulty)))
+    faults = x001(findings)
+    assert len(faults) == 1
+    assert faults[0].layer == "bad"
+    assert "plugin `faulty_plugin` failed on Faulty" in faults[0].message
+    assert text in faults[0].message
+    assert len(faults[0].message) < 400
+    assert (faults[0].line, faults[0].column) == (4, 17)  # the layer's `type` key
+    assert "S001" in codes(findings)  # the pool after it is still checked
+
+
+def test_hook_that_raises(tmp_path):
+    class Raising:
+        @convlint.hookimpl
+        def register_layer_types(register):
+            raise RuntimeError("cannot start")
+    findings = lint_with(tmp_path, ("raising", Raising))
+    assert [f.message for f in x001(findings)] == ["plugin `raising` raised RuntimeError: cannot start"]
+    assert "Y007" in codes(findings) and "S001" in codes(findings)
+
+
+def test_registering_garbage(tmp_path):
+    class Garbage:
+        @convlint.hookimpl
+        def register_layer_types(register):
+            register("Conv2d")
+            register(layer_type(name=""))
+    findings = lint_with(tmp_path, ("garbage", Garbage))
+    assert len(x001(findings)) == 2
+    assert all("plugin `garbage` registered" in f.message for f in x001(findings))
+
+
+def test_type_name_registered_twice(tmp_path):
+    twin = layer_type(name="Conv2d", infer=lambda ctx: (1,))
+    findings = lint_with(tmp_path, ("twin", plugin_with(twin)))
+    (fault,) = x001(findings)
+    assert "plugin `twin` registered layer type `Conv2d`, which plugin `conv` already provides" in fault.message
+    assert "S001" in codes(findings)  # the built-in Conv2d is kept
+
+
+def test_rule_code_registered_twice(tmp_path):
+    class Rules:
+        @convlint.hookimpl
+        def register_rules(register):
+            register(convlint.Rule("S001", "again", convlint.Severity.ERROR, "doc"))
+    (fault,) = x001(lint_with(tmp_path, ("rules", Rules)))
+    assert "plugin `rules` registered rule S001, which is already defined" in fault.message
+
+
+def test_hook_with_a_wrong_signature(tmp_path):
+    class WrongSignature:
+        @convlint.hookimpl
+        def register_layer_types(add, extra):
+            pass
+    (fault,) = x001(lint_with(tmp_path, ("wrong", WrongSignature)))
+    assert "plugin `wrong` cannot be registered" in fault.message
+
+
+def test_plugin_fault_makes_the_cli_exit_2(tmp_path, monkeypatch, capsys):
+    import convlint.cli as cli
+    faulty = layer_type(infer=raise_error)
+    monkeypatch.setattr(cli, "load_registry", lambda disabled=(): load_registry(
+        disabled, only_distribution="convlint", extra=[("faulty_plugin", plugin_with(faulty))]))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    other = tmp_path / "other.yaml"
+    other.write_text("inputs: {x: [1, 3, 5, 5]}\nlayers:\n  - {type: Conv2d, out_channels: 4, kernel_size: 2, stride: 2}\n")
+    assert main(["lint", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert "X001 plugin `faulty_plugin` failed on Faulty" in out
+    assert "other.yaml:3:" in out and "S001" in out  # the other file is still linted
+
+
+def test_valid_plugin_layer_works(tmp_path):
+    """The fault tests above are meaningful: the same spec with a working plugin has no X001."""
+    working = layer_type(infer=lambda ctx: ctx.input, keywords={"k": Int(1)})
+    findings = lint_with(tmp_path, ("fine", plugin_with(working)))
+    assert codes(findings) == ["S001"]
