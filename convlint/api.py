@@ -137,7 +137,7 @@ def run(spec: Spec | str | Path, inputs: dict | None = None, weights=None, seed:
     ``inputs`` maps input names to arrays (default: seeded random arrays of the declared
     shapes); ``weights`` is a PyTorch-style state dict or an ``.npz`` path; ``options`` are
     those of :func:`convlint.executor.run` (``dtype``, ``keep_all``, ``memory_limit``, ...).
-    Needs NumPy (the ``run`` extra).
+    NumPy is imported only here, never on the lint path.
     """
     from .executor import run as run_executor
     return run_executor(spec, inputs, weights, seed, **options)

@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("--markdown", action="store_true", help="print every rule's documentation as Markdown")
     _add_common(rule)
 
-    run = commands.add_parser("run", help="run a spec on NumPy arrays (needs numpy: the `run` extra)")
+    run = commands.add_parser("run", help="run a spec on NumPy arrays")
     run.add_argument("spec", metavar="SPEC", help="spec file")
     run.add_argument("--input", "-i", action="append", default=[], metavar="NAME=FILE.npy",
                      help="array for an input (default: seeded random array of the declared shape)")

@@ -39,7 +39,7 @@ FONT = "Helvetica"
 
 INSTALL_HINT = ("install Graphviz (Debian/Ubuntu: `sudo apt-get install graphviz`; macOS: `brew install graphviz`; "
                 "Windows and others: https://graphviz.org/download/)")
-PACKAGE_HINT = "install the `graphviz` Python package: `pip install 'convlint[render]'`"
+PACKAGE_HINT = "install the `graphviz` Python package: `pip install graphviz`"
 
 
 class DrawError(Exception):

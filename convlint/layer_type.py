@@ -105,8 +105,10 @@ class LayerType:
 
     def initial_parameters(self, ctx: LayerContext, rng) -> dict:
         """Arrays for every entry of :meth:`parameter_shapes`, initialised as PyTorch initialises
-        the module, drawn from ``rng`` (a ``numpy.random.Generator``)."""
-        return {}
+        the ``torch.nn`` class of this type's name, drawn from ``rng`` (a ``numpy.random.Generator``).
+        A plugin type with parameters that PyTorch does not define overrides this."""
+        from .kernels.init import default_parameters
+        return default_parameters(self.name, self.parameter_shapes(ctx), rng)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         """Run the layer in inference mode on NumPy arrays.

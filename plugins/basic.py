@@ -125,10 +125,6 @@ class Linear(LayerType):
         features = ctx.args["in_features"] or ctx.input[-1]  # the module as declared, as PyTorch builds it
         return {"weight": (out, features), **({"bias": (out,)} if ctx.args["bias"] else {})}
 
-    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
-        from convlint.kernels.init import default_parameters
-        return default_parameters(self.name, self.parameter_shapes(ctx), rng)
-
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.kernels.elementwise import linear
         return linear(inputs[0], params["weight"], params.get("bias"))
@@ -194,10 +190,6 @@ class BatchNorm(LayerType):
         if ctx.args["track_running_stats"]:
             shapes.update(running_mean=channels, running_var=channels)
         return shapes
-
-    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
-        from convlint.kernels.init import default_parameters
-        return default_parameters(self.name, self.parameter_shapes(ctx), rng)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         """Inference: running statistics when tracked, else the batch's own (as PyTorch in eval mode)."""

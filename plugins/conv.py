@@ -9,6 +9,18 @@ from convlint.keywords import Bool, Choice, Int, IntTuple, Optional, Padding
 from convlint.window_checks import axis_symbols, check_windows
 
 
+def channel_keywords() -> dict:
+    """The keywords convolutions and transposed convolutions share, with PyTorch's defaults."""
+    return {
+        "in_channels": Optional(Int(minimum=1), "input channels; inferred when left out"),
+        "out_channels": Int(minimum=1, doc="output channels"),
+        "kernel_size": IntTuple(minimum=1, doc="window size per axis"),
+        "dilation": IntTuple(1, "spacing between kernel taps", minimum=1),
+        "groups": Int(1, "blocked connections from input to output channels", minimum=1),
+        "bias": Bool(True, "learnable bias"),
+    }
+
+
 def check_channels(ctx: LayerContext, channels: int, groups: int, out_channels: int) -> None:
     """Report S008 for a declared in_channels that differs, S006 for groups that do not divide."""
     declared = ctx.args["in_channels"]
@@ -35,14 +47,9 @@ class Conv(LayerType):
         self.spatial_dims = ndim
         self.input_ranks = (ndim + 2,)
         self.keywords = {
-            "in_channels": Optional(Int(minimum=1), "input channels; inferred when left out"),
-            "out_channels": Int(minimum=1, doc="output channels"),
-            "kernel_size": IntTuple(minimum=1, doc="window size per axis"),
+            **channel_keywords(),
             "stride": IntTuple(1, "step between windows", minimum=1),
             "padding": Padding(0, "implicit padding per side, or 'same' / 'valid'"),
-            "dilation": IntTuple(1, "spacing between kernel taps", minimum=1),
-            "groups": Int(1, "blocked connections from input to output channels", minimum=1),
-            "bias": Bool(True, "learnable bias"),
             "padding_mode": Choice(("zeros", "reflect", "replicate", "circular"), "zeros", "how to pad"),
         }
 
@@ -94,10 +101,6 @@ class Conv(LayerType):
         if args["bias"]:
             shapes["bias"] = (args["out_channels"],)
         return shapes
-
-    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
-        from convlint.kernels.init import default_parameters
-        return default_parameters(self.name, self.parameter_shapes(ctx), rng)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.kernels.conv import conv

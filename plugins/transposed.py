@@ -5,9 +5,9 @@ from math import prod
 
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.arithmetic import transposed_formula, transposed_out
-from convlint.keywords import Bool, Choice, Int, IntTuple, Optional
+from convlint.keywords import Choice, IntTuple
 from convlint.window_checks import axis_symbols
-from convlint_plugins.conv import check_channels
+from convlint_plugins.conv import channel_keywords, check_channels
 
 
 class ConvTranspose(LayerType):
@@ -24,15 +24,10 @@ class ConvTranspose(LayerType):
         self.spatial_dims = ndim
         self.input_ranks = (ndim + 2,)
         self.keywords = {
-            "in_channels": Optional(Int(minimum=1), "input channels; inferred when left out"),
-            "out_channels": Int(minimum=1, doc="output channels"),
-            "kernel_size": IntTuple(minimum=1, doc="window size per axis"),
+            **channel_keywords(),
             "stride": IntTuple(1, "upsampling factor per axis", minimum=1),
             "padding": IntTuple(0, "removed from each side of the output: d·(k−1) − padding is padded"),
             "output_padding": IntTuple(0, "extra size added to one side of the output; < stride or dilation"),
-            "groups": Int(1, "blocked connections from input to output channels", minimum=1),
-            "bias": Bool(True, "learnable bias"),
-            "dilation": IntTuple(1, "spacing between kernel taps", minimum=1),
             "padding_mode": Choice(("zeros",), "zeros", "only 'zeros' is supported"),
         }
 
@@ -63,10 +58,6 @@ class ConvTranspose(LayerType):
         if args["bias"]:
             shapes["bias"] = (args["out_channels"],)
         return shapes
-
-    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
-        from convlint.kernels.init import default_parameters
-        return default_parameters(self.name, self.parameter_shapes(ctx), rng)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.kernels.transposed import conv_transpose

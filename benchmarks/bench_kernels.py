@@ -1,0 +1,266 @@
+"""Time convlint's NumPy kernels against torch CPU in the same process.
+
+Usage::
+
+    python benchmarks/bench_kernels.py [--threads N] [--repeats R]
+
+Both libraries run with the same number of threads: NumPy's BLAS is limited
+with threadpoolctl when it is installed, otherwise through the
+``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` variables,
+which this script sets *before* importing NumPy (a value already in the
+environment wins); torch gets ``torch.set_num_threads`` with the same number.
+NumPy and torch calls are interleaved (one of each per round) so drift and
+interference from other processes hit both alike; the table shows medians over
+the rounds.  GFLOP/s count a multiply-add as two operations; the BLAS ceiling
+is NumPy's own float32 square matmul.  Prints a Markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    default = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    parser.add_argument("--threads", type=int, default=None,
+                        help=f"threads for both libraries (default: $OPENBLAS_NUM_THREADS or {default})")
+    parser.add_argument("--repeats", type=int, default=15, help="timed rounds per case (default 15)")
+    parser.add_argument("--discard-busy", type=int, default=0, metavar="MAX_ROUNDS",
+                        help="discard rounds during which other processes used the CPU (Linux /proc), running "
+                             "up to MAX_ROUNDS rounds per case in all (default 0: keep every round)")
+    parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
+                        help="before each case, wait up to SECONDS for the CPUs to be idle (other processes "
+                             "using < 5%% CPU over 0.3 s); useful on shared machines (default: do not wait)")
+    args = parser.parse_args()
+    if args.threads is None:
+        env = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+        args.threads = int(env) if env else default
+    return args
+
+
+ARGS = _parse() if __name__ == "__main__" else None
+if ARGS is not None:
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(ARGS.threads))
+
+import numpy as np  # noqa: E402  (after the thread variables)
+
+try:
+    import threadpoolctl  # noqa: E402
+except ImportError:  # pragma: no cover - optional
+    threadpoolctl = None
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+
+def _import_kernels():
+    """``convlint.kernels``; loaded on its own when the rest of the package cannot be imported
+    (the kernels depend on nothing else in convlint)."""
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    try:
+        import convlint.kernels as kernels
+        return kernels
+    except Exception:  # noqa: BLE001 - e.g. the core package is half-written
+        import importlib.util
+        init = root / "convlint" / "kernels" / "__init__.py"
+        spec = importlib.util.spec_from_file_location("_convlint_kernels", init,
+                                                      submodule_search_locations=[str(init.parent)])
+        kernels = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = kernels
+        spec.loader.exec_module(kernels)
+        return kernels
+
+
+_kernels = _import_kernels()
+conv_mod = _kernels.conv
+pool_mod = _kernels.pool
+tr_mod = _kernels.transposed
+
+
+def _cpu_jiffies():
+    """(jiffies all CPUs spent busy, jiffies this process used) from /proc, or None off Linux."""
+    try:
+        with open("/proc/stat") as fh:
+            values = [int(v) for v in fh.readline().split()[1:]]
+        with open("/proc/self/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    busy = sum(values) - values[3] - values[4]          # minus idle and iowait
+    return busy, int(fields[11]) + int(fields[12])      # utime + stime of all our threads
+
+
+def _time_pair(f_np, f_torch, repeats: int, warmup: int = 2, max_tries: int = 0):
+    """Median and min seconds of ``f_np`` and ``f_torch``, one call of each per round.
+
+    With ``max_tries`` > 0, rounds during which *other* processes used CPU time
+    (seen in /proc) are discarded and re-run, up to ``max_tries`` rounds in all.
+    Returns the four times and the number of discarded rounds.
+    """
+    for _ in range(warmup):
+        f_np()
+        f_torch()
+    t_np, t_torch = [], []
+    discarded = tries = 0
+    while len(t_np) < repeats:
+        before = _cpu_jiffies() if max_tries else None
+        t0 = time.perf_counter()
+        f_np()
+        t1 = time.perf_counter()
+        f_torch()
+        t2 = time.perf_counter()
+        tries += 1
+        if before is not None and tries < max_tries:
+            after = _cpu_jiffies()
+            others = (after[0] - before[0]) - (after[1] - before[1])
+            if others > 1:        # more than ~one clock tick of someone else's work
+                discarded += 1
+                continue
+        t_np.append(t1 - t0)
+        t_torch.append(t2 - t1)
+    return (float(np.median(t_np)), float(np.median(t_torch)), float(np.min(t_np)), float(np.min(t_torch)),
+            discarded)
+
+
+def _busy_fraction(interval: float = 0.3) -> float | None:
+    """Fraction of all CPUs busy over ``interval`` seconds (Linux /proc/stat), None elsewhere."""
+    def read():
+        with open("/proc/stat") as fh:
+            values = [int(v) for v in fh.readline().split()[1:]]
+        return sum(values), values[3] + values[4]
+    try:
+        total0, idle0 = read()
+        time.sleep(interval)
+        total1, idle1 = read()
+    except OSError:
+        return None
+    return 1.0 - (idle1 - idle0) / max(1, total1 - total0)
+
+
+def _wait_idle(limit: float) -> bool:
+    """Wait up to ``limit`` seconds for an idle machine; True when it was idle."""
+    deadline = time.monotonic() + limit
+    while True:
+        busy = _busy_fraction()
+        if busy is None or busy < 0.05:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+
+
+def _matmul_ceiling(repeats: int, n: int = 2048) -> float:
+    rng = np.random.default_rng(0)
+    a = rng.random((n, n), dtype=np.float32)
+    b = rng.random((n, n), dtype=np.float32)
+    c = np.empty((n, n), np.float32)
+    for _ in range(2):
+        np.matmul(a, b, out=c)
+    times = []
+    for _ in range(max(5, repeats // 2)):
+        t0 = time.perf_counter()
+        np.matmul(a, b, out=c)
+        times.append(time.perf_counter() - t0)
+    return 2 * n ** 3 / float(np.median(times)) / 1e9
+
+
+def _cases():
+    rng = np.random.default_rng(0)
+
+    def rand(*shape):
+        return rng.standard_normal(shape, dtype=np.float32)
+
+    def conv_case(name, n, c_in, c_out, hw, k, stride, pad, groups=1):
+        x = rand(n, c_in, hw, hw)
+        w = rand(c_out, c_in // groups, k, k)
+        b = rand(c_out)
+        tx, tw, tb = map(torch.from_numpy, (x, w, b))
+        out_hw = (hw + 2 * pad - k) // stride + 1
+        flops = 2.0 * n * c_out * out_hw * out_hw * (c_in // groups) * k * k
+        pads = ((pad, pad), (pad, pad))
+        return (name,
+                lambda: conv_mod.conv(x, w, b, (stride, stride), pads, (1, 1), groups),
+                lambda: F.conv2d(tx, tw, tb, stride=stride, padding=pad, groups=groups),
+                flops)
+
+    def convt_case(name, n, c_in, c_out, hw, k, stride, pad):
+        x = rand(n, c_in, hw, hw)
+        w = rand(c_in, c_out, k, k)
+        b = rand(c_out)
+        tx, tw, tb = map(torch.from_numpy, (x, w, b))
+        flops = 2.0 * n * c_in * hw * hw * c_out * k * k
+        return (name,
+                lambda: tr_mod.conv_transpose(x, w, b, stride, pad, 0, 1, 1),
+                lambda: F.conv_transpose2d(tx, tw, tb, stride=stride, padding=pad),
+                flops)
+
+    def maxpool_case(name, n, c, hw, k, stride, pad):
+        x = rand(n, c, hw, hw)
+        tx = torch.from_numpy(x)
+        return (name,
+                lambda: pool_mod.max_pool(x, (k, k), (stride, stride), (pad, pad)),
+                lambda: F.max_pool2d(tx, k, stride, pad),
+                None)
+
+    return [
+        conv_case("conv 3×3 N8 C64 56×56 → 64 (p1)", 8, 64, 64, 56, 3, 1, 1),
+        conv_case("conv 7×7 s2 p3 N1 C3 224×224 → 64", 1, 3, 64, 224, 7, 2, 3),
+        conv_case("conv 3×3 N8 C256 14×14 → 256 (p1)", 8, 256, 256, 14, 3, 1, 1),
+        conv_case("depthwise 3×3 N8 C128 56×56 (p1)", 8, 128, 128, 56, 3, 1, 1, groups=128),
+        convt_case("ConvTranspose 4×4 s2 p1 N8 C128 28×28 → 64", 8, 128, 64, 28, 4, 2, 1),
+        maxpool_case("MaxPool 3×3 s2 p1 N8 C64 112×112", 8, 64, 112, 3, 2, 1),
+    ]
+
+
+def main() -> None:
+    args = ARGS or _parse()
+    torch.set_num_threads(args.threads)
+    limiter = None
+    if threadpoolctl is not None:
+        limiter = threadpoolctl.threadpool_limits(limits=args.threads, user_api="blas")
+    how = "threadpoolctl" if limiter is not None else "environment variables"
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    noisy = []
+    discarded = []
+    with torch.inference_mode():
+        if args.wait_idle and not _wait_idle(args.wait_idle):
+            noisy.append("matmul ceiling")
+        ceiling = _matmul_ceiling(args.repeats)
+        rows = []
+        for name, f_np, f_torch, flops in _cases():
+            if args.wait_idle and not _wait_idle(args.wait_idle):
+                noisy.append(name)
+            med_np, med_t, min_np, min_t, dropped = _time_pair(f_np, f_torch, args.repeats,
+                                                               max_tries=args.discard_busy)
+            rows.append((name, med_np, med_t, min_np, min_t, flops))
+            discarded.append(dropped)
+    print(f"threads: {args.threads} (NumPy BLAS via {how}, torch.set_num_threads); "
+          f"numpy {np.__version__}, torch {torch.__version__}; {args.repeats} interleaved rounds")
+    print(f"NumPy float32 matmul ceiling (2048², median): {ceiling:.0f} GFLOP/s")
+    if load_before is not None:
+        print(f"load average before / after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f}")
+    if noisy:
+        print(f"WARNING: the machine was not idle before: {', '.join(noisy)}")
+    if args.discard_busy:
+        print(f"rounds discarded because other processes used the CPU: {discarded}")
+    print()
+    print("| case | numpy median (ms) | torch median (ms) | ratio numpy/torch | numpy min / torch min (ms) "
+          "| numpy GFLOP/s | % of matmul ceiling | torch GFLOP/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, med_np, med_t, min_np, min_t, flops in rows:
+        if flops:
+            g_np, g_t = flops / med_np / 1e9, flops / med_t / 1e9
+            gf = f"{g_np:.0f} | {100 * g_np / ceiling:.0f}% | {g_t:.0f}"
+        else:
+            gf = "— | — | —"
+        print(f"| {name} | {med_np * 1e3:.2f} | {med_t * 1e3:.2f} | {med_np / med_t:.2f} | "
+              f"{min_np * 1e3:.2f} / {min_t * 1e3:.2f} | {gf} |")
+
+
+if __name__ == "__main__":
+    main()
