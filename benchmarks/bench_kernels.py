@@ -9,10 +9,17 @@ with threadpoolctl when it is installed, otherwise through the
 ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` variables,
 which this script sets *before* importing NumPy (a value already in the
 environment wins); torch gets ``torch.set_num_threads`` with the same number.
-NumPy and torch calls are interleaved (one of each per round) so drift and
-interference from other processes hit both alike; the table shows medians over
-the rounds.  GFLOP/s count a multiply-add as two operations; the BLAS ceiling
-is NumPy's own float32 square matmul.  Prints a Markdown table.
+NumPy and torch are timed in alternating blocks of calls (numpy, torch, numpy,
+torch, ...), so that drift hits both alike, with a pause before each block: a
+library's worker threads keep spinning for a while after a parallel call and
+would otherwise steal the cores from the other's threads.  Each function
+first runs for a while untimed, and glibc's malloc is told to keep freed
+memory (see ``_tune_malloc``).  The table shows medians over all calls (and
+minima).  GFLOP/s count a multiply-add as two operations; the BLAS ceiling is
+NumPy's own float32 square matmul.  Prints a Markdown table.
+
+On a shared machine, ``--wait-idle`` and ``--discard-busy`` help; the load
+average is printed either way.
 """
 from __future__ import annotations
 
@@ -28,7 +35,10 @@ def _parse() -> argparse.Namespace:
     default = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     parser.add_argument("--threads", type=int, default=None,
                         help=f"threads for both libraries (default: $OPENBLAS_NUM_THREADS or {default})")
-    parser.add_argument("--repeats", type=int, default=15, help="timed rounds per case (default 15)")
+    parser.add_argument("--repeats", type=int, default=15, help="timed calls per case and library (default 15)")
+    parser.add_argument("--no-malloc-tuning", action="store_true",
+                        help="keep glibc's default mmap/trim thresholds (by default they are raised so that "
+                             "large temporaries are not page-faulted afresh on every call)")
     parser.add_argument("--discard-busy", type=int, default=0, metavar="MAX_ROUNDS",
                         help="discard rounds during which other processes used the CPU (Linux /proc), running "
                              "up to MAX_ROUNDS rounds per case in all (default 0: keep every round)")
@@ -42,10 +52,33 @@ def _parse() -> argparse.Namespace:
     return args
 
 
+def _tune_malloc() -> bool:
+    """Keep freed memory in glibc's heap instead of returning it to the OS.
+
+    With glibc's default (dynamic) mmap threshold, a large array freed and
+    re-allocated on every call may be mmap'ed afresh each time, and then each
+    call pays a page fault per 4 KiB: observed here, torch's depthwise conv
+    took 10 ms instead of 1.7 ms, depending on what the process allocated
+    before.  Raising the mmap and trim thresholds removes that noise for both
+    libraries.  Returns False where it cannot be done (not glibc).
+    """
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 1 << 30)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
+    except (OSError, AttributeError):
+        return False
+
+
 ARGS = _parse() if __name__ == "__main__" else None
+MALLOC_TUNED = False
 if ARGS is not None:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(ARGS.threads))
+    if not ARGS.no_malloc_tuning:
+        MALLOC_TUNED = _tune_malloc()
 
 import numpy as np  # noqa: E402  (after the thread variables)
 
@@ -96,36 +129,63 @@ def _cpu_jiffies():
     return busy, int(fields[11]) + int(fields[12])      # utime + stime of all our threads
 
 
-def _time_pair(f_np, f_torch, repeats: int, warmup: int = 2, max_tries: int = 0):
-    """Median and min seconds of ``f_np`` and ``f_torch``, one call of each per round.
-
-    With ``max_tries`` > 0, rounds during which *other* processes used CPU time
-    (seen in /proc) are discarded and re-run, up to ``max_tries`` rounds in all.
-    Returns the four times and the number of discarded rounds.
-    """
-    for _ in range(warmup):
-        f_np()
-        f_torch()
-    t_np, t_torch = [], []
-    discarded = tries = 0
-    while len(t_np) < repeats:
+def _time_block(f, count: int, max_tries: int):
+    """``count`` timed calls of ``f`` after one untimed call; with ``max_tries`` > 0, calls during
+    which other processes used CPU time (seen in /proc) are re-run, up to ``max_tries`` calls."""
+    f()
+    times, discarded, tries = [], 0, 0
+    while len(times) < count:
         before = _cpu_jiffies() if max_tries else None
         t0 = time.perf_counter()
-        f_np()
-        t1 = time.perf_counter()
-        f_torch()
-        t2 = time.perf_counter()
+        f()
+        elapsed = time.perf_counter() - t0
         tries += 1
         if before is not None and tries < max_tries:
             after = _cpu_jiffies()
-            others = (after[0] - before[0]) - (after[1] - before[1])
-            if others > 1:        # more than ~one clock tick of someone else's work
+            if (after[0] - before[0]) - (after[1] - before[1]) > 1:   # > ~1 tick of others' work
                 discarded += 1
                 continue
-        t_np.append(t1 - t0)
-        t_torch.append(t2 - t1)
+        times.append(elapsed)
+    return times, discarded
+
+
+def _time_pair(f_np, f_torch, repeats: int, blocks: int = 3, max_tries: int = 0):
+    """Median and min seconds of ``f_np`` and ``f_torch`` (and the number of discarded calls).
+
+    The two libraries are timed in alternating blocks (numpy, torch, numpy, ...)
+    rather than call by call, with a pause before each block: both keep worker
+    threads spinning for a while after a parallel call (OpenBLAS, OpenMP), and
+    those would steal the cores from the other library's threads.
+    """
+    per_block = max(1, -(-repeats // blocks))
+    for f in (f_np, f_torch):
+        _warm_up(f)
+    t_np, t_torch, discarded = [], [], 0
+    for _ in range(blocks):
+        for f, acc in ((f_np, t_np), (f_torch, t_torch)):
+            time.sleep(_PAUSE)
+            times, dropped = _time_block(f, per_block, max_tries)
+            acc.extend(times)
+            discarded += dropped
     return (float(np.median(t_np)), float(np.median(t_torch)), float(np.min(t_np)), float(np.min(t_torch)),
             discarded)
+
+
+#: Seconds of idling before each timed block, so that the other library's spinning threads sleep.
+_PAUSE = 0.5
+#: Seconds (and at least _WARMUP_CALLS calls) each function runs before it is timed.  Some first
+#: calls are much slower than the steady state (observed: torch's depthwise conv runs ~6x slower
+#: for its first ~15 calls here), so a fixed small number of warm-up calls is not enough.
+_WARMUP_SECONDS = 1.5
+_WARMUP_CALLS = 3
+
+
+def _warm_up(f) -> None:
+    start = time.perf_counter()
+    calls = 0
+    while calls < _WARMUP_CALLS or time.perf_counter() - start < _WARMUP_SECONDS:
+        f()
+        calls += 1
 
 
 def _busy_fraction(interval: float = 0.3) -> float | None:
@@ -240,14 +300,15 @@ def main() -> None:
             rows.append((name, med_np, med_t, min_np, min_t, flops))
             discarded.append(dropped)
     print(f"threads: {args.threads} (NumPy BLAS via {how}, torch.set_num_threads); "
-          f"numpy {np.__version__}, torch {torch.__version__}; {args.repeats} interleaved rounds")
-    print(f"NumPy float32 matmul ceiling (2048², median): {ceiling:.0f} GFLOP/s")
+          f"numpy {np.__version__}, torch {torch.__version__}; {args.repeats} calls each, in alternating blocks")
+    print(f"NumPy float32 matmul ceiling (2048², median): {ceiling:.0f} GFLOP/s; "
+          f"glibc malloc thresholds raised: {MALLOC_TUNED}")
     if load_before is not None:
         print(f"load average before / after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f}")
     if noisy:
         print(f"WARNING: the machine was not idle before: {', '.join(noisy)}")
     if args.discard_busy:
-        print(f"rounds discarded because other processes used the CPU: {discarded}")
+        print(f"calls discarded because other processes used the CPU: {discarded}")
     print()
     print("| case | numpy median (ms) | torch median (ms) | ratio numpy/torch | numpy min / torch min (ms) "
           "| numpy GFLOP/s | % of matmul ceiling | torch GFLOP/s |")

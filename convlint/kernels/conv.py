@@ -284,7 +284,7 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         # dense convolutions take it only when there are few of them
         row = math.prod(in_p[1:])
         junk = 1.0 - math.prod(out_sp[1:]) / row
-        unit_row = _flat_unit_row(ck + (b is not None), coutg, g, row, item)
+        unit_row = _flat_unit_row(w.shape, b is not None, g, row, item, False)
         if unit_row <= chunk_bytes and (thin or junk <= _FLAT_MAX_JUNK):
             limit = _block_limit(unit_row // row, chunk_bytes) if not thin else min(int(chunk_bytes),
                                                                                    _THIN_TARGET_BYTES)
@@ -361,6 +361,15 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
     turns every im2col row into one *contiguous* slice of the padded input,
     so the im2col copy runs at memcpy speed.  Reads past a plane's end only
     feed dropped positions; a zeroed tail keeps the last plane's in bounds.
+
+    Tall blocks also leave the taps of the first axis folded ("stacked"):
+    they only shift the flat index by ``t * d_0 * M_0``, so one GEMM with
+    those taps stacked into its rows, ``(k_0 * C_out/G, C_in/G * prod(k[1:]))``,
+    computes each tap row's partial sums over the block's rows plus a halo of
+    ``d_0*(k_0 - 1)`` rows, and the output is the sum of ``k_0`` shifted
+    slices of the result.  The im2col buffer is ``k_0`` times smaller and the
+    taller GEMM runs faster; short blocks (cache-sized blocks of thin groups)
+    would recompute too large a halo, so they unfold every tap.
     """
     dtype = out.dtype
     n, c_in = x.shape[:2]
@@ -368,13 +377,27 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
     kernel = tuple(w.shape[2:])
     nd = len(kernel)
     coutg = c_out // g
-    ck = cg * math.prod(kernel)
     item = dtype.itemsize
     in_p = tuple(sz + l + r for sz, (l, r) in zip(x.shape[2:], pairs))
     out_sp = out.shape[2:]
+    rows_out = out_sp[0]
     m = [math.prod(in_p[a + 1:]) for a in range(nd)]           # element strides of a padded plane
+    row = m[0]
+    has_bias = b is not None
+    k0, d0 = kernel[0], dilation[0]
+    # rows a stacked block affords once its halo is paid for
+    stack_unit = _flat_unit_row(w.shape, has_bias, g, row, item, True)
+    stacked_rows = limit // stack_unit - d0 * (k0 - 1)
+    stack = k0 > 1 and stacked_rows >= min(rows_out, 4 * d0 * (k0 - 1))
+    if stack:
+        limit = stacked_rows * stack_unit
+    ks = k0 if stack else 1                       # first-axis taps stacked into the GEMM rows
+    halo = d0 * (k0 - 1) if stack else 0          # extra rows each block computes
+    first = 1 if stack else 0                     # first unfolded axis
+    kt = kernel[first:]
+    ckt = cg * math.prod(kt)
     plane = math.prod(in_p)
-    tail = sum((k - 1) * d * ma for k, d, ma in zip(kernel, dilation, m))
+    tail = sum((k - 1) * d * ma for k, d, ma in zip(kernel[1:], dilation[1:], m[1:]))
     buf = np.empty(n * c_in * plane + tail, dtype)
     buf[n * c_in * plane:] = 0
     xp = buf[: n * c_in * plane].reshape((n, c_in) + in_p)
@@ -382,39 +405,55 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
         pad_constant(x, pairs, 0, out=xp)
     else:
         xp[...] = _pad(x, pairs, padding_mode)
-    row = m[0]
-    rows_out = out_sp[0]
     view = as_strided(
         buf,
-        shape=(n, g, cg) + kernel + (rows_out * row,),
+        shape=(n, g, cg) + kt + ((rows_out + halo) * row,),
         strides=(c_in * plane * item, cg * plane * item, plane * item)
-        + tuple(d * ma * item for d, ma in zip(dilation, m)) + (item,),
+        + tuple(d * ma * item for d, ma in zip(dilation[first:], m[first:])) + (item,),
         writeable=False,
     )
-    wmat, kk = _weight_matrix(w, b, g)
+    # weights (G, coutg, cg, ks, *kt) -> (G, ks*coutg, cg*prod(kt)); the bias goes with stacked tap 0
+    wst = w.reshape((g, coutg, cg, ks) + kt)
+    wst = np.moveaxis(wst, 3, 1).reshape(g, ks * coutg, ckt)
+    kk = ckt
+    if has_bias:
+        bias_col = np.zeros((g, ks, coutg, 1), dtype)
+        bias_col[:, 0, :, 0] = b.reshape(g, coutg)
+        wst = np.concatenate([wst, bias_col.reshape(g, ks * coutg, 1)], axis=2)
+        kk += 1
     crop = tuple(slice(0, o) for o in out_sp[1:])
-    taps = (slice(None),) * nd
+    taps = (slice(None),) * len(kt)
     cols_buf = res_buf = None
-    for blk in _blocks((n, rows_out), _flat_unit_row(kk, coutg, g, row, item), limit):
+    for blk in _blocks((n, rows_out), _flat_unit_row(w.shape, has_bias, g, row, item, stack), limit):
         nb = blk[0].stop - blk[0].start
         r0, r1, _ = blk[1].indices(rows_out)
         length = (r1 - r0) * row
+        span = length + halo * row
         if cols_buf is None:
-            cols_buf = np.empty(nb * g * kk * length, dtype)
-            res_buf = np.empty(nb * c_out * length, dtype)
-        cols = cols_buf[: nb * g * kk * length].reshape(nb, g, kk, length)
-        np.copyto(cols[:, :, :ck].reshape((nb, g, cg) + kernel + (length,)),
-                  view[(blk[0], slice(None), slice(None)) + taps + (slice(r0 * row, r1 * row),)])
-        if kk > ck:
-            cols[:, :, ck] = 1
-        res = res_buf[: nb * c_out * length].reshape(nb, g, coutg, length)
-        np.matmul(wmat, cols, out=res)
-        out[blk[0], :, r0:r1] = res.reshape((nb, c_out, r1 - r0) + in_p[1:])[(slice(None),) * 3 + crop]
+            cols_buf = np.empty(nb * g * kk * span, dtype)
+            res_buf = np.empty(nb * g * ks * coutg * span, dtype)
+        cols = cols_buf[: nb * g * kk * span].reshape(nb, g, kk, span)
+        np.copyto(cols[:, :, :ckt].reshape((nb, g, cg) + kt + (span,)),
+                  view[(blk[0], slice(None), slice(None)) + taps + (slice(r0 * row, r0 * row + span),)])
+        if kk > ckt:
+            cols[:, :, ckt] = 1
+        res = res_buf[: nb * g * ks * coutg * span].reshape(nb, g, ks * coutg, span)
+        np.matmul(wst, cols, out=res)
+        res = res.reshape(nb, g, ks, coutg, span)
+        acc = res[:, :, 0, :, :length]
+        for t in range(1, ks):          # contiguous adds; cheaper than adding the cropped views
+            acc += res[:, :, t, :, t * d0 * row: t * d0 * row + length]
+        dst = out[blk[0], :, r0:r1].reshape((nb, g, coutg, r1 - r0) + out_sp[1:])
+        dst[...] = acc.reshape((nb, g, coutg, r1 - r0) + in_p[1:])[(slice(None),) * 4 + crop]
 
 
-def _flat_unit_row(kk, coutg, g, row, item) -> int:
-    """Temporaries of the flat path per (sample, output row): im2col rows and matmul result."""
-    return (kk + coutg) * g * row * item
+def _flat_unit_row(wshape, has_bias: bool, g: int, row: int, item: int, stack: bool) -> int:
+    """Temporaries of the flat path per (sample, output row): the im2col rows (``C_in/G * prod(k)``,
+    or ``C_in/G * prod(k[1:])`` with stacked first-axis taps; plus a row of ones for a bias) and
+    the GEMM result (``C_out/G`` rows, or ``k_0 * C_out/G`` stacked)."""
+    c_out, cg, k0 = wshape[0], wshape[1], wshape[2]
+    taps = math.prod(wshape[3:]) * (1 if stack else k0)
+    return (cg * taps + has_bias + (k0 if stack else 1) * (c_out // g)) * g * row * item
 
 
 def _weight_matrix(w: np.ndarray, b: np.ndarray | None, g: int) -> tuple[np.ndarray, int]:
