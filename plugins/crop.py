@@ -56,6 +56,13 @@ class CenterCrop(LayerType):
             return None
         return tuple(like[2:])
 
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        x = inputs[0]
+        target = self.target(ctx)
+        window = tuple(slice(crop_start(size, want), crop_start(size, want) + want)
+                       for size, want in zip(x.shape[2:], target))
+        return x[(slice(None), slice(None), *window)]
+
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         start = crop_start(ctx.input[2 + axis], self.target(ctx)[axis])
         return [(position + start, position + start)] + [None] * (len(ctx.inputs) - 1)

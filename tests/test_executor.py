@@ -171,3 +171,18 @@ def test_save_images_writes_one_png_grid_per_layer(tmp_path):
     from PIL import Image
     c1 = Image.open(tmp_path / "maps" / "c1.png")
     assert c1.format == "PNG" and c1.size == (3 * 28 + 2 * 2, 2 * 28 + 2)   # 6 channels of 28×28 in 3 columns
+
+
+@pytest.mark.parametrize("size, target, first", [(64, 56, 4), (9, 4, 2), (10, 5, 2), (136, 104, 16)])
+def test_center_crop_keeps_the_centre_as_torchvision_does(write_spec, registry, size, target, first):
+    # torchvision's center_crop starts at int(round((size - target) / 2)); e.g. (9 - 4)/2 = 2.5 → 2.
+    path = write_spec(f"inputs: {{x: [1, 1, {size}, {size}]}}\nlayers:\n"
+                      f"  - {{name: layer, type: CenterCrop, size: {target}}}\n")
+    x = np.arange(size * size, dtype=np.float64).reshape(1, 1, size, size)
+    out = convlint.run(path, {"x": x}, dtype="float64", registry=registry)["layer"]
+    np.testing.assert_array_equal(out, x[:, :, first:first + target, first:first + target])
+
+
+def test_the_original_unet_runs(registry):
+    outputs = convlint.run(ROOT / "specs/unet_original.yaml", registry=registry)
+    assert next(iter(outputs.values())).shape[-2:] == (388, 388)

@@ -108,9 +108,10 @@ def layer_case(draw):
         layer = {"type": f"Adaptive{draw(st.sampled_from(['Avg', 'Max']))}Pool{ndim}d",
                  "output_size": [draw(st.integers(1, 7)) for _ in range(ndim)]}
     elif family == "upsample":
-        mode = draw(st.sampled_from(["nearest", {1: "linear", 2: "bilinear", 3: "trilinear"}[ndim]]))
+        modes = ["nearest", "nearest-exact", {1: "linear", 2: "bilinear", 3: "trilinear"}[ndim]]
+        mode = draw(st.sampled_from(modes + (["bicubic"] if ndim == 2 else [])))
         layer = {"type": "Upsample", "mode": mode}
-        if mode != "nearest":
+        if not mode.startswith("nearest"):
             layer["align_corners"] = draw(st.booleans())
         if draw(st.booleans()):
             layer["size"] = [draw(st.integers(1, 12)) for _ in range(ndim)]

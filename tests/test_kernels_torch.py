@@ -199,7 +199,8 @@ def test_conv_chunking_gives_the_same_result():
 
 
 def test_chunking_bounds_the_temporaries():
-    """The peak of traced allocations stays within output + padded input + chunk_bytes."""
+    """The peak of traced allocations stays within output + padded input + chunk_bytes
+    (+ 256 KiB for NumPy's own iteration buffers and the reshaped weights)."""
     rng = np.random.default_rng(6)
     x = _rand(rng, (4, 16, 40, 40), np.float32)
     w = _rand(rng, (32, 16, 3, 3), np.float32)
@@ -213,7 +214,7 @@ def test_chunking_bounds_the_temporaries():
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        assert peak <= padded + out_bytes + chunk + 64 * 1024, (chunk, peak)
+        assert peak <= padded + out_bytes + chunk + 256 * 1024, (chunk, peak)
 
 
 def test_conv_transpose_chunking_gives_the_same_result():

@@ -227,9 +227,10 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         (im2col buffer plus matmul result).  Blocks split the batch, then the
         output axes in order; the smallest block is one output position of one
         sample, so the bound cannot hold below ``(C_in/groups*prod(k) +
-        C_out/groups) * itemsize`` bytes.  Not counted: the output and the
+        C_out/groups) * itemsize`` bytes.  Not counted: the output, the
         padded copy of the input (made when there is padding, and always for
-        stride 1).
+        stride 1), the reshaped weights and NumPy's own fixed-size iteration
+        buffers (tens of KiB).
 
     Returns
     -------
@@ -389,8 +390,6 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
     stack_unit = _flat_unit_row(w.shape, has_bias, g, row, item, True)
     stacked_rows = limit // stack_unit - d0 * (k0 - 1)
     stack = k0 > 1 and stacked_rows >= min(rows_out, 4 * d0 * (k0 - 1))
-    if stack:
-        limit = stacked_rows * stack_unit
     ks = k0 if stack else 1                       # first-axis taps stacked into the GEMM rows
     halo = d0 * (k0 - 1) if stack else 0          # extra rows each block computes
     first = 1 if stack else 0                     # first unfolded axis
@@ -424,7 +423,19 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
     crop = tuple(slice(0, o) for o in out_sp[1:])
     taps = (slice(None),) * len(kt)
     cols_buf = res_buf = None
-    for blk in _blocks((n, rows_out), _flat_unit_row(w.shape, has_bias, g, row, item, stack), limit):
+    if stack:
+        # every sample of a block computes its own halo rows: count them
+        per_sample = (rows_out + halo) * stack_unit
+        if per_sample <= limit:
+            run = _block_len(n, limit // per_sample)
+            blocks = [(slice(i, min(i + run, n)), slice(None)) for i in range(0, n, run)]
+        else:
+            run = _block_len(rows_out, stacked_rows)
+            blocks = [(slice(i, i + 1), slice(r, min(r + run, rows_out)))
+                      for i in range(n) for r in range(0, rows_out, run)]
+    else:
+        blocks = _blocks((n, rows_out), _flat_unit_row(w.shape, has_bias, g, row, item, False), limit)
+    for blk in blocks:
         nb = blk[0].stop - blk[0].start
         r0, r1, _ = blk[1].indices(rows_out)
         length = (r1 - r0) * row

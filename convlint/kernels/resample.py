@@ -23,7 +23,12 @@ arithmetic for float32 input, as PyTorch's CPU kernel does):
 * linear: ``src = scale * dst`` with ``align_corners``, else
   ``max(scale * (dst + 0.5) - 0.5, 0)``; ``i0 = floor(src)``,
   ``i1 = min(i0 + 1, in - 1)``, ``lambda = src - i0``,
-  ``y = (1 - lambda) * x[i0] + lambda * x[i1]``.
+  ``y = (1 - lambda) * x[i0] + lambda * x[i1]``;
+* bicubic (2-d): ``src = scale * dst`` with ``align_corners``, else
+  ``scale * (dst + 0.5) - 0.5`` (not clamped); ``i = floor(src)``, ``t = src - i``;
+  ``y = sum_k w_k(t) * x[clamp(i - 1 + k)]`` for ``k = 0..3`` with Keys' cubic
+  convolution weights, ``A = -0.75``; when both axes keep their size the
+  input is copied.
 """
 from __future__ import annotations
 
@@ -34,6 +39,8 @@ import numpy as np
 __all__ = ["upsample", "upsample_output_size"]
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_CUBIC_A = -0.75
+"""The cubic convolution parameter PyTorch uses."""
 
 
 def _as_float(x) -> np.ndarray:
@@ -117,6 +124,26 @@ def _linear_weights(in_size: int, out_size: int, scale, align_corners: bool, fty
     return i0, i1, (ftype(1) - lam).astype(ftype), lam
 
 
+def _cubic_weights(in_size: int, out_size: int, scale, align_corners: bool, ftype):
+    """Source indices ``(out, 4)`` (clamped) and weights ``(out, 4)`` of ATen's bicubic kernel."""
+    sc = _area_scale(in_size, out_size, align_corners, scale, ftype)
+    dst = np.arange(out_size, dtype=ftype)
+    src = sc * dst if align_corners else sc * (dst + ftype(0.5)) - ftype(0.5)
+    base = np.floor(src)
+    t = (src - base).astype(ftype)
+    a = ftype(_CUBIC_A)
+
+    def near(d):  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    weights = np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], axis=1).astype(ftype)
+    index = np.clip(base.astype(np.int64)[:, None] + np.arange(-1, 3), 0, in_size - 1)
+    return index, weights
+
+
 def upsample(x, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
              recompute_scale_factor=None) -> np.ndarray:
     """Resample the spatial axes of ``x`` exactly as ``torch.nn.functional.interpolate``.
@@ -127,7 +154,8 @@ def upsample(x, size=None, scale_factor=None, mode: str = "nearest", align_corne
         or 3 respectively).
     size : int or one per axis; or
     scale_factor : float or one per axis; output size ``floor(in * scale_factor)``.
-    mode : ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'``, ``'trilinear'``.
+    mode : ``'nearest'``, ``'nearest-exact'``, ``'linear'``, ``'bilinear'``, ``'trilinear'``,
+        ``'bicubic'`` (2 spatial axes).
     align_corners : only for the linear modes (default ``False``).
     recompute_scale_factor : when true, the coordinate scale is recomputed as
         ``in / out`` from the output size instead of ``1 / scale_factor``.
@@ -142,9 +170,11 @@ def upsample(x, size=None, scale_factor=None, mode: str = "nearest", align_corne
     if nd < 1:
         raise ValueError(f"x must have shape (N, C, *spatial), got {x.shape}")
     linear = mode in _LINEAR_MODES
-    if linear:
-        if _LINEAR_MODES[mode] != nd:
-            raise ValueError(f"mode {mode!r} expects {_LINEAR_MODES[mode]} spatial axes, got {nd}")
+    cubic = mode == "bicubic"
+    if linear or cubic:
+        wanted = 2 if cubic else _LINEAR_MODES[mode]
+        if wanted != nd:
+            raise ValueError(f"mode {mode!r} expects {wanted} spatial axes, got {nd}")
         align = bool(align_corners)
     elif mode in ("nearest", "nearest-exact"):
         if align_corners is not None:
@@ -160,12 +190,21 @@ def upsample(x, size=None, scale_factor=None, mode: str = "nearest", align_corne
     if scale_factor is not None and not recompute_scale_factor:
         scales = _scales(scale_factor, nd)
     out = x
+    if cubic and tuple(in_sp) == tuple(out_sp):
+        return x.copy()  # ATen copies when no axis changes size
     for a in range(nd):
         axis = 2 + a
         n_in, n_out = in_sp[a], out_sp[a]
         if linear and n_in == n_out:
             continue  # ATen: equal sizes copy the input, whatever the scale factor
-        if linear:
+        if cubic:
+            index, weights = _cubic_weights(n_in, n_out, scales[a], align, ftype)
+            shape = (1,) * axis + (n_out,) + (1,) * (nd - a - 1)
+            total = np.zeros(out.shape[:axis] + (n_out,) + out.shape[axis + 1:], out.dtype)
+            for tap in range(4):
+                total += np.take(out, index[:, tap], axis=axis) * weights[:, tap].reshape(shape).astype(out.dtype)
+            out = total
+        elif linear:
             i0, i1, w0, w1 = _linear_weights(n_in, n_out, scales[a], align, ftype)
             shape = (1,) * axis + (n_out,) + (1,) * (nd - a - 1)
             a0 = np.take(out, i0, axis=axis)
