@@ -3,25 +3,30 @@
 Layout is PyTorch's: ``x`` has shape ``(N, C_in, *spatial)``, the weight
 ``(C_out, C_in // groups, *kernel)`` and the result ``(N, C_out, *out)``.
 
-Algorithm: the (padded) input is viewed, without copying, as the strided
-array ``V[n, g, c, *tap, *pos] = xp[n, g*C_in/groups + c, *(pos*stride +
-tap*dilation)]`` (``as_strided``).  Blocks of that view are copied
-("im2col") into one contiguous buffer laid out so that a single BLAS matmul
-per group computes the block's outputs:
+Algorithm: im2col + one BLAS matmul per group (``np.matmul`` on a stack of
+groups, so its loop over groups -- and over samples, in the sample-major
+layout -- runs in C).  The (padded) input is viewed, without copying, as a
+strided array (``as_strided``) holding every kernel tap's shifted copy, and
+blocks of that view are copied ("im2col") into one contiguous buffer:
 
-* ``(G, C_in/G * K, nb * P)`` ("batch-merged", the default for dense
-  convolutions): one ``(C_out/G, C_in/G*K) @ (C_in/G*K, nb*P)`` GEMM per group
-  whose column count spans several samples, so small feature maps still give
-  large matrices;
-* ``(nb, G, C_in/G * K, P)`` ("sample-major", used when there are many groups
-  with few channels each, e.g. depthwise): a stacked ``np.matmul`` whose loop
-  over samples and groups runs in C, writing straight into the NC* output.
+* general path, ``V[n, g, c, *tap, *pos] = xp[n, g*C_in/G + c, *(pos*stride
+  + tap*dilation)]``, copied either "batch-merged" ``(G, C_in/G*K, nb*P)``
+  (one ``(C_out/G, C_in/G*K) @ (C_in/G*K, nb*P)`` GEMM per group whose
+  columns span several samples, so small feature maps still give large
+  matrices) or "sample-major" ``(nb, G, C_in/G*K, P)`` (large feature maps;
+  thin groups such as depthwise), the result landing straight in the output;
+* stride-1 path ("flat", see :func:`_conv_flat`): the trailing spatial axes
+  are flattened with their padding, so every im2col row is one contiguous
+  slice of the padded input (a memcpy), and for tall blocks the first axis'
+  taps are stacked into the GEMM's rows instead of being unfolded.
 
-Blocks split the batch and then the output positions (outer axes first), so
-the temporaries of one block (the im2col buffer plus the matmul result) stay
-below ``chunk_bytes`` (and below a smaller, cache-friendly size when that is
-enough to keep the matmul large).  There are no Python loops over pixels,
-channels or groups; the only Python loop is over blocks.
+A bias is folded into the GEMM (an extra weight column against a row of ones).
+Blocks split the batch and then the output rows (outer axes first), so the
+temporaries of one block (the im2col buffer plus the matmul result) stay below
+``chunk_bytes`` (and near a smaller, cache-friendly size when that still keeps
+the matmul large).  There are no Python loops over pixels, channels or groups;
+the only Python loop is over blocks (one sample at a time only when a sample
+does not fit in one block).
 """
 from __future__ import annotations
 
@@ -153,18 +158,18 @@ def pad_constant(x: np.ndarray, pairs: Sequence[tuple[int, int]], value=0, out: 
     border slabs are filled.  ``out``: an array of the padded shape to fill.
     """
     lead = x.ndim - len(pairs)
-    shape = x.shape[:lead] + tuple(s + l + r for s, (l, r) in zip(x.shape[lead:], pairs))
+    shape = x.shape[:lead] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[lead:], pairs))
     xp = np.empty(shape, x.dtype) if out is None else out
-    inner = [slice(l, l + s) for s, (l, _) in zip(x.shape[lead:], pairs)]
+    inner = [slice(lo, lo + s) for s, (lo, _) in zip(x.shape[lead:], pairs)]
     xp[(slice(None),) * lead + tuple(inner)] = x
-    for a, (l, r) in enumerate(pairs):
+    for a, (lo, hi) in enumerate(pairs):
         # axes before a: full; axis a: the border; axes after a: the interior only
         head = (slice(None),) * (lead + a)
         tail = tuple(inner[a + 1:])
-        if l:
-            xp[head + (slice(0, l),) + tail] = value
-        if r:
-            xp[head + (slice(shape[lead + a] - r, None),) + tail] = value
+        if lo:
+            xp[head + (slice(0, lo),) + tail] = value
+        if hi:
+            xp[head + (slice(shape[lead + a] - hi, None),) + tail] = value
     return xp
 
 
@@ -262,7 +267,7 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
     if bias is not None:
         b = np.asarray(bias, dtype=dtype).reshape(c_out)
 
-    in_p = tuple(sz + l + r for sz, (l, r) in zip(x.shape[2:], pairs))
+    in_p = tuple(sz + lo + hi for sz, (lo, hi) in zip(x.shape[2:], pairs))
     out_sp = tuple(conv_output_size(sz, k, st, 0, d) for sz, k, st, d in zip(in_p, kernel, stride, dilation))
     if min(out_sp) < 1:
         raise ValueError(f"output size {out_sp} is too small (input {x.shape[2:]}, kernel {kernel}, "
@@ -379,7 +384,7 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
     nd = len(kernel)
     coutg = c_out // g
     item = dtype.itemsize
-    in_p = tuple(sz + l + r for sz, (l, r) in zip(x.shape[2:], pairs))
+    in_p = tuple(sz + lo + hi for sz, (lo, hi) in zip(x.shape[2:], pairs))
     out_sp = out.shape[2:]
     rows_out = out_sp[0]
     m = [math.prod(in_p[a + 1:]) for a in range(nd)]           # element strides of a padded plane
@@ -450,12 +455,12 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
             cols[:, :, ckt] = 1
         res = res_buf[: nb * g * ks * coutg * span].reshape(nb, g, ks * coutg, span)
         np.matmul(wst, cols, out=res)
-        res = res.reshape(nb, g, ks, coutg, span)
-        acc = res[:, :, 0, :, :length]
+        res = res.reshape(nb * g, ks, coutg, span)
+        acc = res[:, 0, :, :length]
         for t in range(1, ks):          # contiguous adds; cheaper than adding the cropped views
-            acc += res[:, :, t, :, t * d0 * row: t * d0 * row + length]
-        dst = out[blk[0], :, r0:r1].reshape((nb, g, coutg, r1 - r0) + out_sp[1:])
-        dst[...] = acc.reshape((nb, g, coutg, r1 - r0) + in_p[1:])[(slice(None),) * 4 + crop]
+            acc += res[:, t, :, t * d0 * row: t * d0 * row + length]
+        dst = out[blk[0], :, r0:r1].reshape((nb * g, coutg, r1 - r0) + out_sp[1:])
+        dst[...] = acc.reshape((nb * g, coutg, r1 - r0) + in_p[1:])[(slice(None),) * 3 + crop]
 
 
 def _flat_unit_row(wshape, has_bias: bool, g: int, row: int, item: int, stack: bool) -> int:

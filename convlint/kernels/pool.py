@@ -17,7 +17,6 @@ Output size (PyTorch's ``pooling_output_shape``), per axis::
 """
 from __future__ import annotations
 
-from typing import Sequence
 
 import numpy as np
 

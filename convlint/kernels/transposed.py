@@ -125,8 +125,8 @@ def conv_transpose(x, weight, bias=None, stride=1, padding=0, output_padding=0, 
             raise ValueError(f"output_padding {out_pad} must be smaller than max(stride, dilation) "
                              f"per axis (stride {stride}, dilation {dilation})")
     in_sp = x.shape[2:]
-    out_sp = tuple(conv_transpose_output_size(i, k, s_, l + r, d_, op)
-                   for i, k, s_, d_, (l, r), op in zip(in_sp, kernel, stride, dilation, pairs, out_pad))
+    out_sp = tuple(conv_transpose_output_size(i, k, s_, lo + hi, d_, op)
+                   for i, k, s_, d_, (lo, hi), op in zip(in_sp, kernel, stride, dilation, pairs, out_pad))
     if min(out_sp) < 1:
         raise ValueError(f"output size {out_sp} is too small")
 
@@ -141,9 +141,9 @@ def conv_transpose(x, weight, bias=None, stride=1, padding=0, output_padding=0, 
     ksize = math.prod(kernel)
     # tap t of axis a lands on output (i + q)*s + r
     qs, rs = [], []
-    for k, s_, d_, (l, _) in zip(kernel, stride, dilation, pairs):
-        qs.append([(t * d_ - l) // s_ for t in range(k)])
-        rs.append([(t * d_ - l) % s_ for t in range(k)])
+    for k, s_, d_, (lo, _) in zip(kernel, stride, dilation, pairs):
+        qs.append([(t * d_ - lo) // s_ for t in range(k)])
+        rs.append([(t * d_ - lo) % s_ for t in range(k)])
     qmin = [min(q) for q in qs]
     dq = [max(q) - min(q) for q in qs]
     # input laid out with row pitch in_a + dq_a on the trailing axes (zeros in the extra columns)
@@ -251,7 +251,7 @@ def _conv_transpose_positions(x, w, out, stride, dilation, pairs, g, chunk_bytes
     wmat = w.reshape(g, cing, coutg * ksize).transpose(0, 2, 1)
     xg = x.reshape((n, g, cing) + in_sp)
     unit = (c_out * ksize + c_in) * dtype.itemsize
-    tap_offsets = [[t * d_ - l for t in range(k)] for k, d_, (l, _) in zip(kernel, dilation, pairs)]
+    tap_offsets = [[t * d_ - lo for t in range(k)] for k, d_, (lo, _) in zip(kernel, dilation, pairs)]
     for blk in _blocks((n,) + in_sp, unit, max(1, int(chunk_bytes))):
         nb = blk[0].stop - blk[0].start
         ranges = [sl.indices(size)[:2] for sl, size in zip(blk[1:], in_sp)]
