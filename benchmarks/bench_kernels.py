@@ -91,29 +91,10 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 
-def _import_kernels():
-    """``convlint.kernels``; loaded on its own when the rest of the package cannot be imported
-    (the kernels depend on nothing else in convlint)."""
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root))
-    try:
-        import convlint.kernels as kernels
-        return kernels
-    except Exception:  # noqa: BLE001 - e.g. the core package is half-written
-        import importlib.util
-        init = root / "convlint" / "kernels" / "__init__.py"
-        spec = importlib.util.spec_from_file_location("_convlint_kernels", init,
-                                                      submodule_search_locations=[str(init.parent)])
-        kernels = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = kernels
-        spec.loader.exec_module(kernels)
-        return kernels
-
-
-_kernels = _import_kernels()
-conv_mod = _kernels.conv
-pool_mod = _kernels.pool
-tr_mod = _kernels.transposed
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from convlint.kernels import conv as conv_mod  # noqa: E402
+from convlint.kernels import pool as pool_mod  # noqa: E402
+from convlint.kernels import transposed as tr_mod  # noqa: E402
 
 
 def _cpu_jiffies():

@@ -37,6 +37,8 @@ from typing import Iterator, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..arithmetic import WindowAxis
+
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
     "PADDING_MODES",
@@ -130,8 +132,8 @@ def resolve_padding(padding, kernel_size: Sequence[int], dilation: Sequence[int]
 
 
 def conv_output_size(in_size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
-    """``floor((in + pad_total - d*(k-1) - 1) / s) + 1`` (PyTorch's rule)."""
-    return (in_size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+    """``floor((in + pad_total - d*(k-1) - 1) / s) + 1`` (PyTorch's rule, from :mod:`convlint.arithmetic`)."""
+    return WindowAxis(in_size, kernel, stride, pad_total, 0, dilation).out
 
 
 def _pad(x: np.ndarray, pairs: Sequence[tuple[int, int]], padding_mode: str) -> np.ndarray:

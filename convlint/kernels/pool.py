@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..arithmetic import WindowAxis
+
 __all__ = ["adaptive_avg_pool", "adaptive_max_pool", "avg_pool", "max_pool", "pool_output_size",
            "adaptive_windows"]
 
@@ -52,12 +54,9 @@ def _tuple(value, n: int, name: str) -> tuple:
 
 def pool_output_size(in_size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
                      ceil_mode: bool = False) -> int:
-    """PyTorch's pooling output size for one axis (may be < 1 for invalid configurations)."""
-    num = in_size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (-(-num // stride) if ceil_mode else num // stride) + 1
-    if ceil_mode and (out - 1) * stride >= in_size + padding:
-        out -= 1
-    return out
+    """PyTorch's pooling output size for one axis (may be < 1 for invalid configurations),
+    from :mod:`convlint.arithmetic`."""
+    return WindowAxis(in_size, kernel, stride, padding, padding, dilation, ceil_mode).out
 
 
 def _check(in_sp, kernel, stride, padding, dilation, ceil_mode, avg: bool):

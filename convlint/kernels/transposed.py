@@ -28,6 +28,8 @@ import math
 
 import numpy as np
 
+from ..arithmetic import transposed_out
+
 from .conv import DEFAULT_CHUNK_BYTES, _as_float, _block_limit, _blocks, _ntuple
 
 __all__ = ["conv_transpose", "conv_transpose_output_size"]
@@ -35,8 +37,9 @@ __all__ = ["conv_transpose", "conv_transpose_output_size"]
 
 def conv_transpose_output_size(in_size: int, kernel: int, stride: int, pad_total: int,
                                dilation: int, output_padding: int) -> int:
-    """``(in - 1)*s - pad_total + d*(k - 1) + output_padding + 1`` (PyTorch's rule, ``pad_total = 2p``)."""
-    return (in_size - 1) * stride - pad_total + dilation * (kernel - 1) + output_padding + 1
+    """``(in - 1)*s - pad_total + d*(k - 1) + output_padding + 1`` (PyTorch's rule, ``pad_total = 2p``),
+    from :mod:`convlint.arithmetic`."""
+    return transposed_out(in_size, kernel, stride, 0, dilation, output_padding) - pad_total
 
 
 def _pairs(padding, nd: int) -> tuple[tuple[int, int], ...]:
