@@ -30,7 +30,7 @@ import numpy as np
 
 from ..arithmetic import transposed_out
 
-from .conv import DEFAULT_CHUNK_BYTES, _as_float, _block_limit, _blocks, _ntuple
+from .conv import DEFAULT_CHUNK_BYTES, _as_float, _block_limit, _blocks, _ntuple, resolve_padding
 
 __all__ = ["conv_transpose", "conv_transpose_output_size"]
 
@@ -40,26 +40,6 @@ def conv_transpose_output_size(in_size: int, kernel: int, stride: int, pad_total
     """``(in - 1)*s - pad_total + d*(k - 1) + output_padding + 1`` (PyTorch's rule, ``pad_total = 2p``),
     from :mod:`convlint.arithmetic`."""
     return transposed_out(in_size, kernel, stride, 0, dilation, output_padding) - pad_total
-
-
-def _pairs(padding, nd: int) -> tuple[tuple[int, int], ...]:
-    """An int, one int per axis (symmetric, as PyTorch) or one ``(left, right)`` pair per axis."""
-    if isinstance(padding, (int, np.integer)):
-        return ((int(padding), int(padding)),) * nd
-    padding = list(padding)
-    if len(padding) == 1 and nd != 1:
-        padding = padding * nd
-    if len(padding) != nd:
-        raise ValueError(f"padding must have {nd} entries, got {padding!r}")
-    out = []
-    for p in padding:
-        if isinstance(p, (int, np.integer)):
-            out.append((int(p), int(p)))
-        else:
-            out.append((int(p[0]), int(p[1])))
-    if any(v < 0 for pair in out for v in pair):
-        raise ValueError(f"padding must be non-negative, got {out!r}")
-    return tuple(out)
 
 
 def _tap_range(lo: int, hi: int, tap_offset: int, stride: int, out_size: int):
@@ -120,7 +100,9 @@ def conv_transpose(x, weight, bias=None, stride=1, padding=0, output_padding=0, 
     stride = _ntuple(stride, nd, "stride")
     dilation = _ntuple(dilation, nd, "dilation")
     out_pad = _ntuple(output_padding, nd, "output_padding")
-    pairs = _pairs(padding, nd)
+    if isinstance(padding, str):
+        raise ValueError(f"padding must be an int, one per axis, or (left, right) pairs, got {padding!r}")
+    pairs = resolve_padding(padding, kernel, dilation)
     if min(stride) < 1 or min(dilation) < 1:
         raise ValueError("stride and dilation must be positive")
     for op, s_, d_ in zip(out_pad, stride, dilation):
