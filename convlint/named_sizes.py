@@ -5,8 +5,8 @@ Lint reports what holds for every size, nothing that holds for some only:
 - findings that ``convlint lint`` would report at every value of every name
   (problems that have nothing to do with the sizes, or a layer that fails at
   any size), found by the exact solver of :mod:`convlint.size_solver`;
-- S016 for a name that no value makes valid (when nothing above explains it);
-- S017 when a layer's size arithmetic cannot be followed exactly.
+- S015 for a name that no value makes valid (when nothing above explains it);
+- S016 when a layer's size arithmetic cannot be followed exactly.
 
 The sizes that are valid, and why others fail, are the job of ``convlint sizes``.
 The summary prints every size as an exact expression in the names.
@@ -34,7 +34,7 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
         held = reference_values(problem)
         solutions = [solve(problem, name, held) for name in problem.names]
     except Unsupported as error:
-        return [_finding(registry, spec, "S017", f"{error}; the named sizes {', '.join(problem.names)} "
+        return [_finding(registry, spec, "S016", f"{error}; the named sizes {', '.join(problem.names)} "
                                                  f"are not checked", problem.names[0])]
     always: dict[tuple, Finding] = {}
     for solution in solutions:
@@ -48,7 +48,7 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
             others = ", ".join(f"{other} = {value}" for other, value in solution.held.items())
             value = solution.threshold + solution.period - 1  # past every lower bound: a lasting reason
             example = problem.findings({**solution.held, solution.name: value})[0]
-            findings.append(_finding(registry, spec, "S016",
+            findings.append(_finding(registry, spec, "S015",
                                      f"no value of {solution.name} makes the network valid"
                                      f"{f' (with {others})' if others else ''}; at {solution.name} = "
                                      f"{value}: {example.code} {example.message} [{example.layer}]; "

@@ -197,6 +197,21 @@ Example: `Conv2d(kernel_size=7, stride=2, padding=3)` on 224: H_out = (224 + 2·
 the one unread position is right padding.
 Fix: none needed when intended; otherwise reduce the padding by the remainder.""",
          default_enabled=False),
+    Rule("S015", "No input size is valid", E, """
+What it does: for a spec whose input sizes are names (`image: [N, 3, H, W]`), reports a name
+for which no value at all makes the network lint clean, with the reason at one value.
+The check is exact (see `convlint sizes`), not a sample of sizes.
+Why it matters: the network cannot be used at any input size until a layer is changed.
+Example: `inputs: {x: [1, 3, S, S]}`, then `Conv2d(kernel_size: 3)` on one branch and
+`Conv2d(kernel_size: 1)` on the other, concatenated: the branches always differ by 2 pixels.
+Fix: change the padding or kernel named in the message so that the branches meet."""),
+    Rule("S016", "Named sizes cannot be followed", W, """
+What it does: for a spec with named input sizes, reports a layer whose size arithmetic the
+exact size solver does not know (a layer type from a third-party plugin, an Upsample
+scale_factor that is not a simple fraction, flattened sizes that are concatenated or compared).
+Why it matters: the spec is not checked for any size; lint a copy with numbers instead.
+Example: a plugin layer `PixelShuffle` in a spec with `inputs: {x: [1, 16, H, W]}`
+Fix: give the inputs numeric sizes, or use built-in layers."""),
     Rule("B001", "Budget exceeded", E, """
 What it does: reports a spec whose total parameter count (or MAC count, where convlint counts
 MACs) exceeds the `budget` declared in the spec (`budget: {params: 1000000}`) or in the
@@ -211,21 +226,6 @@ reported on that layer, is not enabled, or is not a rule code at all.
 Why it matters: stale suppressions hide future findings on the same line and mislead readers.
 Example: `- {name: c1, type: Conv2d, out_channels: 8, kernel_size: 3}  # convlint: noqa: S001`
 Fix: delete the comment, or the codes in it that no longer apply."""),
-    Rule("S016", "No input size is valid", E, """
-What it does: for a spec whose input sizes are names (`image: [N, 3, H, W]`), reports a name
-for which no value at all makes the network lint clean, with the reason at one value.
-The check is exact (see `convlint sizes`), not a sample of sizes.
-Why it matters: the network cannot be used at any input size until a layer is changed.
-Example: `inputs: {x: [1, 3, S, S]}`, then `Conv2d(kernel_size: 3)` on one branch and
-`Conv2d(kernel_size: 1)` on the other, concatenated: the branches always differ by 2 pixels.
-Fix: change the padding or kernel named in the message so that the branches meet."""),
-    Rule("S017", "Named sizes cannot be followed", W, """
-What it does: for a spec with named input sizes, reports a layer whose size arithmetic the
-exact size solver does not know (a layer type from a third-party plugin, an Upsample
-scale_factor that is not a simple fraction, flattened sizes that are concatenated or compared).
-Why it matters: the spec is not checked for any size; lint a copy with numbers instead.
-Example: a plugin layer `PixelShuffle` in a spec with `inputs: {x: [1, 16, H, W]}`
-Fix: give the inputs numeric sizes, or use built-in layers."""),
     Rule("X001", "Plugin failed", E, """
 What it does: reports a layer plugin that raised an exception, returned something that is not
 a valid result, or registered a layer type that another plugin already owns. It names the plugin

@@ -287,13 +287,13 @@ def test_named_sizes_lint_reports_what_fails_at_every_size():
                       "  - {name: b, type: Conv2d, from: x, out_channels: 4, kernel_size: 1}\n"
                       "  - {name: cat, type: Concat, from: [a, b]}\n")
     [finding] = lint(never)
-    assert finding.code == "S016" and "no value of S" in finding.message and "[cat]" in finding.message
+    assert finding.code == "S015" and "no value of S" in finding.message and "[cat]" in finding.message
     grouped = spec_from("inputs: {x: [1, 3, S, S]}\nlayers:\n"
                         "  - {name: a, type: Conv2d, out_channels: 4, kernel_size: 3, groups: 2}\n")
     assert [(f.code, f.layer) for f in lint(grouped)] == [("S006", "a")]
     odd = spec_from("inputs: {x: [1, 3, S, S]}\nlayers:\n"
                     "  - {name: up, type: Upsample, scale_factor: 0.1}\n")
-    assert [f.code for f in lint(odd)] == ["S017"]
+    assert [f.code for f in lint(odd)] == ["S016"]
 
 
 def test_names_only_for_batch_and_spatial_sizes():
