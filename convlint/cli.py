@@ -27,7 +27,7 @@ class UsageError(Exception):
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--disable-plugin", "-p", action="append", default=[], metavar="NAME",
-                        help="do not load the plugin NAME (see `convlint plugins`)")
+                        help="do not load the plugin NAME (see `convlint plugins`); `no:NAME` works too")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,7 +103,8 @@ def _positive(text: str) -> int:
 
 
 def _registry(args) -> Registry:
-    return load_registry(disabled=args.disable_plugin)
+    """The plugins of this run, less those named by ``-p NAME`` (or pytest's spelling, ``-p no:NAME``)."""
+    return load_registry(disabled=[name.removeprefix("no:") for name in args.disable_plugin])
 
 
 def run_lint(args, out) -> int:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from convlint.cli import main
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rules"
@@ -23,8 +25,9 @@ def test_plugins_lists_the_builtin_plugins_and_their_types(capsys):
     assert "Concat" in lines["merge"] and "Add" in lines["merge"]
 
 
-def test_disabled_plugin_is_not_listed(capsys):
-    _, out = run(capsys, "plugins", "-p", "conv")
+@pytest.mark.parametrize("name", ["conv", "no:conv"])
+def test_disabled_plugin_is_not_listed(capsys, name):
+    _, out = run(capsys, "plugins", "-p", name)
     assert not any(line.startswith("conv:") for line in out.splitlines())
     assert any(line.startswith("pool:") for line in out.splitlines())
 
