@@ -215,6 +215,19 @@ def _block_limit(unit_bytes: int, chunk_bytes: int) -> int:
 # convolution
 # ----------------------------------------------------------------------------
 
+def input_and_weight(x, weight) -> tuple[np.ndarray, np.ndarray, int]:
+    """``x`` as a float array ``(N, C, *spatial)``, ``weight`` in its dtype with ``2 + nd`` axes, and
+    ``nd`` (the number of spatial axes); ``ValueError`` for other ranks."""
+    x = _as_float(x)
+    nd = x.ndim - 2
+    if nd < 1:
+        raise ValueError(f"x must have shape (N, C, *spatial), got {x.shape}")
+    w = np.asarray(weight, dtype=x.dtype)
+    if w.ndim != nd + 2:
+        raise ValueError(f"weight must have {nd + 2} dimensions for a {nd}-d input, got shape {w.shape}")
+    return x, w, nd
+
+
 def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
          padding_mode: str = "zeros", chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> np.ndarray:
     """N-d convolution, exactly ``torch.nn.ConvNd`` (cross-correlation) in inference.
@@ -244,14 +257,8 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
     array ``(N, C_out, *out)`` of ``x``'s dtype, with
     ``out = floor((in + left + right - d*(k-1) - 1) / s) + 1`` per axis.
     """
-    x = _as_float(x)
+    x, w, nd = input_and_weight(x, weight)
     dtype = x.dtype
-    nd = x.ndim - 2
-    if nd < 1:
-        raise ValueError(f"x must have shape (N, C, *spatial), got {x.shape}")
-    w = np.asarray(weight, dtype=dtype)
-    if w.ndim != nd + 2:
-        raise ValueError(f"weight must have {nd + 2} dimensions for a {nd}-d input, got shape {w.shape}")
     n, c_in = x.shape[:2]
     c_out, cg = w.shape[:2]
     kernel = tuple(w.shape[2:])

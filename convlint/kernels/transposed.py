@@ -30,7 +30,7 @@ import numpy as np
 
 from ..arithmetic import transposed_out
 
-from .conv import DEFAULT_CHUNK_BYTES, _as_float, _block_limit, _blocks, _ntuple, resolve_padding
+from .conv import DEFAULT_CHUNK_BYTES, _block_limit, _blocks, _ntuple, input_and_weight, resolve_padding
 
 __all__ = ["conv_transpose", "conv_transpose_output_size"]
 
@@ -80,14 +80,8 @@ def conv_transpose(x, weight, bias=None, stride=1, padding=0, output_padding=0, 
     array ``(N, C_out, *out)`` of ``x``'s dtype,
     ``out = (in - 1)*s - left - right + d*(k - 1) + output_padding + 1``.
     """
-    x = _as_float(x)
+    x, w, nd = input_and_weight(x, weight)
     dtype = x.dtype
-    nd = x.ndim - 2
-    if nd < 1:
-        raise ValueError(f"x must have shape (N, C, *spatial), got {x.shape}")
-    w = np.asarray(weight, dtype=dtype)
-    if w.ndim != nd + 2:
-        raise ValueError(f"weight must have {nd + 2} dimensions for a {nd}-d input, got shape {w.shape}")
     n, c_in = x.shape[:2]
     g = int(groups)
     if w.shape[0] != c_in:
