@@ -22,7 +22,7 @@ from .findings import Finding, Severity
 from .infer import Analysis, NodeInfo, format_shape
 from .layer_type import LayerContext, LayerType
 from .memory import available_memory, format_bytes
-from .spec import InputDecl, Spec
+from .spec import Spec
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 DEFAULT_CHUNK_BYTES = 256 * 10**6
@@ -80,12 +80,7 @@ def with_input_shapes(spec: Spec, arrays: Mapping[str, np.ndarray]) -> Spec:
                              f"{', '.join(spec.inputs)}")
     if all(tuple(arrays[name].shape) == decl.shape for name, decl in spec.inputs.items() if name in arrays):
         return spec
-    from .api import load_text
-    copy = load_text(spec.source, spec.path)
-    copy.inputs = {name: InputDecl(name, tuple(arrays[name].shape) if name in arrays else decl.shape,
-                                   decl.line, decl.column) for name, decl in spec.inputs.items()}
-    copy.graph = None
-    return copy
+    return spec.with_input_shapes({name: array.shape for name, array in arrays.items()})
 
 
 def plan_memory(analysis: Analysis, itemsize: int, keep_all: bool) -> int:

@@ -44,7 +44,6 @@ Linear) make it depend, and the report names the values held.
 """
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from math import lcm, prod
@@ -53,7 +52,7 @@ from .api import lint_at_declared_sizes
 from .findings import Finding
 from .plugins import Registry
 from .sizeexpr import Expr, Product, period_and_shift
-from .spec import InputDecl, Spec
+from .spec import Spec
 from .symbolic_shapes import Propagation, Unsupported, propagate, varies
 from .window_checks import axis_symbols
 
@@ -180,18 +179,15 @@ class SizeProblem:
 
     def instantiate(self, values: dict[str, int]) -> Spec:
         """The spec with every named size replaced by its integer in ``values``."""
-        inputs = {}
+        shapes = {}
         for decl in self.spec.inputs.values():
             shape = list(decl.shape)
             for name, places in self.positions.items():
                 for input_name, index in places:
                     if input_name == decl.name:
                         shape[index] = values[name]
-            inputs[decl.name] = InputDecl(decl.name, tuple(shape), decl.line, decl.column)
-        graph = self.spec.graph.copy()
-        for name, decl in inputs.items():
-            graph.nodes[name]["decl"] = decl
-        return dataclasses.replace(self.spec, inputs=inputs, findings=list(self.spec.findings), graph=graph)
+            shapes[decl.name] = tuple(shape)
+        return self.spec.with_input_shapes(shapes)
 
     def findings(self, values: dict[str, int]) -> list[Finding]:
         """What ``convlint lint`` reports with these sizes."""

@@ -7,6 +7,7 @@ arguments are checked later by each layer's type, and the wiring by
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -95,6 +96,17 @@ class Spec:
         """The named input sizes (``H`` in ``[N, 3, H, W]``), in order of first appearance."""
         names = [dim for decl in self.inputs.values() for dim in decl.shape if isinstance(dim, str)]
         return list(dict.fromkeys(names))
+
+    def with_input_shapes(self, shapes: dict[str, tuple]) -> "Spec":
+        """A copy of the spec whose inputs named in ``shapes`` have those shapes instead; the
+        layers, positions and findings are shared, the graph is copied with the new inputs."""
+        inputs = {name: InputDecl(name, tuple(shapes.get(name, decl.shape)), decl.line, decl.column)
+                  for name, decl in self.inputs.items()}
+        graph = self.graph.copy() if self.graph is not None else None
+        if graph is not None:
+            for name, decl in inputs.items():
+                graph.nodes[name]["decl"] = decl
+        return dataclasses.replace(self, inputs=inputs, findings=list(self.findings), graph=graph)
 
     @cached_property
     def layer_by_name(self) -> dict[str, Layer]:
