@@ -22,7 +22,11 @@ from .spec import Spec
 from .symbolic_shapes import Unsupported, varies
 
 
-def _finding(registry: Registry, spec: Spec, code: str, message: str, name: str) -> Finding:
+def _finding(registry: Registry, spec: Spec, code: str, message: str, name: str,
+             at: tuple[int, int, str | None] | None = None) -> Finding:
+    """A finding at ``at`` (line, column, layer) when known, else at the input that uses size ``name``."""
+    if at is not None and at[0]:
+        return Finding(code, registry.rules[code].severity, message, spec.path, *at)
     decl = next(decl for decl in spec.inputs.values() if name in decl.shape)
     return Finding(code, registry.rules[code].severity, message, spec.path, decl.line, decl.column, None)
 
@@ -35,7 +39,8 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
         solutions = [solve(problem, name, held) for name in problem.names]
     except Unsupported as error:
         return [_finding(registry, spec, "S016", f"{error}; the named sizes {', '.join(problem.names)} "
-                                                 f"are not checked", problem.names[0])]
+                                                 f"are not checked", problem.names[0],
+                         None if error.layer is None else (error.layer.line, error.layer.column, error.layer.name))]
     always: dict[tuple, Finding] = {}
     for solution in solutions:
         keys = {(f.code, f.layer, f.line, f.column): f for f in solution.always}
@@ -52,7 +57,8 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
                                      f"no value of {solution.name} makes the network valid"
                                      f"{f' (with {others})' if others else ''}; at {solution.name} = "
                                      f"{value}: {example.code} {example.message} [{example.layer}]; "
-                                     f"`convlint sizes` explains each size", solution.name))
+                                     f"`convlint sizes` explains each size", solution.name,
+                                     (example.line, example.column, example.layer)))
     return findings
 
 

@@ -43,7 +43,14 @@ MAX_SCALE_DENOMINATOR = 1024
 
 
 class Unsupported(Exception):
-    """The sizes of a layer cannot be followed exactly (unknown arithmetic or a non-affine comparison)."""
+    """The sizes of a layer cannot be followed exactly (unknown arithmetic or a non-affine comparison).
+
+    ``layer`` is the :class:`~convlint.spec.Layer` at fault, when there is one.
+    """
+
+    def __init__(self, message: str, layer=None):
+        super().__init__(message)
+        self.layer = layer
 
 
 @dataclass
@@ -144,7 +151,7 @@ def _layer_shape(layer: Layer, registry: Registry, inputs: list[tuple], found: P
         return _flatten(args, shape)
     if name in ("Concat", "Add"):
         return _merge(layer, args, inputs, found)
-    raise Unsupported(f"layer `{layer.name}`: the size arithmetic of {name} is not known to the solver")
+    raise Unsupported(f"layer `{layer.name}`: the size arithmetic of {name} is not known to the solver", layer)
 
 
 def _compare(found: Propagation, dim, declared) -> None:
@@ -223,7 +230,7 @@ def _upsample(layer: Layer, args: dict, shape: tuple):
             continue
         ratio = Fraction(scale)
         if ratio.denominator > MAX_SCALE_DENOMINATOR or ratio < 0 or isinstance(size, Product):
-            raise Unsupported(f"layer `{layer.name}`: scale_factor {scale} is not a simple fraction")
+            raise Unsupported(f"layer `{layer.name}`: scale_factor {scale} is not a simple fraction", layer)
         sizes.append(scaled_floor(size, ratio.numerator, ratio.denominator))
     return (batch, channels, *sizes)
 
@@ -254,13 +261,13 @@ def _merge(layer: Layer, args: dict, inputs: list[tuple], found: Propagation):
                 return None  # e.g. different channel counts: a mismatch at every size
             if isinstance(a, Product) or isinstance(b, Product):
                 if a is not b:
-                    raise Unsupported(f"layer `{layer.name}`: compares flattened sizes that are not affine")
+                    raise Unsupported(f"layer `{layer.name}`: compares flattened sizes that are not affine", layer)
                 continue
             found.pairs.append((layer.name, a, b))
     if axis is None:
         return first
     parts = [shape[axis] for shape in inputs]
     if any(isinstance(part, Product) for part in parts):
-        raise Unsupported(f"layer `{layer.name}`: concatenates flattened sizes that are not affine")
+        raise Unsupported(f"layer `{layer.name}`: concatenates flattened sizes that are not affine", layer)
     total = sum(parts[1:], parts[0])
     return (*first[:axis], total, *first[axis + 1:])
