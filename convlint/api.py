@@ -64,7 +64,12 @@ def lint(spec: Spec | str | Path, registry: Registry | None = None) -> list[Find
     if spec.size_names:
         from .named_sizes import lint_named_sizes
         return _enabled(lint_named_sizes(spec, registry), registry)
-    findings = lint_at_declared_sizes(spec, registry)
+    return _reported(spec, registry, _analyze(spec, registry))
+
+
+def _reported(spec: Spec, registry: Registry, analysis: Analysis) -> list[Finding]:
+    """The enabled findings of an analysed numeric spec, with the nearest-valid-size hint."""
+    findings = _enabled(analysis.findings, registry)
     if findings:
         from .nearest_sizes import with_nearest_sizes
         findings = with_nearest_sizes(spec, registry, findings)
@@ -121,7 +126,7 @@ def summarize(spec: Spec | str | Path, registry: Registry | None = None, depth: 
         "name": spec.name,
         "layers": layers,
         "total_params": analysis.total_params,
-        "diagnostics": [finding.to_json() for finding in lint(spec, registry)],
+        "diagnostics": [finding.to_json() for finding in _reported(spec, registry, analysis)],
         **totals(analysis, measures),
     }
     if flops:

@@ -136,9 +136,11 @@ def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
-    """Start/end (exclusive) of each adaptive-pool window: ``⌊i·in/out⌋ .. ⌈(i+1)·in/out⌉``."""
-    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+def adaptive_window(index, size: int, out: int):
+    """Start and end (exclusive) of adaptive-pool window ``index`` of ``out`` over ``size`` elements:
+    ``⌊i·in/out⌋ .. ⌈(i+1)·in/out⌉``, as PyTorch computes them.  ``index`` may be an int or an
+    integer NumPy array (then both ends are arrays)."""
+    return (index * size) // out, -((-(index + 1) * size) // out)
 
 
 @dataclass(frozen=True)

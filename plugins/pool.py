@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from convlint import LayerContext, LayerType, hookimpl
-from convlint.arithmetic import WindowAxis
+from convlint.arithmetic import WindowAxis, adaptive_window
 from convlint.keywords import Bool, Int, IntTuple, Optional, SizeTuple
 from convlint.window_checks import axis_symbols, check_windows
 
@@ -114,8 +114,8 @@ class AdaptivePool(LayerType):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         """PyTorch's adaptive window: ``⌊o·in/out⌋ .. ⌈(o+1)·in/out⌉ − 1``."""
         size = ctx.input[2 + axis]
-        out = ctx.args["output_size"][axis] or size
-        return [((position * size) // out, -(-((position + 1) * size) // out) - 1)]
+        start, end = adaptive_window(position, size, ctx.args["output_size"][axis] or size)
+        return [(start, end - 1)]
 
 
 @hookimpl

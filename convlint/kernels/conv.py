@@ -37,7 +37,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..arithmetic import WindowAxis
+from ..arithmetic import WindowAxis, same_padding
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
@@ -106,11 +106,7 @@ def resolve_padding(padding, kernel_size: Sequence[int], dilation: Sequence[int]
         if padding == "valid":
             return ((0, 0),) * nd
         if padding == "same":
-            pairs = []
-            for k, d in zip(kernel_size, dilation):
-                total = d * (k - 1)
-                pairs.append((total // 2, total - total // 2))
-            return tuple(pairs)
+            return tuple(same_padding(k, d) for k, d in zip(kernel_size, dilation))
         raise ValueError(f"padding must be 'same', 'valid', an int or a sequence, got {padding!r}")
     if isinstance(padding, (int, np.integer)):
         return ((int(padding), int(padding)),) * nd

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..arithmetic import WindowAxis
+from ..arithmetic import WindowAxis, adaptive_window
 
 __all__ = ["adaptive_avg_pool", "adaptive_max_pool", "avg_pool", "max_pool", "pool_output_size",
            "adaptive_windows"]
@@ -176,11 +176,9 @@ def avg_pool(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False, co
 
 
 def adaptive_windows(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """PyTorch's adaptive-pool windows: ``start = floor(i*in/out)``, ``end = ceil((i+1)*in/out)``."""
-    i = np.arange(out_size, dtype=np.int64)
-    start = (i * in_size) // out_size
-    end = -((-(i + 1) * in_size) // out_size)
-    return start, end
+    """Starts and ends (exclusive) of all ``out_size`` adaptive-pool windows, as arrays
+    (:func:`convlint.arithmetic.adaptive_window`)."""
+    return adaptive_window(np.arange(out_size, dtype=np.int64), in_size, out_size)
 
 
 def _adaptive_sizes(x: np.ndarray, output_size) -> tuple[int, tuple]:
