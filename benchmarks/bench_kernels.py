@@ -92,9 +92,9 @@ import torch.nn.functional as F  # noqa: E402
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from convlint.kernels import conv as conv_mod  # noqa: E402
-from convlint.kernels import pool as pool_mod  # noqa: E402
-from convlint.kernels import transposed as tr_mod  # noqa: E402
+from convlint.execute.kernels import conv as conv_mod  # noqa: E402
+from convlint.execute.kernels import pool as pool_mod  # noqa: E402
+from convlint.execute.kernels import transposed as tr_mod  # noqa: E402
 
 
 def _cpu_jiffies():

@@ -26,10 +26,10 @@ import onnx
 from onnx import TensorProto, helper
 
 from convlint.api import default_registry
-from convlint.gc_pause import paused_gc
-from convlint.graph import build_graph
-from convlint.infer import analyze
-from convlint.spec import parse_spec
+from convlint.spec.gc_pause import paused_gc
+from convlint.analysis.graph import build_graph
+from convlint.analysis.infer import analyze
+from convlint.spec.model import parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 REPEATS = 5

@@ -12,11 +12,11 @@ Plugins subclass :class:`LayerType` and register instances through the
 """
 from __future__ import annotations
 
-from .findings import Finding, Severity
-from .hookspecs import hookimpl
-from .layer_type import LayerContext, LayerType
-from .rules import Rule
-from .api import analyze, default_registry, lint, load, run, summarize
+from convlint.findings import Finding, Severity
+from convlint.layers.hookspecs import hookimpl
+from convlint.layers.layer_type import LayerContext, LayerType
+from convlint.rules import Rule
+from convlint.api import analyze, default_registry, lint, load, run, summarize
 
 __all__ = [
     "Finding", "LayerContext", "LayerType", "Rule", "Severity", "analyze", "default_registry", "hookimpl", "lint",

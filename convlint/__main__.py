@@ -1,5 +1,5 @@
 """``python -m convlint``: the command line."""
 
-from .cli import entry
+from convlint.cli.main import entry
 
 entry()

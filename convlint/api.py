@@ -4,13 +4,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from .files import read_text
-from .findings import Finding
-from .graph import build_graph
-from .infer import Analysis
-from .infer import analyze as _analyze
-from .plugins import Registry, load_registry
-from .spec import Spec, parse_spec
+from convlint.spec.files import read_text
+from convlint.findings import Finding
+from convlint.analysis.graph import build_graph
+from convlint.analysis.infer import Analysis
+from convlint.analysis.infer import analyze as _analyze
+from convlint.layers.registry import Registry, load_registry
+from convlint.spec.model import Spec, parse_spec
 
 
 @lru_cache(maxsize=1)
@@ -22,8 +22,8 @@ def default_registry() -> Registry:
 def load(path: str | Path) -> Spec:
     """Read and parse the spec at ``path`` and build its graph (``spec.graph``).
 
-    Raises :class:`convlint.spec.NotASpec` for YAML without a top-level ``layers`` key and
-    :class:`convlint.files.UnreadableFile` for a missing, binary or non-UTF-8 file.
+    Raises :class:`convlint.spec.model.NotASpec` for YAML without a top-level ``layers`` key and
+    :class:`convlint.spec.files.UnreadableFile` for a missing, binary or non-UTF-8 file.
     Problems inside the spec are not raised: they are in ``spec.findings`` and :func:`lint`.
     """
     path = Path(path)
@@ -42,7 +42,7 @@ def _as_spec(spec: Spec | str | Path) -> Spec:
 
 
 def analyze(spec: Spec | str | Path, registry: Registry | None = None) -> Analysis:
-    """Infer every node's shape and parameter count; see :class:`convlint.infer.Analysis`.
+    """Infer every node's shape and parameter count; see :class:`convlint.analysis.infer.Analysis`.
 
     Raises ``ValueError`` for a spec with named sizes (use :func:`summarize` or ``convlint sizes``).
     """
@@ -57,12 +57,12 @@ def lint(spec: Spec | str | Path, registry: Registry | None = None) -> list[Find
     """All findings for ``spec`` (rules that are off by default excluded), in source order.
 
     When the declared input size is what fails, the first size finding also names the
-    nearest valid input sizes (:mod:`convlint.nearest_sizes`).
+    nearest valid input sizes (:mod:`convlint.sizes.nearest`).
     """
     registry = registry or default_registry()
     spec = _as_spec(spec)
     if spec.size_names:
-        from .named_sizes import lint_named_sizes
+        from convlint.sizes.named import lint_named_sizes
         return _enabled(lint_named_sizes(spec, registry), registry)
     return _reported(spec, registry, _analyze(spec, registry))
 
@@ -71,7 +71,7 @@ def _reported(spec: Spec, registry: Registry, analysis: Analysis) -> list[Findin
     """The enabled findings of an analysed numeric spec, with the nearest-valid-size hint."""
     findings = _enabled(analysis.findings, registry)
     if findings:
-        from .nearest_sizes import with_nearest_sizes
+        from convlint.sizes.nearest import with_nearest_sizes
         findings = with_nearest_sizes(spec, registry, findings)
     return findings
 
@@ -97,17 +97,17 @@ def summarize(spec: Spec | str | Path, registry: Registry | None = None, depth: 
     that depend on them are strings such as ``"⌊H/2⌋"``), ``params``, ``macs``,
     ``activation_bytes`` and per-axis ``receptive_field``, ``effective_stride`` and
     ``receptive_field_center``), ``total_params``, ``diagnostics`` (the lint
-    findings as JSON objects) and the totals of :func:`convlint.measures.totals`.
-    ``depth`` folds layers into their block instances (see :func:`convlint.folding.fold`);
+    findings as JSON objects) and the totals of :func:`convlint.analysis.metrics.totals`.
+    ``depth`` folds layers into their block instances (see :func:`convlint.report.block_rows.fold`);
     ``flops`` adds ``flops`` per layer and ``total_flops`` (2 × MACs).
     """
-    from .folding import fold
-    from .measures import layer_measures, totals
+    from convlint.report.block_rows import fold
+    from convlint.analysis.metrics import layer_measures, totals
 
     registry = registry or default_registry()
     spec = _as_spec(spec)
     if spec.size_names:
-        from .named_sizes import summarize_named_sizes
+        from convlint.sizes.named import summarize_named_sizes
         return summarize_named_sizes(spec, registry)
     analysis = _analyze(spec, registry)
     measures = layer_measures(analysis, registry)
@@ -141,8 +141,8 @@ def run(spec: Spec | str | Path, inputs: dict | None = None, weights=None, seed:
 
     ``inputs`` maps input names to arrays (default: seeded random arrays of the declared
     shapes); ``weights`` is a PyTorch-style state dict or an ``.npz`` path; ``options`` are
-    those of :func:`convlint.executor.run` (``dtype``, ``keep_all``, ``memory_limit``, ...).
+    those of :func:`convlint.execute.executor.run` (``dtype``, ``keep_all``, ``memory_limit``, ...).
     NumPy is imported only here, never on the lint path.
     """
-    from .executor import run as run_executor
+    from convlint.execute.executor import run as run_executor
     return run_executor(spec, inputs, weights, seed, **options)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 
 from convlint import LayerContext, LayerType, hookimpl
-from convlint.keywords import Bool, Choice, Float, FloatTuple, Int, IntTuple, Optional
+from convlint.layers.keywords import Bool, Choice, Float, FloatTuple, Int, IntTuple, Optional
 
 
 class Elementwise(LayerType):
     """A shape-preserving layer without parameters (activations, Dropout, Identity): shape in = shape out.
 
-    ``kernel`` names the function of :mod:`convlint.kernels.elementwise` that runs it (``None``:
+    ``kernel`` names the function of :mod:`convlint.execute.kernels.elementwise` that runs it (``None``:
     the identity, as Dropout and Identity are in inference); ``kernel_args`` maps the kernel's
     keyword names to the layer's.
     """
@@ -30,7 +30,7 @@ class Elementwise(LayerType):
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         if self.kernel is None:
             return inputs[0]
-        from convlint.kernels import elementwise
+        from convlint.execute.kernels import elementwise
         function = getattr(elementwise, self.kernel)
         return function(inputs[0], **{name: ctx.args[key] for name, key in self.kernel_args.items()})
 
@@ -82,7 +82,7 @@ class Softmax(LayerType):
         return ctx.input
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
-        from convlint.kernels.elementwise import softmax
+        from convlint.execute.kernels.elementwise import softmax
         dim = ctx.args["dim"]
         if dim is None:  # PyTorch's legacy implicit dim
             dim = 0 if len(ctx.input) in (0, 1, 3) else 1
@@ -126,7 +126,7 @@ class Linear(LayerType):
         return {"weight": (out, features), **({"bias": (out,)} if ctx.args["bias"] else {})}
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
-        from convlint.kernels.elementwise import linear
+        from convlint.execute.kernels.elementwise import linear
         return linear(inputs[0], params["weight"], params.get("bias"))
 
     def count_macs(self, ctx: LayerContext, output) -> int:
@@ -193,7 +193,7 @@ class BatchNorm(LayerType):
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         """Inference: running statistics when tracked, else the batch's own (as PyTorch in eval mode)."""
-        from convlint.kernels.elementwise import batch_norm
+        from convlint.execute.kernels.elementwise import batch_norm
         x = inputs[0]
         mean, var = params.get("running_mean"), params.get("running_var")
         if mean is None:
@@ -244,7 +244,7 @@ class Upsample(LayerType):
         return (batch, channels, *sizes)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
-        from convlint.kernels.resample import upsample
+        from convlint.execute.kernels.resample import upsample
         args = ctx.args
         return upsample(inputs[0], size=args["size"], scale_factor=args["scale_factor"], mode=args["mode"],
                         align_corners=args["align_corners"])

@@ -4,9 +4,9 @@ from __future__ import annotations
 from math import prod
 
 from convlint import LayerContext, LayerType, hookimpl
-from convlint.arithmetic import WindowAxis, same_padding
-from convlint.keywords import Bool, Choice, Int, IntTuple, Optional, Padding
-from convlint.window_checks import axis_symbols, check_windows
+from convlint.analysis.arithmetic import WindowAxis, same_padding
+from convlint.layers.keywords import Bool, Choice, Int, IntTuple, Optional, Padding
+from convlint.analysis.window_findings import axis_symbols, check_windows
 
 
 def channel_keywords() -> dict:
@@ -103,7 +103,7 @@ class Conv(LayerType):
         return shapes
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
-        from convlint.kernels.conv import conv
+        from convlint.execute.kernels.conv import conv
         args = ctx.args
         return conv(inputs[0], params["weight"], params.get("bias"), stride=args["stride"],
                     padding=self._pads(ctx, list(ctx.input[2:])), dilation=args["dilation"], groups=args["groups"],

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from convlint import LayerContext, LayerType, hookimpl
-from convlint.infer import format_shape
-from convlint.keywords import IntTuple, Optional
-from convlint.window_checks import axis_symbols
+from convlint.analysis.infer import format_shape
+from convlint.layers.keywords import IntTuple, Optional
+from convlint.analysis.window_findings import axis_symbols
 
 
 def crop_start(size: int, target: int) -> int:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from convlint import LayerContext, LayerType, hookimpl
-from convlint.infer import format_shape
-from convlint.keywords import Int, IntTuple, KeywordError
+from convlint.analysis.infer import format_shape
+from convlint.layers.keywords import Int, IntTuple, KeywordError
 from convlint_plugins.basic import normalised_dim
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from convlint import LayerContext, LayerType, hookimpl
-from convlint.arithmetic import WindowAxis, adaptive_window
-from convlint.keywords import Bool, Int, IntTuple, Optional, SizeTuple
-from convlint.window_checks import axis_symbols, check_windows
+from convlint.analysis.arithmetic import WindowAxis, adaptive_window
+from convlint.layers.keywords import Bool, Int, IntTuple, Optional, SizeTuple
+from convlint.analysis.window_findings import axis_symbols, check_windows
 
 
 class Pool(LayerType):
@@ -62,7 +62,7 @@ class Pool(LayerType):
         return None if sizes is None else (batch, channels, *sizes)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
-        from convlint.kernels import pool
+        from convlint.execute.kernels import pool
         args = ctx.args
         stride = args["stride"] or args["kernel_size"]
         if self.kind == "Max":
@@ -107,7 +107,7 @@ class AdaptivePool(LayerType):
         return (batch, channels, *sizes)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
-        from convlint.kernels import pool
+        from convlint.execute.kernels import pool
         function = pool.adaptive_max_pool if self.kind == "Max" else pool.adaptive_avg_pool
         return function(inputs[0], self.infer(ctx)[2:])
 

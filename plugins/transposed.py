@@ -4,9 +4,9 @@ from __future__ import annotations
 from math import prod
 
 from convlint import LayerContext, LayerType, hookimpl
-from convlint.arithmetic import transposed_formula, transposed_out
-from convlint.keywords import Choice, IntTuple
-from convlint.window_checks import axis_symbols
+from convlint.analysis.arithmetic import transposed_formula, transposed_out
+from convlint.layers.keywords import Choice, IntTuple
+from convlint.analysis.window_findings import axis_symbols
 from convlint_plugins.conv import channel_keywords, check_channels
 
 
@@ -60,7 +60,7 @@ class ConvTranspose(LayerType):
         return shapes
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
-        from convlint.kernels.transposed import conv_transpose
+        from convlint.execute.kernels.transposed import conv_transpose
         args = ctx.args
         return conv_transpose(inputs[0], params["weight"], params.get("bias"), stride=args["stride"],
                               padding=args["padding"], output_padding=args["output_padding"],

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from convlint.plugins import load_registry
+from convlint.layers.registry import load_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from convlint.api import summarize
-from convlint.formatters import concise, lint_json
-from convlint.runner import lint_file
-from convlint.plugins import load_registry
+from convlint.report.formatters import concise, lint_json
+from convlint.linting.runner import lint_file
+from convlint.layers.registry import load_registry
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 BUNDLED = [path.read_bytes() for path in sorted(SPECS.glob("*.yaml"))]

@@ -7,9 +7,9 @@ import pytest
 
 import convlint
 from convlint import lint
-from convlint.blocks import ExpressionError, evaluate, substitute
-from convlint.graph import build_graph
-from convlint.spec import parse_spec
+from convlint.spec.blocks import ExpressionError, evaluate, substitute
+from convlint.analysis.graph import build_graph
+from convlint.spec.model import parse_spec
 
 BLOCKS = """\
 name: t

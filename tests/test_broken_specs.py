@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from convlint.runner import lint_file
+from convlint.linting.runner import lint_file
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from convlint.budget import check_budget
-from convlint.cli import main
-from convlint.infer import analyze
-from convlint.runner import load_file
-from convlint.plugins import load_registry
+from convlint.linting.budget import check_budget
+from convlint.cli.main import main
+from convlint.analysis.infer import analyze
+from convlint.linting.runner import load_file
+from convlint.layers.registry import load_registry
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 LENET_PARAMS = 61_706  # LeNet-5 as in specs/lenet5.yaml; equals PyTorch's count (test_torch_reference)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from convlint.runner import lint_file
+from convlint.linting.runner import lint_file
 
 pytest.importorskip("torch")
 sys.path.insert(0, str(Path(__file__).parent))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from convlint.cli import main
+from convlint.cli.main import main
 
 DROPS_INPUT = """\
 inputs:
@@ -176,9 +176,9 @@ def test_missing_config_file_is_exit_2(project, capsys):
 
 
 def test_readme_configuration_example_is_valid(tmp_path):
-    from convlint.config import load_config
-    from convlint.plugins import load_registry
-    from convlint.selection import RuleSelection
+    from convlint.linting.config import load_config
+    from convlint.layers.registry import load_registry
+    from convlint.linting.selection import RuleSelection
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     example = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import convlint
-from convlint.executor import ExecutionError, ExecutorBug, SpecHasErrors
+from convlint.execute.executor import ExecutionError, ExecutorBug, SpecHasErrors
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +62,7 @@ def test_num_batches_tracked_is_ignored(write_spec, registry):
 
 
 def test_missing_weights_are_initialised_from_the_seed_and_reported(write_spec, registry):
-    from convlint.executor import execute
+    from convlint.execute.executor import execute
     path = one_layer(write_spec, "type: Conv2d, out_channels: 4, kernel_size: 3")
     analysis = convlint.analyze(path, registry)
     first = execute(analysis, registry, seed=3)
@@ -108,7 +108,7 @@ def test_a_layer_type_without_forward_is_named(write_spec):
         def register_layer_types(self, register):
             register(Shapeless())
 
-    from convlint.plugins import load_registry
+    from convlint.layers.registry import load_registry
     loaded = load_registry(only_distribution="convlint", extra=[("shapeless", Plugin())])
     path = one_layer(write_spec, "type: Shapeless")
     with pytest.raises(ExecutionError, match=r"layer `layer` \(line 3\): layer type Shapeless has no executor"):
@@ -130,7 +130,7 @@ def test_a_forward_whose_shape_differs_from_the_prediction_is_a_bug(write_spec):
         def register_layer_types(self, register):
             register(Liar())
 
-    from convlint.plugins import load_registry
+    from convlint.layers.registry import load_registry
     loaded = load_registry(only_distribution="convlint", extra=[("liar", Plugin())])
     with pytest.raises(ExecutorBug, match=r"layer `layer` \(Liar\) produced 1×1×4×5 but the linter predicted 1×1×5×5"):
         convlint.run(one_layer(write_spec, "type: Liar"), registry=loaded)

@@ -39,7 +39,7 @@ def test_bad_configuration_exits_2_naming_the_key(tmp_path):
 
 
 def test_lint_path_imports_neither_numpy_nor_graphviz():
-    code = ("import sys; from convlint.cli import main; main(['lint', '--format', 'sarif', sys.argv[1]]); "
+    code = ("import sys; from convlint.cli.main import main; main(['lint', '--format', 'sarif', sys.argv[1]]); "
             "print('numpy' in sys.modules, 'graphviz' in sys.modules, 'jsonschema' in sys.modules, file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code, str(BAD)], capture_output=True, text=True, timeout=60)
     assert result.stderr.strip().splitlines()[-1] == "False False False"

@@ -22,6 +22,6 @@ def test_check_lint_catches_internal_errors(tmp_path, monkeypatch):
     """The fuzz check is not vacuous: an exception inside linting fails it."""
     def broken(spec, registry=None):
         raise RuntimeError("boom")
-    monkeypatch.setattr("convlint.runner.analyze", broken)
+    monkeypatch.setattr("convlint.linting.runner.analyze", broken)
     with pytest.raises(AssertionError, match="internal error: RuntimeError: boom"):
         fuzz.check_lint(fuzz.BUNDLED[0], tmp_path)

@@ -30,7 +30,7 @@ PEAK_KB = (
 
 CHILD = PEAK_KB + (
     "import resource, sys\n"
-    "from convlint.cli import main\n"
+    "from convlint.cli.main import main\n"
     "code = main(['lint', '--format', 'json', sys.argv[1]])\n"
     "usage = resource.getrusage(resource.RUSAGE_SELF)\n"
     "sys.stderr.write(f'USAGE {usage.ru_utime + usage.ru_stime} {peak_kb()}\\n')\n"
@@ -51,7 +51,7 @@ def lint_in_child(path: Path) -> tuple[int, list[dict], float, float]:
 
 BATCH_CHILD = PEAK_KB + (
     "import contextlib, io, json, sys, time\n"
-    "from convlint.cli import main\n"
+    "from convlint.cli.main import main\n"
     "results = {}\n"
     "for path in sys.argv[1:]:\n"
     "    out = io.StringIO()\n"
@@ -160,7 +160,7 @@ def test_python_tag_is_never_executed(tmp_path):
 
 
 def test_deep_flow_nesting(tmp_path):
-    from convlint.yamlsource import MAX_DEPTH
+    from convlint.spec.yaml_source import MAX_DEPTH
     spec = tmp_path / "deep.yaml"
     spec.write_text("layers: " + "[" * 100_000 + "]" * 100_000 + "\n")
     # the top-level mapping is level 1, so the bracket that opens level MAX_DEPTH + 1 is the MAX_DEPTH-th
@@ -168,7 +168,7 @@ def test_deep_flow_nesting(tmp_path):
 
 
 def test_deep_block_nesting(tmp_path):
-    from convlint.yamlsource import MAX_DEPTH
+    from convlint.spec.yaml_source import MAX_DEPTH
     spec = tmp_path / "deep.yaml"
     spec.write_text("layers:\n" + "- " * 50_000 + "x\n")
     check(spec, "Y001", 2, 2 * (MAX_DEPTH - 1) + 1, "nesting deeper")
@@ -198,7 +198,7 @@ def test_large_yaml_that_is_no_spec_is_skipped(tmp_path):
 
 
 def test_too_many_layers(tmp_path):
-    from convlint.spec import MAX_LAYERS
+    from convlint.spec.model import MAX_LAYERS
     spec = tmp_path / "long.yaml"
     spec.write_text("inputs: {x: [1, 3, 8, 8]}\nlayers:\n" + "- {type: ReLU}\n" * (MAX_LAYERS + 1))
     check(spec, "Y002", 2, 1, f"{MAX_LAYERS + 1:,} layers")
@@ -220,7 +220,7 @@ def _column_of_value(index: int) -> int:
 
 def test_many_layers_each_with_findings(tmp_path):
     """The largest accepted spec where every layer has three findings stays within the bounds."""
-    from convlint.spec import MAX_LAYERS
+    from convlint.spec.model import MAX_LAYERS
     spec = tmp_path / "bad.yaml"
     spec.write_text("inputs: {x: [1, 3, 8, 8]}\nlayers:\n" + "- {type: Conv2d, kernl_size: 3}\n" * MAX_LAYERS)
     rc, findings, seconds, peak_mb = lint_in_child(spec)

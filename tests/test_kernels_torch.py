@@ -1,4 +1,4 @@
-"""Differential tests of convlint.kernels against torch.nn.functional (CPU).
+"""Differential tests of convlint.execute.kernels against torch.nn.functional (CPU).
 
 Every kernel is run on a few hundred seeded random configurations in 1-d, 2-d
 and 3-d, in float32 and float64, and compared with PyTorch: the maximum
@@ -23,12 +23,12 @@ F = torch.nn.functional
 if importlib.util.find_spec("convlint") is None:  # running from a checkout without install
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from convlint.kernels import conv as conv_mod  # noqa: E402
-from convlint.kernels import elementwise as E  # noqa: E402
-from convlint.kernels import init as init_mod  # noqa: E402
-from convlint.kernels import pool as pool_mod  # noqa: E402
-from convlint.kernels import resample as rs_mod  # noqa: E402
-from convlint.kernels import transposed as tr_mod  # noqa: E402
+from convlint.execute.kernels import conv as conv_mod  # noqa: E402
+from convlint.execute.kernels import elementwise as E  # noqa: E402
+from convlint.execute.kernels import init as init_mod  # noqa: E402
+from convlint.execute.kernels import pool as pool_mod  # noqa: E402
+from convlint.execute.kernels import resample as rs_mod  # noqa: E402
+from convlint.execute.kernels import transposed as tr_mod  # noqa: E402
 
 TOL = {np.float32: 1e-4, np.float64: 1e-10}
 DTYPES = (np.float32, np.float64)

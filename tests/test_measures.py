@@ -12,9 +12,9 @@ import yaml
 
 import convlint
 from convlint import lint
-from convlint.cli import main
-from convlint.graph import build_graph
-from convlint.spec import parse_spec
+from convlint.cli.main import main
+from convlint.analysis.graph import build_graph
+from convlint.spec.model import parse_spec
 
 torch = pytest.importorskip("torch")
 
@@ -110,7 +110,7 @@ def test_center_crop_matches_torchvision_offsets(size, target):
     expected = x[..., top:top + target, top:top + target]
     analysis = convlint.analyze(_crop_spec(size, target))
     assert analysis.nodes["crop"].shape == (1, 1, target, target)
-    fields = convlint.receptive_field.ReceptiveFields(analysis, convlint.default_registry())
+    fields = convlint.analysis.receptive_field.ReceptiveFields(analysis, convlint.default_registry())
     (row, row_end), (column, column_end) = fields.span("crop", 0, 0), fields.span("crop", 1, 0)
     assert (row, column) == (row_end, column_end) and x[0, 0, row, column] == expected[0, 0, 0, 0]
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convlint.config import Config
-from convlint.runner import lint_paths as run_lint
-from convlint.plugins import load_registry
+from convlint.linting.config import Config
+from convlint.linting.runner import lint_paths as run_lint
+from convlint.layers.registry import load_registry
 
 REGISTRY = load_registry(only_distribution="convlint")
 

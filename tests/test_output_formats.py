@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from convlint import cli
+from convlint.cli import main as cli
 from convlint.findings import Finding, Severity
-from convlint.output_formats import github
+from convlint.report.output_formats import github
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from convlint.config import Config
-from convlint.runner import lint_paths as run_lint
-from convlint.plugins import load_registry
+from convlint.linting.config import Config
+from convlint.linting.runner import lint_paths as run_lint
+from convlint.layers.registry import load_registry
 
 torch = pytest.importorskip("torch")
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 import convlint
-from convlint.cli import main
-from convlint.keywords import Int, Keyword
-from convlint.runner import lint_paths
-from convlint.plugins import load_registry
+from convlint.cli.main import main
+from convlint.layers.keywords import Int, Keyword
+from convlint.linting.runner import lint_paths
+from convlint.layers.registry import load_registry
 
 SPEC = """\
 inputs:
@@ -145,7 +145,7 @@ def test_hook_with_a_wrong_signature(tmp_path):
 
 
 def test_plugin_fault_makes_the_cli_exit_2(tmp_path, monkeypatch, capsys):
-    import convlint.cli as cli
+    import convlint.cli.main as cli
     faulty = layer_type(infer=raise_error)
     monkeypatch.setattr(cli, "load_registry", lambda disabled=(): load_registry(
         disabled, only_distribution="convlint", extra=[("faulty_plugin", plugin_with(faulty))]))

@@ -8,10 +8,10 @@ import textwrap
 from pathlib import Path
 
 import convlint
-from convlint import hookspecs
-from convlint.keywords import Int
-from convlint.runner import lint_file
-from convlint.plugins import load_registry
+from convlint.layers import hookspecs
+from convlint.layers.keywords import Int
+from convlint.linting.runner import lint_file
+from convlint.layers.registry import load_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +69,7 @@ def test_third_party_package_loads_through_the_entry_point_group(tmp_path, write
     package.parent.mkdir()
     package.write_text(textwrap.dedent('''
         import convlint
-        from convlint.keywords import Int
+        from convlint.layers.keywords import Int
 
         class PixelShuffle(convlint.LayerType):
             name = "PixelShuffle"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from convlint.cli import main
+from convlint.cli.main import main
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rules"
 

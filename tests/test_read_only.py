@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from convlint.cli import main
+from convlint.cli.main import main
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 HOSTILE = Path(__file__).resolve().parent / "hostile"

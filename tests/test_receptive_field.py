@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import convlint
-from convlint.receptive_field import ReceptiveFields
+from convlint.analysis.receptive_field import ReceptiveFields
 
 torch = pytest.importorskip("torch")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -19,8 +19,8 @@ import torch_reference as tr  # noqa: E402
 
 
 def analysed(spec: dict):
-    parsed = convlint.spec.parse_spec(yaml.safe_dump(spec, sort_keys=False), "t.yaml")
-    convlint.graph.build_graph(parsed)
+    parsed = convlint.spec.model.parse_spec(yaml.safe_dump(spec, sort_keys=False), "t.yaml")
+    convlint.analysis.graph.build_graph(parsed)
     analysis = convlint.analyze(parsed)
     return analysis, ReceptiveFields(analysis, convlint.default_registry())
 
@@ -183,7 +183,7 @@ class BrokenSpans(convlint.LayerType):
 
 @pytest.mark.parametrize("result", ["raise", [(0, 1), (0, 1)], [(0.5, 1)], (0, 1), None])
 def test_a_plugin_with_bad_spans_leaves_the_field_unknown(result):
-    from convlint.plugins import load_registry
+    from convlint.layers.registry import load_registry
 
     class Plugin:
         @convlint.hookimpl
@@ -191,9 +191,9 @@ def test_a_plugin_with_bad_spans_leaves_the_field_unknown(result):
             register(BrokenSpans("Broken", result))
 
     registry = load_registry(only_distribution="convlint", extra=[("broken", Plugin)])
-    spec = convlint.spec.parse_spec("name: t\ninputs: {x: [1, 1, 8]}\nlayers:\n  - {name: b, type: Broken}\n"
+    spec = convlint.spec.model.parse_spec("name: t\ninputs: {x: [1, 1, 8]}\nlayers:\n  - {name: b, type: Broken}\n"
                                     "  - {name: r, type: ReLU}\n", "t.yaml")
-    convlint.graph.build_graph(spec)
+    convlint.analysis.graph.build_graph(spec)
     summary = convlint.summarize(spec, registry)
     assert [row["receptive_field"] for row in summary["layers"]] == [None, None]
 

@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from convlint.api import lint
-from convlint.cli import main
-from convlint.short_args import short_args
+from convlint.cli.main import main
+from convlint.render.labels import short_args
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 torch = pytest.importorskip("torch")
@@ -291,7 +291,7 @@ def test_a_yaml_file_that_is_not_a_spec_is_refused(tmp_path, capsys):
 
 
 def test_lint_does_not_import_graphviz():
-    code = ("import sys; from convlint.cli import main; main(['lint', 'specs/unet.yaml']); "
+    code = ("import sys; from convlint.cli.main import main; main(['lint', 'specs/unet.yaml']); "
             "sys.exit('graphviz' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=60).returncode == 0
 

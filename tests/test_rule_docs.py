@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convlint.cli import main
+from convlint.cli.main import main
 from convlint.findings import Severity
-from convlint.plugins import load_registry
-from convlint.rule_docs import doc_sections, missing_sections, rules_markdown
+from convlint.layers.registry import load_registry
+from convlint.report.rule_docs import doc_sections, missing_sections, rules_markdown
 from convlint.rules import RULES, Rule
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import convlint
-from convlint.config import Config
-from convlint.runner import lint_paths as run_lint
-from convlint.plugins import load_registry
-from convlint.rule_docs import missing_sections
+from convlint.linting.config import Config
+from convlint.linting.runner import lint_paths as run_lint
+from convlint.layers.registry import load_registry
+from convlint.report.rule_docs import missing_sections
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rules"
 EXPECT = re.compile(r"^# expect: (?P<code>[A-Z]+[0-9]+) line (?P<line>\d+) layer (?P<layer>\S+)$", re.MULTILINE)

@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 import convlint
-from convlint.cli import main
-from convlint.keywords import Choice, Int, IntTuple
-from convlint.plugins import load_registry
-from convlint.schema import schema_json, spec_schema
+from convlint.cli.main import main
+from convlint.layers.keywords import Choice, Int, IntTuple
+from convlint.layers.registry import load_registry
+from convlint.spec.schema import schema_json, spec_schema
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from convlint import summarize
-from convlint.arithmetic import WindowAxis
-from convlint.spec import parse_spec
-from convlint.graph import build_graph
+from convlint.analysis.arithmetic import WindowAxis
+from convlint.spec.model import parse_spec
+from convlint.analysis.graph import build_graph
 
 # input, kernel, stride, padding -> output (the tutorial's 计算示例 table)
 SEED_TABLE = [

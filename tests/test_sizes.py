@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from convlint.api import analyze, lint, load, summarize
 from convlint.api import default_registry, lint_at_declared_sizes
-from convlint.arithmetic import WindowAxis, transposed_out
-from convlint.cli import main
-from convlint.graph import build_graph
-from convlint.size_solver import SizeSet, reference_values, size_problem, solve
-from convlint.sizeexpr import Expr, period_and_shift
-from convlint.spec import parse_spec
+from convlint.analysis.arithmetic import WindowAxis, transposed_out
+from convlint.cli.main import main
+from convlint.analysis.graph import build_graph
+from convlint.sizes.solver import SizeSet, reference_values, size_problem, solve
+from convlint.sizes.expr import Expr, period_and_shift
+from convlint.spec.model import parse_spec
 
 REGISTRY = default_registry()
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import convlint
-from convlint.runner import lint_file
+from convlint.linting.runner import lint_file
 
 
 def test_defaults_for_name_from_and_outputs(write_spec, registry):

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from convlint.findings import Severity
-from convlint.graph import build_graph
-from convlint.infer import analyze
-from convlint.spec import parse_spec
+from convlint.analysis.graph import build_graph
+from convlint.analysis.infer import analyze
+from convlint.spec.model import parse_spec
 
 torch = pytest.importorskip("torch")
 

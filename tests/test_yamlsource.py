@@ -6,8 +6,8 @@ import datetime
 import pytest
 import yaml
 
-from convlint import yamlsource
-from convlint.yamlsource import MAX_DEPTH, Node, NodeList, YamlError, load_yaml
+from convlint.spec import yaml_source as yamlsource
+from convlint.spec.yaml_source import MAX_DEPTH, Node, NodeList, YamlError, load_yaml
 
 LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if hasattr(yaml, "CSafeLoader") else [])
 

@@ -1,0 +1,264 @@
+"""Shape inference: every node's output shape and parameter count, in topological order.
+
+For each layer the core looks up its type, rejects unknown keywords, checks
+the number and rank of its inputs, converts its keyword arguments, and then
+asks the layer type for the output shape and parameter count.  A layer whose
+input shape is unknown (after an earlier error) is skipped without further
+findings, so one mistake is reported once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from convlint.analysis.keyword_cache import KeywordCache
+from convlint.findings import Finding
+from convlint.analysis.graph import Suggestions, build_graph
+from convlint.layers.keywords import MAX_INT, show
+from convlint.layers.layer_type import LayerContext, LayerType, Shape
+from convlint.layers.registry import Registry
+from convlint.rules import RULES
+from convlint.spec.model import Layer, Spec
+
+
+@dataclass
+class NodeInfo:
+    """What inference learned about one input or layer.
+
+    ``shape`` is the output shape (``None`` when it cannot be computed),
+    ``params`` the learnable parameter count, ``macs`` the multiply-accumulates
+    of one forward pass, ``input_shapes`` the shapes read, and ``context`` the
+    layer's :class:`LayerContext` once its shape is known.
+    """
+
+    name: str
+    type: str
+    family: str
+    shape: Shape | None
+    params: int | None = None
+    input_shapes: list[Shape] = field(default_factory=list)
+    args: dict = field(default_factory=dict)
+    macs: int | None = None
+    context: LayerContext | None = None
+
+
+@dataclass
+class Analysis:
+    """Inference result of a spec: nodes in topological order, and all findings."""
+
+    spec: Spec
+    nodes: dict[str, NodeInfo]
+    findings: list[Finding]
+
+    @property
+    def total_params(self) -> int:
+        """Sum of the parameters of all layers whose count is known."""
+        return sum(node.params or 0 for node in self.nodes.values())
+
+
+def analyze(spec: Spec, registry: Registry) -> Analysis:
+    """Build the graph (if not yet built) and infer every node of ``spec``."""
+    if spec.graph is None:
+        build_graph(spec)
+    graph = spec.graph
+    findings = list(spec.findings)
+    findings.extend(_plugin_problems(spec, registry))
+    attributes = dict(graph.nodes(data=True))  # name → node attributes, read once per node below
+    order = _topological_order(spec, graph, attributes, findings)
+    nodes: dict[str, NodeInfo] = {}
+    run = _Run(spec, registry)
+    for name in order:
+        data = attributes[name]
+        if data["kind"] == "input":
+            decl = data["decl"]
+            nodes[name] = NodeInfo(name, "Input", "input", decl.shape)
+            continue
+        layer: Layer = data["decl"]
+        inputs = [nodes[source].shape if source in nodes else None for source in layer.sources]
+        info, layer_findings = _infer_layer(run, layer, inputs)
+        nodes[name] = info
+        findings.extend(layer_findings)
+    return Analysis(spec, nodes, findings)
+
+
+def _plugin_problems(spec: Spec, registry: Registry) -> list[Finding]:
+    rule = registry.rules["X001"]
+    return [Finding("X001", rule.severity, problem, spec.path, 1, 1, None) for problem in registry.problems]
+
+
+class _Run:
+    """What the layers of one analysis share: the spec, the registry, keyword conversions, suggestions."""
+
+    def __init__(self, spec: Spec, registry: Registry):
+        self.spec = spec
+        self.registry = registry
+        self.keywords = KeywordCache()
+        self.suggestions = Suggestions()
+
+
+def _written_order(spec: Spec, nodes: dict[str, dict]) -> list[str] | None:
+    """Inputs, then layers as written, when every layer reads only earlier tensors (the usual case).
+
+    ``nodes`` maps each graph node to its attributes.  ``None`` when some layer
+    reads a later one (or itself); then the graph must be sorted.
+    """
+    order = list(spec.inputs)
+    seen = set(order)
+    for layer in spec.layers:
+        if nodes[layer.name]["decl"] is not layer:  # a duplicate name: not in the graph
+            continue
+        for source in layer.sources:
+            if source not in seen and source in nodes:
+                return None
+        seen.add(layer.name)
+        order.append(layer.name)
+    return order
+
+
+def _topological_order(spec: Spec, graph: nx.DiGraph, nodes: dict[str, dict], findings: list[Finding]) -> list[str]:
+    """Nodes in dependency order; layers on a cycle are reported (G002) and left out."""
+    written = _written_order(spec, nodes)
+    if written is not None:
+        return written
+    if nx.is_directed_acyclic_graph(graph):
+        return list(nx.topological_sort(graph))
+    cyclic = set()
+    for component in nx.strongly_connected_components(graph):
+        if len(component) > 1 or graph.has_edge(*(2 * tuple(component))):
+            cyclic |= component
+            members = sorted(component, key=lambda node: graph.nodes[node]["decl"].index)
+            first = graph.nodes[members[0]]["decl"]
+            loop = " → ".join(members + [members[0]])
+            findings.append(Finding("G002", RULES["G002"].severity, f"layers form a cycle: {loop}",
+                                    spec.path, *first.position_of("from"), first.name))
+    acyclic = graph.subgraph(node for node in graph if node not in cyclic)
+    return list(nx.topological_sort(acyclic))
+
+
+def _infer_layer(run: _Run, layer: Layer, inputs: list[Shape | None]) -> tuple[NodeInfo, list[Finding]]:
+    registry = run.registry
+    layer_type = registry.types.get(layer.type) if layer.type else None
+    info = NodeInfo(layer.name, layer.type or "?", "other", None)
+    ctx = LayerContext(layer, [], {}, 0, run.spec.path, registry.rules)
+    if layer_type is None:
+        if layer.type is not None:
+            ctx.report("Y007", f"unknown layer type `{layer.type}`{run.suggestions(layer.type, registry.types)}",
+                       "type")
+        return info, ctx.findings
+    try:  # everything the layer type's plugin computes; its faults are X001 findings, not crashes
+        info.family = layer_type.family
+        shape = _infer_with_type(run, ctx, layer_type, info, inputs)
+    except Exception as error:
+        owner = registry.owners.get(layer.type, "?")
+        ctx.report("X001", f"plugin `{owner}` failed on {layer.type}: {describe_error(error)}", "type")
+        return info, ctx.findings
+    if shape is not None and min(shape, default=1) < 1:
+        if not ctx.has_errors:
+            ctx.report("S002", f"output shape {format_shape(shape)} has a dimension ≤ 0")
+        shape = None
+    elif shape is not None and max(shape, default=1) > MAX_INT:
+        ctx.report("S012", f"output dimension {show(max(shape))} exceeds PyTorch's limit of 2**63 − 1")
+        shape = None
+    info.shape = shape
+    info.context = ctx if shape is not None else None
+    return info, ctx.findings
+
+
+def _infer_with_type(run: _Run, ctx: LayerContext, layer_type: LayerType, info: NodeInfo,
+                     inputs: list[Shape | None]) -> Shape | None:
+    """Check ``ctx.layer`` against ``layer_type`` and return its output shape (``None`` if unknown)."""
+    layer = ctx.layer
+    keywords = layer_type.keywords
+    for key in layer.kwargs:
+        if key not in keywords:
+            ctx.report("Y006", f"{layer.type} has no keyword `{key}`{run.suggestions(key, keywords)}", key)
+    if not _check_arity(ctx, layer_type, layer) or any(shape is None for shape in inputs) or not layer.sources:
+        _convert_args(run, ctx, layer_type, layer_type.spatial_dims)
+        return None
+    info.input_shapes = list(inputs)
+    rank = len(inputs[0])
+    if layer_type.input_ranks is not None and rank not in layer_type.input_ranks:
+        accepted = " or ".join(str(r) for r in layer_type.input_ranks)
+        ctx.report("S011", f"{layer.type} takes a {accepted}-D input, got a {rank}-D tensor "
+                           f"{format_shape(inputs[0])} from `{layer.sources[0]}`", "from")
+        return None
+    ndim = layer_type.spatial_dims if layer_type.spatial_dims is not None else max(rank - 2, 0)
+    args = _convert_args(run, ctx, layer_type, ndim)
+    if args is None:
+        return None
+    ctx.inputs, ctx.args, ctx.ndim = list(inputs), args, ndim
+    ctx.source_layers = [run.spec.layer_by_name.get(source) for source in layer.sources]
+    info.args = args
+    shape = layer_type.infer(ctx)
+    if shape is not None:
+        shape = _checked_shape(shape)
+        info.params = _checked_count(layer_type.count_params(ctx, shape))
+        info.macs = _checked_count(layer_type.count_macs(ctx, shape), "count_macs")
+    return shape
+
+
+def describe_error(error: BaseException) -> str:
+    """``TypeName: message`` of an exception, bounded in length, even when its ``str()`` fails."""
+    try:
+        text = str(error)
+    except Exception:
+        text = "(message cannot be shown)"
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{type(error).__name__}: {text}"
+
+
+def _check_arity(ctx: LayerContext, layer_type: LayerType, layer: Layer) -> bool:
+    count = len(layer.sources)
+    if not layer.sources:
+        return False
+    low, high = layer_type.min_inputs, layer_type.max_inputs
+    if count < low or (high is not None and count > high):
+        wanted = f"exactly {low}" if low == high else f"at least {low}" if high is None else f"{low} to {high}"
+        given = "`from` and `like` give" if "like" in layer.key_positions else "`from` gives"
+        ctx.report("G004", f"{layer.type} takes {wanted} input tensor{'s' if low != 1 or high != 1 else ''}, "
+                           f"{given} {count}", "from")
+        return False
+    return True
+
+
+def _convert_args(run: _Run, ctx: LayerContext, layer_type: LayerType, ndim: int | None) -> dict | None:
+    """Check and default the keyword arguments; ``None`` if any is wrong or ``ndim`` unknown."""
+    if ndim is None:
+        return None
+    defaults, required = run.keywords.defaults(layer_type, ndim)
+    args = dict(defaults)
+    ok = True
+    written = ctx.layer.kwargs
+    for key in required:
+        if key not in written:
+            ctx.report("Y008", f"{layer_type.name} requires `{key}`", "type")
+            ok = False
+    keywords = layer_type.keywords
+    for key, value in written.items():
+        keyword = keywords.get(key)
+        if keyword is None:
+            continue
+        args[key], problem = run.keywords.convert(keyword, value, ndim)
+        if problem is not None:
+            ctx.report("Y005", f"`{key}`: {problem}", key)
+            ok = False
+    return args if ok else None
+
+
+def _checked_shape(shape) -> Shape:
+    if not isinstance(shape, (tuple, list)) or not all(type(d) is int for d in shape):
+        raise TypeError(f"infer() returned {show(shape)}, not a tuple of ints")
+    return tuple(shape)
+
+
+def _checked_count(count, method: str = "count_params") -> int:
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise TypeError(f"{method}() returned {show(count)}, not a count")
+    return count
+
+
+def format_shape(shape) -> str:
+    """``1×64×56×56`` for a shape tuple, ``?`` for ``None``."""
+    return "?" if shape is None else "×".join(str(dim) for dim in shape)

@@ -1,0 +1,83 @@
+"""Findings shared by every sliding-window layer (conv and pool), one spatial axis at a time.
+
+Turns :class:`~convlint.analysis.arithmetic.WindowAxis` results into findings that show
+the arithmetic with the layer's own numbers and say what to change.
+"""
+from __future__ import annotations
+
+from convlint.analysis.arithmetic import WindowAxis, padding_fixes
+from convlint.layers.layer_type import LayerContext
+
+AXIS_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+AXIS_UNITS = {"L": ("position", "positions"), "H": ("row", "rows"), "W": ("column", "columns"),
+              "D": ("slice", "slices")}
+
+
+def axis_symbols(ndim: int) -> tuple[str, ...]:
+    """Names of the spatial axes: ``L`` for 1-d, ``H, W`` for 2-d, ``D, H, W`` for 3-d."""
+    symbols = AXIS_SYMBOLS.get(ndim)
+    return symbols if symbols is not None else tuple(f"X{i}" for i in range(ndim))
+
+
+def check_windows(ctx: LayerContext, axes: list[WindowAxis], is_conv: bool,
+                  kernel_within_input: bool = False) -> tuple[int, ...] | None:
+    """Output sizes of ``axes``, reporting S002/S003 (errors), S001/S013 (lost input) and S014.
+
+    ``kernel_within_input``: the layer needs each kernel to fit the unpadded input (AvgPool3d), so
+    no fix suggests a larger one.
+
+    Returns ``None`` when some axis has no valid output size.
+    """
+    sizes = []
+    lost: list[tuple[str, WindowAxis]] = []
+    padding_only: list[tuple[str, WindowAxis]] = []
+    for symbol, axis in zip(axis_symbols(len(axes)), axes):
+        if is_conv and axis.padded < axis.span:
+            ctx.report("S003", f"{symbol}: the kernel spans {axis.span} but the padded input is only "
+                               f"{axis.size} + {axis.pad_left + axis.pad_right} = {axis.padded}; "
+                               f"pad the input, use a smaller kernel, or downsample less before this layer",
+                       "kernel_size")
+            return None
+        out = axis.out
+        if out < 1:
+            ctx.report("S002", f"{axis.formula(symbol)}: the output would be empty; use a larger input, "
+                               f"less downsampling before this layer, or more padding", "kernel_size")
+            return None
+        if axis.dropped_input:
+            lost.append((symbol, axis))
+        elif axis.unread_tail and not axis.skips_by_design:
+            padding_only.append((symbol, axis))
+        sizes.append(out)
+    _report_lost_input(ctx, lost, kernel_within_input)
+    if padding_only:
+        ctx.report("S014", "; ".join(f"{axis.formula(symbol)}: the last {axis.unread_tail} unread "
+                                     f"position{'s are' if axis.unread_tail != 1 else ' is'} right padding only"
+                                     for symbol, axis in padding_only), "padding")
+    return tuple(sizes)
+
+
+def _describe_loss(symbol: str, axis: WindowAxis) -> str:
+    lost = axis.dropped_input
+    one, many = AXIS_UNITS.get(symbol, ("position", "positions"))
+    which = f"{one} {axis.size}" if lost == 1 else f"{many} {axis.size - lost + 1}–{axis.size}"
+    return f"{axis.formula(symbol)}: input {which} of {axis.size} {'is' if lost == 1 else 'are'} never read"
+
+
+def _report_lost_input(ctx: LayerContext, lost: list[tuple[str, WindowAxis]], kernel_within_input: bool) -> None:
+    """One S001 (or S013 for stride > window) finding covering every axis that loses input."""
+    by_design = [(symbol, axis) for symbol, axis in lost if axis.skips_by_design]
+    real = [(symbol, axis) for symbol, axis in lost if not axis.skips_by_design]
+    if by_design:
+        stride, span = by_design[0][1].stride, by_design[0][1].span
+        ctx.report("S013", "; ".join(_describe_loss(symbol, axis) for symbol, axis in by_design)
+                   + f" (stride {stride} exceeds the window of {span}: a strided subsample by design)", "stride")
+    if real:
+        fixes = []
+        for symbol, axis in real:
+            options = padding_fixes(axis, ctx.args, kernel_within_input)
+            if options:
+                fixes.append(f"{symbol}: {' or '.join(options)}")
+        fix = (f". For an exact size use {'; '.join(fixes)}; `convlint sizes` lists the network input sizes "
+               f"that need no change" if fixes else "")
+        key = "stride" if ctx.written("stride") else "kernel_size"
+        ctx.report("S001", "; ".join(_describe_loss(symbol, axis) for symbol, axis in real) + fix, key)

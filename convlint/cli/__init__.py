@@ -1,0 +1,1 @@
+"""The ``convlint`` command line, one module per command."""

@@ -1,0 +1,157 @@
+"""``convlint render``: draw specs as architecture diagrams (SVG, PNG, PDF or Graphviz DOT).
+
+Where each diagram goes:
+
+- ``-o FILE``: one spec, format from the suffix (``.svg``, ``.png``, ``.pdf``, ``.dot``/``.gv``)
+  unless ``--format`` says otherwise.
+- ``-o -``: one spec, written to standard output (SVG unless ``--format`` says otherwise).
+- ``-o DIR``: one file per spec, named after the spec file (``DIR/unet.svg``); ``DIR`` is taken
+  as a directory when it exists, ends with a slash, or several specs (or a directory) are given.
+
+Files are written atomically (a temporary file in the same directory, then
+``os.replace``).  When ``dot`` is missing, the DOT source is written next to
+the requested file (``unet.svg`` → ``unet.dot``) with instructions to install
+Graphviz, and the exit code is 2.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from convlint.spec.files import iter_yaml_files
+from convlint.findings import Finding, Severity
+from convlint.report.formatters import concise
+from convlint.linting.runner import load_file
+from convlint.layers.registry import Registry
+
+SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class RenderUsageError(Exception):
+    """The command line cannot be carried out as given (exit code 2)."""
+
+
+@dataclass
+class Job:
+    """One spec file to draw, where to (``None`` for standard output) and in which format.
+
+    ``named`` is true for a file named on the command line (rather than found in a directory):
+    such a file must be a spec, while other YAML files found in a directory are skipped.
+    """
+
+    spec_path: Path
+    target: Path | None
+    fmt: str
+    named: bool = True
+
+
+def plan(paths: list[str], output: str, fmt: str | None) -> list[Job]:
+    """Which spec goes to which file, in which format; :class:`RenderUsageError` when ambiguous."""
+    given_dir = any(Path(path).is_dir() for path in paths)
+    specs = []
+    for path in iter_yaml_files(paths):
+        root = next((Path(p) for p in paths if Path(p).is_dir() and Path(p) in path.parents), None)
+        specs.append((path, path.relative_to(root) if root is not None else Path(path.name), root is None))
+    if not specs:
+        raise RenderUsageError("no *.yaml or *.yml files found in " + ", ".join(paths))
+    if output == "-":
+        if len(specs) > 1 or given_dir:
+            raise RenderUsageError("`-o -` writes one diagram; name a single spec file or use `-o DIR`")
+        return [Job(specs[0][0], None, fmt or "svg")]
+    target = Path(output)
+    if target.is_dir() or output.endswith(("/", os.sep)) or len(specs) > 1 or given_dir:
+        if target.exists() and not target.is_dir():
+            raise RenderUsageError(f"{output} is a file; several diagrams need a directory for `-o`")
+        suffix = "." + (fmt or "svg")
+        return [Job(path, target / relative.with_suffix(suffix), fmt or "svg", named)
+                for path, relative, named in specs]
+    chosen = fmt or SUFFIX_FORMATS.get(target.suffix.lower())
+    if chosen is None:
+        raise RenderUsageError(f"cannot tell the format of {output} from its suffix; use a name ending in "
+                               f"{', '.join(SUFFIX_FORMATS)}, or --format")
+    return [Job(specs[0][0], target, chosen)]
+
+
+def _new_file_mode(path: Path) -> int:
+    """The permissions ``path`` has, or those a new file gets under the current umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``.
+
+    Readers see the old file or the new one, never a partial one; the file keeps its permissions.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, _new_file_mode(path))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err) -> int:
+    """Draw one spec; returns its exit code. Problems are printed to ``err``."""
+    from convlint import api
+    from convlint.render.diagram import build_diagram
+    from convlint.render.draw import DotMissing, DrawError, draw
+
+    result = load_file(job.spec_path)
+    if result.spec is None:
+        if result.skipped and job.named:
+            raise RenderUsageError(f"{job.spec_path} is not a spec (it has no top-level `layers` key)")
+        if result.skipped:
+            return EXIT_CLEAN
+        err.write(concise(result.findings))
+        return EXIT_FINDINGS
+    findings: list[Finding] = api.lint(result.spec, registry)
+    diagram = build_diagram(api.analyze(result.spec, registry), findings, registry, fold=fold)
+    try:
+        data = draw(diagram, job.fmt, rankdir)
+    except DotMissing as error:
+        if job.target is None:
+            err.write(f"convlint: {error}; nothing written (`--format dot` writes the Graphviz source)\n")
+            return EXIT_ERROR
+        source = job.target.with_suffix(".dot")
+        write_atomically(source, draw(diagram, "dot", rankdir))
+        err.write(f"convlint: {job.target} not drawn: {error}.\n"
+                  f"convlint: wrote the diagram's Graphviz source to {source}; once Graphviz is installed, "
+                  f"rerun this command or run `dot -T{job.fmt} {source} -o {job.target}`\n")
+        return EXIT_ERROR
+    except DrawError as error:
+        err.write(f"convlint: {job.spec_path}: {error}\n")
+        return EXIT_ERROR
+    if job.target is None:
+        out.flush()
+        getattr(out, "buffer", out).write(data)
+    else:
+        write_atomically(job.target, data)
+    errors = [finding for finding in findings if finding.severity is Severity.ERROR]
+    if findings and job.target is not None:
+        err.write(f"convlint: {job.spec_path}: {len(findings)} finding(s) drawn in red; "
+                  f"`convlint lint {job.spec_path}` lists them\n")
+    return EXIT_FINDINGS if errors else EXIT_CLEAN
+
+
+def run(args, out, err=None) -> int:
+    """Run ``convlint render`` for parsed ``args``; returns the exit code (the worst over all specs)."""
+    from convlint.layers.registry import load_registry
+
+    err = err or sys.stderr
+    jobs = plan(args.paths, args.output, args.format)
+    registry = load_registry(disabled=args.disable_plugin)
+    codes = [_draw_job(job, registry, args.rankdir, not args.no_fold, out, err) for job in jobs]
+    return max(codes)

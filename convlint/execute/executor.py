@@ -1,0 +1,238 @@
+"""The reference executor: run a spec's graph on NumPy arrays, in inference mode.
+
+Each layer type runs through its own ``forward`` (the plugin that owns the
+type provides it), so third-party layers run too.  Before anything is
+allocated the executor lints the spec (a spec with errors is refused with its
+findings) and checks the memory the run needs against a limit.  After each
+layer, the executed shape is compared with the linter's prediction; a
+difference is a bug and is reported as such.
+
+Arrays are NCHW-style ``(N, C, *spatial)``, float32 by default.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from convlint.findings import Finding, Severity
+from convlint.analysis.infer import Analysis, NodeInfo, format_shape
+from convlint.layers.layer_type import LayerContext, LayerType
+from convlint.execute.memory import available_memory, format_bytes
+from convlint.spec.model import Spec
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+DEFAULT_CHUNK_BYTES = 256 * 10**6
+"""Bound on one layer's temporary buffers (im2col blocks), in bytes."""
+DEFAULT_MEMORY_FRACTION = 0.5
+"""Without an explicit limit, a run may use this fraction of the available memory."""
+
+
+class ExecutionError(Exception):
+    """The spec cannot be run as asked: the message says why and names the layer or key."""
+
+
+class SpecHasErrors(ExecutionError):
+    """The spec has lint errors; ``findings`` lists them."""
+
+    def __init__(self, findings: list[Finding]):
+        super().__init__(f"the spec has {len(findings)} lint error(s); fix them before running it")
+        self.findings = findings
+
+
+class ExecutorBug(ExecutionError):
+    """An executed shape differs from the predicted one: a bug in convlint or a plugin."""
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    ``outputs`` maps the spec's output layers (or every layer, with ``keep_all``)
+    to arrays; ``initialised`` lists the state-dict keys that were not given and
+    were initialised as PyTorch initialises them; ``peak_bytes`` is the planned
+    peak of live activations plus parameters.
+    """
+
+    outputs: dict[str, np.ndarray]
+    initialised: list[str] = field(default_factory=list)
+    peak_bytes: int = 0
+
+
+def _context(analysis: Analysis, registry, node: NodeInfo, chunk_bytes: int) -> tuple[LayerType, LayerContext]:
+    layer = analysis.spec.layer_by_name[node.name]
+    layer_type = registry.types[layer.type]
+    rank = len(node.input_shapes[0])
+    ndim = layer_type.spatial_dims if layer_type.spatial_dims is not None else max(rank - 2, 0)
+    ctx = LayerContext(layer, node.input_shapes, node.args, ndim, analysis.spec.path, registry.rules)
+    ctx.chunk_bytes = chunk_bytes
+    return layer_type, ctx
+
+
+def with_input_shapes(spec: Spec, arrays: Mapping[str, np.ndarray]) -> Spec:
+    """``spec`` with its declared input shapes replaced by the given arrays' shapes."""
+    unknown = sorted(set(arrays) - set(spec.inputs))
+    if unknown:
+        raise ExecutionError(f"input `{unknown[0]}` is not declared; the spec's inputs are "
+                             f"{', '.join(spec.inputs)}")
+    if all(tuple(arrays[name].shape) == decl.shape for name, decl in spec.inputs.items() if name in arrays):
+        return spec
+    return spec.with_input_shapes({name: array.shape for name, array in arrays.items()})
+
+
+def plan_memory(analysis: Analysis, itemsize: int, keep_all: bool) -> int:
+    """Peak bytes of activations alive at once (freed after their last reader) plus all parameters."""
+    graph = analysis.spec.graph
+    order = list(analysis.nodes)
+    position = {name: index for index, name in enumerate(order)}
+    kept = set(order) if keep_all else set(analysis.spec.outputs)
+    frees_at: dict[int, list[str]] = {}
+    for name in order:
+        if name not in kept:
+            last = max([position[reader] for reader in graph.successors(name) if reader in position] + [position[name]])
+            frees_at.setdefault(last, []).append(name)
+    sizes = {name: math.prod(node.shape) * itemsize for name, node in analysis.nodes.items()}
+    live = peak = 0
+    for index, name in enumerate(order):
+        live += sizes[name]
+        peak = max(peak, live)
+        live -= sum(sizes[freed] for freed in frees_at.get(index, ()))
+    return peak + sum(node.params or 0 for node in analysis.nodes.values()) * itemsize
+
+
+def _random_input(shape: tuple[int, ...], rng: np.random.Generator, dtype) -> np.ndarray:
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def _check_parameters(analysis: Analysis, registry, weights: Mapping[str, np.ndarray], rng, dtype,
+                      chunk_bytes: int) -> tuple[dict[str, dict[str, np.ndarray]], list[str]]:
+    """Each layer's state-dict arrays: given ones checked by key and shape, missing ones initialised."""
+    expected: dict[str, tuple[str, str, tuple[int, ...]]] = {}
+    contexts = {}
+    for name, node in analysis.nodes.items():
+        if node.family == "input":
+            continue
+        layer_type, ctx = _context(analysis, registry, node, chunk_bytes)
+        contexts[name] = (layer_type, ctx)
+        for key, shape in layer_type.parameter_shapes(ctx).items():
+            expected[f"{name}.{key}"] = (name, key, tuple(shape))
+    given = {key: value for key, value in weights.items() if not key.endswith(".num_batches_tracked")}
+    for key in sorted(given):
+        if key not in expected:
+            close = [k for k in expected if k.rsplit(".", 1)[0] == key.rsplit(".", 1)[0]]
+            hint = f"; that layer has {', '.join(close)}" if close else ""
+            raise ExecutionError(f"weight `{key}` belongs to no layer of the spec{hint}")
+        shape = tuple(np.shape(given[key]))
+        if shape != expected[key][2]:
+            raise ExecutionError(f"weight `{key}` has shape {format_shape(shape)}, but the layer needs "
+                                 f"{format_shape(expected[key][2])}")
+    state: dict[str, dict[str, np.ndarray]] = {name: {} for name in contexts}
+    initialised = []
+    for name, (layer_type, ctx) in contexts.items():
+        keys = [full for full, (owner, _, _) in expected.items() if owner == name]
+        if any(full not in given for full in keys):
+            defaults = layer_type.initial_parameters(ctx, rng)
+        for full in keys:
+            short = expected[full][1]
+            if full in given:
+                state[name][short] = np.asarray(given[full], dtype=dtype)
+            else:
+                state[name][short] = np.asarray(defaults[short], dtype=dtype)
+                initialised.append(full)
+    return state, initialised
+
+
+def execute(analysis: Analysis, registry, inputs: Mapping[str, np.ndarray] | None = None,
+            weights: Mapping[str, np.ndarray] | None = None, seed: int = 0, dtype: str = "float32",
+            keep_all: bool = False, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+            memory_limit: int | None = None) -> RunResult:
+    """Run an analysed spec. See :func:`run` for the arguments; ``memory_limit`` is in bytes."""
+    errors = [f for f in analysis.findings if f.severity is Severity.ERROR]
+    if errors:
+        raise SpecHasErrors(errors)
+    if dtype not in DTYPES:
+        raise ExecutionError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    numpy_dtype = DTYPES[dtype]
+    itemsize = np.dtype(numpy_dtype).itemsize
+    missing = [node.name for node in analysis.nodes.values()
+               if node.family != "input" and not _has_forward(registry.types[node.type])]
+    if missing:
+        layer = analysis.spec.layer_by_name[missing[0]]
+        raise ExecutionError(f"layer `{layer.name}` (line {layer.line}): layer type {layer.type} has no executor "
+                             f"(its plugin `{registry.owners.get(layer.type, '?')}` defines no forward)")
+    peak = plan_memory(analysis, itemsize, keep_all) + chunk_bytes
+    limit = memory_limit if memory_limit is not None else int(available_memory() * DEFAULT_MEMORY_FRACTION)
+    if peak > limit:
+        raise ExecutionError(f"this run needs about {format_bytes(peak)} (activations, parameters and a "
+                             f"{format_bytes(chunk_bytes)} work buffer), over the limit of {format_bytes(limit)}; "
+                             f"use a smaller batch or input, or raise the limit (--max-memory)")
+    rng = np.random.default_rng(seed)
+    given_inputs = dict(inputs or {})
+    values: dict[str, np.ndarray] = {}
+    for name, decl in analysis.spec.inputs.items():
+        array = given_inputs.get(name)
+        values[name] = (_random_input(decl.shape, rng, numpy_dtype) if array is None
+                        else np.asarray(array, dtype=numpy_dtype))
+    state, initialised = _check_parameters(analysis, registry, weights or {}, rng, numpy_dtype, chunk_bytes)
+    graph = analysis.spec.graph
+    remaining = {name: graph.out_degree(name) for name in analysis.nodes}
+    outputs = set(analysis.spec.outputs)
+    for name, node in analysis.nodes.items():
+        if node.family == "input":
+            continue
+        layer_type, ctx = _context(analysis, registry, node, chunk_bytes)
+        sources = analysis.spec.layer_by_name[name].sources
+        result = np.asarray(layer_type.forward(ctx, [values[source] for source in sources], state[name]))
+        if tuple(result.shape) != node.shape:
+            raise ExecutorBug(f"layer `{name}` ({node.type}) produced {format_shape(result.shape)} but the linter "
+                              f"predicted {format_shape(node.shape)}: this is a bug in convlint or in plugin "
+                              f"`{registry.owners.get(node.type, '?')}`")
+        values[name] = result.astype(numpy_dtype, copy=False)
+        for source in set(sources):
+            remaining[source] -= 1
+            if remaining[source] == 0 and not keep_all and source not in outputs:
+                del values[source]
+    keep = [name for name in analysis.nodes if analysis.nodes[name].family != "input"] if keep_all \
+        else analysis.spec.outputs
+    return RunResult({name: values[name] for name in keep}, initialised, peak)
+
+
+def _has_forward(layer_type: LayerType) -> bool:
+    return type(layer_type).forward is not LayerType.forward
+
+
+def run(spec, inputs: Mapping[str, np.ndarray] | None = None, weights: Mapping[str, np.ndarray] | str | Path | None = None,
+        seed: int = 0, dtype: str = "float32", keep_all: bool = False, registry=None,
+        memory_limit: int | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> dict[str, np.ndarray]:
+    """Run ``spec`` (a :class:`~convlint.spec.model.Spec` or a path) and return its outputs.
+
+    ``inputs`` maps input names to arrays (missing ones are seeded standard-normal
+    arrays of the declared shape; an array of another shape re-sizes the network);
+    ``weights`` is a PyTorch-style state dict (``<layer>.weight``, ``<layer>.bias``,
+    ``<layer>.running_mean``, ...) or the path of an ``.npz`` holding one; missing
+    entries are initialised as PyTorch does, from ``seed``.  Returns a dict from
+    output layer name (every layer with ``keep_all``) to ``numpy.ndarray``.
+    Raises :class:`ExecutionError` (or its subclasses) with a clear message.
+    """
+    from convlint import api
+
+    spec = spec if isinstance(spec, Spec) else api.load(spec)
+    registry = registry or api.default_registry()
+    arrays = {name: np.asarray(value) for name, value in (inputs or {}).items()}
+    spec = with_input_shapes(spec, arrays)
+    if isinstance(weights, (str, Path)):
+        weights = load_weights(weights)
+    analysis = api.analyze(spec, registry)
+    return execute(analysis, registry, arrays, weights, seed, dtype, keep_all, chunk_bytes, memory_limit).outputs
+
+
+def load_weights(path: str | Path) -> dict[str, np.ndarray]:
+    """A state dict from an ``.npz`` file (``np.savez(path, **state_dict)``)."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except (OSError, ValueError) as error:
+        raise ExecutionError(f"{path}: cannot read weights: {error}") from None

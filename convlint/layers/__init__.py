@@ -1,0 +1,1 @@
+"""The layer-type interface plugins implement (LayerType, keywords, hooks) and the registry that loads them."""

@@ -1,0 +1,127 @@
+"""Loading plugins and collecting the layer types and rules they register.
+
+Built-in layers and third-party plugins are found the same way: modules
+published under the ``convlint`` entry-point group, registered with a pluggy
+``PluginManager``.  Each plugin's hooks are called separately so that a
+plugin that fails to import, raises, or claims a type name another plugin
+owns is reported against that plugin alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Iterable
+
+import pluggy
+
+from convlint.layers import hookspecs
+from convlint.layers.layer_type import LayerType
+from convlint.rules import RULES, Rule
+
+ENTRY_POINT_GROUP = "convlint"
+DISTRIBUTION = "convlint"
+
+
+@dataclass
+class Registry:
+    """The layer types and rules available to a lint run.
+
+    ``types`` maps a type name to its :class:`LayerType`; ``owners`` maps the
+    same name to the plugin that registered it.  ``problems`` lists plugin
+    faults found while loading (reported as X001 findings on every run).
+    """
+
+    types: dict[str, LayerType] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, Rule] = field(default_factory=lambda: dict(RULES))
+    problems: list[str] = field(default_factory=list)
+    plugins: dict[str, list[str]] = field(default_factory=dict)
+    manager: pluggy.PluginManager | None = None
+
+
+def new_manager() -> pluggy.PluginManager:
+    """A PluginManager for the ``convlint`` project with its hookspecs added."""
+    manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+def _entry_points(only_distribution: str | None) -> list[metadata.EntryPoint]:
+    points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    if only_distribution is not None:
+        points = [point for point in points if point.dist is not None and point.dist.name == only_distribution]
+    return sorted(points, key=lambda point: point.name)
+
+
+def load_registry(disabled: Iterable[str] = (), only_distribution: str | None = None,
+                  extra: Iterable[tuple[str, object]] = ()) -> Registry:
+    """Load plugins from the ``convlint`` entry points (plus ``extra`` (name, plugin) pairs).
+
+    ``disabled`` names plugins not to load (like pytest's ``-p no:NAME``).
+    ``only_distribution`` keeps only the entry points of that distribution,
+    so tests see exactly this package's own plugins.
+    """
+    manager = new_manager()
+    registry = Registry(manager=manager)
+    blocked = set(disabled)
+    for name in blocked:
+        manager.set_blocked(name)
+    for point in _entry_points(only_distribution):
+        if point.name in blocked or manager.get_plugin(point.name) is not None:
+            continue
+        try:
+            plugin = point.load()
+            manager.register(plugin, name=point.name)
+        except Exception as error:  # a broken plugin must not stop the others
+            registry.problems.append(f"plugin `{point.name}` failed to load: {type(error).__name__}: {error}")
+    for name, plugin in extra:
+        if name in blocked:
+            continue
+        try:
+            manager.register(plugin, name=name)
+        except Exception as error:  # e.g. a hook with the wrong signature
+            registry.problems.append(f"plugin `{name}` cannot be registered: {type(error).__name__}: {error}")
+    _collect(registry)
+    return registry
+
+
+def _collect(registry: Registry) -> None:
+    manager = registry.manager
+    for impl in manager.hook.register_rules.get_hookimpls():
+        _call(registry, impl, lambda rule, plugin=impl.plugin_name: _add_rule(registry, plugin, rule))
+    for impl in manager.hook.register_layer_types.get_hookimpls():
+        registry.plugins.setdefault(impl.plugin_name, [])
+        _call(registry, impl, lambda layer_type, plugin=impl.plugin_name: _add_type(registry, plugin, layer_type))
+    for name, plugin in manager.list_name_plugin():
+        if plugin is not None:  # blocked (disabled) plugins are listed with None
+            registry.plugins.setdefault(name, [])
+
+
+def _call(registry: Registry, impl, register) -> None:
+    try:
+        impl.function(register=register)
+    except Exception as error:
+        registry.problems.append(f"plugin `{impl.plugin_name}` raised {type(error).__name__}: {error}")
+
+
+def _add_rule(registry: Registry, plugin: str, rule: Rule) -> None:
+    if not isinstance(rule, Rule):
+        registry.problems.append(f"plugin `{plugin}` registered {rule!r}, which is not a convlint.Rule")
+    elif rule.code in registry.rules:
+        registry.problems.append(f"plugin `{plugin}` registered rule {rule.code}, which is already defined")
+    else:
+        registry.rules[rule.code] = rule
+
+
+def _add_type(registry: Registry, plugin: str, layer_type: LayerType) -> None:
+    if not isinstance(layer_type, LayerType) or not isinstance(layer_type.name, str) or not layer_type.name:
+        registry.problems.append(f"plugin `{plugin}` registered {layer_type!r}, which is not a named convlint.LayerType")
+        return
+    owner = registry.owners.get(layer_type.name)
+    if owner is not None:
+        registry.problems.append(
+            f"plugin `{plugin}` registered layer type `{layer_type.name}`, which plugin `{owner}` already provides")
+        return
+    registry.types[layer_type.name] = layer_type
+    registry.owners[layer_type.name] = plugin
+    registry.plugins.setdefault(plugin, []).append(layer_type.name)

@@ -1,0 +1,99 @@
+"""Suppression comments: ``# convlint: noqa: S001, S013`` silences those codes on one layer.
+
+The comment goes on the line where the layer's mapping starts (its ``- {name: ...}`` or
+``- name: ...`` line), and then covers every finding of that layer, or on the line of the
+offending key, and then covers the findings placed on that line.  Without codes
+(``# convlint: noqa``) it covers every code there.  A suppression that silences nothing is
+itself reported as N001, like ruff's RUF100.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from convlint.findings import Finding
+from convlint.rules import Rule
+from convlint.spec.model import Spec
+
+NOQA = re.compile(r"(?:^|\s)(?P<comment>#\s*convlint:\s*noqa\b"
+                  r"(?P<codes>\s*:\s*[A-Za-z]+[0-9]+(?:\s*,\s*[A-Za-z]+[0-9]+)*)?)", re.IGNORECASE)
+CODE = re.compile(r"[A-Za-z]+[0-9]+")
+
+
+@dataclass
+class Suppression:
+    """One noqa comment: its 1-based position, the layer whose mapping starts on its line
+    (``None`` on other lines), the codes it names (``None``: all), the layer that writes a key
+    on its line (``owner``), and the codes it silenced."""
+
+    line: int
+    column: int
+    layer: str | None
+    codes: tuple[str, ...] | None
+    owner: str | None = None
+    used: set[str] = field(default_factory=set)
+
+    def covers(self, finding: Finding) -> bool:
+        """True when this comment silences ``finding``."""
+        if self.codes is not None and finding.code not in self.codes:
+            return False
+        return finding.line == self.line or (self.layer is not None and finding.layer == self.layer)
+
+
+def find_suppressions(spec: Spec) -> list[Suppression]:
+    """Every ``# convlint: noqa`` comment in the spec's source, in line order."""
+    layer_starts, owners = {}, {}
+    for layer in spec.layers:
+        layer_starts.setdefault(layer.line, layer.name)
+        for line, _ in layer.key_positions.values():
+            owners.setdefault(line, layer.name)
+    found = []
+    for number, text in enumerate(spec.source.splitlines(), start=1):
+        match = NOQA.search(text)
+        if match is None:
+            continue
+        raw = match.group("codes")
+        codes = tuple(code.upper() for code in CODE.findall(raw)) if raw else None
+        layer = layer_starts.get(number)
+        found.append(Suppression(number, match.start("comment") + 1, layer, codes or None,
+                                 layer or owners.get(number)))
+    return found
+
+
+def apply_suppressions(findings: list[Finding], suppressions: list[Suppression]) -> list[Finding]:
+    """The findings that no suppression covers; marks on each suppression what it silenced."""
+    kept = []
+    for finding in findings:
+        covering = [suppression for suppression in suppressions if suppression.covers(finding)]
+        for suppression in covering:
+            suppression.used.add(finding.code)
+        if not covering:
+            kept.append(finding)
+    return kept
+
+
+def unused_suppressions(suppressions: list[Suppression], path: str, rules: Mapping[str, Rule],
+                        is_enabled: Callable[[str], bool]) -> list[Finding]:
+    """An N001 finding for each suppression, or code in one, that silenced nothing."""
+    findings = []
+    severity = rules["N001"].severity
+    for suppression in suppressions:
+        where = f"layer `{suppression.layer}`" if suppression.layer else f"line {suppression.line}"
+        place = (path, suppression.line, suppression.column, suppression.owner)
+        if suppression.codes is None:
+            if not suppression.used:
+                message = f"`# convlint: noqa` silences nothing on {where}; delete it"
+                findings.append(Finding("N001", severity, message, *place))
+            continue
+        for code in suppression.codes:
+            if code in suppression.used:
+                continue
+            if code not in rules:
+                reason = f"`{code}` is no rule code"
+            elif not is_enabled(code):
+                reason = f"{code} is not enabled"
+            else:
+                reason = f"no {code} finding on {where}"
+            findings.append(Finding("N001", severity, f"unused suppression of {code}: {reason}; delete it", *place))
+    return findings

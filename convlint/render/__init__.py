@@ -1,0 +1,1 @@
+"""Architecture diagrams: what a diagram shows, and drawing it with Graphviz."""

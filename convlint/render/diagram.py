@@ -1,0 +1,244 @@
+"""What an architecture diagram shows, independent of how it is drawn.
+
+A diagram has one *box* per input, per layer and per output, and one edge per
+tensor passed between boxes, labelled with that tensor's shape.  With folding
+on (the default), a norm, activation or dropout layer whose only input is a
+layer read by nothing else is drawn inside that layer's box (``Conv2d 3×3 p1``
+with ``+ BatchNorm2d bn1`` and ``+ ReLU relu`` below it), so a ResNet block is
+three boxes rather than seven.  A layer with findings is never folded, so it
+keeps a box of its own to be drawn in red.
+
+The longest path through the diagram is its *spine*, drawn as one straight
+line with branches beside it.  When every other connection between spine
+boxes enters a Concat and these skip connections nest (each spans the next,
+as in a U-Net), the diagram is drawn as a U: the spine turns halfway inside
+the innermost skip, boxes after the turn are placed on the way back up, and
+each skip connection runs level from encoder to decoder.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from convlint.findings import Finding
+from convlint.analysis.infer import Analysis, NodeInfo, format_shape
+from convlint.layers.keywords import KeywordError
+from convlint.layers.registry import Registry
+from convlint.render.labels import short_args
+from convlint.spec.model import Layer
+
+FOLDABLE_FAMILIES = frozenset({"norm", "activation", "dropout"})
+"""Families of shape-preserving layers that are drawn inside the box of the layer they follow."""
+
+
+@dataclass
+class Box:
+    """One drawn node.
+
+    ``kind`` is ``"input"``, ``"layer"`` or ``"output"``.  ``members`` are the
+    spec names drawn in it, the box's own layer first and folded layers after.
+    ``shape`` is the output shape of the last member (``None`` when unknown),
+    ``params`` the parameter count of all members together (``None`` when the
+    box's own layer's count is unknown).
+    """
+
+    id: str
+    kind: str
+    name: str
+    type: str
+    family: str
+    args: str = ""
+    folded: list[tuple[str, str]] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    shape: tuple[int, ...] | None = None
+    params: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+    spine: str | None = None
+
+    @property
+    def shape_text(self) -> str:
+        """``1×64×56×56``, or ``?`` when the shape is unknown."""
+        return format_shape(self.shape)
+
+
+@dataclass
+class Edge:
+    """A tensor passed from box ``tail`` to box ``head``; ``label`` is its shape.
+
+    ``order`` is the tensor's 1-based position in a Concat's ``from`` list
+    (``None`` for every other layer, where the order does not matter).
+    ``on_spine`` marks a step along the spine, ``upward`` an edge drawn
+    upward in a U layout and ``level`` a skip connection drawn horizontally.
+    """
+
+    tail: str
+    head: str
+    label: str
+    order: int | None = None
+    on_spine: bool = False
+    upward: bool = False
+    level: bool = False
+
+
+@dataclass
+class Diagram:
+    """The boxes and edges of one spec, and the findings that belong to no layer.
+
+    ``total_params`` sums the known parameter counts; ``params_complete`` says whether all are known.
+    """
+
+    name: str
+    boxes: dict[str, Box]
+    edges: list[Edge]
+    spec_findings: list[Finding]
+    total_params: int
+    params_complete: bool
+
+    def families(self) -> list[str]:
+        """The families of the layer boxes, in order of first appearance."""
+        return list(dict.fromkeys(box.family for box in self.boxes.values() if box.kind == "layer"))
+
+
+def build_diagram(analysis: Analysis, findings: list[Finding], registry: Registry, fold: bool = True) -> Diagram:
+    """The diagram of ``analysis.spec``; ``findings`` are drawn on the layers they name.
+
+    ``registry`` supplies the layer types, used to read the arguments of layers
+    that inference did not reach (after an error upstream).
+    """
+    spec = analysis.spec
+    graph: nx.DiGraph = spec.graph
+    by_layer: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.layer is not None and finding.layer in graph:
+            by_layer.setdefault(finding.layer, []).append(finding)
+    spec_findings = [finding for finding in findings if finding.layer is None or finding.layer not in graph]
+
+    order = list(analysis.nodes) + [name for name in graph if name not in analysis.nodes]
+    box_of: dict[str, str] = {}
+    boxes: dict[str, Box] = {}
+    for name in order:
+        info = analysis.nodes.get(name) or _unreached_node(graph, registry, name)
+        host = _fold_host(graph, spec.outputs, info, by_layer, box_of) if fold else None
+        if host is not None:
+            _fold_into(boxes[host], info, by_layer.get(name, []))
+            box_of[name] = host
+            continue
+        box = _new_box(graph, registry, info, by_layer.get(name, []))
+        boxes[name] = box
+        box_of[name] = name
+
+    edges = []
+    for tail, head in graph.edges:
+        if box_of[tail] == box_of[head]:
+            continue
+        sources = graph.nodes[head]["decl"].sources
+        order_in_concat = sources.index(tail) + 1 if graph.nodes[head]["decl"].type == "Concat" else None
+        shape = analysis.nodes[tail].shape if tail in analysis.nodes else None
+        edges.append(Edge(box_of[tail], box_of[head], format_shape(shape), order_in_concat))
+    for position, output in enumerate(spec.outputs, start=1):
+        if output not in box_of:
+            continue
+        box_id = _free_id(boxes, f"output {position}" if len(spec.outputs) > 1 else "output")
+        boxes[box_id] = Box(box_id, "output", box_id, "Output", "output")
+        shape = analysis.nodes[output].shape if output in analysis.nodes else None
+        edges.append(Edge(box_of[output], box_id, format_shape(shape)))
+    _mark_spine(boxes, edges)
+    complete = all(box.params is not None for box in boxes.values() if box.kind == "layer")
+    return Diagram(spec.name, boxes, edges, spec_findings, analysis.total_params, complete)
+
+
+def _unreached_node(graph: nx.DiGraph, registry: Registry, name: str) -> NodeInfo:
+    """A layer inference never reached (it sits on a cycle): its type and family, nothing else."""
+    decl = graph.nodes[name]["decl"]
+    layer_type = registry.types.get(decl.type)
+    return NodeInfo(name, decl.type or "?", layer_type.family if layer_type else "other", None)
+
+
+def _fold_host(graph: nx.DiGraph, outputs: list[str], info: NodeInfo, by_layer: dict, box_of: dict) -> str | None:
+    """The box ``info``'s layer is drawn in, when it can be folded into its producer's box."""
+    if info.family not in FOLDABLE_FAMILIES or info.name in by_layer:
+        return None
+    producers = list(graph.predecessors(info.name))
+    if len(producers) != 1 or len(graph.nodes[info.name]["decl"].sources) != 1:
+        return None
+    producer = producers[0]
+    if (graph.nodes[producer]["kind"] != "layer" or graph.out_degree(producer) != 1 or producer in outputs
+            or producer not in box_of):
+        return None
+    return box_of[producer]
+
+
+def _new_box(graph: nx.DiGraph, registry: Registry, info: NodeInfo, findings: list[Finding]) -> Box:
+    kind = graph.nodes[info.name]["kind"]
+    if kind == "input":
+        return Box(info.name, "input", info.name, "Input", "input", members=[info.name], shape=info.shape)
+    args = short_args(info.family, info.args or _written_args(registry, graph.nodes[info.name]["decl"]))
+    return Box(info.name, "layer", info.name, info.type, info.family, args, members=[info.name],
+               shape=info.shape, params=info.params, findings=list(findings))
+
+
+def _written_args(registry: Registry, layer: Layer) -> dict:
+    """The arguments as written, each converted where its type and dimensionality allow (``3`` → ``(3, 3)``)."""
+    layer_type = registry.types.get(layer.type)
+    if layer_type is None or layer_type.spatial_dims is None:
+        return dict(layer.kwargs)
+    args = {}
+    for key, value in layer.kwargs.items():
+        try:
+            args[key] = layer_type.keywords[key].convert(value, layer_type.spatial_dims)
+        except (KeyError, KeywordError):
+            args[key] = value
+    return args
+
+
+def _fold_into(box: Box, info: NodeInfo, findings: list[Finding]) -> None:
+    box.folded.append((info.type, info.name))
+    box.members.append(info.name)
+    box.shape = info.shape
+    if info.params is not None:
+        box.params = (box.params or 0) + info.params
+    box.findings += findings
+
+
+def _free_id(boxes: dict[str, Box], wanted: str) -> str:
+    while wanted in boxes:
+        wanted = f"{wanted}'"
+    return wanted
+
+
+def _mark_spine(boxes: dict[str, Box], edges: list[Edge]) -> None:
+    """Mark the spine (the longest path) and, for a U-Net-like diagram, the U turn."""
+    graph = nx.DiGraph((edge.tail, edge.head) for edge in edges)
+    if not nx.is_directed_acyclic_graph(graph):
+        return
+    spine = nx.dag_longest_path(graph)
+    position = {box_id: index for index, box_id in enumerate(spine)}
+    steps = set(zip(spine, spine[1:]))
+    for edge in edges:
+        edge.on_spine = (edge.tail, edge.head) in steps
+    skips = [edge for edge in edges if edge.tail in position and edge.head in position and not edge.on_spine]
+    turn = _u_turn(skips, position, boxes)
+    rising = set(nx.descendants(graph, spine[turn])) | {spine[turn]} if turn is not None else set()
+    for box_id in spine:
+        boxes[box_id].spine = "up" if box_id in rising else "down"
+    for edge in edges:
+        edge.level = turn is not None and edge in skips
+        edge.upward = edge.head in rising and not edge.level
+
+
+def _u_turn(skips: list[Edge], position: dict[str, int], boxes: dict[str, Box]) -> int | None:
+    """The spine position where a U layout turns upward, or ``None`` when the skips do not call for one.
+
+    They do when all of them enter a Concat and they nest: sorted by where they
+    start, each ends after the next one ends.  The turn lies halfway inside the
+    innermost skip.
+    """
+    if not skips or any(boxes[edge.head].type != "Concat" for edge in skips):
+        return None
+    spans = sorted((position[edge.tail], position[edge.head]) for edge in skips)
+    if any(inner_start <= start or inner_end >= end
+           for (start, end), (inner_start, inner_end) in zip(spans, spans[1:])):
+        return None
+    start, end = spans[-1]
+    return (start + end + 1) // 2

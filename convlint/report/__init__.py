@@ -1,0 +1,1 @@
+"""Stage 4, reports: findings, summaries and rule docs printed in each output format.  Formatters only print."""

@@ -1,0 +1,97 @@
+"""Printing findings and summaries. Formatters only print; they decide nothing."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+from convlint.findings import Finding, Severity
+from convlint.analysis.infer import format_shape
+
+
+def concise(findings: list[Finding]) -> str:
+    """One line per finding: ``path:line:col: CODE message``."""
+    return "".join(
+        f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}{f' [{f.layer}]' if f.layer else ''}\n"
+        for f in findings
+    )
+
+
+def lint_json(findings: list[Finding]) -> str:
+    """A JSON list of finding objects (path, line, column, code, severity, layer, message), one per line."""
+    if not findings:
+        return "[]\n"
+    rows = ",\n  ".join(json.dumps(finding.to_json(), ensure_ascii=False) for finding in findings)
+    return f"[\n  {rows}\n]\n"
+
+
+def lint_tally(findings: list[Finding], checked: int) -> str:
+    """The closing line: ``Found 3 problems (2 errors, 1 warning) in 2 of 6 specs.`` or all clear."""
+    if not findings:
+        return f"All checks passed ({checked} spec{'s' if checked != 1 else ''} checked).\n"
+    counts = {severity: sum(1 for f in findings if f.severity is severity) for severity in Severity}
+    parts = [f"{count} {severity.value}{'s' if count != 1 else ''}" for severity, count in counts.items() if count]
+    files = len({f.path for f in findings})
+    return (f"Found {len(findings)} problem{'s' if len(findings) != 1 else ''} ({', '.join(parts)}) "
+            f"in {files} of {checked} spec{'s' if checked != 1 else ''}.\n")
+
+
+def _thousands(value) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def _si(value, unit: str = "") -> str:
+    """``4.09 G`` style: three significant digits with a decimal (SI) prefix."""
+    if value is None:
+        return "—"
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {prefix}{unit}"
+    return f"{value:g} {unit}".rstrip()
+
+
+def _axes(values, as_fraction: bool = False) -> str:
+    """``7×7`` for per-axis numbers (``1/2`` with ``as_fraction``, else ``93.5``), ``—`` when unknown."""
+    if values is None:
+        return "—"
+    shown = (str(Fraction(value).limit_denominator(1000)) if as_fraction else f"{value:g}" for value in values)
+    return "×".join(shown)
+
+
+def _mb(value) -> str:
+    return "—" if value is None else f"{value / 1e6:.2f}"
+
+
+def summary_table(summary: dict) -> str:
+    """A torchinfo-style table of one spec: layer (type), output shape, params, MACs (or FLOPs),
+    output memory, receptive field, effective stride and first-output centre; then the totals."""
+    work = "flops" if "total_flops" in summary else "macs"
+    rows = [(f"{layer['name']} ({layer['type']})",
+             "?" if layer["output_shape"] is None else format_shape(layer["output_shape"]),
+             "—" if layer["params"] is None else _thousands(layer["params"]),
+             _si(layer[work]), _mb(layer["activation_bytes"]), _axes(layer["receptive_field"]),
+             _axes(layer["effective_stride"], as_fraction=True), _axes(layer["receptive_field_center"]))
+            for layer in summary["layers"]]
+    header = ("Layer (type)", "Output shape", "Params", work[:-1].upper() + "s", "Out MB", "RF", "Stride", "Centre")
+    widths = [max(len(header[i]), *(len(row[i]) for row in rows)) if rows else len(header[i])
+              for i in range(len(header))]
+    rule = "=" * (sum(widths) + 2 * (len(header) - 1))
+    line = lambda row: ("  ".join(f"{cell:<{width}}" if i < 2 or i > 4 else f"{cell:>{width}}"
+                                  for i, (cell, width) in enumerate(zip(row, widths))).rstrip() + "\n")
+    text = f"{summary['name']}  ({summary['path']})\n{rule}\n{line(header)}{rule}\n"
+    text += "".join(line(row) for row in rows)
+    text += f"{rule}\nTotal params: {_thousands(summary['total_params'])}\n"
+    if work == "flops":
+        text += f"Total FLOPs: {_thousands(summary['total_flops'])} ({_si(summary['total_flops'])}; 2 × MACs)\n"
+    else:
+        text += f"Total MACs: {_thousands(summary['total_macs'])} ({_si(summary['total_macs'])})\n"
+    text += ("  MACs: one multiply-add per kernel tap, bias not counted (fvcore's convention); ConvTranspose\n"
+             "  counted over its input positions; norms, pools, activations and merges count 0.\n")
+    text += (f"Input: {_mb(summary['input_bytes'])} MB, params: {_mb(summary['param_bytes'])} MB, "
+             f"all layer outputs: {_mb(summary['total_activation_bytes'])} MB ({summary['dtype']}, 1 MB = 10⁶ bytes)\n"
+             f"Estimated total for inference: {_mb(summary['inference_bytes'])} MB (nothing freed)\n"
+             "  RF: receptive field in input pixels per axis; Stride: effective stride; Centre: centre of the\n"
+             "  first output's receptive field in input pixel coordinates (padding counts as input).\n")
+    errors = [d for d in summary["diagnostics"] if d["severity"] == "error"]
+    if summary["diagnostics"]:
+        text += f"{len(summary['diagnostics'])} finding(s), {len(errors)} error(s): run `convlint lint` for details\n"
+    return text

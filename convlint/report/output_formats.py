@@ -1,0 +1,150 @@
+"""The ``lint`` output formats beside concise and JSON: full (source excerpts), GitHub workflow
+annotations, and SARIF 2.1.0.  Formatters only print; they decide nothing."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Mapping
+from urllib.parse import quote
+
+from convlint.findings import Finding, Severity
+from convlint.report.rule_docs import doc_sections
+from convlint.rules import Rule
+from convlint.spec.model import Spec
+
+FIX_VERBS = ("use ", "set ", "add ", "pad ", "reduce ", "delete ", "choose ", "adjust ", "leave ", "rename ",
+             "correct ", "shrink ", "insert ")
+EXACT_SIZE = ". For an exact size use "
+KEY_AT = re.compile(r"[\w-]+|#.*")
+"""What the caret marks: the key at the finding's column, or a whole comment (for N001)."""
+CONTEXT_LINES = 6
+"""At most this many lines above the finding are shown to reach the start of its layer."""
+
+
+def split_message(message: str) -> tuple[str, str | None]:
+    """(what was found, with its arithmetic; the suggested change or ``None``)."""
+    if EXACT_SIZE in message:
+        found, fix = message.split(EXACT_SIZE, 1)
+        return found, "use " + fix
+    head, sep, tail = message.rpartition("; ")
+    if sep and tail.startswith(FIX_VERBS):
+        return head, tail
+    return message, None
+
+
+def _excerpt(finding: Finding, spec: Spec) -> list[str]:
+    lines = spec.source.splitlines()
+    if not 1 <= finding.line <= len(lines):
+        return []
+    start = finding.line
+    layer = spec.layer_by_name.get(finding.layer) if finding.layer else None
+    if layer is not None and 0 <= finding.line - layer.line <= CONTEXT_LINES:
+        start = layer.line
+    first, last = max(1, start - 1), min(len(lines), finding.line + 1)
+    width = len(str(last))
+    gutter = " " * width + " |"
+    out = [gutter]
+    for number in range(first, last + 1):
+        out.append(f"{number:>{width}} | {lines[number - 1]}".rstrip())
+        if number == finding.line:
+            column = max(finding.column, 1)
+            key = KEY_AT.match(lines[number - 1], column - 1)
+            marker = "^" * (len(key.group()) if key else 1)
+            out.append(f"{gutter} {' ' * (column - 1)}{marker} {finding.code}")
+    out.append(gutter)
+    return out
+
+
+def full(findings: list[Finding], specs: Mapping[str, Spec], rules: Mapping[str, Rule]) -> str:
+    """Ruff-style findings: location, code and title, the YAML around the layer with a caret
+    under the offending key, the arithmetic, and the suggested change."""
+    blocks = []
+    for finding in findings:
+        rule = rules.get(finding.code)
+        title = rule.title if rule else finding.severity.value
+        layer = f" [{finding.layer}]" if finding.layer else ""
+        block = [f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {title}{layer}"]
+        spec = specs.get(finding.path)
+        excerpt = _excerpt(finding, spec) if spec is not None else []
+        block += excerpt
+        found, fix = split_message(finding.message)
+        if fix is None and rule is not None:
+            fix = doc_sections(rule).get("Fix")
+        pad = " " * (excerpt[0].index("|") if excerpt else 0)
+        block.append(f"{pad}= {finding.severity.value}: {found}")
+        if fix:
+            block.append(f"{pad}= help: {fix}")
+        blocks.append("\n".join(block) + "\n")
+    return "\n".join(blocks) + ("\n" if blocks else "")
+
+
+GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(findings: list[Finding]) -> str:
+    """One GitHub Actions workflow command per finding: ``::error file=…,line=…,col=…,title=CODE::message``."""
+    lines = []
+    for finding in findings:
+        properties = [f"file={_escape_property(finding.path)}"]
+        if finding.line:
+            properties += [f"line={finding.line}", f"col={finding.column}"]
+        properties.append(f"title={_escape_property(finding.code)}")
+        layer = f" [{finding.layer}]" if finding.layer else ""
+        lines.append(f"::{GITHUB_COMMANDS[finding.severity]} {','.join(properties)}::"
+                     f"{_escape_data(finding.code + ' ' + finding.message + layer)}\n")
+    return "".join(lines)
+
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _sarif_rule(rule: Rule) -> dict:
+    sections = doc_sections(rule)
+    help_text = "\n".join(f"{heading}: {text}" for heading, text in sections.items())
+    return {
+        "id": rule.code,
+        "name": rule.title,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": sections.get("What it does", rule.title)},
+        "help": {"text": help_text or rule.title},
+        "defaultConfiguration": {"level": SARIF_LEVELS[rule.severity], "enabled": rule.default_enabled},
+    }
+
+
+def _sarif_result(finding: Finding, index: Mapping[str, int]) -> dict:
+    location: dict = {"physicalLocation": {"artifactLocation": {"uri": quote(finding.path.replace("\\", "/"))}}}
+    if finding.line >= 1:
+        location["physicalLocation"]["region"] = {"startLine": finding.line, "startColumn": max(finding.column, 1)}
+    if finding.layer:
+        location["logicalLocations"] = [{"name": finding.layer, "kind": "object"}]
+    result = {"ruleId": finding.code, "level": SARIF_LEVELS[finding.severity],
+              "message": {"text": finding.message}, "locations": [location]}
+    if finding.code in index:
+        result["ruleIndex"] = index[finding.code]
+    return result
+
+
+def sarif(findings: list[Finding], rules: Mapping[str, Rule], version: str) -> str:
+    """A SARIF 2.1.0 log with one run: every known rule in ``tool.driver.rules``, one result per finding."""
+    catalogue = list(rules.values())
+    index = {rule.code: position for position, rule in enumerate(catalogue)}
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "convlint", "version": version,
+                                "rules": [_sarif_rule(rule) for rule in catalogue]}},
+            "columnKind": "unicodeCodePoints",
+            "results": [_sarif_result(finding, index) for finding in findings],
+        }],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

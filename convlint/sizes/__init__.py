@@ -1,0 +1,1 @@
+"""Named input sizes: symbolic shapes, the exact size solver, and the valid-size report."""

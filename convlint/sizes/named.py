@@ -1,0 +1,106 @@
+"""Lint and summary of a spec whose input sizes are names (``image: [N, 3, H, W]``).
+
+Lint reports what holds for every size, nothing that holds for some only:
+
+- findings that ``convlint lint`` would report at every value of every name
+  (problems that have nothing to do with the sizes, or a layer that fails at
+  any size), found by the exact solver of :mod:`convlint.sizes.solver`;
+- S015 for a name that no value makes valid (when nothing above explains it);
+- S016 when a layer's size arithmetic cannot be followed exactly.
+
+The sizes that are valid, and why others fail, are the job of ``convlint sizes``.
+The summary prints every size as an exact expression in the names.
+"""
+from __future__ import annotations
+
+from convlint.findings import Finding
+from convlint.analysis.infer import analyze
+from convlint.layers.registry import Registry
+from convlint.sizes.expr import Expr
+from convlint.sizes.solver import reference_values, size_problem, solve
+from convlint.spec.model import Spec
+from convlint.sizes.symbolic import Unsupported, varies
+
+
+def _finding(registry: Registry, spec: Spec, code: str, message: str, name: str,
+             at: tuple[int, int, str | None] | None = None) -> Finding:
+    """A finding at ``at`` (line, column, layer) when known, else at the input that uses size ``name``."""
+    if at is not None and at[0]:
+        return Finding(code, registry.rules[code].severity, message, spec.path, *at)
+    decl = next(decl for decl in spec.inputs.values() if name in decl.shape)
+    return Finding(code, registry.rules[code].severity, message, spec.path, decl.line, decl.column, None)
+
+
+def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
+    """The findings of a spec with named sizes (see the module docstring), unsorted."""
+    problem = size_problem(spec, registry)
+    try:
+        held = reference_values(problem)
+        solutions = [solve(problem, name, held) for name in problem.names]
+    except Unsupported as error:
+        return [_finding(registry, spec, "S016", f"{error}; the named sizes {', '.join(problem.names)} "
+                                                 f"are not checked", problem.names[0],
+                         None if error.layer is None else (error.layer.line, error.layer.column, error.layer.name))]
+    always: dict[tuple, Finding] = {}
+    for solution in solutions:
+        keys = {(f.code, f.layer, f.line, f.column): f for f in solution.always}
+        always = keys if solution is solutions[0] else {key: f for key, f in always.items() if key in keys}
+    if always:
+        return list(always.values())
+    findings = []
+    for solution in solutions:
+        if solution.valid.empty:
+            others = ", ".join(f"{other} = {value}" for other, value in solution.held.items())
+            value = solution.threshold + solution.period - 1  # past every lower bound: a lasting reason
+            example = problem.findings({**solution.held, solution.name: value})[0]
+            findings.append(_finding(registry, spec, "S015",
+                                     f"no value of {solution.name} makes the network valid"
+                                     f"{f' (with {others})' if others else ''}; at {solution.name} = "
+                                     f"{value}: {example.code} {example.message} [{example.layer}]; "
+                                     f"`convlint sizes` explains each size", solution.name,
+                                     (example.line, example.column, example.layer)))
+    return findings
+
+
+def summarize_named_sizes(spec: Spec, registry: Registry) -> dict:
+    """The ``summary --format json`` object, with sizes as expressions (strings) in the names.
+
+    Parameter counts are those at valid sizes, ``None`` where they depend on a size
+    (a Linear whose in_features follow a flattened size).
+    """
+    problem = size_problem(spec, registry)
+    from convlint.api import lint
+
+    try:
+        held = reference_values(problem)
+        shapes = problem.propagation({}).shapes
+    except Unsupported:
+        held, shapes = {name: 1 for name in problem.names}, {}
+    analysis = analyze(problem.instantiate(held), registry)
+    layers = []
+    for layer in spec.layers:
+        node = analysis.nodes.get(layer.name)
+        shape = shapes.get(layer.name)
+        inputs = [shapes.get(source) for source in layer.sources]
+        read = (1, -1) if layer.type == "Linear" else (1,)  # the dims a layer's parameter count reads
+        size_dependent = any(shape is None or any(varies(shape[index]) for index in read) for shape in inputs)
+        layers.append({
+            "name": layer.name,
+            "type": layer.type or "?",
+            "output_shape": None if shape is None else [dim if isinstance(dim, int) else _shown(dim) for dim in shape],
+            "params": None if node is None or size_dependent else node.params,
+        })
+    return {
+        "path": spec.path,
+        "name": spec.name,
+        "layers": layers,
+        "total_params": sum(layer["params"] or 0 for layer in layers),
+        "diagnostics": [finding.to_json() for finding in lint(spec, registry)],
+    }
+
+
+def _shown(dim) -> str:
+    """A size expression as text, in parentheses when it has several terms (``(H − 2)``)."""
+    text = str(dim)
+    several = isinstance(dim, Expr) and len(dim.terms) + bool(dim.const) > 1
+    return f"({text})" if several else text

@@ -1,0 +1,61 @@
+"""The nearest valid input sizes, added to the first size finding of a spec whose declared size fails.
+
+When a spec with numeric sizes has a finding that depends on the input size
+(dropped input, empty output, merged branches that do not match), the exact
+solver of :mod:`convlint.sizes.solver` checks each spatial size: if the
+declared value is not valid, the first such finding ends with
+``nearest valid input sizes: H = 96 or 104``.  The solver is given a small
+budget of lint runs so that lint stays fast; past it, no hint is added.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from convlint.findings import Finding
+from convlint.layers.registry import Registry
+from convlint.sizes.solver import reference_values, size_problem, solve
+from convlint.spec.model import Spec
+from convlint.sizes.symbolic import Unsupported
+
+SIZE_CODES = frozenset({"S001", "S002", "S003", "S009", "S010"})
+"""Findings that can come and go with the input size."""
+
+LINT_BUDGET = 1500
+"""The most sizes the solver may lint for one name while linting a spec."""
+
+LAYER_BUDGET = 300_000
+"""The most layer checks (sizes linted × layers) the hint may cost, so that large specs stay fast."""
+
+MIN_RUNS = 50
+"""Below this many affordable lint runs the hint is not attempted."""
+
+
+def with_nearest_sizes(spec: Spec, registry: Registry, findings: list[Finding]) -> list[Finding]:
+    """``findings`` with the nearest valid input sizes appended to the first size finding, where they help."""
+    first = next((index for index, finding in enumerate(findings) if finding.code in SIZE_CODES), None)
+    if first is None:
+        return findings
+    budget = min(LINT_BUDGET, LAYER_BUDGET // max(1, len(spec.layers)))
+    if budget < MIN_RUNS:
+        return findings
+    problem = size_problem(spec, registry)
+    hints = []
+    try:
+        held = reference_values(problem, budget)
+        for name in problem.names:
+            valid = solve(problem, name, held, budget).valid
+            declared = problem.declared[name]
+            if declared in valid:
+                continue
+            options = [str(value) for value in valid.nearest(declared) if value is not None]
+            if options:
+                hints.append(f"{name} = {' or '.join(options)}")
+    except Unsupported:
+        return findings
+    except Exception:  # the hint is optional: a failure here must not cost the user the findings
+        return findings
+    if not hints:
+        return findings
+    finding = findings[first]
+    hinted = dataclasses.replace(finding, message=f"{finding.message}; nearest valid input sizes: {'; '.join(hints)}")
+    return [*findings[:first], hinted, *findings[first + 1:]]

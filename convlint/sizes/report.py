@@ -1,0 +1,152 @@
+"""``convlint sizes``: the valid input sizes of a spec, in words and as JSON, and why a size fails.
+
+The work is done by :mod:`convlint.sizes.solver`; this module chooses the
+values held fixed, runs the solver for every named size and prints.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convlint.report.formatters import concise
+from convlint.findings import Finding
+from convlint.layers.registry import Registry
+from convlint.sizes.solver import Solution, SizeProblem, reference_values, size_problem, solve
+from convlint.spec.model import Spec
+from convlint.sizes.symbolic import Unsupported
+
+
+class SizesError(Exception):
+    """A request ``convlint sizes`` cannot answer (unknown name, unsupported layer)."""
+
+
+@dataclass
+class Tried:
+    """A tried assignment: the sizes, what lint reports there, and the nearest valid values per tried name."""
+
+    values: dict[str, int]
+    findings: list[Finding]
+    nearest: dict[str, tuple[int | None, int | None]]
+
+
+@dataclass
+class SizesReport:
+    """Everything ``convlint sizes`` prints for one spec."""
+
+    problem: SizeProblem
+    solutions: list[Solution]
+    tried: Tried | None
+    upto: int
+
+
+def parse_try(items: list[str]) -> dict[str, int]:
+    """``["H=500", "W=300"]`` → ``{"H": 500, "W": 300}``; raises :class:`SizesError` for a bad item."""
+    values = {}
+    for item in items:
+        name, _, number = item.partition("=")
+        if not name or not number.strip().isdigit() or int(number) < 1:
+            raise SizesError(f"--try expects NAME=SIZE with a positive integer size, got {item!r}")
+        values[name.strip()] = int(number)
+    return values
+
+
+def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: int) -> SizesReport:
+    """Solve every named size of ``spec`` and evaluate the tried sizes.
+
+    Raises :class:`SizesError` for an unknown name in ``tries`` or a layer the solver cannot follow.
+    """
+    problem = size_problem(spec, registry)
+    if not problem.names:
+        raise SizesError(f"{spec.path}: the inputs have no spatial or named sizes to solve for")
+    unknown = [name for name in tries if name not in problem.positions]
+    if unknown:
+        raise SizesError(f"--try names {', '.join(unknown)}, but the sizes are {', '.join(problem.names)}")
+    try:
+        held = reference_values(problem)
+        solutions = [solve(problem, name, held) for name in problem.names]
+    except Unsupported as error:
+        raise SizesError(f"{spec.path}: {error}") from None
+    tried = None
+    if tries:
+        values = {**held, **tries}
+        by_name = {solution.name: solution for solution in solutions}
+        nearest = {name: by_name[name].valid.nearest(value) for name, value in tries.items()}
+        tried = Tried(values, problem.findings(values), nearest)
+    return SizesReport(problem, solutions, tried, upto)
+
+
+def _places(problem: SizeProblem, name: str) -> str:
+    return ", ".join(f"{input_name} dim {index}" for input_name, index in problem.positions[name])
+
+
+def _assignment(values: dict[str, int]) -> str:
+    return ", ".join(f"{name} = {value}" for name, value in values.items())
+
+
+def render_text(report: SizesReport) -> str:
+    """The human-readable report: conditions, smallest values, and the tried sizes."""
+    problem = report.problem
+    spec = problem.spec
+    lines = [f"{spec.name}  ({spec.path})"]
+    if problem.declared:
+        names = ", ".join(f"{name} ({_places(problem, name)}, declared {problem.declared[name]})"
+                          for name in problem.names)
+        lines.append(f"The input sizes are fixed numbers; solving for the spatial sizes {names}.")
+    lines.append("Valid means `convlint lint` reports nothing: every layer's input is fully read, "
+                 "no output is empty, merged tensors match.")
+    for solution in report.solutions:
+        held = f"  (with {_assignment(solution.held)})" if solution.held else ""
+        lines.append("")
+        lines.append(f"{solution.name}{held}")
+        lines.append(f"  valid: {solution.valid.describe(solution.name)}")
+        smallest = solution.valid.smallest(10)
+        if smallest:
+            lines.append(f"  smallest: {', '.join(map(str, smallest))}")
+        lines.append(f"  exact: every {solution.name} < {solution.threshold + solution.period} linted; "
+                     f"beyond, validity repeats with period {solution.period}")
+        if solution.valid.empty:
+            example = solution.threshold + solution.period - 1
+            findings = problem.findings({**solution.held, solution.name: example})
+            lines.append(f"  at {solution.name} = {example}:")
+            lines += ["    " + line for line in concise(findings[:3]).splitlines()]
+    if report.tried is not None:
+        lines.append("")
+        lines.extend(_render_tried(report.tried, {s.name: s.valid for s in report.solutions}))
+    return "\n".join(lines) + "\n"
+
+
+def _render_tried(tried: Tried, valid_sets: dict) -> list[str]:
+    if not tried.findings:
+        return [f"{_assignment(tried.values)}: valid"]
+    lines = [f"{_assignment(tried.values)}: not valid"]
+    lines += ["  " + line for line in concise(tried.findings).splitlines()]
+    for name, (below, above) in tried.nearest.items():
+        if tried.values[name] in valid_sets[name]:
+            lines.append(f"  {name} = {tried.values[name]} is valid on its own (with the other sizes held)")
+            continue
+        options = [f"{name} = {value}" for value in (below, above) if value is not None]
+        lines.append(f"  nearest valid: {' or '.join(options) if options else 'none'}")
+    return lines
+
+
+def render_json(report: SizesReport) -> dict:
+    """``{"path", "name", "fixed_sizes", "symbols": {NAME: {"valid", "conditions", ...}}, "try"}``."""
+    symbols = {}
+    for solution in report.solutions:
+        symbols[solution.name] = {
+            "valid": solution.valid.values(report.upto),
+            "conditions": solution.valid.describe(solution.name),
+            "smallest": solution.valid.smallest(10),
+            "held": solution.held,
+            "period": solution.valid.period,
+            "positions": [[name, index] for name, index in report.problem.positions[solution.name]],
+        }
+    data = {"path": report.problem.spec.path, "name": report.problem.spec.name,
+            "fixed_sizes": bool(report.problem.declared), "symbols": symbols}
+    if report.tried is not None:
+        data["try"] = {
+            "values": report.tried.values,
+            "valid": not report.tried.findings,
+            "findings": [finding.to_json() for finding in report.tried.findings],
+            "nearest": {name: list(pair) for name, pair in report.tried.nearest.items()},
+        }
+    return data
