@@ -42,15 +42,24 @@ class Suppression:
 
 
 def find_suppressions(spec: Spec) -> list[Suppression]:
-    """Every ``# convlint: noqa`` comment in the spec's source, in line order."""
+    """Every ``# convlint: noqa`` comment in the spec's source, in line order.
+
+    Text that only looks like such a comment inside a quoted or block scalar (a layer named
+    ``"a # convlint: noqa"``) is not a comment and counts for nothing.
+    """
     layer_starts, owners = {}, {}
     for layer in spec.layers:
         layer_starts.setdefault(layer.line, layer.name)
         for line, _ in layer.key_positions.values():
             owners.setdefault(line, layer.name)
+    candidates = {number: text for number, text in enumerate(spec.source.splitlines(), start=1)
+                  if "noqa" in text.lower() and NOQA.search(text)}
+    inside = _scalar_spans(spec.source, candidates) if candidates else {}
     found = []
-    for number, text in enumerate(spec.source.splitlines(), start=1):
-        match = NOQA.search(text)
+    for number, text in candidates.items():
+        spans = inside.get(number, ())
+        match = next((match for match in NOQA.finditer(text)
+                      if not any(start <= match.start("comment") < end for start, end in spans)), None)
         if match is None:
             continue
         raw = match.group("codes")
@@ -61,16 +70,63 @@ def find_suppressions(spec: Spec) -> list[Suppression]:
     return found
 
 
+def _scalar_spans(source: str, lines: Mapping[int, str]) -> dict[int, list[tuple[int, int]]]:
+    """For each of ``lines`` (1-based numbers), the 0-based column ranges that YAML scalars cover.
+
+    One pass of the YAML scanner over ``source``; a scalar spanning several lines covers the
+    whole of each line between its first and last.
+    """
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    spans: dict[int, list[tuple[int, int]]] = {}
+    try:
+        for token in yaml.scan(source, Loader=loader_class):
+            if not isinstance(token, yaml.ScalarToken):
+                continue
+            first, last = token.start_mark.line + 1, token.end_mark.line + 1
+            if first == last:
+                if first in lines:
+                    spans.setdefault(first, []).append((token.start_mark.column, token.end_mark.column))
+                continue
+            for number in (first, last):
+                if number in lines:
+                    start = token.start_mark.column if number == first else 0
+                    end = token.end_mark.column if number == last else len(lines[number]) + 1
+                    spans.setdefault(number, []).append((start, end))
+            for number in range(first + 1, last):  # scalars do not overlap: linear over the source
+                if number in lines:
+                    spans.setdefault(number, []).append((0, len(lines[number]) + 1))
+    except yaml.YAMLError:  # the spec was parsed already; a scanner error only leaves comments as found
+        pass
+    return spans
+
+
 def apply_suppressions(findings: list[Finding], suppressions: list[Suppression]) -> list[Finding]:
-    """The findings that no suppression covers; marks on each suppression what it silenced."""
+    """The findings that no suppression covers; marks on each suppression what it silenced.
+
+    Suppressions are indexed by line and by layer, so the time is linear in findings plus comments.
+    """
+    by_line: dict[int, list[Suppression]] = {}
+    by_layer: dict[str, list[Suppression]] = {}
+    for suppression in suppressions:
+        by_line.setdefault(suppression.line, []).append(suppression)
+        if suppression.layer is not None:
+            by_layer.setdefault(suppression.layer, []).append(suppression)
     kept = []
     for finding in findings:
-        covering = [suppression for suppression in suppressions if suppression.covers(finding)]
+        nearby = by_line.get(finding.line, []) + (by_layer.get(finding.layer, []) if finding.layer else [])
+        covering = [suppression for suppression in _unique(nearby) if suppression.covers(finding)]
         for suppression in covering:
             suppression.used.add(finding.code)
         if not covering:
             kept.append(finding)
     return kept
+
+
+def _unique(suppressions: list[Suppression]) -> list[Suppression]:
+    """``suppressions`` without repeats (a comment can be found by its line and by its layer)."""
+    return list({id(suppression): suppression for suppression in suppressions}.values())
 
 
 def unused_suppressions(suppressions: list[Suppression], path: str, rules: Mapping[str, Rule],

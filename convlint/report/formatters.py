@@ -4,14 +4,16 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
+from convlint.escaping import encodable, printable
 from convlint.findings import Finding, Severity
 from convlint.analysis.infer import format_shape
 
 
 def concise(findings: list[Finding]) -> str:
-    """One line per finding: ``path:line:col: CODE message``."""
+    """One line per finding: ``path:line:col: CODE message`` (untrusted text escaped, see convlint.escaping)."""
     return "".join(
-        f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}{f' [{f.layer}]' if f.layer else ''}\n"
+        f"{printable(f.path)}:{f.line}:{f.column}: {f.code} {printable(f.message)}"
+        f"{f' [{printable(f.layer)}]' if f.layer else ''}\n"
         for f in findings
     )
 
@@ -20,7 +22,9 @@ def lint_json(findings: list[Finding]) -> str:
     """A JSON list of finding objects (path, line, column, code, severity, layer, message), one per line."""
     if not findings:
         return "[]\n"
-    rows = ",\n  ".join(json.dumps(finding.to_json(), ensure_ascii=False) for finding in findings)
+    rows = ",\n  ".join(json.dumps({key: encodable(value) if isinstance(value, str) else value
+                                     for key, value in finding.to_json().items()}, ensure_ascii=False)
+                         for finding in findings)
     return f"[\n  {rows}\n]\n"
 
 
@@ -65,7 +69,7 @@ def summary_table(summary: dict) -> str:
     """A torchinfo-style table of one spec: layer (type), output shape, params, MACs (or FLOPs),
     output memory, receptive field, effective stride and first-output centre; then the totals."""
     work = "flops" if "total_flops" in summary else "macs"
-    rows = [(f"{layer['name']} ({layer['type']})",
+    rows = [(printable(f"{layer['name']} ({layer['type']})", 200),
              "?" if layer["output_shape"] is None else format_shape(layer["output_shape"]),
              "—" if layer["params"] is None else _thousands(layer["params"]),
              _si(layer[work]), _mb(layer["activation_bytes"]), _axes(layer["receptive_field"]),
@@ -77,7 +81,7 @@ def summary_table(summary: dict) -> str:
     rule = "=" * (sum(widths) + 2 * (len(header) - 1))
     line = lambda row: ("  ".join(f"{cell:<{width}}" if i < 2 or i > 4 else f"{cell:>{width}}"
                                   for i, (cell, width) in enumerate(zip(row, widths))).rstrip() + "\n")
-    text = f"{summary['name']}  ({summary['path']})\n{rule}\n{line(header)}{rule}\n"
+    text = f"{printable(summary['name'])}  ({printable(summary['path'])})\n{rule}\n{line(header)}{rule}\n"
     text += "".join(line(row) for row in rows)
     text += f"{rule}\nTotal params: {_thousands(summary['total_params'])}\n"
     if work == "flops":

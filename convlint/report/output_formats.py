@@ -3,10 +3,12 @@ annotations, and SARIF 2.1.0.  Formatters only print; they decide nothing."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Mapping
 from urllib.parse import quote
 
+from convlint.escaping import encodable, printable
 from convlint.findings import Finding, Severity
 from convlint.report.rule_docs import doc_sections
 from convlint.rules import Rule
@@ -32,8 +34,19 @@ def split_message(message: str) -> tuple[str, str | None]:
     return message, None
 
 
-def _excerpt(finding: Finding, spec: Spec) -> list[str]:
-    lines = spec.source.splitlines()
+MAX_EXCERPT_WIDTH = 160
+"""Most characters of one source line shown in an excerpt: a window around the finding's column."""
+
+
+def _clip(line: str, start: int) -> str:
+    """At most :data:`MAX_EXCERPT_WIDTH` characters of ``line`` from ``start``, escaped for a terminal."""
+    shown = printable(line[start:start + MAX_EXCERPT_WIDTH], MAX_EXCERPT_WIDTH)
+    return ("…" if start else "") + shown + ("…" if len(line) > start + MAX_EXCERPT_WIDTH else "")
+
+
+def _excerpt(finding: Finding, spec: Spec, lines: list[str]) -> list[str]:
+    """The source lines around ``finding`` (``lines``: the spec's source, split once per spec), each
+    clipped to a window around the finding's column, with a caret under the key."""
     if not 1 <= finding.line <= len(lines):
         return []
     start = finding.line
@@ -41,39 +54,48 @@ def _excerpt(finding: Finding, spec: Spec) -> list[str]:
     if layer is not None and 0 <= finding.line - layer.line <= CONTEXT_LINES:
         start = layer.line
     first, last = max(1, start - 1), min(len(lines), finding.line + 1)
+    column = max(finding.column, 1)
+    window = max(0, column - 1 - MAX_EXCERPT_WIDTH // 2)
     width = len(str(last))
     gutter = " " * width + " |"
     out = [gutter]
     for number in range(first, last + 1):
-        out.append(f"{number:>{width}} | {lines[number - 1]}".rstrip())
+        out.append(f"{number:>{width}} | {_clip(lines[number - 1], window)}".rstrip())
         if number == finding.line:
-            column = max(finding.column, 1)
-            key = KEY_AT.match(lines[number - 1], column - 1)
-            marker = "^" * (len(key.group()) if key else 1)
-            out.append(f"{gutter} {' ' * (column - 1)}{marker} {finding.code}")
+            text = lines[number - 1]
+            key = KEY_AT.match(text, column - 1, column - 1 + MAX_EXCERPT_WIDTH // 2)
+            marker = "^" * (len(printable(key.group())) if key else 1)
+            offset = len(printable(text[window:column - 1])) + (1 if window else 0)
+            out.append(f"{gutter} {' ' * offset}{marker} {finding.code}")
     out.append(gutter)
     return out
 
 
 def full(findings: list[Finding], specs: Mapping[str, Spec], rules: Mapping[str, Rule]) -> str:
     """Ruff-style findings: location, code and title, the YAML around the layer with a caret
-    under the offending key, the arithmetic, and the suggested change."""
+    under the offending key, the arithmetic, and the suggested change.  Linear in the findings
+    and the source: each spec's source is split once, and each excerpt line is clipped."""
     blocks = []
+    source_lines: dict[str, list[str]] = {}
     for finding in findings:
         rule = rules.get(finding.code)
         title = rule.title if rule else finding.severity.value
-        layer = f" [{finding.layer}]" if finding.layer else ""
-        block = [f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {title}{layer}"]
+        layer = f" [{printable(finding.layer)}]" if finding.layer else ""
+        block = [f"{printable(finding.path)}:{finding.line}:{finding.column}: {finding.code} {title}{layer}"]
         spec = specs.get(finding.path)
-        excerpt = _excerpt(finding, spec) if spec is not None else []
+        excerpt = []
+        if spec is not None:
+            if finding.path not in source_lines:
+                source_lines[finding.path] = spec.source.splitlines()
+            excerpt = _excerpt(finding, spec, source_lines[finding.path])
         block += excerpt
         found, fix = split_message(finding.message)
         if fix is None and rule is not None:
             fix = doc_sections(rule).get("Fix")
         pad = " " * (excerpt[0].index("|") if excerpt else 0)
-        block.append(f"{pad}= {finding.severity.value}: {found}")
+        block.append(f"{pad}= {finding.severity.value}: {printable(found)}")
         if fix:
-            block.append(f"{pad}= help: {fix}")
+            block.append(f"{pad}= help: {printable(fix)}")
         blocks.append("\n".join(block) + "\n")
     return "\n".join(blocks) + ("\n" if blocks else "")
 
@@ -82,7 +104,7 @@ GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severit
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:
@@ -121,13 +143,14 @@ def _sarif_rule(rule: Rule) -> dict:
 
 
 def _sarif_result(finding: Finding, index: Mapping[str, int]) -> dict:
-    location: dict = {"physicalLocation": {"artifactLocation": {"uri": quote(finding.path.replace("\\", "/"))}}}
+    uri = quote(os.fsencode(finding.path).replace(b"\\", b"/"))  # undecodable bytes as %XX
+    location: dict = {"physicalLocation": {"artifactLocation": {"uri": uri}}}
     if finding.line >= 1:
         location["physicalLocation"]["region"] = {"startLine": finding.line, "startColumn": max(finding.column, 1)}
     if finding.layer:
-        location["logicalLocations"] = [{"name": finding.layer, "kind": "object"}]
+        location["logicalLocations"] = [{"name": encodable(finding.layer), "kind": "object"}]
     result = {"ruleId": finding.code, "level": SARIF_LEVELS[finding.severity],
-              "message": {"text": finding.message}, "locations": [location]}
+              "message": {"text": encodable(finding.message)}, "locations": [location]}
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
     return result
