@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="output file (.svg, .png, .pdf, .dot, .gv), - for stdout, or a directory")
     render.add_argument("--format", choices=("svg", "png", "pdf", "dot"), help="output format (default: from -o)")
+    render.add_argument("--force", action="store_true", help="replace a symbolic link at -o with the output")
     render.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom or left-to-right")
     render.add_argument("--no-fold", action="store_true",
                         help="draw norm, activation and dropout layers as boxes of their own")
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--weights", "-w", metavar="FILE.npz", help="PyTorch-style state dict saved with numpy.savez")
     run.add_argument("--seed", type=int, default=0, help="seed for random inputs and missing weights")
     run.add_argument("--output", "-o", required=True, metavar="OUT.npz", help="where to write the outputs")
+    run.add_argument("--force", action="store_true", help="replace a symbolic link at -o with the output")
     run.add_argument("--all", action="store_true", help="write every layer's activation, not only the outputs")
     run.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="computation dtype")
     run.add_argument("--max-memory", metavar="BYTES", help="refuse runs needing more (e.g. 2GB; default: half "

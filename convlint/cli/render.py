@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from convlint.spec.files import iter_yaml_files
+from convlint.spec.files import RefusedOutput, iter_yaml_files, write_atomically
 from convlint.findings import Finding, Severity
 from convlint.report.formatters import concise
 from convlint.linting.runner import load_file
@@ -76,34 +75,7 @@ def plan(paths: list[str], output: str, fmt: str | None) -> list[Job]:
     return [Job(specs[0][0], target, chosen)]
 
 
-def _new_file_mode(path: Path) -> int:
-    """The permissions ``path`` has, or those a new file gets under the current umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``.
-
-    Readers see the old file or the new one, never a partial one; the file keeps its permissions.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, _new_file_mode(path))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err) -> int:
+def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err, force: bool = False) -> int:
     """Draw one spec; returns its exit code. Problems are printed to ``err``."""
     from convlint import api
     from convlint.render.diagram import build_diagram
@@ -126,7 +98,11 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err) 
             err.write(f"convlint: {error}; nothing written (`--format dot` writes the Graphviz source)\n")
             return EXIT_ERROR
         source = job.target.with_suffix(".dot")
-        write_atomically(source, draw(diagram, "dot", rankdir))
+        try:
+            write_atomically(source, draw(diagram, "dot", rankdir), force)
+        except RefusedOutput as refused:
+            err.write(f"convlint: error: {refused}\n")
+            return EXIT_ERROR
         err.write(f"convlint: {job.target} not drawn: {error}.\n"
                   f"convlint: wrote the diagram's Graphviz source to {source}; once Graphviz is installed, "
                   f"rerun this command or run `dot -T{job.fmt} {source} -o {job.target}`\n")
@@ -138,7 +114,11 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err) 
         out.flush()
         getattr(out, "buffer", out).write(data)
     else:
-        write_atomically(job.target, data)
+        try:
+            write_atomically(job.target, data, force)
+        except RefusedOutput as refused:
+            err.write(f"convlint: error: {refused}\n")
+            return EXIT_ERROR
     errors = [finding for finding in findings if finding.severity is Severity.ERROR]
     if findings and job.target is not None:
         err.write(f"convlint: {job.spec_path}: {len(findings)} finding(s) drawn in red; "
@@ -153,5 +133,6 @@ def run(args, out, err=None) -> int:
     err = err or sys.stderr
     jobs = plan(args.paths, args.output, args.format)
     registry = load_registry(disabled=args.disable_plugin)
-    codes = [_draw_job(job, registry, args.rankdir, not args.no_fold, out, err) for job in jobs]
+    force = getattr(args, "force", False)
+    codes = [_draw_job(job, registry, args.rankdir, not args.no_fold, out, err, force) for job in jobs]
     return max(codes)

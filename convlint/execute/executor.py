@@ -230,9 +230,11 @@ def run(spec, inputs: Mapping[str, np.ndarray] | None = None, weights: Mapping[s
 
 
 def load_weights(path: str | Path) -> dict[str, np.ndarray]:
-    """A state dict from an ``.npz`` file (``np.savez(path, **state_dict)``)."""
+    """A state dict from an ``.npz`` file (``np.savez(path, **state_dict)``), refused before allocation
+    when its arrays need more than half the available memory."""
+    from convlint.execute.arrays_io import ArrayFileError, read_npz
+
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {key: archive[key] for key in archive.files}
-    except (OSError, ValueError) as error:
-        raise ExecutionError(f"{path}: cannot read weights: {error}") from None
+        return read_npz(str(path), int(available_memory() * DEFAULT_MEMORY_FRACTION))
+    except ArrayFileError as error:
+        raise ExecutionError(str(error)) from None

@@ -2,12 +2,14 @@
 ``add_images`` shows them).  Needs Pillow (the ``images`` extra)."""
 from __future__ import annotations
 
+import hashlib
 import math
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
-from convlint.spec.files import write_atomically
+from convlint.spec.files import RefusedOutput, write_atomically
 
 TILE_GAP = 2
 """Pixels between tiles."""
@@ -37,8 +39,27 @@ def channel_grid(activation: np.ndarray) -> np.ndarray:
     return grid
 
 
-def save_feature_maps(activations: dict[str, np.ndarray], directory: str | Path) -> list[Path]:
-    """Write ``<layer>.png`` for each 3-D or 4-D activation into ``directory``; returns the paths.
+MAX_FILE_STEM = 200
+"""Longest file name stem written (file systems allow 255 bytes); longer ones end in a digest."""
+
+
+def image_file_name(layer: str) -> str:
+    """A file name for ``layer``'s picture that stays inside its folder: every character but letters,
+    digits, ``.``, ``_`` and ``-`` is percent-encoded (``../x`` → ``..%2Fx.png``), so different layers
+    get different names; over-long names are cut and end in a digest of the whole name."""
+    encoded = layer.encode("utf-8", "surrogatepass")
+    stem = quote(encoded, safe="")
+    if stem.startswith("."):  # no hidden files
+        stem = "%2E" + stem[1:]
+    if len(stem) > MAX_FILE_STEM:
+        stem = stem[:MAX_FILE_STEM - 17] + "+" + hashlib.sha256(encoded).hexdigest()[:16]  # `+` is encoded elsewhere
+    return stem + ".png"
+
+
+def save_feature_maps(activations: dict[str, np.ndarray], directory: str | Path, force: bool = False) -> list[Path]:
+    """Write a PNG for each 3-D or 4-D activation into ``directory``, named by :func:`image_file_name`;
+    returns the paths.  No file is written outside ``directory``, and an existing link or special
+    file there is refused (:class:`~convlint.spec.files.RefusedOutput`; ``force`` replaces links).
 
     Raises ``ImportError`` with the install command when Pillow is missing.
     """
@@ -48,12 +69,15 @@ def save_feature_maps(activations: dict[str, np.ndarray], directory: str | Path)
         raise ImportError("--save-images needs Pillow: pip install 'convlint[images]'") from None
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
+    inside = folder.resolve()
     written = []
     for name, activation in activations.items():
         if activation.ndim not in (3, 4):
             continue
-        path = folder / f"{name}.png"
+        path = folder / image_file_name(name)
+        if path.parent.resolve() != inside:  # cannot happen with the encoding above; never trust it blindly
+            raise RefusedOutput(f"the picture of layer `{name[:80]}` would be written outside {folder}")
         picture = Image.fromarray(channel_grid(activation))
-        write_atomically(path, lambda temporary: picture.save(temporary, format="PNG"))
+        write_atomically(path, lambda temporary: picture.save(temporary, format="PNG"), force)
         written.append(path)
     return written

@@ -1,6 +1,7 @@
 """Memory figures: how much is available, and bytes in words."""
 from __future__ import annotations
 
+import math
 import os
 
 
@@ -30,7 +31,12 @@ def format_bytes(count: int) -> str:
 def parse_bytes(text: str) -> int:
     """``"2GB"``, ``"512 MB"``, ``"1e9"`` → bytes; ``ValueError`` for anything else."""
     cleaned = text.strip().upper().replace(" ", "")
-    for unit, size in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3), ("B", 1)):
+    number, size = cleaned, 1
+    for unit, factor in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3), ("B", 1)):
         if cleaned.endswith(unit):
-            return int(float(cleaned[: -len(unit)]) * size)
-    return int(float(cleaned))
+            number, size = cleaned[: -len(unit)], factor
+            break
+    value = float(number) * size
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"a memory size must be a finite number of bytes, got {text!r}")
+    return int(value)

@@ -7,8 +7,9 @@ are read as bytes and decoded as UTF-8; nothing is ever written.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -17,9 +18,11 @@ MAX_SPEC_BYTES = 2 * 1024 * 1024
 
 
 def iter_yaml_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Each named file, and every YAML file below each named directory, in sorted order.
+    """Each named file, and every regular YAML file below each named directory, in sorted order.
 
-    Raises ``FileNotFoundError`` for a path that does not exist.
+    Below a directory, FIFOs, devices and sockets named ``*.yaml`` are passed over (reading one
+    could block forever); a file named explicitly is taken as it is, and :func:`read_text` refuses
+    it when it is not a regular file.  Raises ``FileNotFoundError`` for a path that does not exist.
     """
     for raw in paths:
         path = Path(raw)
@@ -27,12 +30,21 @@ def iter_yaml_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             found = []
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found += [Path(root, name) for name in files if name.endswith(YAML_SUFFIXES)]
+                found += [Path(root, name) for name in files
+                          if name.endswith(YAML_SUFFIXES) and _is_regular(Path(root, name))]
             yield from sorted(found)
         elif path.exists():
             yield path
         else:
             raise FileNotFoundError(f"{raw}: no such file or directory")
+
+
+def _is_regular(path: Path) -> bool:
+    """True for a regular file (or a symlink to one); never opens it."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 class UnreadableFile(Exception):
@@ -53,8 +65,11 @@ class TooLargeFile(UnreadableFile):
 
 def read_text(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> str:
     """The file's text, or :class:`UnreadableFile` for binary, non-UTF-8, unreadable or too large files."""
-    try:
-        with open(path, "rb") as stream:
+    try:  # non-blocking open and a check before reading: a FIFO or device never blocks the lint
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(descriptor, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise UnreadableFile("this is not a regular file (a FIFO, device or socket); not read")
             data = stream.read(max_bytes + 1)
     except OSError as error:
         raise UnreadableFile(f"cannot read the file: {error.strerror or error}") from None
@@ -73,16 +88,64 @@ def read_text(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> str:
                              f"{error.start})", line, column) from None
 
 
-def write_atomically(path: str | Path, write) -> None:
-    """Create or replace ``path`` all at once: ``write(temporary_path)`` fills a temporary file
-    in the same directory, which is then renamed over ``path``; on failure nothing is left behind."""
+class RefusedOutput(Exception):
+    """The output path names something that is not a regular file (a folder, FIFO, device, socket,
+    or a symlink without ``force``); the message says what."""
+
+
+def _new_file_mode(path: Path) -> int:
+    """The permissions ``path`` has, or those a new file gets under the current umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def check_output_path(path: str | Path, force: bool = False) -> None:
+    """Raise :class:`RefusedOutput` unless ``path`` is absent or a regular file (or, with ``force``,
+    a symlink, which is then replaced by a file; its target is never written)."""
+    target = Path(path)
+    try:
+        mode = target.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise RefusedOutput(f"{path}: cannot check the output path: {error.strerror or error}") from None
+    if stat.S_ISLNK(mode):
+        if not force:
+            raise RefusedOutput(f"{path} is a symbolic link; refusing to replace it (--force replaces the "
+                                f"link itself with the output)")
+    elif stat.S_ISDIR(mode):
+        raise RefusedOutput(f"{path} is a folder; name a file to write")
+    elif not stat.S_ISREG(mode):
+        raise RefusedOutput(f"{path} is not a regular file (a FIFO, device or socket); refusing to replace it")
+
+
+def write_atomically(path: str | Path, content: bytes | Callable[[str], None], force: bool = False) -> None:
+    """Create or replace the regular file ``path`` all at once.
+
+    ``content`` is the bytes to write, or ``write(temporary_path)`` that fills a temporary file in
+    the same folder; the temporary file is then renamed over ``path``, so readers see the old file
+    or the new one, never part of one, and the file keeps its permissions.  Missing parent folders
+    are created.  Raises :class:`RefusedOutput` (before writing anything) where ``path`` is not a
+    regular file, see :func:`check_output_path`; on failure nothing is left behind.
+    """
     import tempfile
 
     target = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    os.close(handle)
+    check_output_path(target, force)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        write(temporary)
+        with os.fdopen(handle, "wb") as stream:
+            if isinstance(content, bytes):
+                stream.write(content)
+        if not isinstance(content, bytes):
+            content(temporary)
+        os.chmod(temporary, _new_file_mode(target))
+        check_output_path(target, force)  # nothing appeared there meanwhile
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
