@@ -164,3 +164,60 @@ def test_valid_plugin_layer_works(tmp_path):
     working = layer_type(infer=lambda ctx: ctx.input, keywords={"k": Int(1)})
     findings = lint_with(tmp_path, ("fine", plugin_with(working)))
     assert codes(findings) == ["S001"]
+
+
+def exit_zero(ctx):
+    raise SystemExit(0)
+
+
+def interrupt(ctx):
+    raise KeyboardInterrupt
+
+
+def hang(ctx):
+    while True:
+        try:
+            pass
+        except Exception:  # a plugin's own handlers cannot swallow the time limit
+            pass
+
+
+@pytest.mark.parametrize("faulty, text", [
+    (layer_type(infer=exit_zero), "raised SystemExit(0)"),
+    (layer_type(infer=interrupt), "raised KeyboardInterrupt"),
+    (layer_type(infer=hang), "ran for more than 1 s"),
+    (layer_type(infer=lambda ctx: ctx.input, count=10**5000), "count_params() returned"),
+], ids=["exit", "interrupt", "hang", "huge-count"])
+def test_plugin_that_stops_hangs_or_overflows_is_x001(tmp_path, faulty, text):
+    findings = lint_with(tmp_path, ("faulty_plugin", plugin_with(faulty)))
+    (fault,) = x001(findings)
+    assert fault.layer == "bad" and "plugin `faulty_plugin` failed on Faulty" in fault.message
+    assert text in fault.message and len(fault.message) < 400
+    assert "S001" in codes(findings)  # the pool after it is still checked
+
+
+def test_plugin_output_stays_off_machine_readable_stdout(tmp_path, monkeypatch, capsys):
+    import json
+    import convlint.cli.main as cli
+
+    def chatty(ctx):
+        print("hello from the plugin\x1b]0;pwned\x07")
+        return ctx.input
+    monkeypatch.setattr(cli, "load_registry", lambda disabled=(): load_registry(
+        disabled, only_distribution="convlint", extra=[("chatty", plugin_with(layer_type(infer=chatty)))]))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    for format_ in ("json", "sarif"):
+        assert main(["lint", "--format", format_, str(spec)]) == 1
+        captured = capsys.readouterr()
+        json.loads(captured.out)  # stdout is JSON only
+        assert "hello from the plugin" in captured.err and "\x1b" not in captured.err
+
+
+def test_plugin_exit_while_registering_is_x001(tmp_path):
+    class Exiting:
+        @convlint.hookimpl
+        def register_layer_types(register):
+            raise SystemExit(3)
+    (fault,) = x001(lint_with(tmp_path, ("exiting", Exiting)))
+    assert fault.message == "plugin `exiting` raised SystemExit(3), which would end the program"

@@ -17,7 +17,7 @@ from convlint.findings import Finding
 from convlint.analysis.graph import Suggestions, build_graph
 from convlint.layers.keywords import MAX_INT, show
 from convlint.layers.layer_type import LayerContext, LayerType, Shape
-from convlint.layers.registry import Registry
+from convlint.layers.registry import PluginFault, Registry, plugin_call
 from convlint.rules import RULES
 from convlint.spec.model import Layer, Spec
 
@@ -146,11 +146,15 @@ def _infer_layer(run: _Run, layer: Layer, inputs: list[Shape | None]) -> tuple[N
             ctx.report("Y007", f"unknown layer type `{layer.type}`{run.suggestions(layer.type, registry.types)}",
                        "type")
         return info, ctx.findings
+    owner = registry.owners.get(layer.type, "?")
     try:  # everything the layer type's plugin computes; its faults are X001 findings, not crashes
-        info.family = layer_type.family
-        shape = _infer_with_type(run, ctx, layer_type, info, inputs)
+        with plugin_call(owner):
+            info.family = layer_type.family
+            shape = _infer_with_type(run, ctx, layer_type, info, inputs)
+    except PluginFault as fault:
+        ctx.report("X001", f"plugin `{owner}` failed on {layer.type}: {fault}", "type")
+        return info, ctx.findings
     except Exception as error:
-        owner = registry.owners.get(layer.type, "?")
         ctx.report("X001", f"plugin `{owner}` failed on {layer.type}: {describe_error(error)}", "type")
         return info, ctx.findings
     if shape is not None and min(shape, default=1) < 1:
@@ -256,6 +260,8 @@ def _checked_shape(shape) -> Shape:
 def _checked_count(count, method: str = "count_params") -> int:
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
         raise TypeError(f"{method}() returned {show(count)}, not a count")
+    if count > MAX_INT:  # a bigger count is no model's, and would not print (Python's 4300-digit limit)
+        raise ValueError(f"{method}() returned {show(count)}, more than 2**63 − 1")
     return count
 
 

@@ -17,7 +17,17 @@ REQUIRED = object()
 MAX_INT = 2**63 - 1
 """Largest integer PyTorch takes for a size or keyword (int64); larger values are findings."""
 
-_short = reprlib.Repr()
+class _ShortRepr(reprlib.Repr):
+    """``reprlib.Repr`` that also bounds the work on huge integers (Python refuses to print more than
+    4300 digits, and printing fewer is still quadratic in their length)."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 256:
+            return f"{'-' if x < 0 else ''}an integer of about {round(abs(x).bit_length() * 0.30103):,} digits"
+        return super().repr_int(x, level)
+
+
+_short = _ShortRepr()
 _short.maxstring = 40
 _short.maxother = 40
 _short.maxlist = 6

@@ -8,9 +8,14 @@ owns is reported against that plugin alone.
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import signal
+import sys
+import threading
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pluggy
 
@@ -20,6 +25,67 @@ from convlint.rules import RULES, Rule
 
 ENTRY_POINT_GROUP = "convlint"
 DISTRIBUTION = "convlint"
+
+
+PLUGIN_TIME_LIMIT = 1.0
+"""Most seconds (wall clock) one call into a plugin may take for one layer before it is stopped and
+reported as X001; every built-in layer type needs well under a millisecond."""
+
+MAX_PLUGIN_OUTPUT = 2000
+"""Most characters of what a plugin printed that are passed on to stderr."""
+
+
+class PluginFault(Exception):
+    """A plugin stopped the program (``SystemExit``, ``KeyboardInterrupt``) or ran past
+    :data:`PLUGIN_TIME_LIMIT`; the message says which."""
+
+
+class _TimeUp(BaseException):
+    """Raised inside a plugin's code when its time is up (a BaseException, so that the plugin's
+    own ``except Exception`` cannot swallow it)."""
+
+
+@contextlib.contextmanager
+def plugin_call(plugin: str, time_limit: float = PLUGIN_TIME_LIMIT) -> Iterator[None]:
+    """Run a block of plugin code in isolation.
+
+    What the plugin prints is kept away from stdout (which may carry JSON or SARIF) and passed on to
+    stderr; ``SystemExit`` and ``KeyboardInterrupt`` become :class:`PluginFault`, as does running past
+    ``time_limit`` seconds (enforced with a ``SIGALRM`` timer in the main thread; elsewhere the limit
+    is not enforced).  Other exceptions pass through for the caller to report.
+    """
+    captured = io.StringIO()
+    timed = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    if timed:
+        def time_up(signum, frame):
+            raise _TimeUp
+
+        previous = signal.signal(signal.SIGALRM, time_up)
+        signal.setitimer(signal.ITIMER_REAL, time_limit)
+    try:
+        with contextlib.redirect_stdout(captured):
+            yield
+    except _TimeUp:
+        raise PluginFault(f"ran for more than {time_limit:g} s and was stopped") from None
+    except (SystemExit, KeyboardInterrupt) as stop:
+        code = ""
+        if isinstance(stop, SystemExit):
+            small = stop.code is None or (isinstance(stop.code, int) and abs(stop.code) < 2**31)
+            code = f"({stop.code!r})" if small else "(…)"
+        raise PluginFault(f"raised {type(stop).__name__}{code}, which would end the program") from None
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        _pass_on(plugin, captured.getvalue())
+
+
+def _pass_on(plugin: str, printed: str) -> None:
+    """Write what ``plugin`` printed to stderr, escaped and cut to :data:`MAX_PLUGIN_OUTPUT`."""
+    if printed:
+        from convlint.escaping import printable
+
+        sys.stderr.write(f"convlint: plugin `{plugin}` printed: {printable(printed, MAX_PLUGIN_OUTPUT)}\n")
 
 
 @dataclass
@@ -70,8 +136,11 @@ def load_registry(disabled: Iterable[str] = (), only_distribution: str | None = 
         if point.name in blocked or manager.get_plugin(point.name) is not None:
             continue
         try:
-            plugin = point.load()
+            with plugin_call(point.name, time_limit=10 * PLUGIN_TIME_LIMIT):  # an import may take longer
+                plugin = point.load()
             manager.register(plugin, name=point.name)
+        except PluginFault as fault:
+            registry.problems.append(f"plugin `{point.name}` failed to load: {fault}")
         except Exception as error:  # a broken plugin must not stop the others
             registry.problems.append(f"plugin `{point.name}` failed to load: {type(error).__name__}: {error}")
     for name, plugin in extra:
@@ -99,7 +168,10 @@ def _collect(registry: Registry) -> None:
 
 def _call(registry: Registry, impl, register) -> None:
     try:
-        impl.function(register=register)
+        with plugin_call(impl.plugin_name):
+            impl.function(register=register)
+    except PluginFault as fault:
+        registry.problems.append(f"plugin `{impl.plugin_name}` {fault}")
     except Exception as error:
         registry.problems.append(f"plugin `{impl.plugin_name}` raised {type(error).__name__}: {error}")
 
