@@ -257,11 +257,16 @@ def _checked_shape(shape) -> Shape:
     return tuple(shape)
 
 
+MAX_COUNT_BITS = 1024
+"""Largest parameter or MAC count taken from a plugin, in bits: far beyond any network, and small
+enough that totals stay cheap to add and print (Python prints at most 4300 digits)."""
+
+
 def _checked_count(count, method: str = "count_params") -> int:
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
         raise TypeError(f"{method}() returned {show(count)}, not a count")
-    if count > MAX_INT:  # a bigger count is no model's, and would not print (Python's 4300-digit limit)
-        raise ValueError(f"{method}() returned {show(count)}, more than 2**63 − 1")
+    if count.bit_length() > MAX_COUNT_BITS:
+        raise ValueError(f"{method}() returned {show(count)}, more than 2**{MAX_COUNT_BITS}")
     return count
 
 

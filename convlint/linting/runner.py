@@ -6,6 +6,7 @@ that file, drop those a ``# convlint: noqa`` comment covers, and report unused s
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -47,7 +48,7 @@ def load_file(path: Path) -> FileResult:
     try:
         text = read_text(path)
     except TooLargeFile as error:
-        if not SPEC_MARKER.search(error.head.decode("utf-8", "replace")):
+        if not error.mentions(re.compile(SPEC_MARKER.pattern.encode(), SPEC_MARKER.flags & ~re.UNICODE)):
             return FileResult(name, skipped=True)  # a large YAML file that is no spec
         return FileResult(name, [_file_finding(name, "Y001", str(error))])
     except UnreadableFile as error:

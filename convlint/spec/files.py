@@ -7,6 +7,7 @@ are read as bytes and decoded as UTF-8; nothing is ever written.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -55,12 +56,36 @@ class UnreadableFile(Exception):
         self.line, self.column = line, column
 
 
+SCAN_CHUNK_BYTES = 1024 * 1024
+"""Bytes read at a time when an over-large file is searched."""
+
+
 class TooLargeFile(UnreadableFile):
     """The file is over the size limit; ``head`` holds its first bytes (up to the limit)."""
 
-    def __init__(self, message: str, head: bytes):
+    def __init__(self, message: str, head: bytes, path: Path | None = None):
         super().__init__(message)
         self.head = head
+        self.path = path
+
+    def mentions(self, pattern: re.Pattern[bytes], overlap: int = 256) -> bool:
+        """True when ``pattern`` (matching fewer than ``overlap`` bytes) occurs anywhere in the file:
+        the head, then the rest read :data:`SCAN_CHUNK_BYTES` at a time, so memory stays bounded."""
+        if pattern.search(self.head):
+            return True
+        if self.path is None:
+            return False
+        try:
+            with open(self.path, "rb") as stream:
+                stream.seek(max(len(self.head) - overlap, 0))
+                carried = b""
+                while chunk := stream.read(SCAN_CHUNK_BYTES):
+                    if pattern.search(carried + chunk):
+                        return True
+                    carried = chunk[-overlap:]
+        except OSError:
+            return False
+        return False
 
 
 def read_text(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> str:
@@ -75,7 +100,7 @@ def read_text(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> str:
         raise UnreadableFile(f"cannot read the file: {error.strerror or error}") from None
     if len(data) > max_bytes:
         raise TooLargeFile(f"the file is larger than {max_bytes:,} bytes, the most convlint reads as a spec",
-                           data[:max_bytes])
+                           data[:max_bytes], Path(path))
     if b"\x00" in data[:8192]:
         raise UnreadableFile("this is a binary file, not YAML text")
     try:

@@ -7,19 +7,22 @@ arguments are checked later by each layer's type, and the wiring by
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 from convlint.findings import Finding
 from convlint.layers.keywords import MAX_INT, show
 from convlint.rules import RULES
 from convlint.spec.yaml_source import MAX_NODES, Node, NodeList, YamlError, YamlProblem, load_yaml
 
-SPEC_MARKER = re.compile(r"^layers\s*:", re.MULTILINE)
-"""A top-level ``layers:`` key: how an unparsable file is recognised as a spec."""
+SPEC_MARKER = re.compile(r"""^(?:layers|[ \t]*"layers"|[ \t]*'layers')[ \t]*:|[{,][ \t]*"layers"[ \t]*:""", re.MULTILINE)
+"""A top-level ``layers:`` key, also JSON-style (``"layers":``): how an unparsable file is recognised
+as a spec."""
 
 RESERVED_KEYS = ("name", "type", "from", "like")
 
@@ -171,9 +174,9 @@ def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
         from convlint.spec.blocks import expand_blocks
         layers, groups, names = expand_blocks(data, layers, found)
         outputs = [names.get(output, output) for output in outputs]
+    layer_at_line = _layer_at_line(layers)
     for problem in document.problems:
-        found.add(problem.code, problem.message, (problem.line, problem.column),
-                  _layer_at_line(layers, problem.line))
+        found.add(problem.code, problem.message, (problem.line, problem.column), layer_at_line(problem.line))
     return Spec(path, name, inputs, layers, outputs, text, found.findings,
                 outputs_position=data.position_of("outputs"), dtype=_parse_dtype(data, found), groups=groups)
 
@@ -187,10 +190,20 @@ def _parse_dtype(data: Node, found: _Collector) -> str:
     return dtype
 
 
-def _layer_at_line(layers: list[Layer], line: int) -> str | None:
-    """The name of the layer whose YAML starts at or before ``line`` (the last such), if any."""
-    starting = [layer for layer in layers if layer.line <= line]
-    return starting[-1].name if starting and line >= layers[0].line else None
+def _layer_at_line(layers: list[Layer]) -> Callable[[int], str | None]:
+    """A lookup from a line to the name of the layer whose YAML starts at or before it (the last
+    such in ``layers``' order), if any; each lookup takes O(log n) time."""
+    by_line = sorted(range(len(layers)), key=lambda index: layers[index].line)
+    lines = [layers[index].line for index in by_line]
+    latest, best = [], -1
+    for index in by_line:
+        best = max(best, index)
+        latest.append(best)
+
+    def lookup(line: int) -> str | None:
+        count = bisect.bisect_right(lines, line)
+        return layers[latest[count - 1]].name if count and line >= layers[0].line else None
+    return lookup
 
 
 def _parse_inputs(data: Node, found: _Collector) -> dict[str, InputDecl]:

@@ -41,6 +41,11 @@ _LIBYAML_DEPTH_LIMIT = "exceeded maximum nesting depth"
 MAX_NODES = 500_000
 """Most values (scalars and collections, aliases counted as what they name) in one document."""
 
+MAX_INT_CHARACTERS = 4300
+"""Longest integer literal read (any base, underscores and ``:`` included; Python's own limit for
+base 10).  Longer ones are refused before conversion, which is quadratic for base 60 (``1:0:0:…``)
+and unbounded for hexadecimal."""
+
 MAX_CACHED_SCALAR = 40
 """Plain scalars up to this many characters are converted once per document and reused, so that
 repeated keyword values cost one conversion and each layer name is one string object (name
@@ -195,6 +200,9 @@ class _Builder:
             return event.value
         if tag not in _SCALAR_TAGS:
             _fail(f"tag {tag!r} is not allowed: specs hold plain YAML values only", _position(event.start_mark))
+        if tag == _TAG + "int" and len(event.value) > MAX_INT_CHARACTERS:
+            _fail(f"cannot read {event.value[:37]!r}... as int: {len(event.value):,} characters, more than the "
+                  f"{MAX_INT_CHARACTERS} read as one integer", _position(event.start_mark))
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return self.loader.yaml_constructors[tag](self.loader, node)
