@@ -7,43 +7,16 @@ become findings here; cycles are found by networkx during inference.
 """
 from __future__ import annotations
 
-import difflib
-
 import networkx as nx
 
 from convlint.findings import Finding
 from convlint.rules import RULES
 from convlint.spec.model import Spec
+from convlint.suggestions import Suggestions
 
 
 def _finding(spec: Spec, code: str, message: str, position: tuple[int, int], layer: str | None) -> Finding:
     return Finding(code, RULES[code].severity, message, spec.path, position[0], position[1], layer)
-
-
-def suggest(name: str, known) -> str:
-    """`` (did you mean `x`?)`` for the closest known name, or an empty string."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
-
-
-class Suggestions:
-    """:func:`suggest` within a budget of :data:`MAX_COMPARISONS` name comparisons per spec.
-
-    Each suggestion compares the name with every known one, so a spec with
-    thousands of wrong names would take quadratic time without this budget;
-    once it is spent, findings come without a suggestion.
-    """
-
-    MAX_COMPARISONS = 20_000
-
-    def __init__(self):
-        self.left = self.MAX_COMPARISONS
-
-    def __call__(self, name: str, known) -> str:
-        if len(known) > self.left:
-            return ""
-        self.left -= len(known)
-        return suggest(name, known)
 
 
 def build_graph(spec: Spec) -> nx.DiGraph:

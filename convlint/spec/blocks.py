@@ -14,7 +14,6 @@ definition, so findings point there and name the instance path.
 from __future__ import annotations
 
 import ast
-import difflib
 import operator
 import re
 from dataclasses import dataclass, replace
@@ -22,12 +21,24 @@ from dataclasses import dataclass, replace
 from convlint.layers.keywords import show
 from convlint.spec.model import Layer, _Collector, _parse_layers
 from convlint.spec.yaml_source import Node, NodeList
+from convlint.suggestions import Suggestions, suggest
 
 MAX_LAYERS = 10_000
 """Expanded layers allowed in one spec before expansion stops (guards against runaway repeats)."""
 
 MAX_NESTING = 50
 """Blocks inside blocks allowed before expansion stops."""
+
+MAX_EXPANSION_STEPS = 4 * MAX_LAYERS
+"""Layer templates visited while expanding, counting those ``when: false`` removes and the block
+instances themselves, before expansion stops: bounds the work of repeats that remove their layers."""
+
+MAX_EXPRESSION_CHARACTERS = 1000
+"""Longest ``$(...)`` expression evaluated (its terms, and so its parse, stay small)."""
+
+MAX_VALUE_BITS = 128
+"""Largest magnitude of an integer computed by an expression, in bits: far above any size, and
+small enough that repeated multiplication cannot grow numbers without bound."""
 
 _FAILED = object()
 """Stands for a parameter value that could not be computed (already reported)."""
@@ -50,6 +61,21 @@ class Block:
 
 class ExpressionError(ValueError):
     """A ``$(...)`` expression that cannot be evaluated; the message says why."""
+
+
+class UnknownParameter(ExpressionError):
+    """An expression names a parameter that does not exist.  The "did you mean" part of the message
+    is worked out only when asked for (:meth:`message`), within the caller's budget."""
+
+    def __init__(self, prefix: str, name: str, known):
+        super().__init__(prefix)
+        self.prefix, self.name, self.known = prefix, name, list(known)
+
+    def message(self, suggestions=suggest) -> str:
+        return f"{self.prefix}{suggestions(self.name, self.known)}"
+
+    def __str__(self) -> str:
+        return self.message()
 
 
 class _Failed(ExpressionError):
@@ -75,6 +101,9 @@ def evaluate(expression: str, env: dict):
     Allowed: numbers, strings, true/false, parameter names, ``+ - * / // %``,
     comparisons, ``and``/``or``/``not`` and ``a if cond else b``.
     """
+    if len(expression) > MAX_EXPRESSION_CHARACTERS:
+        raise ExpressionError(f"`$({expression[:40]}…)` has {len(expression):,} characters, more than the "
+                              f"{MAX_EXPRESSION_CHARACTERS:,} an expression may have")
     try:
         tree = ast.parse(expression.strip(), mode="eval")
         return _eval(tree.body, env, expression)
@@ -88,19 +117,22 @@ def evaluate(expression: str, env: dict):
 
 def _eval(node, env: dict, text: str):
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)):
-        return node.value
+        return _bounded(node.value, text)
     if isinstance(node, ast.Name):
         if node.id in ("true", "false"):
             return node.id == "true"
         if node.id not in env:
-            raise ExpressionError(f"`{node.id}` is not a parameter{_suggest(node.id, env)}")
+            raise UnknownParameter(f"`{node.id}` is not a parameter", node.id, env)
         return _lookup(env, node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _eval(node.left, env, text), _eval(node.right, env, text)
         if not all(isinstance(value, (int, float)) for value in (left, right)):
             raise ExpressionError(f"`$({text})`: arithmetic needs numbers, got {show(left)} and {show(right)}")
+        if isinstance(node.op, ast.Mult) and all(isinstance(value, int) for value in (left, right)) \
+                and left.bit_length() + right.bit_length() > MAX_VALUE_BITS + 1:
+            _too_large(text)
         try:
-            return _BINARY[type(node.op)](left, right)
+            return _bounded(_BINARY[type(node.op)](left, right), text)
         except (TypeError, ZeroDivisionError) as error:
             raise ExpressionError(f"`$({text})`: {error}") from None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Not)):
@@ -129,9 +161,16 @@ def _eval(node, env: dict, text: str):
     raise ExpressionError(f"`$({text})` uses something other than parameters, numbers and arithmetic")
 
 
-def _suggest(name: str, known) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
+def _too_large(text: str):
+    raise ExpressionError(f"`$({text[:60]})` computes a number of more than {MAX_VALUE_BITS} bits; "
+                          f"sizes need far fewer")
+
+
+def _bounded(value, text: str):
+    """``value``, unless it is an integer of more than :data:`MAX_VALUE_BITS` bits."""
+    if isinstance(value, int) and value.bit_length() > MAX_VALUE_BITS:
+        _too_large(text)
+    return value
 
 
 def substitute(value, env: dict):
@@ -144,7 +183,7 @@ def substitute(value, env: dict):
     if match:
         name = match.group(1)
         if name not in env:
-            raise ExpressionError(f"`{value}`: `{name}` is not a parameter{_suggest(name, env)}")
+            raise UnknownParameter(f"`{value}`: `{name}` is not a parameter", name, env)
         return _lookup(env, name)
     match = _EXPRESSION.match(value)
     return evaluate(match.group(1), env) if match else value
@@ -195,7 +234,7 @@ def _block_output(name: str, body: Node, layers: list[Layer], found: _Collector)
     known = {layer.name for layer in layers}
     if len(outputs) != 1 or outputs[0] not in known:
         found.add("C001", f"`outputs` of block `{name}` must name exactly one of its layers, got {show(outputs)}"
-                          f"{_suggest(str(outputs[0]), known) if len(outputs) == 1 else ''}",
+                          f"{suggest(str(outputs[0]), known) if len(outputs) == 1 else ''}",
                   body.position_of("outputs"))
         return layers[-1].name
     return outputs[0]
@@ -215,6 +254,8 @@ class Expander:
         self.groups: dict[str, str] = {}
         self._reported: set[tuple[str, int, int]] = set()
         self._too_large = False
+        self.steps = 0
+        self.suggestions = Suggestions()
 
     def report(self, code: str, message: str, position: tuple[int, int], layer: str | None) -> None:
         """Add a finding once per code and source position (a block used 16 times reports once)."""
@@ -229,6 +270,13 @@ class Expander:
         names = dict(names)
         for template in templates:
             if self._too_large:
+                break
+            self.steps += 1
+            if self.steps > MAX_EXPANSION_STEPS:
+                self._too_large = True
+                self.report("C001", f"expanding blocks visits more than {MAX_EXPANSION_STEPS:,} layers (counting "
+                                    f"those `when: false` removes); check `repeat`",
+                            template.position_of("type"), prefix + template.name)
                 break
             local = template.name
             full = prefix + local
@@ -271,6 +319,11 @@ class Expander:
             return substitute(value, env)
         except _Failed:
             return _FAILED
+        except UnknownParameter as error:
+            position = template.position_of(key)
+            if ("C001", *position) not in self._reported:  # the suggestion is worked out once per place
+                self.report("C001", error.message(self.suggestions), position, full)
+            return _FAILED
         except ExpressionError as error:
             self.report("C001", str(error), template.position_of(key), full)
             return _FAILED
@@ -310,6 +363,8 @@ class Expander:
             self.groups[path] = f"{block.name} ×{repeat}"
         output = sources[0]
         for number, copy_path in enumerate(paths):
+            if self._too_large:
+                break
             self.groups[copy_path] = block.name
             inner_env = {**block.params, **params, **(first_params if number == 0 else {})}
             bound = dict(zip(block.inputs, sources if number == 0 else [output] + sources[1:]))
@@ -327,7 +382,7 @@ class Expander:
         params = {}
         for key, value in given.items():
             if key not in block.params:
-                self.report("C001", f"block `{block.name}` has no parameter `{key}`{_suggest(key, block.params)}"
+                self.report("C001", f"block `{block.name}` has no parameter `{key}`{self.suggestions(key, block.params)}"
                                     f" (its parameters: {', '.join(block.params) or 'none'})",
                             template.position_of(key), path)
                 continue
