@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from convlint.linting.globs import check_pattern
+
 PYPROJECT = "pyproject.toml"
 BUDGET_KEYS = ("params", "macs")
 """What a budget may limit: learnable parameters, and multiply-accumulates of one forward pass."""
@@ -66,9 +68,25 @@ def find_pyproject(start: Path) -> Path | None:
     """The nearest ``pyproject.toml`` at or above ``start`` that has a ``[tool.convlint]`` table."""
     for directory in (start.resolve(), *start.resolve().parents):
         candidate = directory / PYPROJECT
-        if candidate.is_file() and _convlint_table(_load_toml(candidate)) is not None:
+        if candidate.is_file() and _is_ours(candidate):
             return candidate
     return None
+
+
+def _is_ours(candidate: Path) -> bool:
+    """True when the pyproject.toml ``candidate`` has a ``[tool.convlint]`` table.  A file that is no
+    valid TOML counts only when its text mentions ``tool.convlint`` (then its error is reported);
+    another project's broken file is none of convlint's business."""
+    try:
+        return _convlint_table(_load_toml(candidate)) is not None
+    except ConfigError:
+        try:
+            mentions = b"tool.convlint" in candidate.read_bytes()
+        except OSError:
+            mentions = False
+        if mentions:
+            raise
+        return False
 
 
 def load_config(explicit: str | Path | None = None, start: Path | None = None) -> Config:
@@ -102,6 +120,13 @@ def _count(where: str, key: str, value) -> int:
     return value
 
 
+def _check_globs(where: str, patterns) -> None:
+    for pattern in patterns:
+        problem = check_pattern(pattern)
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
+
+
 def parse_config(table: dict, path: Path) -> Config:
     """Check the ``[tool.convlint]`` ``table`` read from ``path`` and turn it into a :class:`Config`."""
     where = str(path)
@@ -109,11 +134,14 @@ def parse_config(table: dict, path: Path) -> Config:
     for key, value in table.items():
         if key in ("select", "extend-select", "ignore", "include", "exclude"):
             setattr(config, key.replace("-", "_"), _strings(where, key, value))
+            if key in ("include", "exclude"):
+                _check_globs(where, value)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: `per-file-ignores` must be a table of glob = [codes], got {value!r}")
             config.per_file_ignores = {glob: _strings(where, f"per-file-ignores.{glob}", codes)
                                        for glob, codes in value.items()}
+            _check_globs(where, value)
         elif key == "report-padding-only-remainder":
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: `{key}` must be true or false, got {value!r}")
