@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
+from convlint.escaping import printable
 from convlint.render.diagram import Box, Diagram
 
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -65,40 +66,45 @@ def to_graphviz(diagram: Diagram, rankdir: str = "TB"):
     title = f"{diagram.name} · {'' if diagram.params_complete else '≥ '}{diagram.total_params:,} params"
     if errors:
         title += f" · {errors} finding{'s' if errors != 1 else ''} (red)"
-    dot = graphviz.Digraph(diagram.name)
-    dot.attr("graph", rankdir=rankdir, label=_escape_backslashes(title), labelloc="t", fontname=FONT, fontsize="14",
+    # Node IDs are generated (n0, n1, …): names, which the spec's author chose, appear only in
+    # escaped labels and tooltips, so no name can add nodes, edges or attributes to the DOT source.
+    ids = {box_id: f"n{number}" for number, box_id in enumerate(diagram.boxes)}
+    dot = graphviz.Digraph("network")
+    dot.attr("graph", rankdir=rankdir, label=_dot_text(printable(title)), labelloc="t", fontname=FONT, fontsize="14",
              nodesep="0.3", ranksep="0.35", pad="0.2", newrank="true", forcelabels="true")
     dot.attr("node", fontname=FONT, fontsize="10", color=LINE, penwidth="1", margin="0.06,0.03")
     dot.attr("edge", fontname=FONT, fontsize="8", fontcolor=MUTED, color="#8a96a3", arrowsize="0.6")
     first_input = None
     for box in diagram.boxes.values():
-        dot.node(box.id, _label(box), **_node_style(box))
+        dot.node(ids[box.id], _label(box), **_node_style(box))
         if box.kind == "input" and first_input is None:
-            first_input = box.id
+            first_input = ids[box.id]
     for edge in diagram.edges:
         label = " " + (edge.label if edge.order is None else f"{edge.order}: {edge.label}") + " "
         weight = "8" if edge.on_spine else "1"
-        attributes = {"tooltip": f"{edge.tail} → {edge.head}: {edge.label}",
+        tooltip = f"{_shown(diagram.boxes[edge.tail].name)} → {_shown(diagram.boxes[edge.head].name)}: {edge.label}"
+        attributes = {"tooltip": _dot_text(tooltip),
                       # top to bottom, labels placed after layout keep the ranks close together
-                      "xlabel" if rankdir == "TB" and not edge.level else "label": label}
+                      "xlabel" if rankdir == "TB" and not edge.level else "label": _dot_text(label)}
+        tail, head = ids[edge.tail], ids[edge.head]
         if edge.level:
             with dot.subgraph() as same_rank:
                 same_rank.attr(rank="same")
-                same_rank.edge(edge.tail, edge.head, **attributes)
+                same_rank.edge(tail, head, **attributes)
         elif edge.upward:  # laid out head-first, drawn with the arrow at the head
-            dot.edge(edge.head, edge.tail, weight=weight, dir="back", **attributes)
+            dot.edge(head, tail, weight=weight, dir="back", **attributes)
         else:
-            dot.edge(edge.tail, edge.head, weight=weight, **attributes)
+            dot.edge(tail, head, weight=weight, **attributes)
     _add_legend(dot, diagram, rankdir, first_input)
     if diagram.spec_findings:
         lines = "\n".join(_finding_line(finding) for finding in diagram.spec_findings)
-        dot.node(_free_id(diagram, "spec findings"), _escape_backslashes(lines), shape="note", style="filled", fillcolor=FINDING_FILL,
+        dot.node("findings", _dot_text(lines), shape="note", style="filled", fillcolor=FINDING_FILL,
                  color=FINDING_LINE, fontcolor="#a00000")
     return dot
 
 
 def _node_style(box: Box) -> dict:
-    style = {"tooltip": _escape_backslashes(_tooltip(box)), "fillcolor": FAMILY_COLOURS.get(box.family, FAMILY_COLOURS["other"])}
+    style = {"tooltip": _dot_text(_tooltip(box)), "fillcolor": FAMILY_COLOURS.get(box.family, FAMILY_COLOURS["other"])}
     if box.kind in ("input", "output"):
         style.update(shape="box", style="rounded,filled", fontcolor="white", color=style["fillcolor"])
     elif box.family == "merge":
@@ -114,11 +120,11 @@ def _node_style(box: Box) -> dict:
 
 def _label(box: Box) -> str:
     """An HTML-like label: name; type and key arguments; folded layers; output shape and parameters."""
-    rows = [f"<B>{escape(box.name)}</B>"]
+    rows = [f"<B>{escape(_shown(box.name))}</B>"]
     if box.kind == "layer":
-        kind = escape(box.type) + (f' <FONT COLOR="{MUTED}">{escape(box.args)}</FONT>' if box.args else "")
+        kind = escape(_shown(box.type)) + (f' <FONT COLOR="{MUTED}">{escape(_shown(box.args))}</FONT>' if box.args else "")
         rows.append(kind)
-        rows += [f'<FONT POINT-SIZE="9" COLOR="{MUTED}">+ {escape(type_)} {escape(name)}</FONT>'
+        rows += [f'<FONT POINT-SIZE="9" COLOR="{MUTED}">+ {escape(_shown(type_))} {escape(_shown(name))}</FONT>'
                  for type_, name in box.folded]
     if box.kind != "output":
         details = (box.shape_text if box.shape is not None else "shape unknown") + (f" · {box.params:,} params" if box.params else "")
@@ -131,7 +137,12 @@ def _label(box: Box) -> str:
 
 
 def _finding_line(finding) -> str:
-    return f"{finding.code} (line {finding.line}): {finding.message}"
+    return f"{finding.code} (line {finding.line}): {_shown(finding.message)}"
+
+
+def _shown(text: str) -> str:
+    """Untrusted text (a name, a message) with control characters escaped and its length bounded."""
+    return printable(text, 200)
 
 
 def _tooltip(box: Box) -> str:
@@ -139,14 +150,15 @@ def _tooltip(box: Box) -> str:
     if box.findings:
         return "\n".join(_finding_line(finding) for finding in box.findings)
     if box.kind != "layer":
-        return f"{box.kind} {box.name}: {box.shape_text}"
+        return f"{box.kind} {_shown(box.name)}: {box.shape_text}"
     members = [(box.type, box.name)] + box.folded
-    return "\n".join(f"{name}: {type_}" for type_, name in members) + f"\n→ {box.shape_text}"
+    return "\n".join(f"{_shown(name)}: {_shown(type_)}" for type_, name in members) + f"\n→ {box.shape_text}"
 
 
-def _escape_backslashes(text: str) -> str:
-    """Backslashes doubled, since DOT reads ``\\N``, ``\\l`` and the like as escapes."""
-    return text.replace("\\", "\\\\")
+def _dot_text(text: str):
+    """A plain-text DOT attribute value: backslashes doubled, since DOT reads ``\\N``, ``\\l`` and the
+    like as escapes, and marked as no HTML-like label (even if it starts with ``<``)."""
+    return _graphviz().nohtml(text.replace("\\", "\\\\"))
 
 
 def _add_legend(dot, diagram: Diagram, rankdir: str, anchor: str | None) -> None:
@@ -156,24 +168,17 @@ def _add_legend(dot, diagram: Diagram, rankdir: str, anchor: str | None) -> None
         entries.append(("finding", FINDING_FILL, FINDING_LINE))
     if not entries:
         return
-    cells = [f'<TD BGCOLOR="{fill}" COLOR="{line}">{escape(name)}</TD>' for name, fill, line in entries]
+    cells = [f'<TD BGCOLOR="{fill}" COLOR="{line}">{escape(_shown(name))}</TD>' for name, fill, line in entries]
     rows = "<TR>" + "".join(cells) + "</TR>" if rankdir == "TB" else "".join(f"<TR>{cell}</TR>" for cell in cells)
     label = (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="2" STYLE="ROUNDED">'
              f'{rows}</TABLE>>')
-    legend = _free_id(diagram, "legend")
+    legend = "legend"
     dot.node(legend, label, shape="plaintext", fontsize="8", tooltip="layer families")
     if anchor is not None:
         with dot.subgraph() as same_rank:
             same_rank.attr(rank="same")
             same_rank.node(anchor)
             same_rank.node(legend)
-
-
-def _free_id(diagram: Diagram, wanted: str) -> str:
-    """``wanted``, primed until no box uses it."""
-    while wanted in diagram.boxes:
-        wanted += "'"
-    return wanted
 
 
 def draw(diagram: Diagram, fmt: str, rankdir: str = "TB") -> bytes:
