@@ -43,9 +43,10 @@ def parse_try(items: list[str]) -> dict[str, int]:
     values = {}
     for item in items:
         name, _, number = item.partition("=")
-        if not name or not number.strip().isdigit() or int(number) < 1:
+        digits = number.strip()
+        if not name or not (digits.isascii() and digits.isdigit() and len(digits) <= 18) or int(digits) < 1:
             raise SizesError(f"--try expects NAME=SIZE with a positive integer size, got {item!r}")
-        values[name.strip()] = int(number)
+        values[name.strip()] = int(digits)
     return values
 
 
