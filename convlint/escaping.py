@@ -41,6 +41,16 @@ def printable(text: object, limit: int = MAX_SHOWN) -> str:
     return _UNSAFE.sub(_escape, _cut(str(text), limit))
 
 
+def encodable_values(data: dict, limit: int = MAX_SHOWN) -> dict:
+    """``data`` with :func:`encodable` applied to its string values."""
+    return {key: encodable(value, limit) if isinstance(value, str) else value for key, value in data.items()}
+
+
+def has_undecodable(text: str) -> bool:
+    """True when ``text`` holds an undecodable byte (a lone surrogate), which UTF-8 cannot encode."""
+    return _SURROGATE.search(text) is not None
+
+
 def encodable(text: object, limit: int = MAX_SHOWN) -> str:
     """``text`` with undecodable bytes (lone surrogates) escaped, so that it encodes as UTF-8; at most
     about ``limit`` characters."""

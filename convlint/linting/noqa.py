@@ -107,6 +107,8 @@ def apply_suppressions(findings: list[Finding], suppressions: list[Suppression])
 
     Suppressions are indexed by line and by layer, so the time is linear in findings plus comments.
     """
+    if not suppressions:
+        return list(findings)
     by_line: dict[int, list[Suppression]] = {}
     by_layer: dict[str, list[Suppression]] = {}
     for suppression in suppressions:
@@ -115,8 +117,12 @@ def apply_suppressions(findings: list[Finding], suppressions: list[Suppression])
             by_layer.setdefault(suppression.layer, []).append(suppression)
     kept = []
     for finding in findings:
-        nearby = by_line.get(finding.line, []) + (by_layer.get(finding.layer, []) if finding.layer else [])
-        covering = [suppression for suppression in _unique(nearby) if suppression.covers(finding)]
+        on_line, on_layer = by_line.get(finding.line), by_layer.get(finding.layer) if finding.layer else None
+        if on_line is None and on_layer is None:
+            kept.append(finding)
+            continue
+        nearby = _unique((on_line or []) + (on_layer or []))
+        covering = [suppression for suppression in nearby if suppression.covers(finding)]
         for suppression in covering:
             suppression.used.add(finding.code)
         if not covering:

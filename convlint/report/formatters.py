@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
-from convlint.escaping import encodable, printable
+from convlint.escaping import MAX_SHOWN, encodable_values, has_undecodable, printable
 from convlint.findings import Finding, Severity
 from convlint.analysis.infer import format_shape
 
@@ -22,10 +22,17 @@ def lint_json(findings: list[Finding]) -> str:
     """A JSON list of finding objects (path, line, column, code, severity, layer, message), one per line."""
     if not findings:
         return "[]\n"
-    rows = ",\n  ".join(json.dumps({key: encodable(value) if isinstance(value, str) else value
-                                     for key, value in finding.to_json().items()}, ensure_ascii=False)
-                         for finding in findings)
+    rows = ",\n  ".join(_json_row(finding.to_json()) for finding in findings)
+    if has_undecodable(rows):  # a file name with a byte that is not UTF-8: one search over all rows
+        rows = ",\n  ".join(json.dumps(encodable_values(finding.to_json()), ensure_ascii=False)
+                             for finding in findings)
     return f"[\n  {rows}\n]\n"
+
+
+def _json_row(data: dict) -> str:
+    """One finding as JSON; its strings cut to the shown length when the row is long."""
+    row = json.dumps(data, ensure_ascii=False)
+    return row if len(row) <= MAX_SHOWN else json.dumps(encodable_values(data), ensure_ascii=False)
 
 
 def lint_tally(findings: list[Finding], checked: int) -> str:
