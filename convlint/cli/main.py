@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib.metadata import version
 
 from convlint.report import formatters
 from convlint.report import output_formats
@@ -119,8 +120,7 @@ def run_lint(args, out) -> int:
     elif chosen == "github":
         out.write(output_formats.github(findings))
     elif chosen == "sarif":
-        from convlint import __version__
-        out.write(output_formats.sarif(findings, registry.rules, __version__))
+        out.write(output_formats.sarif(findings, registry.rules, version("convlint")))
     else:
         if chosen == "full":
             specs = {result.path: result.spec for result in report.results if result.spec is not None}
@@ -137,7 +137,7 @@ def run_lint(args, out) -> int:
 
 def run_summary(args, out) -> int:
     """``convlint summary``: a table (or JSON list) per spec; 1 if any spec has errors."""
-    from convlint.api import summarize
+    from convlint.report.summary_data import summarize_spec
     from convlint.linting.runner import load_file
 
     registry = _registry(args)
@@ -145,7 +145,7 @@ def run_summary(args, out) -> int:
     for path in iter_yaml_files(args.paths):
         result = load_file(path)
         if result.spec is not None:
-            summaries.append(summarize(result.spec, registry, depth=args.depth, flops=args.flops))
+            summaries.append(summarize_spec(result.spec, registry, depth=args.depth, flops=args.flops))
         problems += result.findings
     if args.format == "json":
         out.write(json.dumps(summaries, indent=2, ensure_ascii=False) + "\n")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from convlint.spec.files import iter_yaml_files
 from convlint.findings import Finding, Severity
 from convlint.report.formatters import concise
 from convlint.linting.runner import load_file
+from convlint.output import write_atomically
 from convlint.layers.registry import Registry
 
 SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -76,36 +76,16 @@ def plan(paths: list[str], output: str, fmt: str | None) -> list[Job]:
     return [Job(specs[0][0], target, chosen)]
 
 
-def _new_file_mode(path: Path) -> int:
-    """The permissions ``path`` has, or those a new file gets under the current umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and ``os.replace``.
-
-    Readers see the old file or the new one, never a partial one; the file keeps its permissions.
-    """
+def _write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, creating its directory first."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, _new_file_mode(path))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)
 
 
 def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err) -> int:
     """Draw one spec; returns its exit code. Problems are printed to ``err``."""
-    from convlint import api
+    from convlint.analysis.loading import analyze_numeric
+    from convlint.linting.spec_lint import lint_spec
     from convlint.render.diagram import build_diagram
     from convlint.render.draw import DotMissing, DrawError, draw
 
@@ -117,8 +97,8 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err) 
             return EXIT_CLEAN
         err.write(concise(result.findings))
         return EXIT_FINDINGS
-    findings: list[Finding] = api.lint(result.spec, registry)
-    diagram = build_diagram(api.analyze(result.spec, registry), findings, registry, fold=fold)
+    findings: list[Finding] = lint_spec(result.spec, registry)
+    diagram = build_diagram(analyze_numeric(result.spec, registry), findings, registry, fold=fold)
     try:
         data = draw(diagram, job.fmt, rankdir)
     except DotMissing as error:
@@ -126,7 +106,7 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err) 
             err.write(f"convlint: {error}; nothing written (`--format dot` writes the Graphviz source)\n")
             return EXIT_ERROR
         source = job.target.with_suffix(".dot")
-        write_atomically(source, draw(diagram, "dot", rankdir))
+        _write(source, draw(diagram, "dot", rankdir))
         err.write(f"convlint: {job.target} not drawn: {error}.\n"
                   f"convlint: wrote the diagram's Graphviz source to {source}; once Graphviz is installed, "
                   f"rerun this command or run `dot -T{job.fmt} {source} -o {job.target}`\n")
@@ -138,7 +118,7 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err) 
         out.flush()
         getattr(out, "buffer", out).write(data)
     else:
-        write_atomically(job.target, data)
+        _write(job.target, data)
     errors = [finding for finding in findings if finding.severity is Severity.ERROR]
     if findings and job.target is not None:
         err.write(f"convlint: {job.spec_path}: {len(findings)} finding(s) drawn in red; "

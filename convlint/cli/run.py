@@ -5,11 +5,12 @@ import sys
 
 import numpy as np
 
-from convlint import api
+from convlint.analysis.loading import analyze_numeric, load_spec
 from convlint.report import formatters
 from convlint.execute.executor import ExecutionError, SpecHasErrors, execute, load_weights
 from convlint.execute.executor import with_input_shapes
-from convlint.spec.files import UnreadableFile, write_atomically
+from convlint.output import write_atomically
+from convlint.spec.files import UnreadableFile
 from convlint.execute.memory import format_bytes, parse_bytes
 from convlint.layers.registry import Registry
 from convlint.spec.model import NotASpec
@@ -35,12 +36,12 @@ def _read_inputs(pairs: list[str]) -> dict[str, np.ndarray]:
 def execute_command(args, registry: Registry, out) -> int:
     """Run ``args.spec``; 0 on success, 1 when the spec has lint errors, 2 for other problems."""
     try:
-        spec = api.load(args.spec)
+        spec = load_spec(args.spec)
         inputs = _read_inputs(args.input)
         weights = load_weights(args.weights) if args.weights else {}
         limit = parse_bytes(args.max_memory) if args.max_memory else None
         spec = with_input_shapes(spec, inputs)
-        result = execute(api.analyze(spec, registry), registry, inputs, weights, args.seed, args.dtype,
+        result = execute(analyze_numeric(spec, registry), registry, inputs, weights, args.seed, args.dtype,
                          keep_all=args.all, memory_limit=limit)
     except SpecHasErrors as refused:
         out.write(formatters.concise(refused.findings))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convlint.spec.files import write_atomically
+from convlint.output import write_atomically
 
 TILE_GAP = 2
 """Pixels between tiles."""

@@ -9,6 +9,7 @@ owns is reported against that plugin alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from typing import Iterable
 
@@ -37,6 +38,12 @@ class Registry:
     problems: list[str] = field(default_factory=list)
     plugins: dict[str, list[str]] = field(default_factory=dict)
     manager: pluggy.PluginManager | None = None
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The layer types of every installed plugin (``convlint`` entry points), loaded once."""
+    return load_registry()
 
 
 def new_manager() -> pluggy.PluginManager:

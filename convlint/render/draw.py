@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from convlint.render.diagram import Box, Diagram
+from convlint.render.diagram import Box, Diagram, free_box_id
 
 FORMATS = ("svg", "png", "pdf", "dot")
 """Output formats: the first three are drawn by ``dot``, ``dot`` is the Graphviz source itself."""
@@ -81,6 +81,8 @@ def to_graphviz(diagram: Diagram, rankdir: str = "TB"):
         attributes = {"tooltip": f"{edge.tail} → {edge.head}: {edge.label}",
                       # top to bottom, labels placed after layout keep the ranks close together
                       "xlabel" if rankdir == "TB" and not edge.level else "label": label}
+        if edge.reference:
+            attributes["style"] = "dashed"
         if edge.level:
             with dot.subgraph() as same_rank:
                 same_rank.attr(rank="same")
@@ -92,7 +94,7 @@ def to_graphviz(diagram: Diagram, rankdir: str = "TB"):
     _add_legend(dot, diagram, rankdir, first_input)
     if diagram.spec_findings:
         lines = "\n".join(_finding_line(finding) for finding in diagram.spec_findings)
-        dot.node(_free_id(diagram, "spec findings"), _escape_backslashes(lines), shape="note", style="filled", fillcolor=FINDING_FILL,
+        dot.node(free_box_id(diagram.boxes, "spec findings"), _escape_backslashes(lines), shape="note", style="filled", fillcolor=FINDING_FILL,
                  color=FINDING_LINE, fontcolor="#a00000")
     return dot
 
@@ -101,7 +103,7 @@ def _node_style(box: Box) -> dict:
     style = {"tooltip": _escape_backslashes(_tooltip(box)), "fillcolor": FAMILY_COLOURS.get(box.family, FAMILY_COLOURS["other"])}
     if box.kind in ("input", "output"):
         style.update(shape="box", style="rounded,filled", fontcolor="white", color=style["fillcolor"])
-    elif box.family == "merge":
+    elif box.role in ("merge", "concat"):
         style.update(shape="ellipse", style="filled", margin="0.02,0.02")
     else:
         style.update(shape="box", style="rounded,filled")
@@ -160,20 +162,13 @@ def _add_legend(dot, diagram: Diagram, rankdir: str, anchor: str | None) -> None
     rows = "<TR>" + "".join(cells) + "</TR>" if rankdir == "TB" else "".join(f"<TR>{cell}</TR>" for cell in cells)
     label = (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="2" STYLE="ROUNDED">'
              f'{rows}</TABLE>>')
-    legend = _free_id(diagram, "legend")
+    legend = free_box_id(diagram.boxes, "legend")
     dot.node(legend, label, shape="plaintext", fontsize="8", tooltip="layer families")
     if anchor is not None:
         with dot.subgraph() as same_rank:
             same_rank.attr(rank="same")
             same_rank.node(anchor)
             same_rank.node(legend)
-
-
-def _free_id(diagram: Diagram, wanted: str) -> str:
-    """``wanted``, primed until no box uses it."""
-    while wanted in diagram.boxes:
-        wanted += "'"
-    return wanted
 
 
 def draw(diagram: Diagram, fmt: str, rankdir: str = "TB") -> bytes:

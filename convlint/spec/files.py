@@ -71,19 +71,3 @@ def read_text(path: Path, max_bytes: int = MAX_SPEC_BYTES) -> str:
         column = len(data[line_start:error.start].decode("utf-8", "replace")) + 1
         raise UnreadableFile(f"the file is not UTF-8 text (invalid byte 0x{data[error.start]:02x} at offset "
                              f"{error.start})", line, column) from None
-
-
-def write_atomically(path: str | Path, write) -> None:
-    """Create or replace ``path`` all at once: ``write(temporary_path)`` fills a temporary file
-    in the same directory, which is then renamed over ``path``; on failure nothing is left behind."""
-    import tempfile
-
-    target = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
