@@ -73,8 +73,8 @@ class Pool(LayerType):
 
     def label(self, args) -> str:
         """``2×2 s2``: the stride, when left out, is the kernel size."""
-        from convlint.render.labels import short_args
-        return short_args(args, stride_defaults_to_kernel=True)
+        from convlint.render.labels import args_label
+        return args_label(args, stride_defaults_to_kernel=True)
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         args = ctx.args

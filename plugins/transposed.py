@@ -80,8 +80,8 @@ class ConvTranspose(LayerType):
 
     def label(self, args) -> str:
         """``2×2 ↑2``: the stride is an upsampling factor."""
-        from convlint.render.labels import short_args
-        return short_args(args, upsampling=True)
+        from convlint.render.labels import args_label
+        return args_label(args, upsampling=True)
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         """Output ``o`` gets tap ``t`` of input ``i`` when ``o = i·s − p + t·d``."""

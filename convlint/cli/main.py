@@ -14,7 +14,8 @@ from convlint.report import output_formats
 from convlint.linting.config import ConfigError, load_config
 from convlint.spec.files import iter_yaml_files
 from convlint.linting.runner import lint_paths
-from convlint.layers.registry import Registry, load_registry
+from convlint.cli.plugin_option import add_plugin_option, registry_from
+from convlint.layers.registry import Registry
 from convlint.rules import rule_doc
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -28,8 +29,7 @@ class UsageError(Exception):
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--disable-plugin", "-p", action="append", default=[], metavar="NAME",
-                        help="do not load the plugin NAME (see `convlint plugins`); `no:NAME` works too")
+    add_plugin_option(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,8 +105,8 @@ def _positive(text: str) -> int:
 
 
 def _registry(args) -> Registry:
-    """The plugins of this run, less those named by ``-p NAME`` (or pytest's spelling, ``-p no:NAME``)."""
-    return load_registry(disabled=[name.removeprefix("no:") for name in args.disable_plugin])
+    """The plugins of this run (see :mod:`convlint.cli.plugin_option`)."""
+    return registry_from(args)
 
 
 def run_lint(args, out) -> int:

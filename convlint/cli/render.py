@@ -128,10 +128,10 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err) 
 
 def run(args, out, err=None) -> int:
     """Run ``convlint render`` for parsed ``args``; returns the exit code (the worst over all specs)."""
-    from convlint.layers.registry import load_registry
+    from convlint.cli.plugin_option import registry_from
 
     err = err or sys.stderr
     jobs = plan(args.paths, args.output, args.format)
-    registry = load_registry(disabled=args.disable_plugin)
+    registry = registry_from(args)
     codes = [_draw_job(job, registry, args.rankdir, not args.no_fold, out, err) for job in jobs]
     return max(codes)

@@ -19,6 +19,11 @@ from convlint.spec.model import Layer
 
 Shape = tuple[int, ...]
 
+FAMILIES = ("conv", "pool", "transposed", "norm", "activation", "dropout", "linear", "merge", "reshape", "resample",
+            "other")
+"""The values of :attr:`LayerType.family`.  A family only groups layers for people: it picks the
+fill colour of a layer's box in diagrams and its legend entry; an unknown family is drawn as ``other``."""
+
 DIAGRAM_ROLES = ("box", "fold", "merge", "concat", "crop")
 """The values of :attr:`LayerType.diagram_role`."""
 
@@ -72,14 +77,20 @@ class LayerType:
     Class attributes a subclass sets:
 
     - ``name``: the type name used in specs (e.g. ``"Conv2d"``).
-    - ``family``: a grouping used in summaries and diagrams: ``conv``, ``pool``,
-      ``transposed``, ``norm``, ``activation``, ``linear``, ``merge``, ``reshape``,
-      ``resample`` or ``other``.
+    - ``family``: one of :data:`FAMILIES` (``conv``, ``pool``, ``transposed``, ``norm``,
+      ``activation``, ``dropout``, ``linear``, ``merge``, ``reshape``, ``resample`` or ``other``);
+      it picks the colour of the layer's box in diagrams.
     - ``keywords``: keyword name → :class:`~convlint.layers.keywords.Keyword`.
     - ``spatial_dims``: 1, 2 or 3 for a fixed dimensionality, ``None`` to take it
       from the input's rank minus 2.
     - ``input_ranks``: accepted input ranks, or ``None`` for any.
     - ``min_inputs`` / ``max_inputs``: how many tensors it reads (``None`` = no limit).
+    - ``buffers``: entries of :meth:`parameter_shapes` that are buffers, not parameters.
+    - ``diagram_role``: how diagrams draw it, one of :data:`DIAGRAM_ROLES` (see the attribute).
+
+    Methods a subclass implements: :meth:`infer` (always), :meth:`parameter_shapes` and
+    :meth:`initial_parameters` (layers with weights), :meth:`forward` (to run), :meth:`count_macs`,
+    :meth:`input_spans` (receptive fields) and :meth:`label` (diagrams) where the defaults do not fit.
     """
 
     name: str = ""
@@ -165,10 +176,10 @@ class LayerType:
 
         ``args`` are the converted arguments, or for a layer that could not be checked the
         values as written.  The default reads the usual ``torch.nn`` keyword names
-        (:func:`convlint.render.labels.short_args`); a type overrides it to show its own.
+        (:func:`convlint.render.labels.args_label`); a type overrides it to show its own.
         """
-        from convlint.render.labels import short_args
-        return short_args(args)
+        from convlint.render.labels import args_label
+        return args_label(args)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

@@ -2,15 +2,24 @@
 
 Built-in layers and third-party plugins are found the same way: modules
 published under the ``convlint`` entry-point group, registered with a pluggy
-``PluginManager``.  Each plugin's hooks are called separately so that a
+``PluginManager``.  A project's own plugin modules load without packaging:
+named in ``[tool.convlint] plugins`` or with ``-p`` as a dotted module name
+(``mypkg.layers``, imported from the project root or ``sys.path``) or as the
+path of a ``.py`` file (see :func:`import_local_plugin`).  Each plugin's hooks are called separately so that a
 plugin that fails to import, raises, or claims a type name another plugin
 owns is reported against that plugin alone.
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import re
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
+from types import ModuleType
 from typing import Iterable
 
 import pluggy
@@ -53,6 +62,51 @@ def new_manager() -> pluggy.PluginManager:
     return manager
 
 
+def installed_plugin_names() -> set[str]:
+    """The names of the plugins published under the ``convlint`` entry-point group."""
+    return {point.name for point in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def is_plugin_file(reference: str) -> bool:
+    """True when a local plugin ``reference`` is a file path (``layers.py``, ``tools/layers``) rather than a module name."""
+    return reference.endswith(".py") or "/" in reference or "\\" in reference
+
+
+def import_local_plugin(reference: str, root: Path | None = None) -> ModuleType:
+    """The plugin module ``reference`` names, imported.
+
+    A path (see :func:`is_plugin_file`), relative to ``root`` (default: the current directory),
+    is imported as a module of its own, named after the file; its directory is put on ``sys.path``
+    so that it can import its neighbours.  Anything else is a dotted module name, imported
+    with ``root`` first on ``sys.path``.  Raises ``ImportError`` (or the module's own exception).
+    """
+    root = Path.cwd() if root is None else root
+    if is_plugin_file(reference):
+        path = (root / reference).resolve()
+        if not path.is_file():
+            raise ImportError(f"no such file: {path}")
+        name = "convlint_local_" + re.sub(r"\W", "_", path.stem)
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {path} as a Python module")
+        module = importlib.util.module_from_spec(spec)
+        _on_path(path.parent)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return module
+    _on_path(root.resolve())
+    return importlib.import_module(reference)
+
+
+def _on_path(directory: Path) -> None:
+    if str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))
+
+
 def _entry_points(only_distribution: str | None) -> list[metadata.EntryPoint]:
     points = metadata.entry_points(group=ENTRY_POINT_GROUP)
     if only_distribution is not None:
@@ -61,12 +115,15 @@ def _entry_points(only_distribution: str | None) -> list[metadata.EntryPoint]:
 
 
 def load_registry(disabled: Iterable[str] = (), only_distribution: str | None = None,
-                  extra: Iterable[tuple[str, object]] = ()) -> Registry:
+                  extra: Iterable[tuple[str, object]] = (), local: Iterable[tuple[str, Path]] = ()) -> Registry:
     """Load plugins from the ``convlint`` entry points (plus ``extra`` (name, plugin) pairs).
 
     ``disabled`` names plugins not to load (like pytest's ``-p no:NAME``).
     ``only_distribution`` keeps only the entry points of that distribution,
-    so tests see exactly this package's own plugins.
+    so tests see exactly this package's own plugins.  ``local`` are the project's own
+    plugin modules as (reference, root) pairs, each reference a dotted module name or a ``.py``
+    path relative to its root (see :func:`import_local_plugin`), registered under the reference
+    as written; one that fails to import is a problem (X001) of its own.
     """
     manager = new_manager()
     registry = Registry(manager=manager)
@@ -81,6 +138,13 @@ def load_registry(disabled: Iterable[str] = (), only_distribution: str | None = 
             manager.register(plugin, name=point.name)
         except Exception as error:  # a broken plugin must not stop the others
             registry.problems.append(f"plugin `{point.name}` failed to load: {type(error).__name__}: {error}")
+    for reference, root in local:
+        if reference in blocked or manager.get_plugin(reference) is not None:
+            continue
+        try:
+            manager.register(import_local_plugin(reference, root), name=reference)
+        except Exception as error:  # a broken local plugin must not stop the others
+            registry.problems.append(f"plugin `{reference}` failed to load: {type(error).__name__}: {error}")
     for name, plugin in extra:
         if name in blocked:
             continue

@@ -27,7 +27,7 @@ from convlint.findings import Finding
 from convlint.analysis.infer import Analysis, NodeInfo, format_shape
 from convlint.layers.keywords import KeywordError
 from convlint.layers.registry import Registry
-from convlint.render.labels import short_args
+from convlint.render.labels import args_label
 from convlint.spec.model import Layer
 
 
@@ -187,7 +187,7 @@ def _new_box(graph: nx.DiGraph, registry: Registry, info: NodeInfo, findings: li
         return Box(info.name, "input", info.name, "Input", "input", members=[info.name], shape=info.shape)
     args = info.args or _written_args(registry, graph.nodes[info.name]["decl"])
     layer_type = registry.types.get(info.type)
-    label = layer_type.label(args) if layer_type is not None else short_args(args)
+    label = layer_type.label(args) if layer_type is not None else args_label(args)
     return Box(info.name, "layer", info.name, info.type, info.family, label, members=[info.name],
                shape=info.shape, params=info.params, findings=list(findings), role=_role(registry, info.type))
 

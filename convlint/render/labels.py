@@ -40,7 +40,7 @@ def _all(value: Any, target: int) -> bool:
     return value == target
 
 
-def short_args(args: Mapping[str, Any], stride_defaults_to_kernel: bool = False, upsampling: bool = False) -> str:
+def args_label(args: Mapping[str, Any], stride_defaults_to_kernel: bool = False, upsampling: bool = False) -> str:
     """The key arguments of a layer as one short string.
 
     ``Conv2d(kernel_size=3, stride=2, padding=1)`` → ``3×3 s2 p1``;
