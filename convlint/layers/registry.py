@@ -108,9 +108,8 @@ def _on_path(directory: Path) -> None:
 
 
 def _entry_points(only_distribution: str | None) -> list[metadata.EntryPoint]:
-    points = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    if only_distribution is not None:
-        points = [point for point in points if point.dist is not None and point.dist.name == only_distribution]
+    points = [point for point in metadata.entry_points(group=ENTRY_POINT_GROUP)
+              if only_distribution is None or (point.dist is not None and point.dist.name == only_distribution)]
     return sorted(points, key=lambda point: point.name)
 
 
@@ -152,12 +151,11 @@ def load_registry(disabled: Iterable[str] = (), only_distribution: str | None = 
             manager.register(plugin, name=name)
         except Exception as error:  # e.g. a hook with the wrong signature
             registry.problems.append(f"plugin `{name}` cannot be registered: {type(error).__name__}: {error}")
-    _collect(registry)
+    _collect(registry, manager)
     return registry
 
 
-def _collect(registry: Registry) -> None:
-    manager = registry.manager
+def _collect(registry: Registry, manager: pluggy.PluginManager) -> None:
     for impl in manager.hook.register_rules.get_hookimpls():
         _call(registry, impl, lambda rule, plugin=impl.plugin_name: _add_rule(registry, plugin, rule))
     for impl in manager.hook.register_layer_types.get_hookimpls():

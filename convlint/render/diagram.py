@@ -194,7 +194,7 @@ def _new_box(graph: nx.DiGraph, registry: Registry, info: NodeInfo, findings: li
 
 def _written_args(registry: Registry, layer: Layer) -> dict:
     """The arguments as written, each converted where its type and dimensionality allow (``3`` → ``(3, 3)``)."""
-    layer_type = registry.types.get(layer.type)
+    layer_type = registry.types.get(layer.type or "")
     if layer_type is None or layer_type.spatial_dims is None:
         return dict(layer.kwargs)
     args = {}

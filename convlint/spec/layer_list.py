@@ -118,8 +118,8 @@ def parse_layers(data: Node, inputs: dict[str, InputDecl], found: FindingCollect
             if not isinstance(key, str):
                 found.add("Y002", f"keyword names must be strings, got {show(key)}", item.position_of(key), name)
         kwargs = {key: value for key, value in kwargs.items() if isinstance(key, str)}
-        layers.append(Layer(name, layer_type, sources, kwargs, index, *position,
-                            key_positions=item.key_positions))
+        line, column = position
+        layers.append(Layer(name, layer_type, sources, kwargs, index, line, column, key_positions=item.key_positions))
         previous = name
     return layers
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from convlint.findings import Finding
 from convlint.layers.keywords import MAX_INT, show
@@ -49,7 +50,7 @@ class Spec:
     outputs: list[str]
     source: str = ""
     findings: list[Finding] = field(default_factory=list)
-    graph: object = None
+    graph: Any = None
     outputs_position: tuple[int, int] = (1, 1)
     dtype: str = "float32"
     groups: dict[str, str] = field(default_factory=dict)
