@@ -40,6 +40,13 @@ def project(tmp_path, monkeypatch, request):
     return tmp_path, name
 
 
+def _write_package(root, package: str, name: str) -> None:
+    """A package ``package`` in ``root`` whose module ``layers`` is the plugin of type ``name``."""
+    (root / package).mkdir()
+    (root / package / "__init__.py").write_text("")
+    (root / package / "layers.py").write_text(PLUGIN.format(name=name))
+
+
 def _lint(capsys, *args) -> tuple[int, str]:
     code = main(["lint", "--format", "concise", *args])
     return code, capsys.readouterr().out
@@ -52,10 +59,7 @@ def test_without_the_plugin_the_type_is_unknown(project, capsys):
 
 def test_configured_module_name(project, capsys):
     root, name = project
-    package = root / f"team_{name.lower()}"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "layers.py").write_text(PLUGIN.format(name=name))
+    _write_package(root, f"team_{name.lower()}", name)
     (root / "pyproject.toml").write_text(f'[tool.convlint]\nplugins = ["team_{name.lower()}.layers"]\n')
     assert _lint(capsys, "spec.yaml")[0] == 0
     assert main(["summary", "--format", "json", "spec.yaml"]) == 0
@@ -83,10 +87,7 @@ def test_option_with_a_file(project, capsys):
 
 def test_option_with_a_dotted_module(project, capsys):
     root, name = project
-    package = root / f"pkg_{name.lower()}"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "layers.py").write_text(PLUGIN.format(name=name))
+    _write_package(root, f"pkg_{name.lower()}", name)
     assert _lint(capsys, "-p", f"pkg_{name.lower()}.layers", "spec.yaml")[0] == 0
 
 
