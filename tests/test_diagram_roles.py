@@ -86,3 +86,22 @@ def test_a_plugin_crop_role_marks_its_size_input_and_its_label_is_its_own():
     references = {(edge.tail, edge.head): edge.reference for edge in diagram.edges if edge.head == "fit"}
     assert references == {("b", "fit"): False, ("a", "fit"): True}
     assert diagram.boxes["fit"].args == "to size"
+
+
+def test_an_unknown_role_is_a_plugin_fault():
+    class Odd(LayerType):
+        name = "Odd"
+        diagram_role = "sideways"
+
+        def infer(self, ctx):
+            return ctx.input
+
+    class OddPlugin:
+        @hookimpl
+        def register_layer_types(self, register):
+            register(Odd())
+
+    registry = load_registry(only_distribution="convlint", extra=[("odd", OddPlugin())])
+    assert "Odd" not in registry.types
+    assert registry.problems == ["plugin `odd` registered layer type `Odd` with diagram_role 'sideways'; "
+                                 "use one of box, fold, merge, concat, crop"]

@@ -25,7 +25,7 @@ from typing import Iterable
 import pluggy
 
 from convlint.layers import hookspecs
-from convlint.layers.layer_type import LayerType
+from convlint.layers.layer_type import DIAGRAM_ROLES, LayerType
 from convlint.rules import RULES, Rule
 
 ENTRY_POINT_GROUP = "convlint"
@@ -185,6 +185,10 @@ def _add_rule(registry: Registry, plugin: str, rule: Rule) -> None:
 def _add_type(registry: Registry, plugin: str, layer_type: LayerType) -> None:
     if not isinstance(layer_type, LayerType) or not isinstance(layer_type.name, str) or not layer_type.name:
         registry.problems.append(f"plugin `{plugin}` registered {layer_type!r}, which is not a named convlint.LayerType")
+        return
+    if layer_type.diagram_role not in DIAGRAM_ROLES:
+        registry.problems.append(f"plugin `{plugin}` registered layer type `{layer_type.name}` with diagram_role "
+                                 f"{layer_type.diagram_role!r}; use one of {', '.join(DIAGRAM_ROLES)}")
         return
     owner = registry.owners.get(layer_type.name)
     if owner is not None:
