@@ -26,7 +26,7 @@ import onnx
 from onnx import TensorProto, helper
 
 from convlint.api import default_registry
-from convlint.spec.gc_pause import paused_gc
+from convlint.spec.cycle_collector import paused_cycle_collector
 from convlint.analysis.graph import build_graph
 from convlint.analysis.infer import analyze
 from convlint.spec.model import parse_spec
@@ -39,7 +39,7 @@ def best(function, repeats: int = REPEATS) -> float:
     """Least CPU time of ``repeats`` runs of ``function()``, in seconds, with the GC paused as `convlint lint` does."""
     times = []
     for _ in range(repeats):
-        with paused_gc():
+        with paused_cycle_collector():
             start = time.process_time()
             function()
             times.append(time.process_time() - start)

@@ -8,7 +8,8 @@ Python API::
     outputs = convlint.run(spec, {"image": x})  # dict: output layer → numpy array
 
 Plugins subclass :class:`LayerType` and register instances through the
-``register_layer_types`` hook (``@convlint.hookimpl``).
+``register_layer_types`` hook (``@convlint.hookimpl``); :mod:`convlint.plugin` holds the
+whole plugin API (docs/plugins.md).
 """
 from __future__ import annotations
 

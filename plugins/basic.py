@@ -13,13 +13,14 @@ class Elementwise(LayerType):
 
     ``kernel`` names the function of :mod:`convlint.execute.kernels.elementwise` that runs it (``None``:
     the identity, as Dropout and Identity are in inference); ``kernel_args`` maps the kernel's
-    keyword names to the layer's.
+    keyword names to the layer's.  Activations and dropouts are drawn inside the box of the layer they follow.
     """
 
     def __init__(self, name: str, family: str, keywords: dict | None = None, kernel: str | None = None,
                  kernel_args: dict | None = None):
         self.name = name
         self.family = family
+        self.diagram_role = "fold" if family in ("activation", "dropout") else "box"
         self.keywords = keywords or {}
         self.kernel = kernel
         self.kernel_args = kernel_args or {}
@@ -73,6 +74,7 @@ class Softmax(LayerType):
 
     name = "Softmax"
     family = "activation"
+    diagram_role = "fold"
     keywords = {"dim": Optional(Int(), "axis to normalise along")}
 
     def infer(self, ctx: LayerContext):
@@ -120,6 +122,11 @@ class Linear(LayerType):
                                f"set in_features: {features} or leave it out", "in_features")
         return (*ctx.input[:-1], ctx.args["out_features"])
 
+    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
+        """PyTorch's ``reset_parameters()``: weight and bias uniform in ``±1/sqrt(fan_in)``."""
+        from convlint.execute.kernels.init import kaiming_uniform
+        return kaiming_uniform(self.parameter_shapes(ctx), rng)
+
     def parameter_shapes(self, ctx: LayerContext) -> dict:
         out = ctx.args["out_features"]
         features = ctx.args["in_features"] or ctx.input[-1]  # the module as declared, as PyTorch builds it
@@ -163,6 +170,7 @@ class BatchNorm(LayerType):
     """
 
     family = "norm"
+    diagram_role = "fold"
     buffers = ("running_mean", "running_var")
 
     def __init__(self, ndim: int):
@@ -184,6 +192,11 @@ class BatchNorm(LayerType):
                                f"channels; set num_features: {channels} or leave it out", "num_features")
         return ctx.input
 
+    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
+        """PyTorch's: weight 1, bias 0, running mean 0, running variance 1."""
+        from convlint.execute.kernels.init import constant_parameters
+        return constant_parameters(self.parameter_shapes(ctx), NORM_FILLS)
+
     def parameter_shapes(self, ctx: LayerContext) -> dict:
         channels = (ctx.args["num_features"] or ctx.input[1],)
         shapes = {"weight": channels, "bias": channels} if ctx.args["affine"] else {}
@@ -204,6 +217,9 @@ class BatchNorm(LayerType):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
 
+
+NORM_FILLS = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}
+"""The initial values PyTorch gives a norm layer's parameters and running statistics."""
 
 INTERPOLATION_RANKS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 

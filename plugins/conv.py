@@ -94,6 +94,11 @@ class Conv(LayerType):
                 return None
         return pads
 
+    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
+        """PyTorch's ``reset_parameters()``: weight and bias uniform in ``±1/sqrt(fan_in)``."""
+        from convlint.execute.kernels.init import kaiming_uniform
+        return kaiming_uniform(self.parameter_shapes(ctx), rng)
+
     def parameter_shapes(self, ctx: LayerContext) -> dict:
         args = ctx.args
         channels = args["in_channels"] or ctx.input[1]  # the module as declared, as PyTorch builds it

@@ -25,6 +25,7 @@ class CenterCrop(LayerType):
 
     name = "CenterCrop"
     family = "reshape"
+    diagram_role = "crop"
     input_ranks = (3, 4, 5)
     max_inputs = 2
     keywords = {"size": Optional(IntTuple(minimum=1), "output size per axis (or give `like`)")}

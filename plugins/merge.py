@@ -44,6 +44,7 @@ class Concat(LayerType):
 
     name = "Concat"
     family = "merge"
+    diagram_role = "concat"
     min_inputs, max_inputs = 2, None
     keywords = {"dim": Int(1, "axis to concatenate along (1: channels)")}
 
@@ -84,6 +85,7 @@ class Add(LayerType):
 
     name = "Add"
     family = "merge"
+    diagram_role = "merge"
     min_inputs, max_inputs = 2, None
 
     def infer(self, ctx: LayerContext):

@@ -71,6 +71,11 @@ class Pool(LayerType):
         return pool.avg_pool(inputs[0], args["kernel_size"], stride, args["padding"], args["ceil_mode"],
                              args["count_include_pad"], args.get("divisor_override"))
 
+    def label(self, args) -> str:
+        """``2×2 s2``: the stride, when left out, is the kernel size."""
+        from convlint.render.labels import args_label
+        return args_label(args, stride_defaults_to_kernel=True)
+
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         args = ctx.args
         kernel = args["kernel_size"][axis]

@@ -51,6 +51,11 @@ class ConvTranspose(LayerType):
             sizes.append(out)
         return (batch, args["out_channels"], *sizes)
 
+    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
+        """PyTorch's ``reset_parameters()``: weight and bias uniform in ``±1/sqrt(fan_in)``."""
+        from convlint.execute.kernels.init import kaiming_uniform
+        return kaiming_uniform(self.parameter_shapes(ctx), rng)
+
     def parameter_shapes(self, ctx: LayerContext) -> dict:
         args = ctx.args
         channels = args["in_channels"] or ctx.input[1]  # the module as declared, as PyTorch builds it
@@ -72,6 +77,11 @@ class ConvTranspose(LayerType):
         Counting over output positions instead (as for a conv) overstates it by about ``stride^ndim``.
         """
         return prod(ctx.input) * (ctx.args["out_channels"] // ctx.args["groups"]) * prod(ctx.args["kernel_size"])
+
+    def label(self, args) -> str:
+        """``2×2 ↑2``: the stride is an upsampling factor."""
+        from convlint.render.labels import args_label
+        return args_label(args, upsampling=True)
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         """Output ``o`` gets tap ``t`` of input ``i`` when ``o = i·s − p + t·d``."""

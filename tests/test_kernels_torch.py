@@ -545,7 +545,7 @@ def test_default_parameters_follow_torch():
     rng = np.random.default_rng(0)
     for name, module in modules:
         shapes = {k: tuple(p.shape) for k, p in module.named_parameters()}
-        params = init_mod.default_parameters(name, shapes, rng)
+        params = init_mod.kaiming_uniform(shapes, rng)
         assert list(params) == list(shapes)
         fan_in, _ = torch.nn.init._calculate_fan_in_and_fan_out(module.weight)
         assert init_mod.fan_in(shapes["weight"]) == fan_in
@@ -555,18 +555,48 @@ def test_default_parameters_follow_torch():
             assert np.abs(value).max() <= bound
             # torch's own draws respect the same bound
             assert float(getattr(module, key).detach().abs().max()) <= bound * (1 + 1e-6)
-    big = init_mod.default_parameters("Conv2d", {"weight": (64, 32, 3, 3)}, rng)["weight"]
+    big = init_mod.kaiming_uniform({"weight": (64, 32, 3, 3)}, rng)["weight"]
     bound = 1 / math.sqrt(32 * 9)
     assert abs(big.std() - bound / math.sqrt(3)) < 0.02 * bound and big.max() > 0.99 * bound
 
 
+def _context(type_name: str, input_shape: tuple[int, ...], **written):
+    """The layer type of ``type_name`` and a context for one layer of it reading ``input_shape``."""
+    from convlint.layers.layer_type import LayerContext
+    from convlint.layers.registry import default_registry
+    from convlint.spec.model import Layer
+
+    layer_type = default_registry().types[type_name]
+    ndim = len(input_shape) - 2
+    args = {key: keyword.convert(written.get(key, keyword.default), ndim) for key, keyword in layer_type.keywords.items()}
+    return layer_type, LayerContext(Layer("layer", type_name, ["x"], written, 0, 1, 1), [input_shape], args, ndim, "t.yaml")
+
+
+@pytest.mark.parametrize("type_name,module,input_shape,written", [
+    ("Conv2d", torch.nn.Conv2d(6, 8, (3, 5), groups=2), (1, 6, 9, 9), {"out_channels": 8, "kernel_size": [3, 5], "groups": 2}),
+    ("ConvTranspose1d", torch.nn.ConvTranspose1d(2, 5, 3), (1, 2, 9), {"out_channels": 5, "kernel_size": 3}),
+    ("Linear", torch.nn.Linear(20, 3), (1, 20), {"out_features": 3}),
+])
+def test_layer_types_initialise_as_torch(type_name, module, input_shape, written):
+    """Each built-in type with weights draws them in PyTorch's bound, with PyTorch's state-dict keys and shapes."""
+    layer_type, ctx = _context(type_name, input_shape, **written)
+    params = layer_type.initial_parameters(ctx, np.random.default_rng(0))
+    assert {key: value.shape for key, value in params.items()} == {k: tuple(p.shape) for k, p in module.named_parameters()}
+    fan_in, _ = torch.nn.init._calculate_fan_in_and_fan_out(module.weight)
+    assert all(np.abs(value).max() <= 1 / math.sqrt(fan_in) for value in params.values())
+    assert np.abs(params["weight"]).max() > 0.5 / math.sqrt(fan_in)
+
+
 def test_default_parameters_batchnorm_matches_torch():
     bn = torch.nn.BatchNorm2d(5)
-    shapes = {k: tuple(v.shape) for k, v in bn.state_dict().items()}
-    params = init_mod.default_parameters("BatchNorm2d", shapes, 0, dtype=np.float64)
-    for key, value in bn.state_dict().items():
-        np.testing.assert_array_equal(params[key], value.numpy())
-    assert params["num_batches_tracked"].dtype == np.int64
-    assert init_mod.default_parameters("ReLU", {}, 0) == {}
+    layer_type, ctx = _context("BatchNorm2d", (1, 5, 4, 4))
+    params = layer_type.initial_parameters(ctx, np.random.default_rng(0))
+    assert set(params) == set(bn.state_dict()) - {"num_batches_tracked"}
+    for key, value in params.items():
+        np.testing.assert_array_equal(value, bn.state_dict()[key].numpy())
+    counted = init_mod.constant_parameters({"num_batches_tracked": ()}, {})["num_batches_tracked"]
+    assert counted.dtype == np.int64 and counted == bn.state_dict()["num_batches_tracked"].item()
+    layer_type, ctx = _context("ReLU", (1, 5, 4, 4))
+    assert layer_type.initial_parameters(ctx, 0) == {}
     with pytest.raises(ValueError):
-        init_mod.default_parameters("Linear", {"kernel": (3, 3)}, 0)
+        init_mod.kaiming_uniform({"kernel": (3, 3)}, 0)

@@ -145,10 +145,10 @@ def test_hook_with_a_wrong_signature(tmp_path):
 
 
 def test_plugin_fault_makes_the_cli_exit_2(tmp_path, monkeypatch, capsys):
-    import convlint.cli.main as cli
+    import convlint.cli.plugin_option as cli
     faulty = layer_type(infer=raise_error)
-    monkeypatch.setattr(cli, "load_registry", lambda disabled=(): load_registry(
-        disabled, only_distribution="convlint", extra=[("faulty_plugin", plugin_with(faulty))]))
+    monkeypatch.setattr(cli, "load_registry", lambda disabled=(), local=(): load_registry(
+        disabled, only_distribution="convlint", extra=[("faulty_plugin", plugin_with(faulty))], local=local))
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)
     other = tmp_path / "other.yaml"

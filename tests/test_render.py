@@ -20,7 +20,7 @@ import yaml
 
 from convlint.api import lint
 from convlint.cli.main import main
-from convlint.render.labels import short_args
+from convlint.layers.registry import default_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 torch = pytest.importorskip("torch")
@@ -215,8 +215,8 @@ def test_unet_is_drawn_as_a_u_with_level_skip_connections(tmp_path):
     ({"output_size": (None, 7)}, "→·×7"),
 ])
 def test_short_argument_notation(args, expected):
-    family = "pool" if "ceil_mode" in args else "conv"
-    assert short_args(family, args) == expected
+    type_name = "MaxPool2d" if "ceil_mode" in args else "Conv2d"
+    assert default_registry().types[type_name].label(args) == expected
 
 
 @needs_dot

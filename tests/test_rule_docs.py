@@ -33,7 +33,7 @@ def test_sections_of_a_rule():
 
 
 def test_an_incomplete_doc_is_detected():
-    rule = Rule("Z001", "x", Severity.ERROR, "What it does: something.\nExample:\nFix: a fix.")
+    rule = Rule("Z001", "x", Severity.ERROR, what="something.", example=" ", fix="a fix.")
     assert missing_sections(rule) == ["Why it matters", "Example"]
 
 

@@ -21,7 +21,7 @@ def _finding(spec: Spec, code: str, message: str, position: tuple[int, int], lay
 
 def build_graph(spec: Spec) -> nx.DiGraph:
     """Build ``spec.graph`` and append wiring findings (G001, G003) to ``spec.findings``."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph = nx.DiGraph()
     suggestions = Suggestions()
     decls: dict = {decl.name: decl for decl in spec.inputs.values()}
     layers = []

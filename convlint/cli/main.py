@@ -7,13 +7,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib.metadata import version
 
 from convlint.report import formatters
 from convlint.report import output_formats
 from convlint.linting.config import ConfigError, load_config
 from convlint.spec.files import iter_yaml_files
 from convlint.linting.runner import lint_paths
-from convlint.layers.registry import Registry, load_registry
+from convlint.cli.plugin_option import add_plugin_option, registry_from
+from convlint.layers.registry import Registry
 from convlint.rules import rule_doc
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -27,8 +29,7 @@ class UsageError(Exception):
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--disable-plugin", "-p", action="append", default=[], metavar="NAME",
-                        help="do not load the plugin NAME (see `convlint plugins`); `no:NAME` works too")
+    add_plugin_option(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,8 +107,8 @@ def _positive(text: str) -> int:
 
 
 def _registry(args) -> Registry:
-    """The plugins of this run, less those named by ``-p NAME`` (or pytest's spelling, ``-p no:NAME``)."""
-    return load_registry(disabled=[name.removeprefix("no:") for name in args.disable_plugin])
+    """The plugins of this run (see :mod:`convlint.cli.plugin_option`)."""
+    return registry_from(args)
 
 
 def run_lint(args, out) -> int:
@@ -121,8 +122,7 @@ def run_lint(args, out) -> int:
     elif chosen == "github":
         out.write(output_formats.github(findings))
     elif chosen == "sarif":
-        from convlint import __version__
-        out.write(output_formats.sarif(findings, registry.rules, __version__))
+        out.write(output_formats.sarif(findings, registry.rules, version("convlint")))
     else:
         if chosen == "full":
             specs = {result.path: result.spec for result in report.results if result.spec is not None}
@@ -139,7 +139,7 @@ def run_lint(args, out) -> int:
 
 def run_summary(args, out) -> int:
     """``convlint summary``: a table (or JSON list) per spec; 1 if any spec has errors."""
-    from convlint.api import summarize
+    from convlint.report.summary_data import summarize_spec
     from convlint.linting.runner import load_file
 
     registry = _registry(args)
@@ -147,7 +147,7 @@ def run_summary(args, out) -> int:
     for path in iter_yaml_files(args.paths):
         result = load_file(path)
         if result.spec is not None:
-            summaries.append(summarize(result.spec, registry, depth=args.depth, flops=args.flops))
+            summaries.append(summarize_spec(result.spec, registry, depth=args.depth, flops=args.flops))
         problems += result.findings
     if args.format == "json":
         out.write(json.dumps(summaries, indent=2, ensure_ascii=False) + "\n")

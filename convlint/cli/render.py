@@ -20,10 +20,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from convlint.spec.files import RefusedOutput, iter_yaml_files, write_atomically
+from convlint.spec.files import iter_yaml_files
 from convlint.findings import Finding, Severity
 from convlint.report.formatters import concise
 from convlint.linting.runner import load_file
+from convlint.output import RefusedOutput, write_atomically
 from convlint.layers.registry import Registry
 
 SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -77,7 +78,8 @@ def plan(paths: list[str], output: str, fmt: str | None) -> list[Job]:
 
 def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err, force: bool = False) -> int:
     """Draw one spec; returns its exit code. Problems are printed to ``err``."""
-    from convlint import api
+    from convlint.analysis.loading import analyze_numeric
+    from convlint.linting.spec_lint import lint_spec
     from convlint.render.diagram import build_diagram
     from convlint.render.draw import DotMissing, DrawError, draw
 
@@ -89,8 +91,8 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err, 
             return EXIT_CLEAN
         err.write(concise(result.findings))
         return EXIT_FINDINGS
-    findings: list[Finding] = api.lint(result.spec, registry)
-    diagram = build_diagram(api.analyze(result.spec, registry), findings, registry, fold=fold)
+    findings: list[Finding] = lint_spec(result.spec, registry)
+    diagram = build_diagram(analyze_numeric(result.spec, registry), findings, registry, fold=fold)
     try:
         data = draw(diagram, job.fmt, rankdir)
     except DotMissing as error:
@@ -128,11 +130,11 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err, 
 
 def run(args, out, err=None) -> int:
     """Run ``convlint render`` for parsed ``args``; returns the exit code (the worst over all specs)."""
-    from convlint.layers.registry import load_registry
+    from convlint.cli.plugin_option import registry_from
 
     err = err or sys.stderr
     jobs = plan(args.paths, args.output, args.format)
-    registry = load_registry(disabled=args.disable_plugin)
+    registry = registry_from(args)
     force = getattr(args, "force", False)
     codes = [_draw_job(job, registry, args.rankdir, not args.no_fold, out, err, force) for job in jobs]
     return max(codes)

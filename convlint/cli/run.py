@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import sys
 
-from convlint import api
+from convlint.analysis.loading import analyze_numeric, load_spec
 from convlint.report import formatters
 from convlint.execute.arrays_io import ArrayFileError, check_keys, non_finite, read_npy, read_npz, write_npz
 from convlint.execute.executor import DEFAULT_MEMORY_FRACTION, ExecutionError, SpecHasErrors, execute
 from convlint.execute.executor import with_input_shapes
 from convlint.escaping import printable
-from convlint.spec.files import RefusedOutput, UnreadableFile, check_output_path, write_atomically
+from convlint.output import RefusedOutput, check_output_path, write_atomically
+from convlint.spec.files import UnreadableFile
 from convlint.execute.memory import available_memory, format_bytes, parse_bytes
 from convlint.layers.registry import Registry
 from convlint.spec.model import NotASpec
@@ -48,7 +49,7 @@ def execute_command(args, registry: Registry, out) -> int:
         check_output_path(args.output, force)
         limit = parse_bytes(args.max_memory) if args.max_memory else None
         read_limit = limit if limit is not None else int(available_memory() * DEFAULT_MEMORY_FRACTION)
-        spec = api.load(args.spec)
+        spec = load_spec(args.spec)
         check_keys(_written_names(spec, args.all))
         inputs = _read_inputs(args.input, read_limit)
         weights = read_npz(args.weights, read_limit) if args.weights else {}
@@ -57,7 +58,7 @@ def execute_command(args, registry: Registry, out) -> int:
             print(f"convlint: warning: weights {', '.join(printable(key, 80) for key in unusable[:6])}"
                   f"{' …' if len(unusable) > 6 else ''} hold NaN or infinite values", file=sys.stderr)
         spec = with_input_shapes(spec, inputs)
-        result = execute(api.analyze(spec, registry), registry, inputs, weights, args.seed, args.dtype,
+        result = execute(analyze_numeric(spec, registry), registry, inputs, weights, args.seed, args.dtype,
                          keep_all=args.all, memory_limit=limit)
     except SpecHasErrors as refused:
         out.write(formatters.concise(refused.findings))

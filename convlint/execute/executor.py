@@ -21,12 +21,11 @@ import numpy as np
 from convlint.findings import Finding, Severity
 from convlint.analysis.infer import Analysis, NodeInfo, format_shape
 from convlint.layers.layer_type import LayerContext, LayerType
-from convlint.execute.memory import available_memory, format_bytes
+from convlint.execute.memory import DEFAULT_CHUNK_BYTES, available_memory, format_bytes
 from convlint.spec.model import Spec
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
-DEFAULT_CHUNK_BYTES = 256 * 10**6
-"""Bound on one layer's temporary buffers (im2col blocks), in bytes."""
+"""The dtypes a run computes in."""
 DEFAULT_MEMORY_FRACTION = 0.5
 """Without an explicit limit, a run may use this fraction of the available memory."""
 
@@ -217,15 +216,16 @@ def run(spec, inputs: Mapping[str, np.ndarray] | None = None, weights: Mapping[s
     output layer name (every layer with ``keep_all``) to ``numpy.ndarray``.
     Raises :class:`ExecutionError` (or its subclasses) with a clear message.
     """
-    from convlint import api
+    from convlint.analysis.loading import analyze_numeric, as_spec
+    from convlint.layers.registry import default_registry
 
-    spec = spec if isinstance(spec, Spec) else api.load(spec)
-    registry = registry or api.default_registry()
+    spec = as_spec(spec)
+    registry = registry or default_registry()
     arrays = {name: np.asarray(value) for name, value in (inputs or {}).items()}
     spec = with_input_shapes(spec, arrays)
     if isinstance(weights, (str, Path)):
         weights = load_weights(weights)
-    analysis = api.analyze(spec, registry)
+    analysis = analyze_numeric(spec, registry)
     return execute(analysis, registry, arrays, weights, seed, dtype, keep_all, chunk_bytes, memory_limit).outputs
 
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from convlint.spec.files import RefusedOutput, write_atomically
+from convlint.output import RefusedOutput, write_atomically
 
 TILE_GAP = 2
 """Pixels between tiles."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 import math
 import os
 
+DEFAULT_CHUNK_BYTES = 256 * 2**20
+"""Default bound (256 MiB) on the temporary buffers of one kernel call (im2col columns, matmul blocks)."""
+
 
 def available_memory() -> int:
     """Bytes of memory available to a new allocation (MemAvailable on Linux, else physical memory)."""

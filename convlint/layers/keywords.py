@@ -202,20 +202,24 @@ class IntTuple(Keyword):
         return {"oneOf": [item, {"type": "array", "items": item, "minItems": ndim, "maxItems": ndim}]}
 
 
-class Padding(IntTuple):
-    """Conv padding: an int, a list per axis, or ``same`` / ``valid``."""
+class Padding(Keyword):
+    """Conv padding: an int, a list per axis (as :class:`IntTuple`), or ``same`` / ``valid``."""
 
     kind = "padding"
+
+    def __init__(self, default: Any = REQUIRED, doc: str = "", minimum: int = 0):
+        super().__init__(default, doc)
+        self.per_axis = IntTuple(minimum=minimum)
 
     def convert(self, value: Any, ndim: int) -> tuple[int, ...] | str:
         if value in ("same", "valid"):
             return value
         if isinstance(value, str):
             raise KeywordError(f"expected an integer, a list of {ndim} integers, 'same' or 'valid', got {show(value)}")
-        return super().convert(value, ndim)
+        return self.per_axis.convert(value, ndim)
 
     def schema(self, ndim: int) -> dict:
-        schema = super().schema(ndim)
+        schema = self.per_axis.schema(ndim)
         schema["oneOf"].append({"enum": ["same", "valid"]})
         return schema
 

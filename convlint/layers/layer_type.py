@@ -11,12 +11,21 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+from convlint.execute.memory import DEFAULT_CHUNK_BYTES
 from convlint.findings import Finding
 from convlint.layers.keywords import Keyword
 from convlint.rules import RULES, Rule
 from convlint.spec.model import Layer
 
 Shape = tuple[int, ...]
+
+FAMILIES = ("conv", "pool", "transposed", "norm", "activation", "dropout", "linear", "merge", "reshape", "resample",
+            "other")
+"""The values of :attr:`LayerType.family`.  A family only groups layers for people: it picks the
+fill colour of a layer's box in diagrams and its legend entry; an unknown family is drawn as ``other``."""
+
+DIAGRAM_ROLES = ("box", "fold", "merge", "concat", "crop")
+"""The values of :attr:`LayerType.diagram_role`."""
 
 
 class LayerContext:
@@ -28,7 +37,7 @@ class LayerContext:
     spatial axes.  ``chunk_bytes`` bounds the temporary buffers of one ``forward`` call.
     """
 
-    chunk_bytes: int = 256 * 10**6
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES
 
     def __init__(self, layer: Layer, inputs: list[Shape], args: dict[str, Any], ndim: int, path: str,
                  rules: Mapping[str, Rule] = RULES):
@@ -68,14 +77,20 @@ class LayerType:
     Class attributes a subclass sets:
 
     - ``name``: the type name used in specs (e.g. ``"Conv2d"``).
-    - ``family``: a grouping used in summaries and diagrams: ``conv``, ``pool``,
-      ``transposed``, ``norm``, ``activation``, ``linear``, ``merge``, ``reshape``,
-      ``resample`` or ``other``.
+    - ``family``: one of :data:`FAMILIES` (``conv``, ``pool``, ``transposed``, ``norm``,
+      ``activation``, ``dropout``, ``linear``, ``merge``, ``reshape``, ``resample`` or ``other``);
+      it picks the colour of the layer's box in diagrams.
     - ``keywords``: keyword name → :class:`~convlint.layers.keywords.Keyword`.
     - ``spatial_dims``: 1, 2 or 3 for a fixed dimensionality, ``None`` to take it
       from the input's rank minus 2.
     - ``input_ranks``: accepted input ranks, or ``None`` for any.
     - ``min_inputs`` / ``max_inputs``: how many tensors it reads (``None`` = no limit).
+    - ``buffers``: entries of :meth:`parameter_shapes` that are buffers, not parameters.
+    - ``diagram_role``: how diagrams draw it, one of :data:`DIAGRAM_ROLES` (see the attribute).
+
+    Methods a subclass implements: :meth:`infer` (always), :meth:`parameter_shapes` and
+    :meth:`initial_parameters` (layers with weights), :meth:`forward` (to run), :meth:`count_macs`,
+    :meth:`input_spans` (receptive fields) and :meth:`label` (diagrams) where the defaults do not fit.
     """
 
     name: str = ""
@@ -104,11 +119,18 @@ class LayerType:
         return {}
 
     def initial_parameters(self, ctx: LayerContext, rng) -> dict:
-        """Arrays for every entry of :meth:`parameter_shapes`, initialised as PyTorch initialises
-        the ``torch.nn`` class of this type's name, drawn from ``rng`` (a ``numpy.random.Generator``).
-        A plugin type with parameters that PyTorch does not define overrides this."""
-        from convlint.execute.kernels.init import default_parameters
-        return default_parameters(self.name, self.parameter_shapes(ctx), rng)
+        """NumPy arrays for every entry of :meth:`parameter_shapes`, keyed alike, drawn from ``rng`` (a
+        ``numpy.random.Generator``) as PyTorch initialises the layer: :func:`convlint.execute.kernels.init.kaiming_uniform`
+        for a conv or linear weight and bias, :func:`~convlint.execute.kernels.init.constant_parameters` for a norm.
+
+        Used by ``convlint run`` for the entries no weights file gives.  The default: nothing for a
+        type without parameters; a type with parameters must override it.
+        """
+        shapes = self.parameter_shapes(ctx)
+        if shapes:
+            raise ValueError(f"layer type `{self.name}` does not say how to initialise {', '.join(shapes)}; "
+                             f"give them in a weights file")
+        return {}
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         """Run the layer in inference mode on NumPy arrays.
@@ -136,6 +158,28 @@ class LayerType:
         receptive field is reported for this layer or anything after it.
         """
         return None
+
+    diagram_role: str = "box"
+    """How ``convlint render`` draws a layer of this type, one of :data:`DIAGRAM_ROLES`:
+
+    - ``"box"``: a box of its own (convolutions, pools, most layers);
+    - ``"fold"``: inside the box of the layer it follows, when that layer feeds nothing else
+      (norms, activations, dropout: ``Conv2d`` with ``+ BatchNorm2d`` and ``+ ReLU`` below it);
+    - ``"merge"``: a small ellipse joining its inputs, in any order (``Add``);
+    - ``"concat"``: a merge whose input order matters: its edges are numbered, and skip
+      connections into concats that nest lay the diagram out as a U (``Concat``);
+    - ``"crop"``: its second input only gives a size (``CenterCrop``'s ``like``), drawn dashed.
+    """
+
+    def label(self, args: Mapping[str, Any]) -> str:
+        """The key arguments in the short form diagrams show next to the type name (``3×3 s2 p1``).
+
+        ``args`` are the converted arguments, or for a layer that could not be checked the
+        values as written.  The default reads the usual ``torch.nn`` keyword names
+        (:func:`convlint.render.labels.args_label`); a type overrides it to show its own.
+        """
+        from convlint.render.labels import args_label
+        return args_label(args)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

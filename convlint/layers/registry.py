@@ -2,26 +2,35 @@
 
 Built-in layers and third-party plugins are found the same way: modules
 published under the ``convlint`` entry-point group, registered with a pluggy
-``PluginManager``.  Each plugin's hooks are called separately so that a
+``PluginManager``.  A project's own plugin modules load without packaging:
+named in ``[tool.convlint] plugins`` or with ``-p`` as a dotted module name
+(``mypkg.layers``, imported from the project root or ``sys.path``) or as the
+path of a ``.py`` file (see :func:`import_local_plugin`).  Each plugin's hooks are called separately so that a
 plugin that fails to import, raises, or claims a type name another plugin
 owns is reported against that plugin alone.
 """
 from __future__ import annotations
 
 import atexit
+import importlib
+import importlib.util
 import io
+import re
 import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
+from types import ModuleType
 from typing import Iterable
 
 import pluggy
 
 from convlint.layers import hookspecs
-from convlint.layers.layer_type import LayerType
+from convlint.layers.layer_type import DIAGRAM_ROLES, LayerType
 from convlint.rules import RULES, Rule
 
 ENTRY_POINT_GROUP = "convlint"
@@ -90,7 +99,7 @@ class plugin_call:  # noqa: N801 - used as a context manager, named like one
         self.stdout, self.captured = sys.stdout, io.StringIO()
         sys.stdout = self.captured
 
-    def __exit__(self, kind, error, traceback) -> bool:
+    def __exit__(self, kind, error, traceback) -> None:
         plugin_call.active -= 1
         if plugin_call.active == 0:
             plugin_call.deadline = float("inf")
@@ -104,7 +113,6 @@ class plugin_call:  # noqa: N801 - used as a context manager, named like one
                 small = error.code is None or (isinstance(error.code, int) and abs(error.code) < 2**31)
                 code = f"({error.code!r})" if small else "(…)"
             raise PluginFault(f"raised {kind.__name__}{code}, which would end the program") from None
-        return False
 
 
 _handler_installed = False
@@ -150,6 +158,12 @@ class Registry:
     manager: pluggy.PluginManager | None = None
 
 
+@lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    """The layer types of every installed plugin (``convlint`` entry points), loaded once."""
+    return load_registry()
+
+
 def new_manager() -> pluggy.PluginManager:
     """A PluginManager for the ``convlint`` project with its hookspecs added."""
     manager = pluggy.PluginManager(ENTRY_POINT_GROUP)
@@ -157,20 +171,67 @@ def new_manager() -> pluggy.PluginManager:
     return manager
 
 
+def installed_plugin_names() -> set[str]:
+    """The names of the plugins published under the ``convlint`` entry-point group."""
+    return {point.name for point in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def is_plugin_file(reference: str) -> bool:
+    """True when a local plugin ``reference`` is a file path (``layers.py``, ``tools/layers``) rather than a module name."""
+    return reference.endswith(".py") or "/" in reference or "\\" in reference
+
+
+def import_local_plugin(reference: str, root: Path | None = None) -> ModuleType:
+    """The plugin module ``reference`` names, imported.
+
+    A path (see :func:`is_plugin_file`), relative to ``root`` (default: the current directory),
+    is imported as a module of its own, named after the file; its directory is put on ``sys.path``
+    so that it can import its neighbours.  Anything else is a dotted module name, imported
+    with ``root`` first on ``sys.path``.  Raises ``ImportError`` (or the module's own exception).
+    """
+    root = Path.cwd() if root is None else root
+    if is_plugin_file(reference):
+        path = (root / reference).resolve()
+        if not path.is_file():
+            raise ImportError(f"no such file: {path}")
+        name = "convlint_local_" + re.sub(r"\W", "_", path.stem)
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {path} as a Python module")
+        module = importlib.util.module_from_spec(spec)
+        _on_path(path.parent)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return module
+    _on_path(root.resolve())
+    return importlib.import_module(reference)
+
+
+def _on_path(directory: Path) -> None:
+    if str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))
+
+
 def _entry_points(only_distribution: str | None) -> list[metadata.EntryPoint]:
-    points = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    if only_distribution is not None:
-        points = [point for point in points if point.dist is not None and point.dist.name == only_distribution]
+    points = [point for point in metadata.entry_points(group=ENTRY_POINT_GROUP)
+              if only_distribution is None or (point.dist is not None and point.dist.name == only_distribution)]
     return sorted(points, key=lambda point: point.name)
 
 
 def load_registry(disabled: Iterable[str] = (), only_distribution: str | None = None,
-                  extra: Iterable[tuple[str, object]] = ()) -> Registry:
+                  extra: Iterable[tuple[str, object]] = (), local: Iterable[tuple[str, Path]] = ()) -> Registry:
     """Load plugins from the ``convlint`` entry points (plus ``extra`` (name, plugin) pairs).
 
     ``disabled`` names plugins not to load (like pytest's ``-p no:NAME``).
     ``only_distribution`` keeps only the entry points of that distribution,
-    so tests see exactly this package's own plugins.
+    so tests see exactly this package's own plugins.  ``local`` are the project's own
+    plugin modules as (reference, root) pairs, each reference a dotted module name or a ``.py``
+    path relative to its root (see :func:`import_local_plugin`), registered under the reference
+    as written; one that fails to import is a problem (X001) of its own.
     """
     manager = new_manager()
     registry = Registry(manager=manager)
@@ -188,6 +249,17 @@ def load_registry(disabled: Iterable[str] = (), only_distribution: str | None = 
             registry.problems.append(f"plugin `{point.name}` failed to load: {fault}")
         except Exception as error:  # a broken plugin must not stop the others
             registry.problems.append(f"plugin `{point.name}` failed to load: {type(error).__name__}: {error}")
+    for reference, root in local:
+        if reference in blocked or manager.get_plugin(reference) is not None:
+            continue
+        try:
+            with plugin_call(reference, time_limit=10 * PLUGIN_TIME_LIMIT):  # an import may take longer
+                plugin = import_local_plugin(reference, root)
+            manager.register(plugin, name=reference)
+        except PluginFault as fault:
+            registry.problems.append(f"plugin `{reference}` failed to load: {fault}")
+        except Exception as error:  # a broken local plugin must not stop the others
+            registry.problems.append(f"plugin `{reference}` failed to load: {type(error).__name__}: {error}")
     for name, plugin in extra:
         if name in blocked:
             continue
@@ -195,12 +267,11 @@ def load_registry(disabled: Iterable[str] = (), only_distribution: str | None = 
             manager.register(plugin, name=name)
         except Exception as error:  # e.g. a hook with the wrong signature
             registry.problems.append(f"plugin `{name}` cannot be registered: {type(error).__name__}: {error}")
-    _collect(registry)
+    _collect(registry, manager)
     return registry
 
 
-def _collect(registry: Registry) -> None:
-    manager = registry.manager
+def _collect(registry: Registry, manager: pluggy.PluginManager) -> None:
     for impl in manager.hook.register_rules.get_hookimpls():
         _call(registry, impl, lambda rule, plugin=impl.plugin_name: _add_rule(registry, plugin, rule))
     for impl in manager.hook.register_layer_types.get_hookimpls():
@@ -233,6 +304,10 @@ def _add_rule(registry: Registry, plugin: str, rule: Rule) -> None:
 def _add_type(registry: Registry, plugin: str, layer_type: LayerType) -> None:
     if not isinstance(layer_type, LayerType) or not isinstance(layer_type.name, str) or not layer_type.name:
         registry.problems.append(f"plugin `{plugin}` registered {layer_type!r}, which is not a named convlint.LayerType")
+        return
+    if layer_type.diagram_role not in DIAGRAM_ROLES:
+        registry.problems.append(f"plugin `{plugin}` registered layer type `{layer_type.name}` with diagram_role "
+                                 f"{layer_type.diagram_role!r}; use one of {', '.join(DIAGRAM_ROLES)}")
         return
     owner = registry.owners.get(layer_type.name)
     if owner is not None:

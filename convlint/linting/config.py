@@ -31,6 +31,8 @@ class Config:
     ``include``: ``None`` to lint every named file and every ``*.yaml``/``*.yml`` below named
     directories, else the globs a file must match.
     ``budget`` maps ``params`` and/or ``macs`` to the largest count a spec may have.
+    ``plugins`` are the project's own plugin modules: dotted module names (imported with the
+    project root on ``sys.path``) or ``.py`` paths relative to the project root.
     """
 
     select: list[str] | None = None
@@ -41,6 +43,7 @@ class Config:
     exclude: list[str] = field(default_factory=list)
     report_padding_only_remainder: bool = False
     budget: dict[str, int] = field(default_factory=dict)
+    plugins: list[str] = field(default_factory=list)
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
 
@@ -132,7 +135,7 @@ def parse_config(table: dict, path: Path) -> Config:
     where = str(path)
     config = Config(root=path.resolve().parent, source=path)
     for key, value in table.items():
-        if key in ("select", "extend-select", "ignore", "include", "exclude"):
+        if key in ("select", "extend-select", "ignore", "include", "exclude", "plugins"):
             setattr(config, key.replace("-", "_"), _strings(where, key, value))
             if key in ("include", "exclude"):
                 _check_globs(where, value)
@@ -150,7 +153,7 @@ def parse_config(table: dict, path: Path) -> Config:
             config.budget = parse_budget(where, "budget", value)
         else:
             raise ConfigError(f"{where}: unknown key `{key}` (known: select, extend-select, ignore, "
-                              f"per-file-ignores, include, exclude, report-padding-only-remainder, budget)")
+                              f"per-file-ignores, include, exclude, report-padding-only-remainder, budget, plugins)")
     return config
 
 

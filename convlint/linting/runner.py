@@ -15,7 +15,7 @@ from convlint.linting.budget import check_budget
 from convlint.linting.config import Config
 from convlint.spec.files import TooLargeFile, UnreadableFile, iter_yaml_files, read_text
 from convlint.findings import Finding
-from convlint.spec.gc_pause import paused_gc
+from convlint.spec.cycle_collector import paused_cycle_collector
 from convlint.linting.globs import matches_any, relative_posix
 from convlint.analysis.graph import build_graph
 from convlint.analysis.infer import analyze
@@ -107,7 +107,7 @@ def lint_file(path: Path, registry: Registry, config: Config | None = None, sele
     notes = notes if notes is not None else []
     name = str(path)
     try:
-        with paused_gc():  # a large parse makes no garbage cycles worth collecting
+        with paused_cycle_collector():  # a large parse makes no garbage cycles worth collecting
             result = load_file(path)
             if result.spec is None:
                 raw = result.findings

@@ -1,16 +1,18 @@
 """What an architecture diagram shows, independent of how it is drawn.
 
 A diagram has one *box* per input, per layer and per output, and one edge per
-tensor passed between boxes, labelled with that tensor's shape.  With folding
-on (the default), a norm, activation or dropout layer whose only input is a
-layer read by nothing else is drawn inside that layer's box (``Conv2d 3×3 p1``
+tensor passed between boxes, labelled with that tensor's shape.  How a layer is
+drawn is its type's :attr:`~convlint.LayerType.diagram_role`; its key arguments
+are its type's :meth:`~convlint.LayerType.label`.  With folding on (the
+default), a layer of role ``fold`` (norms, activations, dropout) whose only
+input is a layer read by nothing else is drawn inside that layer's box (``Conv2d 3×3 p1``
 with ``+ BatchNorm2d bn1`` and ``+ ReLU relu`` below it), so a ResNet block is
 three boxes rather than seven.  A layer with findings is never folded, so it
 keeps a box of its own to be drawn in red.
 
 The longest path through the diagram is its *spine*, drawn as one straight
 line with branches beside it.  When every other connection between spine
-boxes enters a Concat and these skip connections nest (each spans the next,
+boxes enters a layer of role ``concat`` and these skip connections nest (each spans the next,
 as in a U-Net), the diagram is drawn as a U: the spine turns halfway inside
 the innermost skip, boxes after the turn are placed on the way back up, and
 each skip connection runs level from encoder to decoder.
@@ -25,11 +27,8 @@ from convlint.findings import Finding
 from convlint.analysis.infer import Analysis, NodeInfo, format_shape
 from convlint.layers.keywords import KeywordError
 from convlint.layers.registry import Registry
-from convlint.render.labels import short_args
+from convlint.render.labels import args_label
 from convlint.spec.model import Layer
-
-FOLDABLE_FAMILIES = frozenset({"norm", "activation", "dropout"})
-"""Families of shape-preserving layers that are drawn inside the box of the layer they follow."""
 
 
 @dataclass
@@ -40,7 +39,8 @@ class Box:
     spec names drawn in it, the box's own layer first and folded layers after.
     ``shape`` is the output shape of the last member (``None`` when unknown),
     ``params`` the parameter count of all members together (``None`` when the
-    box's own layer's count is unknown).
+    box's own layer's count is unknown).  ``role`` is the layer type's
+    :attr:`~convlint.LayerType.diagram_role` (``"box"`` for inputs, outputs and unknown types).
     """
 
     id: str
@@ -55,6 +55,7 @@ class Box:
     params: int | None = None
     findings: list[Finding] = field(default_factory=list)
     spine: str | None = None
+    role: str = "box"
 
     @property
     def shape_text(self) -> str:
@@ -66,8 +67,9 @@ class Box:
 class Edge:
     """A tensor passed from box ``tail`` to box ``head``; ``label`` is its shape.
 
-    ``order`` is the tensor's 1-based position in a Concat's ``from`` list
-    (``None`` for every other layer, where the order does not matter).
+    ``order`` is the tensor's 1-based position in the ``from`` list of a layer of
+    role ``concat`` (``None`` for every other layer, where the order does not matter).
+    ``reference`` marks the size-only input of a layer of role ``crop``.
     ``on_spine`` marks a step along the spine, ``upward`` an edge drawn
     upward in a U layout and ``level`` a skip connection drawn horizontally.
     """
@@ -76,6 +78,7 @@ class Edge:
     head: str
     label: str
     order: int | None = None
+    reference: bool = False
     on_spine: bool = False
     upward: bool = False
     level: bool = False
@@ -119,7 +122,7 @@ def build_diagram(analysis: Analysis, findings: list[Finding], registry: Registr
     boxes: dict[str, Box] = {}
     for name in order:
         info = analysis.nodes.get(name) or _unreached_node(graph, registry, name)
-        host = _fold_host(graph, spec.outputs, info, by_layer, box_of) if fold else None
+        host = _fold_host(graph, registry, spec.outputs, info, by_layer, box_of) if fold else None
         if host is not None:
             _fold_into(boxes[host], info, by_layer.get(name, []))
             box_of[name] = host
@@ -133,13 +136,15 @@ def build_diagram(analysis: Analysis, findings: list[Finding], registry: Registr
         if box_of[tail] == box_of[head]:
             continue
         sources = graph.nodes[head]["decl"].sources
-        order_in_concat = sources.index(tail) + 1 if graph.nodes[head]["decl"].type == "Concat" else None
+        role = _role(registry, graph.nodes[head]["decl"].type)
+        order_in_concat = sources.index(tail) + 1 if role == "concat" else None
+        reference = role == "crop" and sources.index(tail) >= 1
         shape = analysis.nodes[tail].shape if tail in analysis.nodes else None
-        edges.append(Edge(box_of[tail], box_of[head], format_shape(shape), order_in_concat))
+        edges.append(Edge(box_of[tail], box_of[head], format_shape(shape), order_in_concat, reference))
     for position, output in enumerate(spec.outputs, start=1):
         if output not in box_of:
             continue
-        box_id = _free_id(boxes, f"output {position}" if len(spec.outputs) > 1 else "output")
+        box_id = free_box_id(boxes, f"output {position}" if len(spec.outputs) > 1 else "output")
         boxes[box_id] = Box(box_id, "output", box_id, "Output", "output")
         shape = analysis.nodes[output].shape if output in analysis.nodes else None
         edges.append(Edge(box_of[output], box_id, format_shape(shape)))
@@ -155,9 +160,16 @@ def _unreached_node(graph: nx.DiGraph, registry: Registry, name: str) -> NodeInf
     return NodeInfo(name, decl.type or "?", layer_type.family if layer_type else "other", None)
 
 
-def _fold_host(graph: nx.DiGraph, outputs: list[str], info: NodeInfo, by_layer: dict, box_of: dict) -> str | None:
+def _role(registry: Registry, type_name: str | None) -> str:
+    """The :attr:`~convlint.LayerType.diagram_role` of type ``type_name`` (``"box"`` for an unknown type)."""
+    layer_type = registry.types.get(type_name or "")
+    return layer_type.diagram_role if layer_type is not None else "box"
+
+
+def _fold_host(graph: nx.DiGraph, registry: Registry, outputs: list[str], info: NodeInfo, by_layer: dict,
+               box_of: dict) -> str | None:
     """The box ``info``'s layer is drawn in, when it can be folded into its producer's box."""
-    if info.family not in FOLDABLE_FAMILIES or info.name in by_layer:
+    if _role(registry, info.type) != "fold" or info.name in by_layer:
         return None
     producers = list(graph.predecessors(info.name))
     if len(producers) != 1 or len(graph.nodes[info.name]["decl"].sources) != 1:
@@ -173,14 +185,16 @@ def _new_box(graph: nx.DiGraph, registry: Registry, info: NodeInfo, findings: li
     kind = graph.nodes[info.name]["kind"]
     if kind == "input":
         return Box(info.name, "input", info.name, "Input", "input", members=[info.name], shape=info.shape)
-    args = short_args(info.family, info.args or _written_args(registry, graph.nodes[info.name]["decl"]))
-    return Box(info.name, "layer", info.name, info.type, info.family, args, members=[info.name],
-               shape=info.shape, params=info.params, findings=list(findings))
+    args = info.args or _written_args(registry, graph.nodes[info.name]["decl"])
+    layer_type = registry.types.get(info.type)
+    label = layer_type.label(args) if layer_type is not None else args_label(args)
+    return Box(info.name, "layer", info.name, info.type, info.family, label, members=[info.name],
+               shape=info.shape, params=info.params, findings=list(findings), role=_role(registry, info.type))
 
 
 def _written_args(registry: Registry, layer: Layer) -> dict:
     """The arguments as written, each converted where its type and dimensionality allow (``3`` → ``(3, 3)``)."""
-    layer_type = registry.types.get(layer.type)
+    layer_type = registry.types.get(layer.type or "")
     if layer_type is None or layer_type.spatial_dims is None:
         return dict(layer.kwargs)
     args = {}
@@ -201,9 +215,10 @@ def _fold_into(box: Box, info: NodeInfo, findings: list[Finding]) -> None:
     box.findings += findings
 
 
-def _free_id(boxes: dict[str, Box], wanted: str) -> str:
+def free_box_id(boxes: dict[str, Box], wanted: str) -> str:
+    """``wanted``, primed (``output'``) until no box in ``boxes`` uses it."""
     while wanted in boxes:
-        wanted = f"{wanted}'"
+        wanted += "'"
     return wanted
 
 
@@ -230,11 +245,11 @@ def _mark_spine(boxes: dict[str, Box], edges: list[Edge]) -> None:
 def _u_turn(skips: list[Edge], position: dict[str, int], boxes: dict[str, Box]) -> int | None:
     """The spine position where a U layout turns upward, or ``None`` when the skips do not call for one.
 
-    They do when all of them enter a Concat and they nest: sorted by where they
+    They do when all of them enter a layer of role ``concat`` and they nest: sorted by where they
     start, each ends after the next one ends.  The turn lies halfway inside the
     innermost skip.
     """
-    if not skips or any(boxes[edge.head].type != "Concat" for edge in skips):
+    if not skips or any(boxes[edge.head].role != "concat" for edge in skips):
         return None
     spans = sorted((position[edge.tail], position[edge.head]) for edge in skips)
     if any(inner_start <= start or inner_end >= end

@@ -86,6 +86,8 @@ def to_graphviz(diagram: Diagram, rankdir: str = "TB"):
         attributes = {"tooltip": _dot_text(tooltip),
                       # top to bottom, labels placed after layout keep the ranks close together
                       "xlabel" if rankdir == "TB" and not edge.level else "label": _dot_text(label)}
+        if edge.reference:
+            attributes["style"] = "dashed"
         tail, head = ids[edge.tail], ids[edge.head]
         if edge.level:
             with dot.subgraph() as same_rank:
@@ -107,7 +109,7 @@ def _node_style(box: Box) -> dict:
     style = {"tooltip": _dot_text(_tooltip(box)), "fillcolor": FAMILY_COLOURS.get(box.family, FAMILY_COLOURS["other"])}
     if box.kind in ("input", "output"):
         style.update(shape="box", style="rounded,filled", fontcolor="white", color=style["fillcolor"])
-    elif box.family == "merge":
+    elif box.role in ("merge", "concat"):
         style.update(shape="ellipse", style="filled", margin="0.02,0.02")
     else:
         style.update(shape="box", style="rounded,filled")

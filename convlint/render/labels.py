@@ -1,7 +1,7 @@
 """A layer's key keyword arguments in the short form diagrams use: ``3×3 s2 p1``, ``↑2``, ``groups 32``.
 
 Works on any layer type by keyword name (the torch.nn names), so plugin layers
-get the same notation.  Values may be the converted arguments (tuples per
+get the same notation; a layer type picks its options in :meth:`convlint.LayerType.label`.  Values may be the converted arguments (tuples per
 spatial axis) or the raw values written in the spec (ints or lists), so a
 layer whose arguments could not be checked still shows what was written.
 Only settings that differ from the usual identity value are shown (stride 1,
@@ -40,12 +40,13 @@ def _all(value: Any, target: int) -> bool:
     return value == target
 
 
-def short_args(family: str, args: Mapping[str, Any]) -> str:
-    """The key arguments of a layer of ``family`` (see :class:`convlint.LayerType`) as one short string.
+def args_label(args: Mapping[str, Any], stride_defaults_to_kernel: bool = False, upsampling: bool = False) -> str:
+    """The key arguments of a layer as one short string.
 
     ``Conv2d(kernel_size=3, stride=2, padding=1)`` → ``3×3 s2 p1``;
-    ``ConvTranspose2d(kernel_size=2, stride=2)`` → ``2×2 ↑2``; ``MaxPool2d(2)`` → ``2×2 s2``
-    (a pool's stride defaults to its kernel); ``AdaptiveAvgPool2d((1, 1))`` → ``→1×1``;
+    ``ConvTranspose2d(kernel_size=2, stride=2)`` → ``2×2 ↑2`` (with ``upsampling``: the stride
+    multiplies the size); ``MaxPool2d(2)`` → ``2×2 s2`` (with ``stride_defaults_to_kernel``, as
+    a pool's stride does); ``AdaptiveAvgPool2d((1, 1))`` → ``→1×1``;
     ``Concat(dim=1)`` → ``dim 1``; ``Dropout(p=0.5)`` → ``p 0.5``.  Empty when nothing is worth showing.
     """
     parts = []
@@ -53,10 +54,10 @@ def short_args(family: str, args: Mapping[str, Any]) -> str:
     if kernel is not None:
         parts.append(_axes(kernel))
     stride = args.get("stride")
-    if stride is None and family == "pool" and kernel is not None:
+    if stride is None and stride_defaults_to_kernel and kernel is not None:
         stride = kernel
     if stride is not None and not _all(stride, 1):
-        parts.append(("↑" if family == "transposed" else "s") + _uniform(stride))
+        parts.append(("↑" if upsampling else "s") + _uniform(stride))
     padding = args.get("padding")
     if isinstance(padding, str):
         parts.append(padding)

@@ -1,37 +1,25 @@
-"""Rule documentation as data: the four sections of each rule's doc, and the docs/rules.md page.
+"""Rule documentation as data: the sections of each rule's doc, and the docs/rules.md page.
 
-Every rule's doc in :mod:`convlint.rules` has the sections ``What it does``, ``Why it
-matters``, ``Example`` and ``Fix``, in that order; :func:`doc_sections` splits them out for
-the SARIF output, the generated page (``convlint rule --markdown``) and the test that every
-rule is fully documented.
+Every rule in :mod:`convlint.rules` documents itself in four fields (``what``, ``why``,
+``example``, ``fix``); :func:`doc_sections` gives them keyed by heading, each joined to
+one line, for the SARIF output, the generated page (``convlint rule --markdown``) and the
+test that every rule is fully documented.
 """
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
-from convlint.rules import Rule
-
-SECTIONS = ("What it does", "Why it matters", "Example", "Fix")
-_HEADING = re.compile(rf"^({'|'.join(SECTIONS)}):", re.MULTILINE)
+from convlint.rules import SECTIONS, Rule
 
 
 def doc_sections(rule: Rule) -> dict[str, str]:
     """The doc's sections that are present and not empty, keyed by heading, text joined to one line."""
-    doc = rule.doc.strip()
-    marks = list(_HEADING.finditer(doc))
-    sections = {}
-    for mark, following in zip(marks, marks[1:] + [None]):
-        end = following.start() if following else len(doc)
-        text = " ".join(doc[mark.end():end].split())
-        if text:
-            sections[mark.group(1)] = text
-    return sections
+    return {heading: " ".join(text.split()) for heading, text in rule.sections.items()}
 
 
 def missing_sections(rule: Rule) -> list[str]:
-    """The headings of :data:`SECTIONS` that ``rule``'s doc lacks or leaves empty."""
-    present = doc_sections(rule)
+    """The headings of :data:`~convlint.rules.SECTIONS` that ``rule``'s doc lacks or leaves empty."""
+    present = rule.sections
     return [heading for heading in SECTIONS if heading not in present]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from convlint.findings import Finding
 from convlint.analysis.infer import analyze
 from convlint.layers.registry import Registry
+from convlint.linting.enabled import enabled_findings
 from convlint.sizes.expr import Expr
 from convlint.sizes.solver import reference_values, size_problem, solve
 from convlint.spec.model import Spec
@@ -69,8 +70,6 @@ def summarize_named_sizes(spec: Spec, registry: Registry) -> dict:
     (a Linear whose in_features follow a flattened size).
     """
     problem = size_problem(spec, registry)
-    from convlint.api import lint
-
     try:
         held = reference_values(problem)
         shapes = problem.propagation({}).shapes
@@ -95,7 +94,7 @@ def summarize_named_sizes(spec: Spec, registry: Registry) -> dict:
         "name": spec.name,
         "layers": layers,
         "total_params": sum(layer["params"] or 0 for layer in layers),
-        "diagnostics": [finding.to_json() for finding in lint(spec, registry)],
+        "diagnostics": [finding.to_json() for finding in enabled_findings(lint_named_sizes(spec, registry), registry)],
     }
 
 

@@ -48,7 +48,7 @@ import itertools
 from dataclasses import dataclass, field
 from math import lcm, prod
 
-from convlint.api import lint_at_declared_sizes
+from convlint.linting.enabled import lint_at_declared_sizes
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
 from convlint.sizes.expr import Expr, Product, period_and_shift

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, replace
 
 from convlint.layers.keywords import show
-from convlint.spec.model import Layer, _Collector, _parse_layers
+from convlint.spec.layer_list import FindingCollector, Layer, parse_layers
 from convlint.spec.yaml_source import Node, NodeList
 from convlint.suggestions import Suggestions, suggest
 
@@ -189,7 +189,7 @@ def substitute(value, env: dict):
     return evaluate(match.group(1), env) if match else value
 
 
-def parse_blocks(data: Node, found: _Collector) -> dict[str, Block]:
+def parse_blocks(data: Node, found: FindingCollector) -> dict[str, Block]:
     """The ``blocks:`` mapping of a spec's top-level ``data``; structure problems become C001 findings."""
     raw = data.get("blocks")
     if not isinstance(raw, Node):
@@ -219,13 +219,13 @@ def parse_blocks(data: Node, found: _Collector) -> dict[str, Block]:
         for item in body["layers"]:
             if isinstance(item, Node) and isinstance(item.get("name"), int) and not isinstance(item["name"], bool):
                 item["name"] = str(item["name"])  # Sequential-style names such as `0`, `1`
-        layers = _parse_layers(body, dict.fromkeys(inputs), found)
+        layers = parse_layers(body, dict.fromkeys(inputs), found)
         if layers:  # otherwise every item was malformed, and reported
             blocks[name] = Block(name, dict(params), list(inputs), layers, _block_output(name, body, layers, found))
     return blocks
 
 
-def _block_output(name: str, body: Node, layers: list[Layer], found: _Collector) -> str:
+def _block_output(name: str, body: Node, layers: list[Layer], found: FindingCollector) -> str:
     """The local name of the block's output: its one ``outputs`` entry, or its last layer."""
     if "outputs" not in body:
         return layers[-1].name
@@ -247,7 +247,7 @@ class Expander:
     such as ``Bottleneck`` or ``Bottleneck ×3``, for folding summaries.
     """
 
-    def __init__(self, blocks: dict[str, Block], found: _Collector):
+    def __init__(self, blocks: dict[str, Block], found: FindingCollector):
         self.blocks = blocks
         self.found = found
         self.layers: list[Layer] = []
@@ -401,7 +401,7 @@ class Expander:
         return [f"{path}.{number}" for number in range(repeat)]
 
 
-def expand_blocks(data: Node, layers: list[Layer], found: _Collector) -> tuple[list[Layer], dict, dict]:
+def expand_blocks(data: Node, layers: list[Layer], found: FindingCollector) -> tuple[list[Layer], dict, dict]:
     """Expand the block instances among a spec's top-level ``layers``.
 
     Returns the flat layer list (names are full paths, ``from`` lists full

@@ -13,18 +13,18 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from convlint.findings import Finding
 from convlint.layers.keywords import MAX_INT, show
-from convlint.rules import RULES
-from convlint.spec.yaml_source import MAX_NODES, Node, NodeList, YamlError, YamlProblem, load_yaml
+from convlint.spec.layer_list import FindingCollector, InputDecl, Layer, is_name, parse_layers
+from convlint.spec.yaml_source import MAX_NODES, Node, YamlError, YamlProblem, load_yaml
+
+__all__ = ["MAX_LAYERS", "DTYPE_BYTES", "InputDecl", "Layer", "NotASpec", "SIZE_NAME", "SPEC_MARKER", "Spec", "parse_spec"]
 
 SPEC_MARKER = re.compile(r"""^(?:layers|[ \t]*"layers"|[ \t]*'layers')[ \t]*:|[{,][ \t]*"layers"[ \t]*:""", re.MULTILINE)
 """A top-level ``layers:`` key, also JSON-style (``"layers":``): how an unparsable file is recognised
 as a spec."""
-
-RESERVED_KEYS = ("name", "type", "from", "like")
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
 """Bytes per element of the spec-level ``dtype:`` values (default float32)."""
@@ -34,42 +34,6 @@ SIZE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 MAX_LAYERS = 25_000
 """Most layers checked in one spec; a longer `layers` list is one Y002 finding (bounds time and memory)."""
-
-
-@dataclass
-class InputDecl:
-    """A declared network input: its name and shape ``(N, C, *spatial)`` or ``(N, features)``.
-
-    The batch size and spatial sizes may be names (strings) instead of integers.
-    """
-
-    name: str
-    shape: tuple[int | str, ...]
-    line: int
-    column: int
-
-
-@dataclass
-class Layer:
-    """One layer as written in the spec.
-
-    ``sources`` are the names of the tensors it reads, in order; ``kwargs``
-    are the torch.nn keyword arguments exactly as written (not yet checked).
-    ``key_positions`` maps each written key to its (line, column).
-    """
-
-    name: str
-    type: str | None
-    sources: list[str]
-    kwargs: dict
-    index: int
-    line: int
-    column: int
-    key_positions: dict = field(default_factory=dict)
-
-    def position_of(self, key: str | None) -> tuple[int, int]:
-        """(line, column) of ``key`` if the layer writes it, else of the layer itself."""
-        return self.key_positions.get(key, (self.line, self.column))
 
 
 @dataclass
@@ -88,7 +52,7 @@ class Spec:
     outputs: list[str]
     source: str = ""
     findings: list[Finding] = field(default_factory=list)
-    graph: object = None
+    graph: Any = None
     outputs_position: tuple[int, int] = (1, 1)
     dtype: str = "float32"
     groups: dict[str, str] = field(default_factory=dict)
@@ -124,22 +88,6 @@ class NotASpec(Exception):
     """The YAML file is not a network spec (it has no top-level ``layers`` key)."""
 
 
-class _Collector:
-    """Gathers structure findings for one file."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.findings: list[Finding] = []
-
-    def add(self, code: str, message: str, position: tuple[int, int], layer: str | None = None) -> None:
-        line, column = position
-        self.findings.append(Finding(code, RULES[code].severity, message, self.path, line, column, layer))
-
-
-def _is_name(value) -> bool:
-    return isinstance(value, str) and value != ""
-
-
 def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
     """Parse spec ``text`` (read from ``path``) into a :class:`Spec` without building the graph.
 
@@ -149,7 +97,7 @@ def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
     more than :data:`MAX_LAYERS` layers is a ``Y002`` finding and more than
     :data:`convlint.spec.yaml_source.MAX_NODES` YAML values a ``Y001`` finding.
     """
-    found = _Collector(path)
+    found = FindingCollector(path)
     try:
         document = load_yaml(text, MAX_NODES if limited else None)
     except YamlError as error:
@@ -167,7 +115,7 @@ def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
         found.add("Y002", f"`name` must be a string, got {show(name)}", data.position_of("name"))
         name = Path(path).stem
     inputs = _parse_inputs(data, found)
-    layers = _parse_layers(data, inputs, found, MAX_LAYERS if limited else None)
+    layers = parse_layers(data, inputs, found, MAX_LAYERS if limited else None)
     groups: dict[str, str] = {}
     outputs = _parse_outputs(data, layers, found)
     if "blocks" in data:
@@ -181,7 +129,7 @@ def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
                 outputs_position=data.position_of("outputs"), dtype=_parse_dtype(data, found), groups=groups)
 
 
-def _parse_dtype(data: Node, found: _Collector) -> str:
+def _parse_dtype(data: Node, found: FindingCollector) -> str:
     dtype = data.get("dtype", "float32")
     if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:
         found.add("Y002", f"`dtype` must be one of {', '.join(DTYPE_BYTES)}, got {show(dtype)}",
@@ -206,7 +154,7 @@ def _layer_at_line(layers: list[Layer]) -> Callable[[int], str | None]:
     return lookup
 
 
-def _parse_inputs(data: Node, found: _Collector) -> dict[str, InputDecl]:
+def _parse_inputs(data: Node, found: FindingCollector) -> dict[str, InputDecl]:
     raw = data.get("inputs")
     position = data.position_of("inputs")
     if not isinstance(raw, Node) or not raw:
@@ -216,7 +164,7 @@ def _parse_inputs(data: Node, found: _Collector) -> dict[str, InputDecl]:
     inputs = {}
     for input_name, shape in raw.items():
         where = raw.position_of(input_name)
-        if not _is_name(input_name):
+        if not is_name(input_name):
             found.add("Y002", f"input name must be a string, got {show(input_name)}", where)
             continue
         if not isinstance(shape, list) or len(shape) < 2 or not all(
@@ -232,76 +180,12 @@ def _parse_inputs(data: Node, found: _Collector) -> dict[str, InputDecl]:
     return inputs
 
 
-def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector,
-                  max_layers: int | None = None) -> list[Layer]:
-    raw = data.get("layers")
-    if not isinstance(raw, NodeList):
-        found.add("Y002", "`layers` must be a list of layer mappings", data.position_of("layers"))
-        return []
-    if max_layers is not None and len(raw) > max_layers:
-        found.add("Y002", f"`layers` lists {len(raw):,} layers; convlint checks specs of up to {max_layers:,}",
-                  data.position_of("layers"))
-        return []
-    layers: list[Layer] = []
-    previous: str | None = next(iter(inputs)) if len(inputs) == 1 else None
-    several_inputs = len(inputs) > 1
-    for index, item in enumerate(raw):
-        position = raw.item_positions[index]
-        if not isinstance(item, Node):
-            found.add("Y002", f"layer {index} must be a mapping with at least a `type`, got {show(item)}", position)
-            previous = None
-            continue
-        layer_type = item.get("type")
-        if layer_type is None:
-            found.add("Y004", f"layer {index} has no `type`", position, item.get("name") if _is_name(item.get("name")) else None)
-        elif not isinstance(layer_type, str):
-            found.add("Y002", f"`type` must be a layer class name, got {show(layer_type)}", item.position_of("type"))
-            layer_type = None
-        name = item.get("name")
-        if name is None:
-            name = f"{(layer_type or 'layer').lower()}_{index}"
-        elif not _is_name(name):
-            found.add("Y002", f"`name` must be a non-empty string, got {show(name)}", item.position_of("name"))
-            name = f"{(layer_type or 'layer').lower()}_{index}"
-        sources = _parse_sources(item, previous, name, found, several_inputs)
-        if "like" in item:  # a size reference (CenterCrop) is read as one more input
-            if _is_name(item["like"]):
-                sources.append(item["like"])
-            else:
-                found.add("Y002", f"`like` must be a layer name, got {show(item['like'])}", item.position_of("like"),
-                          name)
-        kwargs = {key: value for key, value in item.items() if key not in RESERVED_KEYS}
-        for key in kwargs:
-            if not isinstance(key, str):
-                found.add("Y002", f"keyword names must be strings, got {show(key)}", item.position_of(key), name)
-        kwargs = {key: value for key, value in kwargs.items() if isinstance(key, str)}
-        layers.append(Layer(name, layer_type, sources, kwargs, index, *position,
-                            key_positions=item.key_positions))
-        previous = name
-    return layers
-
-
-def _parse_sources(item: Node, previous: str | None, name: str, found: _Collector,
-                   several_inputs: bool) -> list[str]:
-    if "from" not in item:
-        if previous is None and several_inputs:
-            found.add("G001", "no `from`: the first layer of a spec with several inputs must name its input",
-                      (item.line, item.column), name)
-        return [] if previous is None else [previous]
-    raw = item["from"]
-    values = raw if isinstance(raw, list) else [raw]
-    if not values or not all(_is_name(value) for value in values):
-        found.add("Y002", f"`from` must be a name or a list of names, got {show(raw)}", item.position_of("from"), name)
-        return []
-    return list(values)
-
-
-def _parse_outputs(data: Node, layers: list[Layer], found: _Collector) -> list[str]:
+def _parse_outputs(data: Node, layers: list[Layer], found: FindingCollector) -> list[str]:
     if "outputs" not in data:
         return [layers[-1].name] if layers else []
     raw = data["outputs"]
     values = raw if isinstance(raw, list) else [raw]
-    if not values or not all(_is_name(value) for value in values):
+    if not values or not all(is_name(value) for value in values):
         found.add("Y002", f"`outputs` must be a list of layer names, got {show(raw)}", data.position_of("outputs"))
         return [layers[-1].name] if layers else []
     return list(values)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from convlint.spec.gc_pause import paused_gc
+from convlint.spec.cycle_collector import paused_cycle_collector
 
 try:
     _Loader = yaml.CSafeLoader
@@ -332,7 +332,7 @@ def _load_with(loader_class, text: str, max_nodes: int | None) -> Document:
     try:
         loader = loader_class(text)  # the pure-Python reader checks the characters here
         builder = _Builder(loader, max_nodes)
-        with paused_gc():
+        with paused_cycle_collector():
             data = builder.run()
     except YamlError:
         raise

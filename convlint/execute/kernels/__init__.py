@@ -8,7 +8,7 @@ NumPy and are meant to be imported lazily by the executor:
 * :mod:`.pool` -- ``max_pool``, ``avg_pool``, ``adaptive_avg_pool``, ``adaptive_max_pool``;
 * :mod:`.resample` -- ``upsample`` (nearest, nearest-exact, (bi/tri)linear);
 * :mod:`.elementwise` -- ``batch_norm``, activations, ``softmax``, ``linear``, ``flatten``, ``erf``;
-* :mod:`.init` -- ``default_parameters`` (PyTorch's default initialisation).
+* :mod:`.init` -- ``kaiming_uniform`` and ``constant_parameters`` (PyTorch's default initialisations).
 
 All kernels take and return ``(N, C, *spatial)`` arrays (1-, 2- or 3-d
 spatial), follow ``torch.nn`` semantics in inference mode, and keep the input

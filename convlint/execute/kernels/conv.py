@@ -38,6 +38,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from convlint.analysis.arithmetic import WindowAxis, same_padding
+from convlint.execute.kernels.elementwise import as_float
+from convlint.execute.memory import DEFAULT_CHUNK_BYTES
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
@@ -46,9 +48,6 @@ __all__ = [
     "conv_output_size",
     "resolve_padding",
 ]
-
-#: Default upper bound on the temporaries of one im2col block (256 MiB).
-DEFAULT_CHUNK_BYTES = 256 * 2**20
 
 #: PyTorch ``padding_mode`` -> :func:`numpy.pad` mode.
 PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -71,14 +70,6 @@ _FLAT_MAX_JUNK = 0.08
 # ----------------------------------------------------------------------------
 # small helpers shared with transposed.py
 # ----------------------------------------------------------------------------
-
-def _as_float(x) -> np.ndarray:
-    """``x`` as an ndarray; floating dtypes are kept, anything else becomes float64."""
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float64)
-    return x
-
 
 def _ntuple(value, n: int, name: str) -> tuple[int, ...]:
     """An int or a length-1/length-n sequence of ints as an n-tuple of ints."""
@@ -214,7 +205,7 @@ def _block_limit(unit_bytes: int, chunk_bytes: int) -> int:
 def input_and_weight(x, weight) -> tuple[np.ndarray, np.ndarray, int]:
     """``x`` as a float array ``(N, C, *spatial)``, ``weight`` in its dtype with ``2 + nd`` axes, and
     ``nd`` (the number of spatial axes); ``ValueError`` for other ranks."""
-    x = _as_float(x)
+    x = as_float(x)
     nd = x.ndim - 2
     if nd < 1:
         raise ValueError(f"x must have shape (N, C, *spatial), got {x.shape}")

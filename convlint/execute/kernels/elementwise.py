@@ -23,12 +23,13 @@ import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 
 __all__ = [
-    "batch_norm", "erf", "flatten", "gelu", "hardswish", "leaky_relu", "linear", "relu", "relu6",
+    "as_float", "batch_norm", "erf", "flatten", "gelu", "hardswish", "leaky_relu", "linear", "relu", "relu6",
     "sigmoid", "silu", "softmax", "tanh",
 ]
 
 
-def _as_float(x) -> np.ndarray:
+def as_float(x) -> np.ndarray:
+    """``x`` as an ndarray; floating dtypes are kept, anything else becomes float64."""
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
@@ -71,7 +72,7 @@ def erf(x) -> np.ndarray:
 
     Computed in float64; returned in ``x``'s dtype.  NaN stays NaN.
     """
-    x = _as_float(x)
+    x = as_float(x)
     xd = x.astype(np.float64, copy=False)
     ax = np.abs(xd)
     out = np.ones_like(xd)                 # |x| >= 6 (and +-inf): erf = +-1
@@ -95,31 +96,31 @@ def erf(x) -> np.ndarray:
 
 def relu(x) -> np.ndarray:
     """``max(x, 0)`` (NaN propagates, as ``torch.relu``)."""
-    x = _as_float(x)
+    x = as_float(x)
     return np.where(x < 0, x.dtype.type(0), x)
 
 
 def relu6(x) -> np.ndarray:
     """``min(max(x, 0), 6)`` (``torch.nn.ReLU6`` = ``hardtanh(x, 0, 6)``)."""
-    x = _as_float(x)
+    x = as_float(x)
     return np.clip(x, x.dtype.type(0), x.dtype.type(6))
 
 
 def leaky_relu(x, negative_slope: float = 0.01) -> np.ndarray:
     """``x`` if ``x > 0`` else ``negative_slope * x``."""
-    x = _as_float(x)
+    x = as_float(x)
     return np.where(x > 0, x, x * x.dtype.type(negative_slope))
 
 
 def elu(x, alpha: float = 1.0) -> np.ndarray:
     """``x`` if ``x > 0`` else ``alpha * (exp(x) − 1)`` (``torch.nn.ELU``)."""
-    x = _as_float(x)
+    x = as_float(x)
     return np.where(x > 0, x, x.dtype.type(alpha) * np.expm1(np.minimum(x, 0)))
 
 
 def sigmoid(x) -> np.ndarray:
     """``1 / (1 + exp(-x))``, evaluated without overflow."""
-    x = _as_float(x)
+    x = as_float(x)
     e = np.exp(-np.abs(x))
     one = x.dtype.type(1)
     return np.where(x >= 0, one / (one + e), e / (one + e))
@@ -127,13 +128,13 @@ def sigmoid(x) -> np.ndarray:
 
 def tanh(x) -> np.ndarray:
     """Hyperbolic tangent."""
-    return np.tanh(_as_float(x))
+    return np.tanh(as_float(x))
 
 
 def gelu(x, approximate: str = "none") -> np.ndarray:
     """``torch.nn.GELU``: ``x/2 * (1 + erf(x/sqrt(2)))`` (``approximate='none'``) or
     ``x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x**3)))`` (``'tanh'``)."""
-    x = _as_float(x)
+    x = as_float(x)
     t = x.dtype.type
     if approximate == "none":
         return t(0.5) * x * (t(1) + erf(x * t(math.sqrt(0.5))))
@@ -145,20 +146,20 @@ def gelu(x, approximate: str = "none") -> np.ndarray:
 
 def silu(x) -> np.ndarray:
     """``x * sigmoid(x)``."""
-    x = _as_float(x)
+    x = as_float(x)
     return x * sigmoid(x)
 
 
 def hardswish(x) -> np.ndarray:
     """``x * relu6(x + 3) / 6``."""
-    x = _as_float(x)
+    x = as_float(x)
     t = x.dtype.type
     return x * np.clip(x + t(3), t(0), t(6)) / t(6)
 
 
 def softmax(x, dim: int) -> np.ndarray:
     """``exp(x - max) / sum(exp(x - max))`` along ``dim`` (rows of all ``-inf`` give NaN, as PyTorch)."""
-    x = _as_float(x)
+    x = as_float(x)
     m = np.max(x, axis=dim, keepdims=True)
     with np.errstate(invalid="ignore"):
         e = np.exp(x - m)
@@ -178,7 +179,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, eps: float 
     does as ``x * alpha + beta`` with ``alpha = weight / sqrt(var + eps)``,
     ``beta = bias - mean * alpha``.
     """
-    x = _as_float(x)
+    x = as_float(x)
     dt = x.dtype
     if x.ndim < 2:
         raise ValueError(f"batch_norm expects (N, C, *spatial), got shape {x.shape}")
@@ -199,7 +200,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, eps: float 
 
 def linear(x, weight, bias=None) -> np.ndarray:
     """``x @ weight.T + bias`` for ``x`` ``(*, in)``, ``weight`` ``(out, in)``, ``bias`` ``(out,)``."""
-    x = _as_float(x)
+    x = as_float(x)
     w = np.asarray(weight, dtype=x.dtype)
     out = np.matmul(x, w.T)
     if bias is not None:

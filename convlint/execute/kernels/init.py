@@ -19,21 +19,21 @@ hence ``1/sqrt(fan_in)``.  Because the formula reads ``weight.shape[1]``:
 ``BatchNorm1d/2d/3d``: ``weight = 1``, ``bias = 0``, ``running_mean = 0``,
 ``running_var = 1``, ``num_batches_tracked = 0`` (int64).
 
+Each layer type picks its initialisation in
+:meth:`convlint.LayerType.initial_parameters`: :func:`kaiming_uniform` for the
+first kind, :func:`constant_parameters` for the second.
+
 The values are drawn from ``rng`` (a :class:`numpy.random.Generator`), so they
 follow PyTorch's distributions but are not PyTorch's numbers.
 """
 from __future__ import annotations
 
 import math
-import re
 from typing import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["default_parameters", "fan_in"]
-
-_UNIFORM_TYPES = re.compile(r"^(Conv[123]d|ConvTranspose[123]d|Linear)$")
-_BATCHNORM = re.compile(r"^BatchNorm[123]d$")
+__all__ = ["constant_parameters", "fan_in", "kaiming_uniform"]
 
 
 def fan_in(weight_shape: Sequence[int]) -> int:
@@ -43,53 +43,44 @@ def fan_in(weight_shape: Sequence[int]) -> int:
     return int(weight_shape[1]) * math.prod(int(s) for s in weight_shape[2:])
 
 
-def default_parameters(type_name: str, shapes: Mapping[str, Sequence[int]], rng=None,
-                       dtype=np.float32) -> dict[str, np.ndarray]:
-    """Default-initialised parameters for one layer.
+def _generator(rng) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
-    Parameters
-    ----------
-    type_name : the ``torch.nn`` class name (``'Conv2d'``, ``'ConvTranspose3d'``,
-        ``'Linear'``, ``'BatchNorm1d'``, ...; a leading ``'nn.'`` / ``'torch.nn.'`` is ignored).
-    shapes : parameter (and buffer) name -> shape, e.g. ``{'weight': (64, 3, 7, 7),
-        'bias': (64,)}``.  Conv/Linear accept ``weight`` and ``bias``; BatchNorm
-        accepts ``weight``, ``bias``, ``running_mean``, ``running_var`` and
-        ``num_batches_tracked``.  Layer types without parameters accept an
-        empty mapping.
-    rng : a :class:`numpy.random.Generator`, a seed, or ``None`` (fresh entropy).
-    dtype : floating dtype of the arrays (``num_batches_tracked`` is int64).
 
-    Returns
-    -------
-    dict with the same keys (and order) as ``shapes``.  For Conv/Linear the
-    weight is drawn first, then the bias, as in PyTorch.
+def kaiming_uniform(shapes: Mapping[str, Sequence[int]], rng=None, dtype=np.float32) -> dict[str, np.ndarray]:
+    """``weight`` and ``bias`` drawn from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``, weight first, as PyTorch's
+    ``reset_parameters()`` of ConvNd, ConvTransposeNd and Linear.
+
+    ``shapes`` maps ``weight`` (needed, at least 2-D) and optionally ``bias`` to their shapes;
+    ``rng`` is a :class:`numpy.random.Generator`, a seed, or ``None`` (fresh entropy).
+    Returns a dict with the keys (and order) of ``shapes``.
     """
-    name = type_name.split(".")[-1]
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    shapes = {k: tuple(int(s) for s in v) for k, v in shapes.items()}
+    unknown = set(shapes) - {"weight", "bias"}
+    if unknown:
+        raise ValueError(f"kaiming_uniform initialises `weight` and `bias`, not {sorted(unknown)}")
+    if "weight" not in shapes:
+        raise ValueError("kaiming_uniform needs the weight shape to compute fan_in")
+    rng = _generator(rng)
+    size = fan_in(shapes["weight"])
+    bound = 1.0 / math.sqrt(size) if size > 0 else 0.0
+    drawn = {"weight": rng.uniform(-bound, bound, tuple(shapes["weight"])).astype(dtype)}
+    if "bias" in shapes:
+        drawn["bias"] = rng.uniform(-bound, bound, tuple(shapes["bias"])).astype(dtype)
+    return {key: drawn[key] for key in shapes}
+
+
+def constant_parameters(shapes: Mapping[str, Sequence[int]], fills: Mapping[str, float],
+                        dtype=np.float32) -> dict[str, np.ndarray]:
+    """Arrays of ``shapes`` filled with ``fills[key]`` (a norm layer's ``weight = 1``, ``bias = 0``, ...).
+
+    ``num_batches_tracked`` is always an int64 zero; any other key missing from ``fills`` is a ``ValueError``.
+    """
     out: dict[str, np.ndarray] = {}
-    if _UNIFORM_TYPES.match(name):
-        unknown = set(shapes) - {"weight", "bias"}
-        if unknown:
-            raise ValueError(f"{name} has no parameters {sorted(unknown)}")
-        if "weight" not in shapes:
-            raise ValueError(f"{name}: the weight shape is needed to compute fan_in")
-        fi = fan_in(shapes["weight"])
-        bound = 1.0 / math.sqrt(fi) if fi > 0 else 0.0
-        drawn = {"weight": rng.uniform(-bound, bound, shapes["weight"]).astype(dtype)}
-        if "bias" in shapes:
-            drawn["bias"] = rng.uniform(-bound, bound, shapes["bias"]).astype(dtype)
-        return {k: drawn[k] for k in shapes}
-    if _BATCHNORM.match(name):
-        fills = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}
-        for key, shape in shapes.items():
-            if key == "num_batches_tracked":
-                out[key] = np.zeros(shape, np.int64)
-            elif key in fills:
-                out[key] = np.full(shape, fills[key], dtype)
-            else:
-                raise ValueError(f"{name} has no parameter {key!r}")
-        return out
-    if shapes:
-        raise ValueError(f"no default initialisation known for parameters {sorted(shapes)} of {type_name!r}")
+    for key, shape in shapes.items():
+        if key == "num_batches_tracked":
+            out[key] = np.zeros(tuple(shape), np.int64)
+        elif key in fills:
+            out[key] = np.full(tuple(shape), fills[key], dtype)
+        else:
+            raise ValueError(f"no initial value for parameter {key!r}")
     return out

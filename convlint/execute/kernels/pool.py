@@ -21,16 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 from convlint.analysis.arithmetic import WindowAxis, adaptive_window
+from convlint.execute.kernels.elementwise import as_float
 
 __all__ = ["adaptive_avg_pool", "adaptive_max_pool", "avg_pool", "max_pool", "pool_output_size",
            "adaptive_windows"]
-
-
-def _as_float(x) -> np.ndarray:
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float64)
-    return x
 
 
 def _spatial(x: np.ndarray, first) -> int:
@@ -110,7 +104,7 @@ def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool
     ``dilation``: int or one per pooled axis.  Returns ``(N, C, *out)`` with the
     module docstring's output size.  NaNs propagate, as in PyTorch.
     """
-    x = _as_float(x)
+    x = as_float(x)
     nd = _spatial(x, kernel_size)
     kernel = _tuple(kernel_size, nd, "kernel_size")
     stride = kernel if stride is None else _tuple(stride, nd, "stride")
@@ -149,7 +143,7 @@ def avg_pool(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False, co
     kernel along some axis, padding notwithstanding; this function computes
     them like the 1-d and 2-d pools do.)
     """
-    x = _as_float(x)
+    x = as_float(x)
     nd = _spatial(x, kernel_size)
     kernel = _tuple(kernel_size, nd, "kernel_size")
     stride = kernel if stride is None else _tuple(stride, nd, "stride")
@@ -202,7 +196,7 @@ def adaptive_avg_pool(x, output_size) -> np.ndarray:
     size.  Each axis is one BLAS matmul with an ``(in, out)`` averaging matrix.
     Returns ``(N, C, *output_size)``.
     """
-    x = _as_float(x)
+    x = as_float(x)
     lead, outs = _adaptive_sizes(x, output_size)
     out = x
     for a, o in enumerate(outs):
@@ -225,7 +219,7 @@ def adaptive_max_pool(x, output_size) -> np.ndarray:
     padded to the longest by repeating their last element, and takes the max.
     NaNs propagate.  Returns ``(N, C, *output_size)``.
     """
-    x = _as_float(x)
+    x = as_float(x)
     lead, outs = _adaptive_sizes(x, output_size)
     out = x
     for a, o in enumerate(outs):

@@ -36,18 +36,13 @@ import math
 
 import numpy as np
 
+from convlint.execute.kernels.elementwise import as_float
+
 __all__ = ["upsample", "upsample_output_size"]
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
 _CUBIC_A = -0.75
 """The cubic convolution parameter PyTorch uses."""
-
-
-def _as_float(x) -> np.ndarray:
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float64)
-    return x
 
 
 def upsample_output_size(in_sizes, size=None, scale_factor=None) -> tuple[int, ...]:
@@ -164,7 +159,7 @@ def upsample(x, size=None, scale_factor=None, mode: str = "nearest", align_corne
     -------
     array ``(N, C, *out)`` of ``x``'s dtype.
     """
-    x = _as_float(x)
+    x = as_float(x)
     ftype = x.dtype.type if x.dtype in (np.float32, np.float64) else np.float32
     nd = x.ndim - 2
     if nd < 1:

@@ -1,4 +1,4 @@
-"""Pausing Python's cyclic garbage collector while a spec is loaded and checked.
+"""Pausing Python's cyclic garbage collector (the cycle collector) while a spec is loaded and checked.
 
 Loading a large spec allocates hundreds of thousands of small, acyclic
 objects; each allocation burst would trigger full collections that walk all
@@ -13,7 +13,7 @@ from typing import Iterator
 
 
 @contextmanager
-def paused_gc() -> Iterator[None]:
+def paused_cycle_collector() -> Iterator[None]:
     """Disable the cyclic collector inside the ``with`` block; re-enable it if it was enabled."""
     enabled = gc.isenabled()
     gc.disable()

@@ -1,0 +1,31 @@
+"""Everything a plugin author needs, importable from one module: ``from convlint.plugin import ...``.
+
+See docs/plugins.md.  What is listed in ``__all__`` is the public plugin API: the hook
+markers and hook specifications, :class:`LayerType` and :class:`LayerContext`, the keyword
+kinds, rules and findings, and the helpers the built-in layers use for window arithmetic,
+window findings and diagram labels.  Importing it imports neither NumPy nor Graphviz
+(plugins load on the lint path); NumPy helpers for ``forward`` and ``initial_parameters``
+live in :mod:`convlint.execute.kernels` and are imported inside those methods.
+"""
+from __future__ import annotations
+
+from convlint.analysis.arithmetic import WindowAxis, adaptive_window, same_padding, transposed_out
+from convlint.analysis.infer import format_shape
+from convlint.analysis.window_findings import axis_symbols, check_windows
+from convlint.findings import Finding, Severity
+from convlint.layers.hookspecs import hookimpl, hookspec, register_layer_types, register_rules
+from convlint.layers.keywords import (Bool, Choice, Float, FloatTuple, Int, IntTuple, Keyword, KeywordError,
+                                      Optional, Padding, SizeTuple)
+from convlint.layers.layer_type import DIAGRAM_ROLES, FAMILIES, LayerContext, LayerType, Shape
+from convlint.render.labels import args_label
+from convlint.rules import SECTIONS, Rule
+
+HOOKS = (register_layer_types, register_rules)
+"""The hook specifications a plugin may implement (with ``@hookimpl``)."""
+
+__all__ = [
+    "Bool", "Choice", "DIAGRAM_ROLES", "FAMILIES", "Finding", "Float", "FloatTuple", "HOOKS", "Int", "IntTuple",
+    "Keyword", "KeywordError", "LayerContext", "LayerType", "Optional", "Padding", "Rule", "SECTIONS", "Severity",
+    "Shape", "SizeTuple", "WindowAxis", "adaptive_window", "args_label", "axis_symbols", "check_windows",
+    "format_shape", "hookimpl", "hookspec", "same_padding", "transposed_out",
+]
