@@ -198,13 +198,14 @@ def test_plugin_that_stops_hangs_or_overflows_is_x001(tmp_path, faulty, text):
 
 def test_plugin_output_stays_off_machine_readable_stdout(tmp_path, monkeypatch, capsys):
     import json
-    import convlint.cli.main as cli
+    import convlint.cli.plugin_option as cli
 
     def chatty(ctx):
         print("hello from the plugin\x1b]0;pwned\x07")
         return ctx.input
-    monkeypatch.setattr(cli, "load_registry", lambda disabled=(): load_registry(
-        disabled, only_distribution="convlint", extra=[("chatty", plugin_with(layer_type(infer=chatty)))]))
+    monkeypatch.setattr(cli, "load_registry", lambda disabled=(), local=(): load_registry(
+        disabled, only_distribution="convlint", extra=[("chatty", plugin_with(layer_type(infer=chatty)))],
+        local=local))
     spec = tmp_path / "spec.yaml"
     spec.write_text(SPEC)
     for format_ in ("json", "sarif"):
