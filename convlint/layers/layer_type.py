@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+from convlint.analysis.arithmetic import TransposedAxis, WindowAxis
 from convlint.findings import Finding
 from convlint.layers.keywords import Keyword
 from convlint.rules import RULES, Rule
@@ -134,6 +135,15 @@ class LayerType:
         below 0 or past the end), or ``None`` for an input whose values this output
         does not read.  Returning ``None`` instead of a list means "unknown": no
         receptive field is reported for this layer or anything after it.
+        """
+        return None
+
+    def window_axes(self, ctx: LayerContext) -> "list[WindowAxis | TransposedAxis] | None":
+        """The sliding window along each spatial axis (first spatial axis first), for drawings such as
+        ``convlint animate``: a :class:`~convlint.analysis.arithmetic.WindowAxis` per axis for a layer
+        whose output cell ``o`` reads the taps ``o·stride − pad_left + t·dilation`` (conv, pool), a
+        :class:`~convlint.analysis.arithmetic.TransposedAxis` per axis for one whose input cells stamp
+        the kernel onto the output.  ``None`` (the default): the layer has no such window.
         """
         return None
 
