@@ -186,9 +186,9 @@ class _Builder:
             self.add(Rect(x0 + columns.offset[column] * CELL, y0 + rows.offset[row] * CELL, CELL, CELL,
                           fill, stroke, 1.0, dashed))
         for gap in columns.gaps:
-            self.add(Text(x0 + (gap + 0.5) * CELL, y0 + rows.length * CELL / 2 + 4, "⋯", FONT_SIZE, MUTED, "middle"))
+            self.add(Text(x0 + (gap + 0.5) * CELL, y0 - 4, "⋯", FONT_SIZE, MUTED, "middle"))
         for gap in rows.gaps:
-            self.add(Text(x0 + columns.length * CELL / 2, y0 + (gap + 0.5) * CELL + 4, "⋮", FONT_SIZE, MUTED, "middle"))
+            self.add(Text(x0 - 10, y0 + (gap + 0.5) * CELL + 4, "⋮", FONT_SIZE, MUTED, "middle"))
         for column, offset in columns.offset.items():
             index = column_index(column)
             if index is not None:
@@ -308,6 +308,11 @@ def build_scene(frames: Frames, labels: Labels, limit: int = 8) -> Scene:
     # caption: arithmetic, notes, the frame in words, legend
     y = grid_bottom + 14
     lines = [axis.caption for axis in ((rows_axis, columns_axis) if two_d else (columns_axis,))] + list(labels.notes)
+    cut = [name for name, axis, shown in (("rows", rows_axis, b.row_frames), ("columns", columns_axis, b.column_frames))
+           if len(shown) < axis.cells]
+    if cut:
+        lines.append(f"only the first and last {' and '.join(cut)} are drawn, {limit} at most per axis; "
+                     f"⋯ marks the ones left out")
     if gather and (unread_rows or unread_columns):
         where = []
         if unread_rows:
