@@ -128,7 +128,8 @@ def run(args, registry, out) -> int:
     try:
         data, count = render(args, registry)
     except (AnimateError, MissingPillow, UnreadableFile, NotASpec) as error:
-        message = f"{args.spec} is not a spec (no top-level `layers`)" if isinstance(error, NotASpec) else error
+        message = (f"{args.spec} is not a spec (no top-level `layers`)" if isinstance(error, NotASpec)
+                   else f"{args.spec}: {error}" if isinstance(error, UnreadableFile) else error)
         print(f"convlint: error: {message}", file=sys.stderr)
         return 2
 

@@ -139,9 +139,8 @@ def ad_hoc_window(type_name: str, sizes: list[int], keywords: dict, registry: Re
     problems = [f for f in spec.findings if f.severity.value == "error"]
     if problems:
         raise AnimateError(concise(problems).rstrip())
-    shown = {key: value for key, value in layer.items() if key not in ("name", "type")}
     keyword_text = ", ".join(f"{key}={value!r}" if isinstance(value, str) else f"{key}={value}"
-                             for key, value in shown.items())
+                             for key, value in keywords.items())
     return _window(spec, AD_HOC_NAME, registry, f"{type_name}({keyword_text}) on {'×'.join(map(str, sizes))}")
 
 

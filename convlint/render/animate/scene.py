@@ -175,7 +175,9 @@ class _Builder:
         self.frame_rows, self.frame_columns = Track(self.row_frames), Track(self.column_frames)
 
     def add(self, shape, first: int = 0, last: int | None = None) -> None:
-        self.items.append(Item(shape, first, self.count if last is None else last))
+        last = self.count if last is None else last
+        if first < last:
+            self.items.append(Item(shape, first, last))
 
     def grid(self, x0: float, y0: float, rows: Track, columns: Track, row_index, column_index, cells: dict) -> None:
         """Index labels, gap marks and the static cells of one panel; ``cells`` maps
@@ -267,6 +269,23 @@ def build_scene(frames: Frames, labels: Labels, limit: int = 8) -> Scene:
         kind = frame_cells[(r, c)]
         b.add(frame_rect(r, c, DONE, CELL_STYLE[kind][1], 1.0, CELL_STYLE[kind][2]), number + 1)
 
+    # caption: arithmetic and notes, then the frame in words (drawn with the frame), then a legend
+    lines = [axis.caption for axis in ((rows_axis, columns_axis) if two_d else (columns_axis,))] + list(labels.notes)
+    cut = [name for name, axis, shown in (("rows", rows_axis, b.row_frames), ("columns", columns_axis, b.column_frames))
+           if len(shown) < axis.cells]
+    if cut:
+        lines.append(f"only the first and last {' and '.join(cut)} are drawn, {limit} at most per axis; "
+                     f"⋯ marks the ones left out")
+    if gather and (unread_rows or unread_columns):
+        where = []
+        if unread_rows:
+            where.append(f"rows {spans(rows_axis.index[r] for r in unread_rows)}")
+        if unread_columns:
+            where.append(f"columns {spans(columns_axis.index[c] for c in unread_columns)}")
+        lines.append(f"input {' and '.join(where) if two_d else where[-1].split(' ', 1)[1]} never read"
+                     + (f" ({labels.unread_code})" if labels.unread_code else ""))
+    frame_text_y = grid_bottom + 14 + LINE_HEIGHT * (len(lines) + 1)
+
     # scatter: how many stamps each output cell has summed so far
     stamps: dict[tuple[int, int], int] = {}
     counts: list[tuple[tuple[int, int], int, int, int]] = []  # (cell, count, first frame, last frame + 1)
@@ -300,35 +319,19 @@ def build_scene(frames: Frames, labels: Labels, limit: int = 8) -> Scene:
                        (max(rows_touched) - min(rows_touched) + 1) * CELL, None,
                        CELL_STYLE[EXTRA][1] if extra else FOOTPRINT, 2.5, extra), number, number + 1)
         b.add(frame_rect(r, c, CURRENT, FOOTPRINT, 2.5), number, number + 1)
+        b.add(Text(MARGIN, frame_text_y, f"frame {number + 1}/{b.count}: {_frame_text(frames, r, c)}", FONT_SIZE,
+                   CURRENT, bold=True), number, number + 1)
 
     for (tr, tc), count, since, until in counts:
         b.add(Text(canvas_x + (b.canvas_columns.offset[tc] + 0.5) * CELL, top + (b.canvas_rows.offset[tr] + 0.5) * CELL + 4,
                    str(count), SMALL_SIZE + 1, TEXT, "middle", bold=True), since, until)
 
-    # caption: arithmetic, notes, the frame in words, legend
-    y = grid_bottom + 14
-    lines = [axis.caption for axis in ((rows_axis, columns_axis) if two_d else (columns_axis,))] + list(labels.notes)
-    cut = [name for name, axis, shown in (("rows", rows_axis, b.row_frames), ("columns", columns_axis, b.column_frames))
-           if len(shown) < axis.cells]
-    if cut:
-        lines.append(f"only the first and last {' and '.join(cut)} are drawn, {limit} at most per axis; "
-                     f"⋯ marks the ones left out")
-    if gather and (unread_rows or unread_columns):
-        where = []
-        if unread_rows:
-            where.append(f"rows {spans(rows_axis.index[r] for r in unread_rows)}")
-        if unread_columns:
-            where.append(f"columns {spans(columns_axis.index[c] for c in unread_columns)}")
-        lines.append(f"input {' and '.join(where) if two_d else where[-1].split(' ', 1)[1]} never read"
-                     + (f" ({labels.unread_code})" if labels.unread_code else ""))
     width = max(right_x + right_size[0] - MARGIN, max(text_width(labels.title, TITLE_SIZE, True), *(text_width(t) for t in lines)))
+    y = grid_bottom + 14
     for line in lines:
         y += LINE_HEIGHT
         b.add(Text(MARGIN, y, line))
     y += LINE_HEIGHT
-    for number, (r, c) in enumerate(b.order):
-        text = _frame_text(frames, r, c)
-        b.add(Text(MARGIN, y, f"frame {number + 1}/{b.count}: {text}", FONT_SIZE, CURRENT, bold=True), number, number + 1)
     width = max(width, max(text_width(f"frame {b.count}/{b.count}: {_frame_text(frames, r, c)}", FONT_SIZE, True)
                            for r, c in b.order))
     y = _legend(b, MARGIN, y + 10, set(canvas_cells.values()) | set(frame_cells.values()), bool(unread), gather,
