@@ -14,7 +14,10 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import convlint
+from convlint.analysis.arithmetic import WindowAxis
 from convlint.api import default_registry
+from convlint.layers.registry import load_registry
 from convlint.render.animate.frames import INPUT, OUTPUT
 from convlint.render.animate.layer import AnimateError, ad_hoc_window, window_frames
 from convlint.render.animate.scene import build_scene
@@ -162,3 +165,50 @@ def test_dropped_input_is_never_touched():
     """Conv1d(k=3, s=2) on 8: (8 − 3) mod 2 = 1, so input 7 is read by no window (S001)."""
     frames = frames_of("Conv1d", [8], {"kernel_size": 3, "stride": 2})
     assert [frames.columns.index[cell] for cell in frames.columns.never_touched(INPUT)] == [7]
+
+
+class Blur1d(convlint.LayerType):
+    """A third-party layer: a fixed 3-tap window at stride 2 with padding 1 on each side."""
+
+    name = "Blur1d"
+    family = "pool"
+    input_ranks = (3,)
+    keywords = {}
+
+    def infer(self, ctx):
+        return (*ctx.input[:2], self.window_axes(ctx)[0].out)
+
+    def window_axes(self, ctx):
+        return [WindowAxis(ctx.input[2], 3, 2, 1, 1)]
+
+
+class BlurPlugin:
+    @convlint.hookimpl
+    def register_layer_types(self, register):
+        register(Blur1d())
+        register(Broken1d())
+
+
+class Broken1d(Blur1d):
+    name = "Broken1d"
+
+    def infer(self, ctx):
+        return ctx.input
+
+    def window_axes(self, ctx):
+        raise ZeroDivisionError("oops")
+
+
+def test_a_plugin_layer_with_window_axes_is_animated():
+    registry = load_registry(only_distribution="convlint", extra=[("blur", BlurPlugin())])
+    frames, _ = window_frames(ad_hoc_window("Blur1d", [7], {}, registry))
+    reads = [frames.touched_elements(0, column, INPUT) for column in range(frames.columns.cells)]
+    assert reads == [{(0, 0), (0, 1)}, {(0, 1), (0, 2), (0, 3)}, {(0, 3), (0, 4), (0, 5)}, {(0, 5), (0, 6)}]
+
+
+def test_a_layer_without_window_axes_or_with_a_failing_one_is_refused():
+    registry = load_registry(only_distribution="convlint", extra=[("blur", BlurPlugin())])
+    with pytest.raises(AnimateError, match="`layer` is a ReLU, which has no sliding window to draw"):
+        ad_hoc_window("ReLU", [7, 7], {}, registry)
+    with pytest.raises(AnimateError, match=r"plugin `blur` failed on Broken1d.window_axes: ZeroDivisionError: oops"):
+        ad_hoc_window("Broken1d", [7], {}, registry)
