@@ -2,9 +2,9 @@
 are exactly those the layer reads for that output cell (and, in the scatter view of a transposed
 convolution, the output cells drawn as written are exactly those one input cell changes).
 
-The oracle: a batch of one-hot inputs, one per input element, through the torch layer with all
-weights 1 and no bias; output cell ``o`` of batch item ``b`` is non-zero exactly when ``o`` reads
-input element ``b`` (a max pool of a one-hot input is 1 exactly where the window holds it)."""
+The oracle perturbs one input element at a time: a batch of one-hot inputs, one per input element,
+through the torch layer with all weights 1 and no bias; output cell ``o`` of batch item ``b``
+differs from the output of an all-zero input exactly when ``o`` reads input element ``b``."""
 from __future__ import annotations
 
 from math import prod
@@ -33,9 +33,10 @@ def torch_reads(module: torch.nn.Module, spatial: tuple[int, ...]) -> tuple[tupl
     count = prod(spatial)
     with torch.no_grad():
         outputs = module(torch.eye(count, dtype=torch.float64).reshape(count, 1, *spatial))
+        baseline = module(torch.zeros(1, 1, *spatial, dtype=torch.float64))  # a max pool over padding alone: −inf
     out_shape = tuple(outputs.shape[2:])
     reads: dict = {}
-    for item, *where in torch.nonzero(outputs[:, 0]).tolist():
+    for item, *where in torch.nonzero(outputs[:, 0] != baseline[:, 0]).tolist():
         reads.setdefault(_pair(where), set()).add(_pair(_unravel(item, spatial)))
     return out_shape, reads
 
@@ -212,3 +213,12 @@ def test_a_layer_without_window_axes_or_with_a_failing_one_is_refused():
         ad_hoc_window("ReLU", [7, 7], {}, registry)
     with pytest.raises(AnimateError, match=r"plugin `blur` failed on Broken1d.window_axes: ZeroDivisionError: oops"):
         ad_hoc_window("Broken1d", [7], {}, registry)
+
+
+def test_a_max_pool_window_over_padding_alone_reads_nothing():
+    """MaxPool1d(2, stride 1, padding 1, dilation 2) on 1 element: the one window's taps are both padding,
+    and PyTorch gives −inf."""
+    frames = frames_of("MaxPool1d", [1], {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 2})
+    out_shape, reads = torch_reads(torch.nn.MaxPool1d(2, 1, 1, dilation=2), (1,))
+    assert out_shape == (1,) and reads == {}
+    check_gather(frames, out_shape, reads)

@@ -37,6 +37,9 @@ LEGEND = {
     CROPPED: "cut by padding", EXTRA: "ceil_mode window", OUTPUT_PADDING: "output_padding",
 }
 TAP_REAL, TAP_OTHER, FOOTPRINT = "#1f5f9e", "#86aed6", "#0b2f55"
+"""Gather view: a tap on a real input cell, on padding or an inserted zero, and the footprint's outline."""
+STAMP, STAMP_CUT = "#8fbde8", "#c5cdd6"
+"""Scatter view: a tap stamped on an output cell (light, so the stamp count stays legible), on a cut one."""
 DONE, CURRENT = "#a8d5ba", "#2e8b57"
 UNREAD = "never read"
 
@@ -308,8 +311,9 @@ def build_scene(frames: Frames, labels: Labels, limit: int = 8) -> Scene:
         for tr, tc in touched:
             real = canvas_cells[(tr, tc)] == (INPUT if gather else OUTPUT) or (
                 not gather and canvas_cells[(tr, tc)] == OUTPUT_PADDING)
+            colour = (TAP_REAL if real else TAP_OTHER) if gather else (STAMP if real else STAMP_CUT)
             b.add(Rect(canvas_x + b.canvas_columns.offset[tc] * CELL + 3, top + b.canvas_rows.offset[tr] * CELL + 3,
-                       CELL - 6, CELL - 6, TAP_REAL if real else TAP_OTHER), number, number + 1)
+                       CELL - 6, CELL - 6, colour), number, number + 1)
         if touched:
             rows_touched = [b.canvas_rows.offset[tr] for tr, _ in touched]
             columns_touched = [b.canvas_columns.offset[tc] for _, tc in touched]
@@ -344,7 +348,7 @@ def _legend(b: _Builder, x0: float, y0: float, kinds: set[str], unread: bool, ga
     entries = [(CELL_STYLE[kind], LEGEND[kind]) for kind in LEGEND if kind in kinds]
     if unread:
         entries.append(((FINDING_FILL, FINDING_LINE, False), UNREAD))
-    entries.append(((TAP_REAL, None, False), "read" if gather else "written"))
+    entries.append(((TAP_REAL, None, False), "read") if gather else ((STAMP, None, False), "written"))
     entries.append(((DONE, GRID_LINE, False), "computed" if gather else "stamped"))
     x, y, size = x0, y0, 12
     for (fill, stroke, dashed), label in entries:
