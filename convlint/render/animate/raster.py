@@ -83,9 +83,17 @@ def frame_image(scene: Scene, frame: int):
 
 def scene_gif(scene: Scene, frame_ms: int) -> bytes:
     """An animated GIF of ``scene`` (looping), each frame shown for ``frame_ms`` milliseconds."""
+    Image, _, _ = _pillow()
     images = [frame_image(scene, frame) for frame in range(scene.frames)]
+    # one palette for all frames, from the first and the last (between them they hold the colours drawn;
+    # any other maps to the nearest): several times faster than quantising each frame on its own
+    sample = Image.new("RGB", (scene.width, 2 * scene.height))
+    sample.paste(images[0], (0, 0))
+    sample.paste(images[-1], (0, scene.height))
+    palette = sample.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    frames = [image.quantize(palette=palette, dither=Image.Dither.NONE) for image in images]
     buffer = io.BytesIO()
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=frame_ms, loop=0)
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
     return buffer.getvalue()
 
 
