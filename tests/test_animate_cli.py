@@ -171,3 +171,36 @@ def test_gif_without_pillow_says_how_to_get_it(tmp_path, capsys, monkeypatch):
     code, _, err = animate(capsys, "specs/unet.yaml", "up1", "-o", tmp_path / "x.gif")
     assert code == 2 and "pip install 'convlint[images]'" in err
     assert animate(capsys, "specs/unet.yaml", "up1", "-o", tmp_path / "x.svg")[0] == 0  # SVG needs nothing
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--input", "1000000000", "--kernel-size", "3"], "too large to draw"),
+    (["--input", "9", "--kernel-size", "3", "--padding", "2000000"], "too large to draw"),
+    (["--input", "200", "--kernel-size", "65"], "a kernel of at most 64 taps"),
+    (["--input", "5000", "--kernel-size", "3", "--stride", "200"], "draw fewer with --max-cells"),
+])
+def test_huge_layers_are_refused_quickly(tmp_path, capsys, arguments, message):
+    code, _, err = animate(capsys, "--type", "Conv2d", *arguments, "-o", tmp_path / "x.svg")
+    assert code == 2 and message in err, err
+
+
+def test_fewer_cells_make_a_wide_stride_drawable(tmp_path, capsys):
+    code, out, _ = animate(capsys, "--type", "Conv2d", "--input", 5000, "--kernel-size", 3, "--stride", 200,
+                           "--max-cells", 2, "-o", tmp_path / "x.svg")
+    assert (code, out) == (0, f"wrote {tmp_path / 'x.svg'}: 4 frame(s)\n")
+
+
+def test_bad_size_option(tmp_path, capsys):
+    code, _, err = animate(capsys, "specs/unet.yaml", "up1", "--size", "H=0", "-o", tmp_path / "x.svg")
+    assert code == 2 and "--size expects NAME=SIZE with a positive integer size, got 'H=0'" in err
+
+
+def test_a_hostile_layer_name_is_cut_and_escaped(tmp_path, capsys):
+    spec = tmp_path / "long.yaml"
+    name = "<script>" + "x" * 5000
+    spec.write_text(f"inputs:\n  image: [1, 1, 5, 5]\nlayers:\n  - {{name: '{name}', type: MaxPool2d, kernel_size: 2}}\n")
+    code, _, err = animate(capsys, spec, name, "-o", tmp_path / "x.svg")
+    assert (code, err) == (0, "")
+    root = ET.parse(tmp_path / "x.svg").getroot()  # well-formed: the name is escaped
+    assert int(root.get("width")) < 2000
+    assert svg_text(tmp_path / "x.svg").splitlines()[0].startswith("<script>xxx")

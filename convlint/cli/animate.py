@@ -70,13 +70,11 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 def _sizes(items: list[str]) -> dict[str, int]:
     from convlint.render.animate.layer import AnimateError
-    sizes = {}
-    for item in items:
-        name, _, number = item.partition("=")
-        if not name.strip() or not number.strip().isdigit() or int(number) < 1:
-            raise AnimateError(f"--size expects NAME=SIZE with a positive integer size, got {item!r}")
-        sizes[name.strip()] = int(number)
-    return sizes
+    from convlint.sizes.report import SizesError, parse_try
+    try:
+        return parse_try(items, "--size")
+    except SizesError as error:
+        raise AnimateError(str(error)) from None
 
 
 def _input_sizes(text: str | None) -> list[int]:
@@ -90,7 +88,7 @@ def _input_sizes(text: str | None) -> list[int]:
 def render(args, registry) -> tuple[bytes, int]:
     """The bytes of the file ``args`` asks for, and its frame count; raises ``AnimateError``."""
     from convlint.render.animate.layer import AnimateError, ad_hoc_window, parse_value, spec_window, window_frames
-    from convlint.render.animate.scene import build_scene
+    from convlint.render.animate.scene import TooLargeToDraw, build_scene
 
     fmt = FORMATS.get(Path(args.output).suffix.lower())
     if fmt is None:
@@ -111,7 +109,10 @@ def render(args, registry) -> tuple[bytes, int]:
             raise AnimateError(f"{given} describe an ad-hoc layer; with SPEC LAYER the spec gives the keywords")
         window = spec_window(args.spec, args.layer, _sizes(args.size), registry)
     frames, labels = window_frames(window, args.transposed_as)
-    scene = build_scene(frames, labels, args.max_cells)
+    try:
+        scene = build_scene(frames, labels, args.max_cells)
+    except TooLargeToDraw as error:
+        raise AnimateError(str(error)) from None
     if fmt == "svg":
         from convlint.render.animate.svg import scene_svg
         return scene_svg(scene, args.frame_ms, labels.title), scene.frames

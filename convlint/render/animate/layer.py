@@ -25,6 +25,10 @@ from convlint.spec.model import Spec, parse_spec
 
 AD_HOC_NAME = "layer"
 """The name of an ad-hoc layer in its one-layer spec (its input is ``input``)."""
+MAX_TITLE = 120
+"""Longest title drawn, in characters (a spec's names and values are cut to fit)."""
+MAX_TAPS, MAX_EXTENT = 64, 10**6
+"""Largest kernel drawn (taps per axis), and bound on the cells the frames model lists per axis."""
 TRANSPOSED_VIEWS = {"conv": GATHER, "scatter": SCATTER}
 """``--transposed-as`` choices: the equivalent direct convolution (vdumoulin's drawing), or the scatter."""
 
@@ -36,8 +40,8 @@ class AnimateError(Exception):
 @dataclass(frozen=True)
 class Window:
     """What is drawn of a layer: ``axes`` (one per spatial axis) named by ``symbols``; ``title``
-    and ``description`` (its type and keywords); ``unread_code`` is ``S001`` when the linter
-    reports input the layer drops."""
+    names the layer, its type and keywords; ``unread_code`` is ``S001`` when the linter reports
+    input the layer drops."""
 
     title: str
     axes: tuple[WindowAxis | TransposedAxis, ...]
@@ -73,9 +77,21 @@ def _window(spec: Spec, name: str, registry: Registry, title: str) -> Window:
     if not axes:
         raise AnimateError(f"`{name}` is a {node.type}, which has no sliding window to draw "
                            f"(conv, pool and transposed conv layers have one)")
+    for axis in axes[:2]:
+        if axis.kernel > MAX_TAPS or _extent(axis) > MAX_EXTENT:
+            raise AnimateError(f"`{name}` is too large to draw: a kernel of at most {MAX_TAPS} taps and sizes, "
+                               f"strides and padding within {MAX_EXTENT:,} cells per axis can be drawn")
     symbols = axis_symbols(len(axes))
     unread = "S001" if any(f.code == "S001" for f in layer_findings) else None
     return Window(title, tuple(axes), symbols, unread)
+
+
+def _extent(axis: WindowAxis | TransposedAxis) -> int:
+    """A bound on the canvas cells :mod:`~convlint.render.animate.frames` lists for ``axis`` (in either view)."""
+    if isinstance(axis, WindowAxis):
+        return axis.padded + axis.stride + axis.dilation * axis.kernel
+    return ((axis.size - 1) * axis.stride + 2 * axis.dilation * axis.kernel + 2 * axis.padding
+            + axis.output_padding + 1)
 
 
 def spec_window(path: str, name: str, sizes: dict[str, int], registry: Registry) -> Window:
@@ -179,5 +195,6 @@ def window_frames(window: Window, transposed_as: str = "conv") -> tuple[Frames, 
     else:
         canvas_title, frames_title = f"output {outs} (grey: cut by padding)", f"input {sizes}"
         notes.append("each input cell stamps the kernel onto the output; numbers count the stamps summed")
-    labels = Labels(window.title, canvas_title, frames_title, tuple(notes), window.unread_code)
+    title = window.title if len(window.title) <= MAX_TITLE else window.title[:MAX_TITLE - 1] + "…"
+    labels = Labels(title, canvas_title, frames_title, tuple(notes), window.unread_code)
     return frames, labels

@@ -44,6 +44,14 @@ DONE, CURRENT = "#a8d5ba", "#2e8b57"
 UNREAD = "never read"
 
 
+MAX_DRAWN_CELLS = 400
+"""Most canvas cells drawn along one axis (a wide stride or kernel can need many even for few outputs)."""
+
+
+class TooLargeToDraw(ValueError):
+    """The frames chosen need more than :data:`MAX_DRAWN_CELLS` canvas cells along an axis."""
+
+
 @dataclass(frozen=True)
 class Rect:
     """A rectangle: top-left ``(x, y)``, size ``w`` × ``h``; ``fill``/``stroke`` colours or ``None``."""
@@ -154,8 +162,8 @@ def text_width(text: str, size: int = FONT_SIZE, bold: bool = False) -> float:
 
 @dataclass(frozen=True)
 class Labels:
-    """The words of a scene: ``title``, the two panel titles, extra caption ``notes``, and the
-    names of the layer's input and output (``in``, ``out``)."""
+    """The words of a scene: ``title``, the titles of the canvas and frame panels, and extra
+    caption ``notes``."""
 
     title: str
     canvas_title: str
@@ -175,6 +183,10 @@ class _Builder:
         self.count = len(self.order)
         self.canvas_rows = Track(shown_canvas(frames.rows, self.row_frames))
         self.canvas_columns = Track(shown_canvas(frames.columns, self.column_frames))
+        for track in (self.canvas_rows, self.canvas_columns):
+            if track.length > MAX_DRAWN_CELLS:
+                raise TooLargeToDraw(f"the {limit} output cells drawn per axis cover {track.length} input cells, more "
+                                     f"than {MAX_DRAWN_CELLS}; draw fewer with --max-cells")
         self.frame_rows, self.frame_columns = Track(self.row_frames), Track(self.column_frames)
 
     def add(self, shape, first: int = 0, last: int | None = None) -> None:
