@@ -2,8 +2,6 @@
 timing, determinism, and clear messages for what cannot be drawn."""
 from __future__ import annotations
 
-import io
-import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
