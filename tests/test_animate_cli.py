@@ -132,7 +132,7 @@ def test_named_sizes_need_a_number(tmp_path, capsys):
 
 @pytest.mark.parametrize("arguments, message", [
     (["specs/unet.yaml", "upp1"], "has no layer `upp1` (did you mean `up1`?)"),
-    (["specs/unet.yaml", "enc1"], "`enc1` is a ReLU, which has no sliding window to draw"),
+    (["specs/unet.yaml", "enc1"], "`enc1` (ReLU) has no sliding window to draw"),
     (["--type", "Conv2d", "--input", "5", "--kernel", "3"], "Conv2d has no keyword `kernel` (did you mean `kernel_size`?)"),
     (["--type", "Conv2d", "--input", "5"], "kernel_size"),
     (["--type", "Conv2d", "--input", "2", "--kernel-size", "3"], "the output size of `layer` is unknown"),

@@ -209,7 +209,7 @@ def test_a_plugin_layer_with_window_axes_is_animated():
 
 def test_a_layer_without_window_axes_or_with_a_failing_one_is_refused():
     registry = load_registry(only_distribution="convlint", extra=[("blur", BlurPlugin())])
-    with pytest.raises(AnimateError, match="`layer` is a ReLU, which has no sliding window to draw"):
+    with pytest.raises(AnimateError, match=r"`layer` \(ReLU\) has no sliding window to draw"):
         ad_hoc_window("ReLU", [7, 7], {}, registry)
     with pytest.raises(AnimateError, match=r"plugin `blur` failed on Broken1d.window_axes: ZeroDivisionError: oops"):
         ad_hoc_window("Broken1d", [7], {}, registry)

@@ -75,7 +75,7 @@ def _window(spec: Spec, name: str, registry: Registry, title: str) -> Window:
         raise AnimateError(f"plugin `{registry.owners.get(node.type, '?')}` failed on {node.type}.window_axes: "
                            f"{describe_error(error)}") from None
     if not axes:
-        raise AnimateError(f"`{name}` is a {node.type}, which has no sliding window to draw "
+        raise AnimateError(f"`{name}` ({node.type}) has no sliding window to draw "
                            f"(conv, pool and transposed conv layers have one)")
     for axis in axes[:2]:
         if axis.kernel > MAX_TAPS or _extent(axis) > MAX_EXTENT:
