@@ -22,7 +22,7 @@ from convlint.render.animate.frames import INPUT, OUTPUT
 from convlint.render.animate.layer import AnimateError, ad_hoc_window, window_frames
 from convlint.render.animate.scene import build_scene
 
-SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 
 
 def torch_reads(module: torch.nn.Module, spatial: tuple[int, ...]) -> tuple[tuple[int, ...], dict]:
@@ -67,6 +67,8 @@ def check_gather(frames, out_shape, reads) -> None:
     positions = frames.positions()
     assert len(positions) == prod(out_shape)
     assert build_scene(frames, _labels(), limit=10**6).frames == prod(out_shape)
+    shown = build_scene(frames, _labels(), limit=4)  # the first and last two per axis at most
+    assert shown.frames == min(frames.rows.cells, 4) * min(frames.columns.cells, 4)
     for row, column in positions:
         assert frames.touched_elements(row, column, INPUT) == reads.get((row, column), set()), (row, column)
 
