@@ -2,6 +2,7 @@
 timing, determinism, and clear messages for what cannot be drawn."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -202,3 +203,18 @@ def test_a_hostile_layer_name_is_cut_and_escaped(tmp_path, capsys):
     root = ET.parse(tmp_path / "x.svg").getroot()  # well-formed: the name is escaped
     assert int(root.get("width")) < 2000
     assert svg_text(tmp_path / "x.svg").splitlines()[0].startswith("<script>xxx")
+
+
+def test_the_commands_in_the_docs_work(tmp_path, capsys):
+    """Every concrete `convlint animate …` command in docs/animate.md and the gallery's README runs."""
+    import shlex
+    docs = (ROOT / "docs" / "animate.md").read_text() + (ROOT / "docs" / "animations" / "README.md").read_text()
+    commands = set(re.findall(r"^convlint animate (.+)$|`convlint animate ([^`]+)`", docs, re.MULTILINE))
+    commands = {a or b for a, b in commands}
+    concrete = [c for c in commands if not re.search(r"[A-Z]{3,}|\||\[", c)]
+    assert len(concrete) >= 16, concrete  # the usage lines left out, the examples and the 14 gallery cases kept
+    for command in concrete:
+        words = shlex.split(command)
+        words[words.index("-o") + 1] = str(tmp_path / Path(words[words.index("-o") + 1]).name)
+        code, _, err = animate(capsys, *words)
+        assert (code, err) == (0, ""), command
