@@ -9,7 +9,7 @@ live in :mod:`convlint.execute.kernels` and are imported inside those methods.
 """
 from __future__ import annotations
 
-from convlint.analysis.arithmetic import WindowAxis, adaptive_window, same_padding, transposed_out
+from convlint.analysis.arithmetic import TransposedAxis, WindowAxis, adaptive_window, same_padding, transposed_out
 from convlint.analysis.infer import format_shape
 from convlint.analysis.window_findings import axis_symbols, check_windows
 from convlint.findings import Finding, Severity
@@ -26,6 +26,6 @@ HOOKS = (register_layer_types, register_rules)
 __all__ = [
     "Bool", "Choice", "DIAGRAM_ROLES", "FAMILIES", "Finding", "Float", "FloatTuple", "HOOKS", "Int", "IntTuple",
     "Keyword", "KeywordError", "LayerContext", "LayerType", "Optional", "Padding", "Rule", "SECTIONS", "Severity",
-    "Shape", "SizeTuple", "WindowAxis", "adaptive_window", "args_label", "axis_symbols", "check_windows",
+    "Shape", "SizeTuple", "TransposedAxis", "WindowAxis", "adaptive_window", "args_label", "axis_symbols", "check_windows",
     "format_shape", "hookimpl", "hookspec", "same_padding", "transposed_out",
 ]

@@ -118,6 +118,15 @@ class Conv(LayerType):
         """``prod(output) · C_in/groups · prod(kernel_size)``: one MAC per tap per output element."""
         return prod(output) * (ctx.input[1] // ctx.args["groups"]) * prod(ctx.args["kernel_size"])
 
+    def window_axes(self, ctx: LayerContext):
+        """One :class:`WindowAxis` per spatial axis, with the padding resolved as in :meth:`infer`."""
+        args = ctx.args
+        pads = self._pads(ctx, list(ctx.input[2:]))
+        return None if pads is None else [
+            WindowAxis(size, k, s, left, right, d)
+            for size, k, s, (left, right), d in zip(ctx.input[2:], args["kernel_size"], args["stride"], pads,
+                                                     args["dilation"])]
+
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         args = ctx.args
         kernel, dilation = args["kernel_size"][axis], args["dilation"][axis]

@@ -39,8 +39,6 @@ class Pool(LayerType):
     def infer(self, ctx: LayerContext):
         args = ctx.args
         kernel = args["kernel_size"]
-        stride = args["stride"] or kernel
-        dilation = args.get("dilation", (1,) * ctx.ndim)
         for symbol, k, pad in zip(axis_symbols(ctx.ndim), kernel, args["padding"]):
             if pad > k // 2:
                 ctx.report("S004", f"{symbol}: padding {pad} is more than half the kernel ({k} // 2 = {k // 2}); "
@@ -56,10 +54,18 @@ class Pool(LayerType):
                     ctx.report("S003", f"{symbol}: AvgPool3d needs each input size to be at least the kernel "
                                        f"size, even with padding; got {size} < {k}", "kernel_size")
                     return None
-        axes = [WindowAxis(size, k, s, p, p, d, args["ceil_mode"])
-                for size, k, s, p, d in zip(spatial, kernel, stride, args["padding"], dilation)]
+        axes = self.window_axes(ctx)
         sizes = check_windows(ctx, axes, is_conv=False, kernel_within_input=self.kind == "Avg" and ctx.ndim == 3)
         return None if sizes is None else (batch, channels, *sizes)
+
+    def window_axes(self, ctx: LayerContext):
+        """One :class:`WindowAxis` per spatial axis: the stride defaults to the kernel, ceil_mode applies."""
+        args = ctx.args
+        kernel = args["kernel_size"]
+        dilation = args.get("dilation", (1,) * ctx.ndim)
+        return [WindowAxis(size, k, s, p, p, d, args["ceil_mode"])
+                for size, k, s, p, d in zip(ctx.input[2:], kernel, args["stride"] or kernel, args["padding"],
+                                            dilation)]
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.execute.kernels import pool

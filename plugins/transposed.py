@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import prod
 
 from convlint import LayerContext, LayerType, hookimpl
-from convlint.analysis.arithmetic import transposed_formula, transposed_out
+from convlint.analysis.arithmetic import TransposedAxis, transposed_formula, transposed_out
 from convlint.layers.keywords import Choice, IntTuple
 from convlint.analysis.window_findings import axis_symbols
 from convlint_plugins.conv import channel_keywords, check_channels
@@ -82,6 +82,12 @@ class ConvTranspose(LayerType):
         """``2×2 ↑2``: the stride is an upsampling factor."""
         from convlint.render.labels import args_label
         return args_label(args, upsampling=True)
+
+    def window_axes(self, ctx: LayerContext):
+        """One :class:`TransposedAxis` per spatial axis."""
+        args = ctx.args
+        return [TransposedAxis(*axis) for axis in zip(ctx.input[2:], args["kernel_size"], args["stride"],
+                                                      args["padding"], args["dilation"], args["output_padding"])]
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         """Output ``o`` gets tap ``t`` of input ``i`` when ``o = i·s − p + t·d``."""

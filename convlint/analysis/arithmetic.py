@@ -130,6 +130,30 @@ def transposed_formula(
     )
 
 
+@dataclass(frozen=True)
+class TransposedAxis:
+    """One axis of a transposed convolution: ``size`` input elements, each stamping ``kernel`` taps
+    ``dilation`` apart onto the output at step ``stride``; ``padding`` elements are cut from each end
+    of that full output and ``output_padding`` added at the far end."""
+
+    size: int
+    kernel: int
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+    output_padding: int = 0
+
+    @property
+    def out(self) -> int:
+        """Output length: :func:`transposed_out`."""
+        return transposed_out(self.size, self.kernel, self.stride, self.padding, self.dilation, self.output_padding)
+
+    def formula(self, symbol: str = "H") -> str:
+        """The arithmetic with the numbers in it: :func:`transposed_formula`."""
+        return transposed_formula(self.size, self.kernel, self.stride, self.padding, self.dilation,
+                                  self.output_padding, symbol)
+
+
 def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
     """PyTorch's ``padding='same'`` split: total ``d·(k−1)``, the extra element on the right."""
     total = dilation * (kernel - 1)

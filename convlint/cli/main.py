@@ -1,4 +1,4 @@
-"""The ``convlint`` command line: lint, summary, sizes, render, run, rule, plugins, schema.
+"""The ``convlint`` command line: lint, summary, sizes, render, run, rule, plugins, schema, animate.
 
 Exit codes (as ruff's): 0 clean, 1 findings, 2 bad configuration, usage error or internal error.
 """
@@ -9,6 +9,7 @@ import json
 import sys
 from importlib.metadata import version
 
+from convlint.cli import animate
 from convlint.report import formatters
 from convlint.report import output_formats
 from convlint.linting.config import ConfigError, load_config
@@ -97,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the spec format")
     _add_common(schema)
+
+    animate.add_parser(commands)
     return parser
 
 
@@ -239,7 +242,8 @@ def run_run(args, out) -> int:
 
 
 COMMANDS = {"lint": run_lint, "summary": run_summary, "sizes": run_sizes, "render": run_render, "rule": run_rule,
-            "plugins": run_plugins, "run": run_run, "schema": run_schema}
+            "plugins": run_plugins, "run": run_run, "schema": run_schema,
+            "animate": lambda args, out: animate.run(args, _registry(args), out)}
 
 
 def main(argv: list[str] | None = None) -> int:

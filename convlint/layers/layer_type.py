@@ -12,6 +12,7 @@ import math
 from typing import Any, Mapping
 
 from convlint.execute.memory import DEFAULT_CHUNK_BYTES
+from convlint.analysis.arithmetic import TransposedAxis, WindowAxis
 from convlint.findings import Finding
 from convlint.layers.keywords import Keyword
 from convlint.rules import RULES, Rule
@@ -180,6 +181,15 @@ class LayerType:
         """
         from convlint.render.labels import args_label
         return args_label(args)
+
+    def window_axes(self, ctx: LayerContext) -> "list[WindowAxis | TransposedAxis] | None":
+        """The sliding window along each spatial axis (first spatial axis first), for drawings such as
+        ``convlint animate``: a :class:`~convlint.analysis.arithmetic.WindowAxis` per axis for a layer
+        whose output cell ``o`` reads the taps ``o·stride − pad_left + t·dilation`` (conv, pool), a
+        :class:`~convlint.analysis.arithmetic.TransposedAxis` per axis for one whose input cells stamp
+        the kernel onto the output.  ``None`` (the default): the layer has no such window.
+        """
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

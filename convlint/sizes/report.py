@@ -38,14 +38,15 @@ class SizesReport:
     upto: int
 
 
-def parse_try(items: list[str]) -> dict[str, int]:
-    """``["H=500", "W=300"]`` → ``{"H": 500, "W": 300}``; raises :class:`SizesError` for a bad item."""
+def parse_try(items: list[str], option: str = "--try") -> dict[str, int]:
+    """``["H=500", "W=300"]`` → ``{"H": 500, "W": 300}``; raises :class:`SizesError` for a bad item,
+    naming the command-line ``option`` that gave it."""
     values = {}
     for item in items:
         name, _, number = item.partition("=")
         digits = number.strip()
         if not name or not (digits.isascii() and digits.isdigit() and len(digits) <= 18) or int(digits) < 1:
-            raise SizesError(f"--try expects NAME=SIZE with a positive integer size, got {item!r}")
+            raise SizesError(f"{option} expects NAME=SIZE with a positive integer size, got {item!r}")
         values[name.strip()] = int(digits)
     return values
 
