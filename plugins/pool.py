@@ -61,6 +61,22 @@ class Pool(LayerType):
         sizes = check_windows(ctx, axes, is_conv=False, kernel_within_input=self.kind == "Avg" and ctx.ndim == 3)
         return None if sizes is None else (batch, channels, *sizes)
 
+    def symbolic_shape(self, layer):
+        """Window arithmetic per axis on forms (floor or ceil mode); each size compared with the span."""
+        args = layer.args
+        kernel = args["kernel_size"]
+        stride = args["stride"] or kernel
+        dilation = args.get("dilation", (1,) * len(kernel))
+        if any(p > k // 2 for k, p in zip(kernel, args["padding"])):
+            return None
+        batch, channels, *spatial = layer.input
+        sizes = []
+        for size, k, s, p, d in zip(spatial, kernel, stride, args["padding"], dilation):
+            axis = WindowAxis(size, k, s, p, p, d, args["ceil_mode"])
+            layer.compare(size, axis.span)
+            sizes.append(axis.out)
+        return (batch, channels, *sizes)
+
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.execute.kernels import pool
         args = ctx.args
@@ -105,6 +121,12 @@ class AdaptivePool(LayerType):
         batch, channels, *spatial = ctx.input
         sizes = [size if target is None else target for size, target in zip(spatial, ctx.args["output_size"])]
         return (batch, channels, *sizes)
+
+    def symbolic_shape(self, layer):
+        """``output_size`` per axis (an input size where it is ``null``)."""
+        batch, channels, *spatial = layer.input
+        return (batch, channels, *(size if target is None else target
+                                   for size, target in zip(spatial, layer.args["output_size"])))
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.execute.kernels import pool

@@ -205,6 +205,36 @@ def period_and_shift(expr: Expr, name: str) -> tuple[int, int]:
     return period, sum(coef * shift * (period // atom_period) for coef, atom_period, shift in shifts)
 
 
+def table(form: "Expr | Product", name: str, count: int, cache: dict) -> list[int]:
+    """``[form(0), form(1), …, form(count − 1)]`` for a form in the one name ``name``.
+
+    ``cache`` maps forms to tables already computed (shared sub-forms are computed
+    once); floors are evaluated on whole tables, so a table costs a few list passes.
+    """
+    known = cache.get(form)
+    if known is not None and len(known) >= count:
+        return known
+    if isinstance(form, Product):
+        values = [1] * count
+        for factor in form.factors:
+            if isinstance(factor, int):
+                values = [value * factor for value in values]
+            else:
+                values = [value * other for value, other in zip(values, table(factor, name, count, cache))]
+    else:
+        values = [form.const] * count
+        for atom, coef in form.terms:
+            if isinstance(atom, str):
+                if atom != name:
+                    raise ValueError(f"{form} depends on {atom}, not only on {name}")
+                column = range(count)
+            else:
+                column = [value // atom.den for value in table(atom.num, name, count, cache)]
+            values = [value + coef * item for value, item in zip(values, column)]
+    cache[form] = values
+    return values
+
+
 class Product:
     """A product of several non-constant sizes (what Flatten makes of ``H × W``).
 

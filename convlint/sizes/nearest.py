@@ -4,8 +4,8 @@ When a spec with numeric sizes has a finding that depends on the input size
 (dropped input, empty output, merged branches that do not match), the exact
 solver of :mod:`convlint.sizes.solver` checks each spatial size: if the
 declared value is not valid, the first such finding ends with
-``nearest valid input sizes: H = 96 or 104``.  The solver is given a small
-budget of lint runs so that lint stays fast; past it, no hint is added.
+``nearest valid input sizes: H = 96 or 104``.  The solver checks only the
+layers a size change touches, within a small budget of sizes; past it, no hint is added.
 """
 from __future__ import annotations
 
@@ -20,14 +20,8 @@ from convlint.sizes.symbolic import Unsupported
 SIZE_CODES = frozenset({"S001", "S002", "S003", "S009", "S010"})
 """Findings that can come and go with the input size."""
 
-LINT_BUDGET = 1500
-"""The most sizes the solver may lint for one name while linting a spec."""
-
-LAYER_BUDGET = 300_000
-"""The most layer checks (sizes linted × layers) the hint may cost, so that large specs stay fast."""
-
-MIN_RUNS = 50
-"""Below this many affordable lint runs the hint is not attempted."""
+SIZE_BUDGET = 20_000
+"""The most sizes of one name whose verdicts the hint may need, so that lint stays fast."""
 
 
 def with_nearest_sizes(spec: Spec, registry: Registry, findings: list[Finding]) -> list[Finding]:
@@ -35,9 +29,7 @@ def with_nearest_sizes(spec: Spec, registry: Registry, findings: list[Finding]) 
     first = next((index for index, finding in enumerate(findings) if finding.code in SIZE_CODES), None)
     if first is None:
         return findings
-    budget = min(LINT_BUDGET, LAYER_BUDGET // max(1, len(spec.layers)))
-    if budget < MIN_RUNS:
-        return findings
+    budget = SIZE_BUDGET
     problem = size_problem(spec, registry)
     hints = []
     try:

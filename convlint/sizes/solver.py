@@ -48,20 +48,66 @@ import itertools
 from dataclasses import dataclass, field
 from math import lcm, prod
 
+from convlint.analysis.infer import LayerChecker, spec_findings
 from convlint.api import lint_at_declared_sizes
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
-from convlint.sizes.expr import Expr, Product, period_and_shift
-from convlint.spec.model import Spec
-from convlint.sizes.symbolic import Propagation, Unsupported, propagate, varies
+from convlint.sizes.expr import Expr, Product, period_and_shift, table
+from convlint.spec.model import Layer, Spec
+from convlint.sizes.symbolic import LayerRecord, Propagation, Unsupported, propagate, varies
 from convlint.analysis.window_findings import axis_symbols
 
 
 GRID_SEARCH = 500
 """The most size combinations :func:`reference_values` tries when no square size is valid."""
 
-MAX_LINT_RUNS = 100_000
-"""The most sizes :func:`solve` lints for one name before giving up (about a minute)."""
+GRID_LAYER_BUDGET = 200_000
+"""The most layer checks (combinations × layers) that search may cost."""
+
+MAX_SIZES = 1_000_000
+"""The most sizes of one name whose verdicts :func:`solve` may need before validity repeats."""
+
+LAYER_CHECK_BUDGET = 2_000_000
+"""The most (layer, size) pairs :func:`solve` may look at for one name."""
+
+
+@dataclass
+class Outcome:
+    """One layer checked at one set of input shapes: its output shape and its (enabled) findings."""
+
+    shape: tuple | None
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        """True when the layer gives a shape and reports nothing."""
+        return self.shape is not None and not self.findings
+
+
+class LayerChecks:
+    """The linter's own checks, one layer at a time, remembered per (layer, input shapes).
+
+    ``base``: the findings of the spec that belong to no layer (they hold at every size).
+    """
+
+    def __init__(self, spec: Spec, registry: Registry):
+        self._check = LayerChecker(spec, registry)
+        self._rules = registry.rules
+        self._known: dict[tuple, Outcome] = {}
+        self.base = self._enabled(spec_findings(spec, registry))
+
+    def _enabled(self, findings: list[Finding]) -> list[Finding]:
+        rules = self._rules
+        return [finding for finding in findings if finding.code not in rules or rules[finding.code].default_enabled]
+
+    def outcome(self, layer: Layer, inputs: tuple) -> Outcome:
+        """What the linter reports for ``layer`` reading ``inputs`` (a tuple of shapes)."""
+        key = (layer.name, inputs)
+        known = self._known.get(key)
+        if known is None:
+            shape, findings = self._check(layer, list(inputs))
+            known = self._known[key] = Outcome(shape, self._enabled(findings))
+        return known
 
 
 @dataclass
@@ -166,6 +212,13 @@ class SizeProblem:
     registry: Registry
     positions: dict[str, list[tuple[str, int]]]
     declared: dict[str, int] = field(default_factory=dict)
+    _checks: LayerChecks | None = None
+
+    def checks(self) -> LayerChecks:
+        """The spec's :class:`LayerChecks`, shared by every solve of this problem."""
+        if self._checks is None:
+            self._checks = LayerChecks(self.spec, self.registry)
+        return self._checks
 
     @property
     def names(self) -> list[str]:
@@ -236,112 +289,183 @@ def size_problem(spec: Spec, registry: Registry) -> SizeProblem:
     return SizeProblem(spec, registry, positions, declared)
 
 
-def solve(problem: SizeProblem, name: str, held: dict[str, int], max_runs: int = MAX_LINT_RUNS) -> Solution:
+def solve(problem: SizeProblem, name: str, held: dict[str, int], max_sizes: int = MAX_SIZES) -> Solution:
     """Every valid value of ``name`` with the other names at ``held`` (exact; see the module docstring).
 
     Raises :class:`~convlint.sizes.symbolic.Unsupported` for a layer whose
-    arithmetic the solver does not follow, or when more than ``max_runs`` sizes
-    would have to be linted.
+    arithmetic the solver does not follow, or when validity settles only after
+    more than ``max_sizes`` sizes (checked before any size is tried).
     """
     others = {other: value for other, value in held.items() if other != name}
-    return _solve_line(problem, name, lambda x: {**others, name: x}, {**others}, others, max_runs)
+    return _solve_line(problem, name, {**others}, others, max_sizes)
 
 
 def solve_tied(problem: SizeProblem, names: list[str], held: dict[str, int],
-               max_runs: int = MAX_LINT_RUNS) -> Solution:
+               max_sizes: int = MAX_SIZES) -> Solution:
     """Valid values ``x`` when every name in ``names`` equals ``x`` (a square image: ``H = W``)."""
     tied = names[0]
     substitution = {**held, **{other: Expr.symbol(tied) for other in names[1:]}}
-    return _solve_line(problem, tied, lambda x: {**held, **{other: x for other in names}}, substitution, held,
-                       max_runs)
+    return _solve_line(problem, tied, substitution, held, max_sizes)
 
 
-def _solve_line(problem: SizeProblem, name: str, assignment, substitution: dict, held: dict,
-                max_runs: int) -> Solution:
+def _solve_line(problem: SizeProblem, name: str, substitution: dict, held: dict, max_sizes: int) -> Solution:
     found = problem.propagation(substitution)
-    dims = [dim for shape in found.shapes.values() if shape for dim in shape if varies(dim)]
-    # A layer that cannot be sized at any size stops the linter there as it stops the propagation,
-    # so the dims computed up to it are the ones whose checks can change.
-    period, threshold = _period_and_threshold(name, dims, found)
-    if threshold + period > max_runs:
+    if _cyclic(problem, found):  # G002 at every size
+        always = problem.findings({**held, name: 1})
+        return Solution(name, SizeSet(1, frozenset(), 1), dict(held), 1, 1, 1, always)
+    plans = [_plan(name, record, max_sizes) for record in found.records]
+    period = lcm(1, *(plan.period for plan in plans))
+    threshold = max([1, *(plan.threshold for plan in plans)])
+    if threshold + period > max_sizes:
         raise Unsupported(f"{name}: validity settles only after {threshold + period} sizes "
-                          f"(period {period}); too many to lint")
-    verdicts, always = {}, None
-    for x in range(1, threshold + period):
-        findings = problem.findings(assignment(x))
-        verdicts[x] = not findings
-        keys = {_key(finding) for finding in findings}
-        always = [finding for finding in findings if _key(finding) in keys] if always is None else \
-            [finding for finding in always if _key(finding) in keys]
+                          f"(period {period}); too many to check", _slowest(plans))
+    if sum(plan.threshold + plan.period for plan in plans) > LAYER_CHECK_BUDGET:
+        raise Unsupported(f"{name}: the layers' sizes settle too late to check them all", _slowest(plans))
+    checks = problem.checks()
+    verdicts = bytearray(b"\x01") * (threshold + period)
+    verdicts[0] = 0
+    base = checks.base
+    if base:
+        verdicts[:] = bytes(len(verdicts))
+    cache: dict = {}
+    clean: dict[str, bool] = {}  # layer → sized at every size (no layer before it ever fails)
+    always: list[Finding] = list(base)
+    for plan in plans:
+        record = plan.record
+        keys = _input_keys(record, name, plan.threshold + plan.period, cache)
+        outcomes = {key: checks.outcome(record.layer, key) for key in dict.fromkeys(keys)}
+        size = plan.threshold + plan.period
+        for x in [x for x, key in enumerate(keys, 1) if not outcomes[key].ok]:
+            if x < plan.threshold:
+                verdicts[x] = 0
+            else:
+                verdicts[x::plan.period] = bytes(len(range(x, len(verdicts), plan.period)))
+        if size > len(verdicts):
+            raise AssertionError("a layer's range exceeds the solver's")
+        reached = all(clean.get(source, source in problem.spec.inputs) for source in record.layer.sources)
+        clean[record.layer.name] = reached and all(outcome.shape is not None for outcome in outcomes.values())
+        if reached:
+            always += _everywhere(list(outcomes.values()))
     valid = _reduce(verdicts, period, threshold)
-    return Solution(name, valid, dict(held), period, threshold, len(verdicts), always)
+    checked = sum(plan.threshold + plan.period for plan in plans)
+    runs = -(-checked // max(1, len(plans)))
+    return Solution(name, valid, dict(held), period, threshold, runs, always)
+
+
+def _slowest(plans: list) -> object:
+    """The layer whose sizes settle last (to blame when that is too late)."""
+    return max(plans, key=lambda plan: plan.threshold + plan.period).record.layer if plans else None
+
+
+@dataclass
+class _Plan:
+    """One layer's share of the solution: from ``threshold`` on, its verdict depends on ``x mod period``."""
+
+    record: LayerRecord
+    period: int
+    threshold: int
+
+
+def _plan(name: str, record: LayerRecord, max_sizes: int) -> _Plan:
+    """``P`` and ``T`` of the module docstring for one layer: its shapes, comparisons and tracked forms."""
+    required: dict[Expr, int] = {}  # form → a value it must reach (and then never fall below)
+    dims = [dim for shape in [*record.inputs, record.output] if shape for dim in shape if varies(dim)]
+    products = []
+    for dim in dims:
+        if isinstance(dim, Expr):
+            required[dim] = max(required.get(dim, 0), 2)
+        else:
+            products.append((dim, 2))
+    for dim, value in record.bounds:
+        if isinstance(dim, Product):
+            products.append((dim, value + 1))
+        else:
+            required[dim] = max(required.get(dim, 0), value + 1)
+    differences = [difference for a, b in record.pairs
+                   if not (difference := (a if isinstance(a, Expr) else Expr((), a)) - b).is_constant]
+    periodic = [form for form in record.tracked if isinstance(form, Expr)]
+    for product, least in products:  # |c·f₁·…·fₖ| ≥ least once each growing |fᵢ| is ≥ B with c·Bᵏ ≥ least
+        growing = [factor for factor in product.factors if varies(factor)]
+        scale = prod(factor for factor in product.factors if isinstance(factor, int)) or 1
+        bound = _root_ceiling(-(-least // abs(scale)), len(growing))
+        for factor in growing:
+            required[factor] = max(required.get(factor, 0), bound)
+    shifts = {form: period_and_shift(form, name) for form in [*required, *differences, *periodic]}
+    period = lcm(1, *(p for p, _ in shifts.values()))
+    if period > max_sizes:
+        raise Unsupported(f"{name}: the sizes of layer `{record.layer.name}` repeat only every {period} values; "
+                          f"too many to check", record.layer)
+    threshold = 1
+    cache: dict = {}
+    for form, least in required.items():  # a growing form must reach least, a shrinking one −least
+        form_period, shift = shifts[form]
+        if shift:
+            step, sign = abs(shift), (1 if shift > 0 else -1)
+            values = table(form, name, form_period, cache)
+            threshold = max(threshold, *(x + form_period * max(0, -(-(least - sign * values[x]) // step))
+                                         for x in range(form_period)))
+    for difference in differences:  # settles once its sign no longer changes
+        form_period, shift = shifts[difference]
+        if shift:
+            values = table(difference, name, form_period, cache)
+            threshold = max(threshold, *(x + form_period * max(0, -(-(1 - values[x] * (1 if shift > 0 else -1))
+                                                                    // abs(shift))) for x in range(form_period)))
+    if threshold > max_sizes:
+        raise Unsupported(f"{name}: layer `{record.layer.name}` settles only at {name} = {threshold}; "
+                          f"too many sizes to check", record.layer)
+    return _Plan(record, period, threshold)
+
+
+def _root_ceiling(value: int, degree: int) -> int:
+    """The least ``B ≥ 1`` with ``B**degree ≥ value`` (by bisection, so huge values cost little)."""
+    low, high = 1, 1
+    while high ** degree < value:
+        high *= 2
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (middle + 1, high) if middle ** degree < value else (low, middle)
+    return low
+
+
+def _input_keys(record: LayerRecord, name: str, size: int, cache: dict) -> list[tuple]:
+    """The layer's input shapes at ``x = 1 … size − 1``, one tuple of shapes per ``x``."""
+    if any(shape is None for shape in record.inputs) or not record.inputs:
+        return [tuple(record.inputs)] * (size - 1)
+    columns = []
+    for shape in record.inputs:
+        dims = [table(dim, name, size, cache)[1:size] if varies(dim) else itertools.repeat(dim, size - 1)
+                for dim in shape]
+        columns.append(zip(*dims) if dims else itertools.repeat((), size - 1))
+    return list(zip(*columns))
+
+
+def _everywhere(outcomes: list) -> list[Finding]:
+    """The findings (by code, layer and position) that every outcome has."""
+    common = {_key(finding): finding for finding in outcomes[0].findings}
+    for outcome in outcomes[1:]:
+        keys = {_key(finding) for finding in outcome.findings}
+        common = {key: finding for key, finding in common.items() if key in keys}
+    return list(common.values())
 
 
 def fails_at_every_size(problem: SizeProblem, found: Propagation) -> bool:
     """True when some layer cannot be sized for a reason that does not depend on the sizes (or a cycle)."""
-    return any(shape is None for shape in found.shapes.values()) or len(found.shapes) < len(problem.spec.graph)
+    return any(shape is None for shape in found.shapes.values()) or _cyclic(problem, found)
+
+
+def _cyclic(problem: SizeProblem, found: Propagation) -> bool:
+    """True when the graph has a cycle (its layers are not all in ``found``)."""
+    return len(found.shapes) < len(problem.spec.graph)
 
 
 def _key(finding: Finding) -> tuple:
     return finding.code, finding.layer, finding.line, finding.column
 
 
-def _period_and_threshold(name: str, dims: list, found: Propagation) -> tuple[int, int]:
-    """``P`` and ``T`` of the module docstring for the sizes ``dims`` (all varying) as functions of ``name``."""
-    bound = max([2, *(value + 1 for value in found.bounds)])
-    required: dict[Expr, int] = {}  # form → a value it must reach (and then never fall below)
-    for dim in dims:
-        if isinstance(dim, Expr):
-            required[dim] = bound
-    products = []
-    for dim, declared in found.compared:
-        if isinstance(dim, Product):
-            products.append((dim, declared + 1))
-        else:
-            required[dim] = max(required.get(dim, 0), declared + 1)
-    differences = []
-    for layer, a, b in found.pairs:
-        difference = (a if isinstance(a, Expr) else Expr((), a)) - b
-        if not difference.is_constant:
-            differences.append(difference)
-    factors = [factor for product, _ in products for factor in product.factors if varies(factor)]
-    shifts = {form: period_and_shift(form, name) for form in [*required, *factors, *differences]}
-    period = lcm(1, *(p for p, _ in shifts.values()))
-    for product, least in products:  # |c·f₁·…·fₖ| ≥ least once each moving |fᵢ| is ≥ B with c·Bᵏ ≥ least
-        growing = [f for f in product.factors if varies(f) and shifts[f][1] != 0]
-        scale = prod(f for f in product.factors if isinstance(f, int))
-        factor_bound = 1
-        while scale * factor_bound ** len(growing) < least:
-            factor_bound += 1
-        for factor in growing:
-            required[factor] = max(required.get(factor, 0), factor_bound)
-    threshold = 1
-    for form, least in required.items():  # a growing form must reach least, a shrinking one −least
-        form_period, shift = shifts[form]
-        if shift == 0:
-            continue
-        step = abs(shift) * (period // form_period)
-        sign = 1 if shift > 0 else -1
-        for x in range(period):
-            missing = least - sign * form.evaluate({name: x})
-            threshold = max(threshold, x + period * max(0, -(-missing // step)))
-    for difference in differences:
-        form_period, shift = shifts[difference]
-        step = shift * (period // form_period)
-        if step == 0:
-            continue
-        for x in range(period):
-            gap = difference.evaluate({name: x})
-            if gap % step == 0 and -gap // step >= 0:
-                threshold = max(threshold, x + period * (-gap // step) + 1)
-    return period, threshold
-
-
-def _reduce(verdicts: dict[int, bool], period: int, threshold: int) -> SizeSet:
+def _reduce(verdicts: bytearray, period: int, threshold: int) -> SizeSet:
     """The smallest period and start that describe ``verdicts`` (periodic from ``threshold`` on)."""
-    last = [verdicts[x] for x in range(threshold, threshold + period)]
-    smallest = next(p for p in range(1, period + 1)
-                    if period % p == 0 and all(last[i] == last[i % p] for i in range(period)))
+    last = bytes(verdicts[threshold:threshold + period])
+    smallest = next(p for p in range(1, period + 1) if period % p == 0 and last == last[:p] * (period // p))
     residues = frozenset(x % smallest for x in range(threshold, threshold + smallest) if verdicts[x])
     start = threshold
     while start > 1 and verdicts[start - 1] == ((start - 1) % smallest in residues):
@@ -350,7 +474,7 @@ def _reduce(verdicts: dict[int, bool], period: int, threshold: int) -> SizeSet:
     return SizeSet(smallest, residues, start, extra)
 
 
-def reference_values(problem: SizeProblem, max_runs: int = MAX_LINT_RUNS) -> dict[str, int]:
+def reference_values(problem: SizeProblem, max_sizes: int = MAX_SIZES) -> dict[str, int]:
     """Values to hold the other names at: the declared sizes when they are valid, else small valid sizes.
 
     Batch-only names are held at 1.  The spatial names are first tied to one
@@ -365,12 +489,12 @@ def reference_values(problem: SizeProblem, max_runs: int = MAX_LINT_RUNS) -> dic
     fallback = {**batch, **{name: problem.declared.get(name, 1) for name in spatial}}
     if not spatial:
         return fallback
-    common = solve_tied(problem, spatial, batch, max_runs).valid.smallest(1)
+    common = solve_tied(problem, spatial, batch, max_sizes).valid.smallest(1)
     if common:
         return {**batch, **{name: common[0] for name in spatial}}
     if len(spatial) == 1 or fails_at_every_size(problem, problem.propagation(batch)):
         return fallback  # the tied answer was already exact, or nothing can help
-    runs = 0
+    runs, most = 0, min(GRID_SEARCH, GRID_LAYER_BUDGET // max(1, len(problem.spec.layers)))
     for largest in itertools.count(1):  # combinations by their largest size: (1, 1), (1, 2), (2, 1), (2, 2), ...
         for sizes in itertools.product(range(1, largest + 1), repeat=len(spatial)):
             if max(sizes) != largest:
@@ -379,5 +503,5 @@ def reference_values(problem: SizeProblem, max_runs: int = MAX_LINT_RUNS) -> dic
             if problem.is_valid(values):
                 return values
             runs += 1
-            if runs >= GRID_SEARCH:
+            if runs >= most:
                 return fallback
