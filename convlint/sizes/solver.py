@@ -45,6 +45,7 @@ Linear) make it depend, and the report names the values held.
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from math import lcm, prod
 
@@ -322,34 +323,79 @@ def _solve_line(problem: SizeProblem, name: str, substitution: dict, held: dict,
     if sum(plan.threshold + plan.period for plan in plans) > LAYER_CHECK_BUDGET:
         raise Unsupported(f"{name}: the layers' sizes settle too late to check them all", _slowest(plans))
     checks = problem.checks()
-    verdicts = bytearray(b"\x01") * (threshold + period)
-    verdicts[0] = 0
-    base = checks.base
-    if base:
-        verdicts[:] = bytes(len(verdicts))
-    cache: dict = {}
+    size = threshold + period
+    tables = _Tables(name, size)
+    valid_bits = 0 if checks.base else int.from_bytes(b"\x00" + b"\x01" * (size - 1), "big")
     clean: dict[str, bool] = {}  # layer → sized at every size (no layer before it ever fails)
-    always: list[Finding] = list(base)
+    always: list[Finding] = list(checks.base)
     for plan in plans:
         record = plan.record
-        keys = _input_keys(record, name, plan.threshold + plan.period, cache)
-        outcomes = {key: checks.outcome(record.layer, key) for key in dict.fromkeys(keys)}
-        size = plan.threshold + plan.period
-        for x in [x for x, key in enumerate(keys, 1) if not outcomes[key].ok]:
-            if x < plan.threshold:
-                verdicts[x] = 0
-            else:
-                verdicts[x::plan.period] = bytes(len(range(x, len(verdicts), plan.period)))
-        if size > len(verdicts):
-            raise AssertionError("a layer's range exceeds the solver's")
+        row, outcomes = _layer_row(record, plan.threshold + plan.period, checks, tables)
+        if row.count(0):
+            tail = bytes(row[plan.threshold:])
+            tiled = bytes(row[:plan.threshold]) + tail * -(-(size - plan.threshold) // plan.period)
+            valid_bits &= int.from_bytes(tiled[:size], "big")
         reached = all(clean.get(source, source in problem.spec.inputs) for source in record.layer.sources)
-        clean[record.layer.name] = reached and all(outcome.shape is not None for outcome in outcomes.values())
+        clean[record.layer.name] = reached and all(outcome.shape is not None for outcome in outcomes)
         if reached:
-            always += _everywhere(list(outcomes.values()))
-    valid = _reduce(verdicts, period, threshold)
+            always += _everywhere(outcomes)
+    valid = _reduce(valid_bits.to_bytes(size, "big"), period, threshold)
     checked = sum(plan.threshold + plan.period for plan in plans)
     runs = -(-checked // max(1, len(plans)))
     return Solution(name, valid, dict(held), period, threshold, runs, always)
+
+
+class _Tables:
+    """Values of forms in ``name`` at ``x = 0 … size − 1``, and where each changes, computed once per form."""
+
+    def __init__(self, name: str, size: int):
+        self.name, self.size = name, size
+        self._tables: dict = {}
+        self._changes: dict = {}
+
+    def values(self, form) -> list[int]:
+        """``form(x)`` for every ``x`` (an int form gives itself everywhere)."""
+        return table(form, self.name, self.size, self._tables)
+
+    def changes(self, form) -> list[int]:
+        """The ``x ≥ 1`` where ``form(x) ≠ form(x − 1)``, ascending."""
+        known = self._changes.get(form)
+        if known is None:
+            values = self.values(form)
+            known = self._changes[form] = [x for x, (before, now) in enumerate(zip(values, values[1:]), 1)
+                                           if before != now]
+        return known
+
+
+def _layer_row(record: LayerRecord, size: int, checks: LayerChecks, tables: _Tables) -> tuple[bytearray, list]:
+    """One layer's verdict at ``x = 0 … size − 1`` (1: it passes; index 0 unused) and the outcomes seen.
+
+    The layer is checked once per run of sizes over which its input shapes stay the
+    same; where two dims it requires equal differ it fails without being checked.
+    """
+    row = bytearray(b"\x01") * size
+    if not record.inputs or any(shape is None for shape in record.inputs):
+        outcome = checks.outcome(record.layer, tuple(record.inputs))
+        if not outcome.ok:
+            row[:] = bytes(size)
+        return row, [outcome]
+    forms = {dim for shape in record.inputs for dim in shape if varies(dim)}
+    starts = {1}
+    for form in forms:
+        changes = tables.changes(form)
+        starts.update(changes[:bisect_left(changes, size)])
+    starts = sorted(starts)
+    value = lambda dim, x: tables.values(dim)[x] if varies(dim) else dim  # noqa: E731
+    outcomes, mismatch = {}, None
+    for start, end in zip(starts, [*starts[1:], size]):
+        key = tuple(tuple(value(dim, start) for dim in shape) for shape in record.inputs)
+        if any(value(a, start) != value(b, start) for a, b in record.pairs):
+            outcome = mismatch = mismatch or checks.outcome(record.layer, key)
+        else:
+            outcome = outcomes[key] = outcomes.get(key) or checks.outcome(record.layer, key)
+        if not outcome.ok:
+            row[start:end] = bytes(end - start)
+    return row, [*outcomes.values(), *([mismatch] if mismatch else [])]
 
 
 def _slowest(plans: list) -> object:
@@ -381,7 +427,7 @@ def _plan(name: str, record: LayerRecord, max_sizes: int) -> _Plan:
             products.append((dim, value + 1))
         else:
             required[dim] = max(required.get(dim, 0), value + 1)
-    differences = [difference for a, b in record.pairs
+    differences = [difference for a, b in [*record.pairs, *record.ordered]
                    if not (difference := (a if isinstance(a, Expr) else Expr((), a)) - b).is_constant]
     periodic = [form for form in record.tracked if isinstance(form, Expr)]
     for product, least in products:  # |c·f₁·…·fₖ| ≥ least once each growing |fᵢ| is ≥ B with c·Bᵏ ≥ least
@@ -427,20 +473,10 @@ def _root_ceiling(value: int, degree: int) -> int:
     return low
 
 
-def _input_keys(record: LayerRecord, name: str, size: int, cache: dict) -> list[tuple]:
-    """The layer's input shapes at ``x = 1 … size − 1``, one tuple of shapes per ``x``."""
-    if any(shape is None for shape in record.inputs) or not record.inputs:
-        return [tuple(record.inputs)] * (size - 1)
-    columns = []
-    for shape in record.inputs:
-        dims = [table(dim, name, size, cache)[1:size] if varies(dim) else itertools.repeat(dim, size - 1)
-                for dim in shape]
-        columns.append(zip(*dims) if dims else itertools.repeat((), size - 1))
-    return list(zip(*columns))
-
-
 def _everywhere(outcomes: list) -> list[Finding]:
     """The findings (by code, layer and position) that every outcome has."""
+    if not outcomes:
+        return []
     common = {_key(finding): finding for finding in outcomes[0].findings}
     for outcome in outcomes[1:]:
         keys = {_key(finding) for finding in outcome.findings}
@@ -462,7 +498,7 @@ def _key(finding: Finding) -> tuple:
     return finding.code, finding.layer, finding.line, finding.column
 
 
-def _reduce(verdicts: bytearray, period: int, threshold: int) -> SizeSet:
+def _reduce(verdicts: bytes, period: int, threshold: int) -> SizeSet:
     """The smallest period and start that describe ``verdicts`` (periodic from ``threshold`` on)."""
     last = bytes(verdicts[threshold:threshold + period])
     smallest = next(p for p in range(1, period + 1) if period % p == 0 and last == last[:p] * (period // p))

@@ -51,8 +51,9 @@ class LayerRecord:
 
     ``inputs``: the shapes it reads; ``output``: its shape (``None`` when it fails at
     every size); ``bounds``: ``(dim, c)`` for each check that compares a varying
-    ``dim`` with the integer ``c``; ``pairs``: ``(a, b)`` for each check that
-    compares two dims (equal for a merge, ordered for a crop); ``tracked``: other
+    ``dim`` with the integer ``c``; ``pairs``: ``(a, b)`` for two dims the layer needs
+    equal (a merge); ``ordered``: ``(a, b)`` for two dims a check orders (a crop's
+    input and target); ``tracked``: other
     forms its checks read (a channel count divided by ``groups``).
     """
 
@@ -61,6 +62,7 @@ class LayerRecord:
     output: tuple | None = None
     bounds: list[tuple[object, int]] = field(default_factory=list)
     pairs: list[tuple[object, object]] = field(default_factory=list)
+    ordered: list[tuple[object, object]] = field(default_factory=list)
     tracked: list[object] = field(default_factory=list)
 
 
@@ -98,17 +100,20 @@ class SymbolicLayer:
             if varies(dim):
                 self.record.bounds.append((dim, declared))
         else:
-            self.require_equal(dim, declared)
+            self._pair(self.record.ordered, dim, declared)
 
     def require_equal(self, a, b) -> None:
-        """Record that the layer's checks compare dims ``a`` and ``b`` with each other (a merge)."""
+        """Record that the layer fails unless dims ``a`` and ``b`` are equal (a merge)."""
+        self._pair(self.record.pairs, a, b)
+
+    def _pair(self, pairs: list, a, b) -> None:
         if not (varies(a) or varies(b)):
             return
         if isinstance(a, Product) or isinstance(b, Product):
             if a is not b:
                 self.unsupported("compares flattened sizes that are not affine")
             return
-        self.record.pairs.append((a, b))
+        pairs.append((a, b))
 
     def track(self, form) -> None:
         """Record a form the layer's checks read besides its shapes (``channels // groups``)."""
