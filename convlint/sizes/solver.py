@@ -314,7 +314,8 @@ def _solve_line(problem: SizeProblem, name: str, substitution: dict, held: dict,
     if _cyclic(problem, found):  # G002 at every size
         always = problem.findings({**held, name: 1})
         return Solution(name, SizeSet(1, frozenset(), 1), dict(held), 1, 1, 1, always)
-    plans = [_plan(name, record, max_sizes) for record in found.records]
+    memo: dict = {}
+    plans = [_plan(name, record, max_sizes, memo) for record in found.records]
     period = lcm(1, *(plan.period for plan in plans))
     threshold = max([1, *(plan.threshold for plan in plans)])
     if threshold + period > max_sizes:
@@ -325,24 +326,57 @@ def _solve_line(problem: SizeProblem, name: str, substitution: dict, held: dict,
     checks = problem.checks()
     size = threshold + period
     tables = _Tables(name, size)
-    valid_bits = 0 if checks.base else int.from_bytes(b"\x00" + b"\x01" * (size - 1), "big")
-    clean: dict[str, bool] = {}  # layer → sized at every size (no layer before it ever fails)
-    always: list[Finding] = list(checks.base)
-    for plan in plans:
-        record = plan.record
-        row, outcomes = _layer_row(record, plan.threshold + plan.period, checks, tables)
-        if row.count(0):
-            tail = bytes(row[plan.threshold:])
-            tiled = bytes(row[:plan.threshold]) + tail * -(-(size - plan.threshold) // plan.period)
-            valid_bits &= int.from_bytes(tiled[:size], "big")
-        reached = all(clean.get(source, source in problem.spec.inputs) for source in record.layer.sources)
-        clean[record.layer.name] = reached and all(outcome.shape is not None for outcome in outcomes)
-        if reached:
-            always += _everywhere(outcomes)
-    valid = _reduce(valid_bits.to_bytes(size, "big"), period, threshold)
+    valid = _verdicts(found, plans, checks, tables, size, skip=True)
+    always: list[Finding] = []
+    if valid.find(1) < 0:  # nothing valid: find what fails everywhere, checking every size this time
+        always = list(checks.base)
+        _verdicts(found, plans, checks, tables, size, skip=False, always=always)
     checked = sum(plan.threshold + plan.period for plan in plans)
     runs = -(-checked // max(1, len(plans)))
-    return Solution(name, valid, dict(held), period, threshold, runs, always)
+    return Solution(name, _reduce(bytes(valid), period, threshold), dict(held), period, threshold, runs, always)
+
+
+def _verdicts(found: Propagation, plans: list, checks: LayerChecks, tables: _Tables, size: int, skip: bool,
+              always: list | None = None) -> bytearray:
+    """Validity at ``x = 0 … size − 1`` (1: valid; index 0 is no size): every layer's verdict, and-ed.
+
+    Layers are checked in order; with ``skip``, sizes that an earlier layer already
+    rules out are not checked again.  ``always`` (when given) receives the findings
+    that a layer reached at every size reports at every size.
+    """
+    valid = bytearray(b"\x01") * size
+    valid[0] = 0
+    if checks.base:
+        valid[:] = bytes(size)
+    clean: dict[str, bool] = {name: True for name in found.shapes if name not in {p.record.layer.name for p in plans}}
+    for plan in plans:
+        record = plan.record
+        row, outcomes = _layer_row(record, plan, checks, tables, valid if skip else None)
+        _and_periodic(valid, row, plan)
+        if always is not None:
+            reached = all(clean.get(source, False) for source in record.layer.sources)
+            clean[record.layer.name] = reached and all(outcome.shape is not None for outcome in outcomes)
+            if reached:
+                always += _everywhere(outcomes)
+    return valid
+
+
+def _and_periodic(valid: bytearray, row: bytearray, plan: _Plan) -> None:
+    """``valid &= row``, ``row`` read periodically (period ``plan.period``) from ``plan.threshold`` on."""
+    if not row.count(0):
+        return
+    start, period, size = plan.threshold, plan.period, len(valid)
+    for x in range(1, start):
+        if not row[x]:
+            valid[x] = 0
+    failing = [x for x in range(start, start + period) if not row[x]]
+    if len(failing) * 8 < period:
+        for x in failing:
+            valid[x::period] = bytes(len(range(x, size, period)))
+        return
+    tiled = bytes(start) + bytes(row[start:start + period]) * -(-(size - start) // period)
+    mask = int.from_bytes(b"\x01" * start + tiled[start:size], "big")
+    valid[:] = (int.from_bytes(valid, "big") & mask).to_bytes(size, "big")
 
 
 class _Tables:
@@ -367,32 +401,40 @@ class _Tables:
         return known
 
 
-def _layer_row(record: LayerRecord, size: int, checks: LayerChecks, tables: _Tables) -> tuple[bytearray, list]:
-    """One layer's verdict at ``x = 0 … size − 1`` (1: it passes; index 0 unused) and the outcomes seen.
+def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _Tables,
+               needed: bytearray | None) -> tuple[bytearray, list]:
+    """One layer's verdict at ``x = 0 … T + P − 1`` of its plan (1: it passes) and the outcomes seen.
 
     The layer is checked once per run of sizes over which its input shapes stay the
     same; where two dims it requires equal differ it fails without being checked.
+    With ``needed``, a run before the layer's threshold where ``needed`` is all 0 is not checked.
     """
+    size = plan.threshold + plan.period
     row = bytearray(b"\x01") * size
     if not record.inputs or any(shape is None for shape in record.inputs):
         outcome = checks.outcome(record.layer, tuple(record.inputs))
         if not outcome.ok:
             row[:] = bytes(size)
         return row, [outcome]
-    forms = {dim for shape in record.inputs for dim in shape if varies(dim)}
     starts = {1}
-    for form in forms:
+    for form in {dim for shape in record.inputs for dim in shape if varies(dim)}:
         changes = tables.changes(form)
         starts.update(changes[:bisect_left(changes, size)])
     starts = sorted(starts)
-    value = lambda dim, x: tables.values(dim)[x] if varies(dim) else dim  # noqa: E731
+    columns = [[tables.values(dim) if varies(dim) else dim for dim in shape] for shape in record.inputs]
+    pairs = [tuple(tables.values(dim) if varies(dim) else [dim] * tables.size for dim in pair)
+             for pair in record.pairs]
     outcomes, mismatch = {}, None
     for start, end in zip(starts, [*starts[1:], size]):
-        key = tuple(tuple(value(dim, start) for dim in shape) for shape in record.inputs)
-        if any(value(a, start) != value(b, start) for a, b in record.pairs):
+        if needed is not None and end <= plan.threshold and needed.find(1, start, end) < 0:
+            continue
+        key = tuple(tuple(dim if type(dim) is int else dim[start] for dim in shape) for shape in columns)
+        if any(left[start] != right[start] for left, right in pairs):
             outcome = mismatch = mismatch or checks.outcome(record.layer, key)
         else:
-            outcome = outcomes[key] = outcomes.get(key) or checks.outcome(record.layer, key)
+            outcome = outcomes.get(key)
+            if outcome is None:
+                outcome = outcomes[key] = checks.outcome(record.layer, key)
         if not outcome.ok:
             row[start:end] = bytes(end - start)
     return row, [*outcomes.values(), *([mismatch] if mismatch else [])]
@@ -412,8 +454,11 @@ class _Plan:
     threshold: int
 
 
-def _plan(name: str, record: LayerRecord, max_sizes: int) -> _Plan:
-    """``P`` and ``T`` of the module docstring for one layer: its shapes, comparisons and tracked forms."""
+def _plan(name: str, record: LayerRecord, max_sizes: int, memo: dict) -> _Plan:
+    """``P`` and ``T`` of the module docstring for one layer: its shapes, comparisons and tracked forms.
+
+    ``memo`` keeps periods and settling points of forms that several layers share.
+    """
     required: dict[Expr, int] = {}  # form → a value it must reach (and then never fall below)
     dims = [dim for shape in [*record.inputs, record.output] if shape for dim in shape if varies(dim)]
     products = []
@@ -436,30 +481,34 @@ def _plan(name: str, record: LayerRecord, max_sizes: int) -> _Plan:
         bound = _root_ceiling(-(-least // abs(scale)), len(growing))
         for factor in growing:
             required[factor] = max(required.get(factor, 0), bound)
-    shifts = {form: period_and_shift(form, name) for form in [*required, *differences, *periodic]}
+    shifts = {}
+    for form in [*required, *differences, *periodic]:
+        if form not in memo:
+            memo[form] = period_and_shift(form, name)
+        shifts[form] = memo[form]
     period = lcm(1, *(p for p, _ in shifts.values()))
     if period > max_sizes:
         raise Unsupported(f"{name}: the sizes of layer `{record.layer.name}` repeat only every {period} values; "
                           f"too many to check", record.layer)
     threshold = 1
-    cache: dict = {}
-    for form, least in required.items():  # a growing form must reach least, a shrinking one −least
-        form_period, shift = shifts[form]
-        if shift:
-            step, sign = abs(shift), (1 if shift > 0 else -1)
-            values = table(form, name, form_period, cache)
-            threshold = max(threshold, *(x + form_period * max(0, -(-(least - sign * values[x]) // step))
-                                         for x in range(form_period)))
-    for difference in differences:  # settles once its sign no longer changes
-        form_period, shift = shifts[difference]
-        if shift:
-            values = table(difference, name, form_period, cache)
-            threshold = max(threshold, *(x + form_period * max(0, -(-(1 - values[x] * (1 if shift > 0 else -1))
-                                                                    // abs(shift))) for x in range(form_period)))
+    for form, least in [*required.items(), *((difference, None) for difference in differences)]:
+        if shifts[form][1]:
+            if (form, least) not in memo:
+                memo[form, least] = _settles(name, form, least, *shifts[form], memo)
+            threshold = max(threshold, memo[form, least])
     if threshold > max_sizes:
         raise Unsupported(f"{name}: layer `{record.layer.name}` settles only at {name} = {threshold}; "
                           f"too many sizes to check", record.layer)
     return _Plan(record, period, threshold)
+
+
+def _settles(name: str, form: Expr, least: int | None, period: int, shift: int, memo: dict) -> int:
+    """The first ``x`` from which ``form`` stays ≥ ``least`` (growing) or ≤ −``least`` (shrinking) for good;
+    for ``least`` ``None`` (a difference of two dims), the first from which its sign stays the same."""
+    values = table(form, name, period, memo.setdefault("tables", {}))
+    step, sign = abs(shift), (1 if shift > 0 else -1)
+    least = 1 if least is None else least
+    return max(x + period * max(0, -(-(least - sign * values[x]) // step)) for x in range(period))
 
 
 def _root_ceiling(value: int, degree: int) -> int:
