@@ -5,6 +5,7 @@ values held fixed, runs the solver for every named size and prints.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from convlint.report.formatters import concise
@@ -43,8 +44,10 @@ def parse_try(items: list[str]) -> dict[str, int]:
     values = {}
     for item in items:
         name, _, number = item.partition("=")
-        if not name or not number.strip().isdigit() or int(number) < 1:
-            raise SizesError(f"--try expects NAME=SIZE with a positive integer size, got {item!r}")
+        number = number.strip()
+        if not name or not re.fullmatch(r"[0-9]{1,18}", number) or int(number) < 1:
+            raise SizesError(f"--try expects NAME=SIZE with a positive integer size (at most 18 digits), "
+                             f"got {ascii(item)}")
         values[name.strip()] = int(number)
     return values
 

@@ -65,11 +65,12 @@ GRID_SEARCH = 500
 GRID_LAYER_BUDGET = 200_000
 """The most layer checks (combinations × layers) that search may cost."""
 
-MAX_SIZES = 1_000_000
-"""The most sizes of one name whose verdicts :func:`solve` may need before validity repeats."""
+MAX_SIZES = 200_000
+"""The most sizes of one name whose verdicts :func:`solve` may need before validity repeats
+(checked before any size is tried).  The (layer, size) pairs it may look at are at most twice that."""
 
-LAYER_CHECK_BUDGET = 2_000_000
-"""The most (layer, size) pairs :func:`solve` may look at for one name."""
+MAX_CHECKS = 30_000
+"""The most single-layer checks all solves of one spec may run (about a second)."""
 
 
 @dataclass
@@ -91,8 +92,9 @@ class LayerChecks:
     ``base``: the findings of the spec that belong to no layer (they hold at every size).
     """
 
-    def __init__(self, spec: Spec, registry: Registry):
+    def __init__(self, spec: Spec, registry: Registry, max_checks: int = MAX_CHECKS):
         self._check = LayerChecker(spec, registry)
+        self._left = max_checks
         self._rules = registry.rules
         self._known: dict[tuple, Outcome] = {}
         self.base = self._enabled(spec_findings(spec, registry))
@@ -106,6 +108,9 @@ class LayerChecks:
         key = (layer.name, inputs)
         known = self._known.get(key)
         if known is None:
+            self._left -= 1
+            if self._left < 0:
+                raise Unsupported(f"layer `{layer.name}`: more sizes to check than the solver's budget", layer)
             shape, findings = self._check(layer, list(inputs))
             known = self._known[key] = Outcome(shape, self._enabled(findings))
         return known
@@ -131,19 +136,30 @@ class SizeSet:
         """The ``count`` smallest members (fewer when the set is smaller)."""
         found = list(self.extra)
         if self.residues:
-            value = self.start
-            while len(found) < count:
-                if value % self.period in self.residues:
-                    found.append(value)
-                value += 1
+            firsts = sorted(self._first_at_least(self.start, residue) for residue in self.residues)
+            laps = -(-count // len(firsts))
+            found += [first + lap * self.period for lap in range(laps) for first in firsts]
         return sorted(found)[:count]
 
+    def _first_at_least(self, value: int, residue: int) -> int:
+        """The least ``x ≥ value`` with ``x ≡ residue (mod period)``."""
+        return value + (residue - value) % self.period
+
     def nearest(self, value: int) -> tuple[int | None, int | None]:
-        """The largest member below ``value`` and the smallest above it (``None`` where there is none)."""
-        below = next((x for x in range(value - 1, 0, -1) if x in self), None)
-        above = next((x for x in range(value + 1, max(value, self.start, *self.extra, 0) + self.period + 1)
-                      if x in self), None)
-        return below, above
+        """The largest member below ``value`` and the smallest above it (``None`` where there is none).
+
+        Worked out per residue, without trying values one by one."""
+        below = [x for x in self.extra if x < value]
+        above = [x for x in self.extra if x > value]
+        for residue in self.residues:
+            up = self._first_at_least(max(value + 1, self.start), residue)
+            above.append(up)
+            down = up - self.period
+            while down >= value:
+                down -= self.period
+            if down >= self.start:
+                below.append(down)
+        return max(below, default=None), min(above, default=None)
 
     @property
     def empty(self) -> bool:
@@ -213,12 +229,13 @@ class SizeProblem:
     registry: Registry
     positions: dict[str, list[tuple[str, int]]]
     declared: dict[str, int] = field(default_factory=dict)
+    max_checks: int = MAX_CHECKS
     _checks: LayerChecks | None = None
 
     def checks(self) -> LayerChecks:
-        """The spec's :class:`LayerChecks`, shared by every solve of this problem."""
+        """The spec's :class:`LayerChecks`, shared by every solve of this problem (at most ``max_checks`` checks)."""
         if self._checks is None:
-            self._checks = LayerChecks(self.spec, self.registry)
+            self._checks = LayerChecks(self.spec, self.registry, self.max_checks)
         return self._checks
 
     @property
@@ -321,7 +338,7 @@ def _solve_line(problem: SizeProblem, name: str, substitution: dict, held: dict,
     if threshold + period > max_sizes:
         raise Unsupported(f"{name}: validity settles only after {threshold + period} sizes "
                           f"(period {period}); too many to check", _slowest(plans))
-    if sum(plan.threshold + plan.period for plan in plans) > LAYER_CHECK_BUDGET:
+    if sum(plan.threshold + plan.period for plan in plans) > 2 * max_sizes:
         raise Unsupported(f"{name}: the layers' sizes settle too late to check them all", _slowest(plans))
     checks = problem.checks()
     size = threshold + period
@@ -421,6 +438,11 @@ def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _T
         changes = tables.changes(form)
         starts.update(changes[:bisect_left(changes, size)])
     starts = sorted(starts)
+    if needed is not None:  # sizes before the first one still valid are ruled out already
+        first = needed.find(1)
+        first = size if first < 0 else min(first, plan.threshold)
+        starts = starts[max(0, bisect_left(starts, first + 1) - 1):]
+        row[:starts[0]] = bytes(starts[0])
     columns = [[tables.values(dim) if varies(dim) else dim for dim in shape] for shape in record.inputs]
     pairs = [tuple(tables.values(dim) if varies(dim) else [dim] * tables.size for dim in pair)
              for pair in record.pairs]
