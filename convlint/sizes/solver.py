@@ -69,7 +69,7 @@ MAX_SIZES = 200_000
 """The most sizes of one name whose verdicts :func:`solve` may need before validity repeats
 (checked before any size is tried).  The (layer, size) pairs it may look at are at most twice that."""
 
-MAX_CHECKS = 30_000
+MAX_CHECKS = 12_000
 """The most single-layer checks all solves of one spec may run (about a second)."""
 
 
@@ -368,7 +368,7 @@ def _verdicts(found: Propagation, plans: list, checks: LayerChecks, tables: _Tab
     clean: dict[str, bool] = {name: True for name in found.shapes if name not in {p.record.layer.name for p in plans}}
     for plan in plans:
         record = plan.record
-        row, outcomes = _layer_row(record, plan, checks, tables, valid if skip else None)
+        row, outcomes = _layer_row(record, plan, checks, tables, _still_valid(valid, plan) if skip else None)
         _and_periodic(valid, row, plan)
         if always is not None:
             reached = all(clean.get(source, False) for source in record.layer.sources)
@@ -376,6 +376,24 @@ def _verdicts(found: Propagation, plans: list, checks: LayerChecks, tables: _Tab
             if reached:
                 always += _everywhere(outcomes)
     return valid
+
+
+def _still_valid(valid: bytearray, plan: _Plan) -> bytearray:
+    """Per ``x < T + P`` of the plan: 1 where ``x`` is still valid, or (from ``T`` on) some size of its
+    class modulo ``P`` is: the sizes where this layer's verdict still matters."""
+    start, period, size = plan.threshold, plan.period, len(valid)
+    needed = bytearray(valid[:start])
+    laps = -(-(size - start) // period)
+    if period <= laps:
+        needed += bytes(1 if valid.find(1, residue, size) >= 0 and 1 in valid[residue::period] else 0
+                        for residue in range(start, start + period))
+    else:
+        folded = 0
+        for lap in range(laps):
+            chunk = bytes(valid[start + lap * period:start + (lap + 1) * period])
+            folded |= int.from_bytes(chunk + bytes(period - len(chunk)), "big")
+        needed += folded.to_bytes(period, "big")
+    return needed
 
 
 def _and_periodic(valid: bytearray, row: bytearray, plan: _Plan) -> None:
@@ -424,7 +442,7 @@ def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _T
 
     The layer is checked once per run of sizes over which its input shapes stay the
     same; where two dims it requires equal differ it fails without being checked.
-    With ``needed``, a run before the layer's threshold where ``needed`` is all 0 is not checked.
+    With ``needed`` (see :func:`_still_valid`), a run where it is all 0 is not checked.
     """
     size = plan.threshold + plan.period
     row = bytearray(b"\x01") * size
@@ -440,7 +458,7 @@ def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _T
     starts = sorted(starts)
     if needed is not None:  # sizes before the first one still valid are ruled out already
         first = needed.find(1)
-        first = size if first < 0 else min(first, plan.threshold)
+        first = size - 1 if first < 0 else first
         starts = starts[max(0, bisect_left(starts, first + 1) - 1):]
         row[:starts[0]] = bytes(starts[0])
     columns = [[tables.values(dim) if varies(dim) else dim for dim in shape] for shape in record.inputs]
@@ -448,7 +466,8 @@ def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _T
              for pair in record.pairs]
     outcomes, mismatch = {}, None
     for start, end in zip(starts, [*starts[1:], size]):
-        if needed is not None and end <= plan.threshold and needed.find(1, start, end) < 0:
+        if needed is not None and needed.find(1, start, end) < 0:
+            row[start:end] = bytes(end - start)  # every size here is ruled out already
             continue
         key = tuple(tuple(dim if type(dim) is int else dim[start] for dim in shape) for shape in columns)
         if any(left[start] != right[start] for left, right in pairs):
