@@ -95,7 +95,7 @@ class Conv(LayerType):
         sizes = []
         for size, k, s, (left, right), d in zip(spatial, args["kernel_size"], args["stride"], pads, args["dilation"]):
             axis = WindowAxis(size, k, s, left, right, d)
-            layer.compare(size, axis.span)
+            layer.compare(size, axis.span - left - right)  # S003: the padded input must hold one window
             sizes.append(axis.out)
         return (batch, args["out_channels"], *sizes)
 

@@ -62,7 +62,7 @@ class Pool(LayerType):
         return None if sizes is None else (batch, channels, *sizes)
 
     def symbolic_shape(self, layer):
-        """Window arithmetic per axis on forms (floor or ceil mode); each size compared with the span."""
+        """Window arithmetic per axis on forms (floor or ceil mode); AvgPool3d compares each size with the kernel."""
         args = layer.args
         kernel = args["kernel_size"]
         stride = args["stride"] or kernel
@@ -72,9 +72,9 @@ class Pool(LayerType):
         batch, channels, *spatial = layer.input
         sizes = []
         for size, k, s, p, d in zip(spatial, kernel, stride, args["padding"], dilation):
-            axis = WindowAxis(size, k, s, p, p, d, args["ceil_mode"])
-            layer.compare(size, axis.span)
-            sizes.append(axis.out)
+            if self.kind == "Avg" and len(spatial) == 3:
+                layer.compare(size, k)  # AvgPool3d: the kernel must fit the unpadded input
+            sizes.append(WindowAxis(size, k, s, p, p, d, args["ceil_mode"]).out)
         return (batch, channels, *sizes)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):

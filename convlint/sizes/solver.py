@@ -503,11 +503,11 @@ def _plan(name: str, record: LayerRecord, max_sizes: int, memo: dict) -> _Plan:
     required: dict[Expr, int] = {}  # form → a value it must reach (and then never fall below)
     dims = [dim for shape in [*record.inputs, record.output] if shape for dim in shape if varies(dim)]
     products = []
-    for dim in dims:
+    for dim in dims:  # every size must stay ≥ 1 (S002)
         if isinstance(dim, Expr):
-            required[dim] = max(required.get(dim, 0), 2)
+            required[dim] = max(required.get(dim, 0), 1)
         else:
-            products.append((dim, 2))
+            products.append((dim, 1))
     for dim, value in record.bounds:
         if isinstance(dim, Product):
             products.append((dim, value + 1))
