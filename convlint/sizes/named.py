@@ -17,7 +17,7 @@ from convlint.findings import Finding
 from convlint.analysis.infer import analyze
 from convlint.layers.registry import Registry
 from convlint.sizes.expr import Expr
-from convlint.sizes.solver import reference_values, size_problem, solve
+from convlint.sizes.solver import reference_values, size_problem, solve_all
 from convlint.spec.model import Spec
 from convlint.sizes.symbolic import Unsupported, varies
 
@@ -35,8 +35,7 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
     """The findings of a spec with named sizes (see the module docstring), unsorted."""
     problem = size_problem(spec, registry)
     try:
-        held = reference_values(problem)
-        solutions = [solve(problem, name, held) for name in problem.names]
+        held, solutions = solve_all(problem)
     except Unsupported as error:
         return [_finding(registry, spec, "S016", f"{error}; the named sizes {', '.join(problem.names)} "
                                                  f"are not checked", problem.names[0],

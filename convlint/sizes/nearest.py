@@ -13,7 +13,7 @@ import dataclasses
 
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
-from convlint.sizes.solver import reference_values, size_problem, solve
+from convlint.sizes.solver import size_problem, solve_all
 from convlint.spec.model import Spec
 from convlint.sizes.symbolic import Unsupported
 
@@ -23,19 +23,21 @@ SIZE_CODES = frozenset({"S001", "S002", "S003", "S009", "S010"})
 SIZE_BUDGET = 20_000
 """The most sizes of one name whose verdicts the hint may need, so that lint stays fast."""
 
+CHECK_BUDGET = 3_000
+"""The most single-layer checks the hint may run (a few times one lint of a large network)."""
+
 
 def with_nearest_sizes(spec: Spec, registry: Registry, findings: list[Finding]) -> list[Finding]:
     """``findings`` with the nearest valid input sizes appended to the first size finding, where they help."""
     first = next((index for index, finding in enumerate(findings) if finding.code in SIZE_CODES), None)
     if first is None:
         return findings
-    budget = SIZE_BUDGET
     problem = size_problem(spec, registry)
+    problem.max_checks = CHECK_BUDGET
     hints = []
     try:
-        held = reference_values(problem, budget)
-        for name in problem.names:
-            valid = solve(problem, name, held, budget).valid
+        for solution in solve_all(problem, SIZE_BUDGET)[1]:
+            name, valid = solution.name, solution.valid
             declared = problem.declared[name]
             if declared in valid:
                 continue

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from convlint.report.formatters import concise
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
-from convlint.sizes.solver import Solution, SizeProblem, reference_values, size_problem, solve
+from convlint.sizes.solver import Solution, SizeProblem, size_problem, solve_all
 from convlint.spec.model import Spec
 from convlint.sizes.symbolic import Unsupported
 
@@ -64,8 +64,7 @@ def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: in
     if unknown:
         raise SizesError(f"--try names {', '.join(unknown)}, but the sizes are {', '.join(problem.names)}")
     try:
-        held = reference_values(problem)
-        solutions = [solve(problem, name, held) for name in problem.names]
+        held, solutions = solve_all(problem)
     except Unsupported as error:
         raise SizesError(f"{spec.path}: {error}") from None
     tried = None

@@ -45,7 +45,7 @@ Linear) make it depend, and the report names the values held.
 from __future__ import annotations
 
 import itertools
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from math import lcm, prod
 
@@ -442,7 +442,8 @@ def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _T
 
     The layer is checked once per run of sizes over which its input shapes stay the
     same; where two dims it requires equal differ it fails without being checked.
-    With ``needed`` (see :func:`_still_valid`), a run where it is all 0 is not checked.
+    With ``needed`` (see :func:`_still_valid`), a run where it is all 0 is not checked (and
+    left passing: every size there is ruled out already).
     """
     size = plan.threshold + plan.period
     row = bytearray(b"\x01") * size
@@ -456,19 +457,14 @@ def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _T
         changes = tables.changes(form)
         starts.update(changes[:bisect_left(changes, size)])
     starts = sorted(starts)
-    if needed is not None:  # sizes before the first one still valid are ruled out already
-        first = needed.find(1)
-        first = size - 1 if first < 0 else first
-        starts = starts[max(0, bisect_left(starts, first + 1) - 1):]
-        row[:starts[0]] = bytes(starts[0])
     columns = [[tables.values(dim) if varies(dim) else dim for dim in shape] for shape in record.inputs]
     pairs = [tuple(tables.values(dim) if varies(dim) else [dim] * tables.size for dim in pair)
              for pair in record.pairs]
     outcomes, mismatch = {}, None
-    for start, end in zip(starts, [*starts[1:], size]):
-        if needed is not None and needed.find(1, start, end) < 0:
-            row[start:end] = bytes(end - start)  # every size here is ruled out already
-            continue
+    x = 1 if needed is None else needed.find(1, 1)
+    while 0 <= x < size:  # one run of equal input shapes at a time, only runs where the verdict matters
+        index = bisect_right(starts, x) - 1
+        start, end = starts[index], (starts[index + 1] if index + 1 < len(starts) else size)
         key = tuple(tuple(dim if type(dim) is int else dim[start] for dim in shape) for shape in columns)
         if any(left[start] != right[start] for left, right in pairs):
             outcome = mismatch = mismatch or checks.outcome(record.layer, key)
@@ -478,6 +474,7 @@ def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _T
                 outcome = outcomes[key] = checks.outcome(record.layer, key)
         if not outcome.ok:
             row[start:end] = bytes(end - start)
+        x = end if needed is None else needed.find(1, end)
     return row, [*outcomes.values(), *([mismatch] if mismatch else [])]
 
 
@@ -600,15 +597,34 @@ def _reduce(verdicts: bytes, period: int, threshold: int) -> SizeSet:
     return SizeSet(smallest, residues, start, extra)
 
 
-def reference_values(problem: SizeProblem, max_sizes: int = MAX_SIZES) -> dict[str, int]:
+def solve_all(problem: SizeProblem, max_sizes: int = MAX_SIZES) -> tuple[dict[str, int], list[Solution]]:
+    """The values held (see :func:`reference_values`) and the :class:`Solution` of every name.
+
+    With declared sizes, the first name is solved with the others at their declared
+    values; when its declared value is valid so is the declared assignment, and the
+    other names are solved against it without linting it first.
+    """
+    names = problem.names
+    if problem.declared:
+        first = solve(problem, names[0], problem.declared, max_sizes)
+        if problem.declared[names[0]] in first.valid:
+            held = dict(problem.declared)
+            return held, [first, *(solve(problem, name, held, max_sizes) for name in names[1:])]
+    held = reference_values(problem, max_sizes, declared_checked=bool(problem.declared))
+    return held, [solve(problem, name, held, max_sizes) for name in names]
+
+
+def reference_values(problem: SizeProblem, max_sizes: int = MAX_SIZES,
+                     declared_checked: bool = False) -> dict[str, int]:
     """Values to hold the other names at: the declared sizes when they are valid, else small valid sizes.
 
     Batch-only names are held at 1.  The spatial names are first tied to one
     ``x`` (a square image) and the smallest valid ``x`` is used; when there is
     none, small combinations are searched (at most ``GRID_SEARCH`` lint runs);
-    when that fails too, the declared values (or 1) are kept.
+    when that fails too, the declared values (or 1) are kept.  ``declared_checked``:
+    the declared sizes are known not to be valid.
     """
-    if problem.declared and problem.is_valid(problem.declared):
+    if problem.declared and not declared_checked and problem.is_valid(problem.declared):
         return dict(problem.declared)
     batch = {name: 1 for name in problem.batch_only}
     spatial = [name for name in problem.names if name not in batch]
