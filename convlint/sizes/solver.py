@@ -365,7 +365,8 @@ def _verdicts(found: Propagation, plans: list, checks: LayerChecks, tables: _Tab
     valid[0] = 0
     if checks.base:
         valid[:] = bytes(size)
-    clean: dict[str, bool] = {name: True for name in found.shapes if name not in {p.record.layer.name for p in plans}}
+    layers = {plan.record.layer.name for plan in plans}
+    clean: dict[str, bool] = {name: True for name in found.shapes if name not in layers}
     for plan in plans:
         record = plan.record
         row, outcomes = _layer_row(record, plan, checks, tables, _still_valid(valid, plan) if skip else None)

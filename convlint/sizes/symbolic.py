@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from convlint.layers.keywords import KeywordError
+from convlint.analysis.keyword_cache import KeywordCache
 from convlint.layers.registry import Registry
 from convlint.sizes.expr import Expr, Product
 from convlint.spec.model import Layer, Spec
@@ -153,6 +153,7 @@ def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple]) -> Propa
     """Shapes of every node of ``spec`` when input ``name`` has the dims ``inputs[name]``."""
     graph = spec.graph
     result = Propagation()
+    keywords = KeywordCache()
     order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else []
     for name in order:
         data = graph.nodes[name]
@@ -164,31 +165,27 @@ def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple]) -> Propa
         if not sources or any(source is None for source in sources):
             record = LayerRecord(layer, sources)  # never sized: only its size-independent checks run
         else:
-            record = _layer_record(layer, registry, sources)
+            record = _layer_record(layer, registry, sources, keywords)
         result.records.append(record)
         shape = record.output
         result.shapes[name] = None if shape is None else tuple(constant(dim) for dim in shape)
     return result
 
 
-def _args(layer: Layer, layer_type, ndim: int) -> dict | None:
-    args = {}
-    for key, keyword in layer_type.keywords.items():
-        if key not in layer.kwargs:
-            if keyword.required:
-                return None
-            args[key] = None if keyword.default is None else keyword.convert(keyword.default, ndim)
-        else:
-            try:
-                args[key] = keyword.convert(layer.kwargs[key], ndim)
-            except KeywordError:
-                return None
-    if any(key not in layer_type.keywords for key in layer.kwargs):
+def _args(layer: Layer, layer_type, ndim: int, keywords: KeywordCache) -> dict | None:
+    """The converted keyword arguments, or ``None`` when one is missing, unknown or wrong."""
+    defaults, required = keywords.defaults(layer_type, ndim)
+    if any(key not in layer.kwargs for key in required) or any(key not in layer_type.keywords for key in layer.kwargs):
         return None
+    args = dict(defaults)
+    for key, value in layer.kwargs.items():
+        args[key], problem = keywords.convert(layer_type.keywords[key], value, ndim)
+        if problem is not None:
+            return None
     return args
 
 
-def _layer_record(layer: Layer, registry: Registry, inputs: list[tuple]) -> LayerRecord:
+def _layer_record(layer: Layer, registry: Registry, inputs: list[tuple], keywords: KeywordCache) -> LayerRecord:
     """The layer's record; its ``output`` is ``None`` when it fails at every size before its arithmetic is asked."""
     refused = LayerRecord(layer, inputs)
     layer_type = registry.types.get(layer.type) if layer.type else None
@@ -201,7 +198,7 @@ def _layer_record(layer: Layer, registry: Registry, inputs: list[tuple]) -> Laye
     if layer_type.input_ranks is not None and rank not in layer_type.input_ranks:
         return refused
     ndim = layer_type.spatial_dims if layer_type.spatial_dims is not None else max(rank - 2, 0)
-    args = _args(layer, layer_type, ndim)
+    args = _args(layer, layer_type, ndim, keywords)
     if args is None:
         return refused
     symbolic = SymbolicLayer(layer, args, inputs, ndim)
