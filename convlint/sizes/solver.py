@@ -544,10 +544,12 @@ def _plan(name: str, record: LayerRecord, max_sizes: int, memo: dict) -> _Plan:
 def _settles(name: str, form: Expr, least: int | None, period: int, shift: int, memo: dict) -> int:
     """The first ``x`` from which ``form`` stays ≥ ``least`` (growing) or ≤ −``least`` (shrinking) for good;
     for ``least`` ``None`` (a difference of two dims), the first from which its sign stays the same."""
-    values = table(form, name, period, memo.setdefault("tables", {}))
+    values = table(form, name, period + 1, memo.setdefault("tables", {}))
     step, sign = abs(shift), (1 if shift > 0 else -1)
     least = 1 if least is None else least
-    return max(x + period * max(0, -(-(least - sign * values[x]) // step)) for x in range(period))
+    # in the class of x (1 ≤ x ≤ period) the last failing size is x + period·(laps − 1)
+    laps = [(x, -(-(least - sign * values[x]) // step)) for x in range(1, period + 1)]
+    return max([1, *(x + period * (lap - 1) + 1 for x, lap in laps if lap > 0)])
 
 
 def _root_ceiling(value: int, degree: int) -> int:
