@@ -13,6 +13,8 @@ The summary prints every size as an exact expression in the names.
 """
 from __future__ import annotations
 
+import copy
+
 from convlint.findings import Finding
 from convlint.analysis.infer import analyze
 from convlint.layers.registry import Registry
@@ -65,7 +67,7 @@ def summarize_named_sizes(spec: Spec, registry: Registry) -> dict:
     """The ``summary --format json`` object, with sizes as expressions (strings) in the names.
 
     Parameter counts are those at valid sizes, ``None`` where they depend on a size
-    (a Linear whose in_features follow a flattened size).
+    (a Linear whose in_features follow a flattened size: see :func:`_params_vary`).
     """
     problem = size_problem(spec, registry)
     from convlint.api import lint
@@ -81,8 +83,7 @@ def summarize_named_sizes(spec: Spec, registry: Registry) -> dict:
         node = analysis.nodes.get(layer.name)
         shape = shapes.get(layer.name)
         inputs = [shapes.get(source) for source in layer.sources]
-        read = (1, -1) if layer.type == "Linear" else (1,)  # the dims a layer's parameter count reads
-        size_dependent = any(shape is None or any(varies(shape[index]) for index in read) for shape in inputs)
+        size_dependent = node is None or _params_vary(registry, node, inputs, held)
         layers.append({
             "name": layer.name,
             "type": layer.type or "?",
@@ -96,6 +97,29 @@ def summarize_named_sizes(spec: Spec, registry: Registry) -> dict:
         "total_params": sum(layer["params"] or 0 for layer in layers),
         "diagnostics": [finding.to_json() for finding in lint(spec, registry)],
     }
+
+
+FAR = 10**6
+"""How far :func:`_params_vary` moves every name: past any floor division the solver follows."""
+
+
+def _params_vary(registry: Registry, node, inputs: list, held: dict[str, int]) -> bool:
+    """True when the layer's parameter count changes with the named sizes (or cannot be told).
+
+    The count at ``held`` is compared with the count the layer type gives when every
+    name is ``FAR`` larger (its input shapes evaluated there).
+    """
+    if node.context is None or any(shape is None for shape in inputs):
+        return True
+    if not any(varies(dim) for shape in inputs for dim in shape):
+        return False
+    far = {name: value + FAR for name, value in held.items()}
+    moved = copy.copy(node.context)
+    moved.inputs = [tuple(dim if isinstance(dim, int) else dim.evaluate(far) for dim in shape) for shape in inputs]
+    try:
+        return registry.types[node.type].count_params(moved, node.shape) != node.params
+    except Exception:  # a plugin that cannot count at other sizes: the count is not shown
+        return True
 
 
 def _shown(dim) -> str:
