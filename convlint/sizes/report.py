@@ -103,7 +103,7 @@ def render_text(report: SizesReport) -> str:
         smallest = solution.valid.smallest(10)
         if smallest:
             lines.append(f"  smallest: {', '.join(map(str, smallest))}")
-        lines.append(f"  exact: every {solution.name} < {solution.threshold + solution.period} linted; "
+        lines.append(f"  exact: every {solution.name} < {solution.threshold + solution.period} checked layer by layer; "
                      f"beyond, validity repeats with period {solution.period}")
         if solution.valid.empty:
             example = solution.threshold + solution.period - 1

@@ -5,37 +5,40 @@ the spec with that size filled in (no dropped input, no empty output,
 matching Concat/Add inputs, ...).  :func:`solve` finds every valid ``x`` for
 one size name while the other names are held at fixed values.
 
-Why a finite number of lint runs gives the exact answer
----------------------------------------------------------
+Why a finite number of checks gives the exact answer
+----------------------------------------------------
 Every dimension of every layer is a quasi-affine function ``f`` of ``x``
-(:mod:`convlint.sizes.symbolic`), and with ``P`` the least common period of
-all of them (:func:`convlint.sizes.expr.period_and_shift`), ``f(x + P) = f(x) +
-Q_f`` for every integer ``x`` (``Q_f < 0`` only where a size held fixed is
-already too small).  The checks the built-in
-layers make on sizes are of three kinds:
+(:mod:`convlint.sizes.symbolic`, computed by each layer type's
+``symbolic_shape``), and ``f(x + p) = f(x) + q`` for its period ``p``
+(:func:`convlint.sizes.expr.period_and_shift`).  A layer's findings depend only
+on its input shapes, and its checks read, besides its input and output dims,
+only what its ``symbolic_shape`` recorded:
 
-1. a varying size compared with a constant: ``size ≥ span`` (S003),
-   ``out ≥ 1`` (S002), ``padding < size`` (reflect padding), ``in_features =
-   size`` (S008).  A dim with ``Q_f > 0`` grows by ``Q_f`` per period in each
-   residue class, so beyond a computable threshold it exceeds the constant
-   for good and the check no longer changes (every dim is held above the
-   largest window constant; a dim compared with a declared size, above that
-   size; a flattened product ``c·f₁·…·fₖ``, above it once each growing
-   factor is at least ``B`` with ``c·Bᵏ`` above it; a dim with ``Q_f < 0``
-   likewise falls below every constant for good);
-2. a remainder: the unread tail of a window layer is ``n mod s`` for its
-   numerator ``n``, and ceil mode's correction is a floor of it; both are
-   differences of dims and so have shift ``0``: they repeat with period ``P``;
-3. two dims required equal (Concat, Add): their difference ``d`` has
-   ``d(x + P) = d(x) + (Q_a − Q_b)``; with equal shifts it repeats with period
-   ``P``, otherwise it is zero at most once per residue class, at a computable
-   point, and never after.
+1. a varying size compared with a constant (``size ≥ span − padding``, a
+   declared ``in_features``); every dim is also compared with 1 (S002).  In
+   each residue class a dim with ``q > 0`` grows by ``q`` per period, so past a
+   computable point it stays above the constant for good (a flattened product
+   ``c·f₁·…·fₖ`` once each growing factor is at least ``⌈(C/c)^(1/k)⌉``);
+2. remainders (the unread tail of a window is ``n mod s``, ceil mode's
+   correction is a floor of it): differences of dims, so they repeat with the
+   dims' common period;
+3. two dims required equal (Concat, Add) or ordered (a crop): their difference
+   moves by a constant per period, so its sign settles at a computable point.
 
-So beyond a threshold ``T`` (the largest of those points) validity depends on
-``x mod P`` only.  The solver lints every ``x`` in ``[1, T + P)`` (the checks
-themselves are the linter's, so the answer cannot drift from ``convlint
-lint``) and extends the last period periodically.  The result is then reduced
-to the smallest period and start that describe it (:class:`SizeSet`).
+So from a threshold ``T_l`` on, layer ``l``'s verdict depends on ``x mod P_l``
+only (``P_l``: the common period of its forms).  The solver checks each layer
+with the linter's own code (:class:`~convlint.analysis.infer.LayerChecker`),
+once per run of sizes in ``[1, T_l + P_l)`` over which the layer's input shapes
+stay the same, extends the verdicts periodically, and takes the sizes every
+layer passes: the answer cannot drift from ``convlint lint``.  Layers are taken
+in order, and sizes that an earlier layer already rules out (in every size of
+their class) are not checked again; where two dims the layer requires equal
+differ, it fails without being checked.  The result is reduced to the smallest
+period and start that describe it (:class:`SizeSet`).
+
+Budgets: every period and threshold is compared with ``MAX_SIZES`` before any
+size is tried, and the layer checks of one spec are counted (``MAX_CHECKS``);
+past either, :class:`~convlint.sizes.symbolic.Unsupported` names the layer.
 
 Sizes held fixed: validity of one layer along one axis depends only on that
 axis, so for networks whose layers keep axes apart the answer for ``H`` does
@@ -203,8 +206,9 @@ class Solution:
     """The valid values of one size name, with the others held fixed.
 
     ``held``: the values of the other names; ``period``/``threshold``: the ``P``
-    and ``T`` of the module docstring; ``lint_runs``: how many sizes were linted;
-    ``always``: findings (as at size 1) that every linted size has, so every size has.
+    and ``T`` of the module docstring; ``lint_runs``: the work done, in whole-network
+    lints (the sizes each layer needed, averaged over the layers); ``always``: the
+    findings every size has (computed only when no size is valid).
     """
 
     name: str
