@@ -368,3 +368,53 @@ def test_held_sizes_found_when_no_square_size_is_valid():
     assert solve(problem, "H", held).valid.describe("H") == "H is a multiple of 2"
     assert solve(problem, "W", held).valid.describe("W") == "W ≥ 3 and W ≡ 1 (mod 2)"
     assert lint(spec) == []
+
+
+# --- every built-in type, and held sizes found when no square size is valid ---------------------------------
+
+
+def test_original_unet_with_center_crops_agrees_with_brute_force():
+    """Unpadded convs, 2×2 pools, up-convs and centre-cropped skips: 572 is valid, as in the paper."""
+    problem = size_problem(load("specs/unet_original.yaml"), REGISTRY)
+    held = reference_values(problem)
+    solution = solve(problem, "H", held)
+    assert 572 in solution.valid
+    assert solution.valid.values(700) == brute_force(problem, "H", held, 700)
+
+
+def test_sizes_flattened_into_channels_are_compared_with_in_channels():
+    """4·F channels after Flatten(1, 2) must equal a Conv1d's in_channels: 256, so only F = 64."""
+    spec = spec_from("inputs: {x: [1, 4, F, 16]}\nlayers:\n"
+                     "  - {name: flat, type: Flatten, start_dim: 1, end_dim: 2}\n"
+                     "  - {name: conv, type: Conv1d, in_channels: 256, out_channels: 8, kernel_size: 3, "
+                     "groups: 4}\n")
+    problem = size_problem(spec, REGISTRY)
+    solution = solve(problem, "F", reference_values(problem))
+    assert solution.valid.values(200) == brute_force(problem, "F", {}, 200) == [64]
+    assert lint(spec) == []
+    ungrouped = spec_from("inputs: {x: [1, 2, F, 3]}\nlayers:\n"
+                          "  - {name: flat, type: Flatten, start_dim: 1, end_dim: 2}\n"
+                          "  - {name: conv, type: Conv1d, out_channels: 6, kernel_size: 1, groups: 6}\n")
+    problem = size_problem(ungrouped, REGISTRY)  # 2·F channels divisible by 6: F a multiple of 3
+    assert solve(problem, "F", reference_values(problem)).valid.values(40) == brute_force(problem, "F", {}, 40)
+
+
+def test_flatten_of_two_sizes_into_a_window_is_named_not_a_crash(capsys):
+    spec = spec_from("inputs: {x: [1, 4, H, W]}\nlayers:\n  - {name: flat, type: Flatten, start_dim: 2}\n"
+                     "  - {name: conv, type: Conv1d, out_channels: 8, kernel_size: 3, padding: 1}\n")
+    [finding] = lint(spec)
+    assert finding.code == "S016" and finding.layer == "conv" and "product of sizes" in finding.message
+    assert summarize(spec)["layers"][1]["output_shape"] is None
+
+
+def test_no_square_size_valid_gives_no_false_finding():
+    """Pool [2, 3] stride 2 then a 12×12 conv: valid at even H ≥ 24 with odd W ≥ 25, never square."""
+    spec = spec_from("inputs: {x: [1, 3, H, W]}\nlayers:\n"
+                     "  - {name: pool, type: MaxPool2d, kernel_size: [2, 3], stride: 2}\n"
+                     "  - {name: conv, type: Conv2d, out_channels: 4, kernel_size: 12}\n")
+    assert lint(spec) == []
+    problem = size_problem(spec, REGISTRY)
+    held = reference_values(problem)
+    assert problem.is_valid(held)
+    for name in ("H", "W"):
+        assert solve(problem, name, held).valid.values(80) == brute_force(problem, name, held, 80)

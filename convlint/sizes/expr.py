@@ -235,15 +235,25 @@ def table(form: "Expr | Product", name: str, count: int, cache: dict) -> list[in
     return values
 
 
+class NotAffine(TypeError):
+    """Arithmetic on a :class:`Product` other than comparing it: the result is no quasi-affine form."""
+
+
 class Product:
     """A product of several non-constant sizes (what Flatten makes of ``H × W``).
 
-    Not affine, so the solver only lets it be compared with constants; it
-    prints as ``16·⌊H/4⌋·⌊W/4⌋`` and evaluates like an :class:`Expr`.
+    Not affine, so the solver only lets it be compared with constants (other
+    arithmetic raises :class:`NotAffine`); it prints as ``16·⌊H/4⌋·⌊W/4⌋`` and
+    evaluates like an :class:`Expr`.
     """
 
     def __init__(self, factors: tuple):
         self.factors = factors
+
+    def _not_affine(self, *_):
+        raise NotAffine(f"the flattened size {self} is a product of sizes, and arithmetic on it is not affine")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __floordiv__ = __neg__ = _not_affine
 
     def evaluate(self, values: Mapping[str, int]) -> int:
         """The integer value for the sizes ``values``."""

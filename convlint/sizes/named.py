@@ -66,6 +66,7 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
 def summarize_named_sizes(spec: Spec, registry: Registry) -> dict:
     """The ``summary --format json`` object, with sizes as expressions (strings) in the names.
 
+    MACs, memory and receptive fields are ``None`` (they follow the sizes).
     Parameter counts are those at valid sizes, ``None`` where they depend on a size
     (a Linear whose in_features follow a flattened size: see :func:`_params_vary`).
     """
@@ -89,15 +90,24 @@ def summarize_named_sizes(spec: Spec, registry: Registry) -> dict:
             "type": layer.type or "?",
             "output_shape": None if shape is None else [dim if isinstance(dim, int) else _shown(dim) for dim in shape],
             "params": None if node is None or size_dependent else node.params,
+            **dict.fromkeys(SIZE_MEASURES),
         })
     return {
         "path": spec.path,
         "name": spec.name,
         "layers": layers,
         "total_params": sum(layer["params"] or 0 for layer in layers),
+        **dict.fromkeys(SIZE_TOTALS),
+        "dtype": spec.dtype,
         "diagnostics": [finding.to_json() for finding in lint(spec, registry)],
     }
 
+
+SIZE_MEASURES = ("macs", "activation_bytes", "receptive_field", "effective_stride", "receptive_field_center")
+"""Per-layer summary entries that follow the sizes: ``None`` (unknown) for named sizes."""
+
+SIZE_TOTALS = ("total_macs", "input_bytes", "param_bytes", "total_activation_bytes", "inference_bytes")
+"""Summary totals that follow the sizes: ``None`` for named sizes."""
 
 FAR = 10**6
 """How far :func:`_params_vary` moves every name: past any floor division the solver follows."""

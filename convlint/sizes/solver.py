@@ -621,13 +621,34 @@ def solve_all(problem: SizeProblem, max_sizes: int = MAX_SIZES) -> tuple[dict[st
     return held, [solve(problem, name, held, max_sizes) for name in names]
 
 
+def _one_name_at_a_time(problem: SizeProblem, spatial: list[str], batch: dict[str, int], start: int,
+                        max_sizes: int) -> dict[str, int] | None:
+    """Valid sizes found by solving one name at a time, the others held (all at ``start`` at first,
+    past every lower bound), each set to its smallest valid value in turn (a valid assignment stays
+    valid: each name then takes its smallest value with the others held); ``None`` after two rounds
+    without a valid assignment."""
+    held = {**batch, **{name: start for name in spatial}}
+    found = False
+    for _ in range(3):  # two rounds to find a valid assignment, one more to make each name its smallest
+        for name in spatial:
+            smallest = solve(problem, name, held, max_sizes).valid.smallest(1)
+            if smallest:
+                held[name] = smallest[0]
+        valid = held[spatial[-1]] in solve(problem, spatial[-1], held, max_sizes).valid
+        if valid and found:
+            return held
+        found = valid
+    return held if found else None
+
+
 def reference_values(problem: SizeProblem, max_sizes: int = MAX_SIZES,
                      declared_checked: bool = False) -> dict[str, int]:
     """Values to hold the other names at: the declared sizes when they are valid, else small valid sizes.
 
     Batch-only names are held at 1.  The spatial names are first tied to one
     ``x`` (a square image) and the smallest valid ``x`` is used; when there is
-    none, small combinations are searched (at most ``GRID_SEARCH`` lint runs);
+    none, one name at a time is solved with the others held, and then small
+    combinations are searched (at most ``GRID_SEARCH`` lint runs);
     when that fails too, the declared values (or 1) are kept.  ``declared_checked``:
     the declared sizes are known not to be valid.
     """
@@ -638,11 +659,15 @@ def reference_values(problem: SizeProblem, max_sizes: int = MAX_SIZES,
     fallback = {**batch, **{name: problem.declared.get(name, 1) for name in spatial}}
     if not spatial:
         return fallback
-    common = solve_tied(problem, spatial, batch, max_sizes).valid.smallest(1)
+    tied = solve_tied(problem, spatial, batch, max_sizes)
+    common = tied.valid.smallest(1)
     if common:
         return {**batch, **{name: common[0] for name in spatial}}
     if len(spatial) == 1 or fails_at_every_size(problem, problem.propagation(batch)):
         return fallback  # the tied answer was already exact, or nothing can help
+    found = _one_name_at_a_time(problem, spatial, batch, tied.threshold + tied.period - 1, max_sizes)
+    if found is not None:
+        return found
     runs, most = 0, min(GRID_SEARCH, GRID_LAYER_BUDGET // max(1, len(problem.spec.layers)))
     for largest in itertools.count(1):  # combinations by their largest size: (1, 1), (1, 2), (2, 1), (2, 2), ...
         for sizes in itertools.product(range(1, largest + 1), repeat=len(spatial)):

@@ -29,7 +29,7 @@ import networkx as nx
 
 from convlint.analysis.keyword_cache import KeywordCache
 from convlint.layers.registry import Registry
-from convlint.sizes.expr import Expr, Product
+from convlint.sizes.expr import Expr, NotAffine, Product
 from convlint.spec.model import Layer, Spec
 
 
@@ -206,6 +206,8 @@ def _layer_record(layer: Layer, registry: Registry, inputs: list[tuple], keyword
         shape = layer_type.symbolic_shape(symbolic)
     except Unsupported:
         raise
+    except NotAffine as error:
+        raise Unsupported(f"layer `{layer.name}`: {error}", layer) from None
     except Exception as error:  # a plugin's fault: the solver cannot follow that layer
         raise Unsupported(f"layer `{layer.name}`: symbolic_shape of {layer.type} failed: "
                           f"{type(error).__name__}", layer) from None
