@@ -418,3 +418,27 @@ def test_no_square_size_valid_gives_no_false_finding():
     assert problem.is_valid(held)
     for name in ("H", "W"):
         assert solve(problem, name, held).valid.values(80) == brute_force(problem, name, held, 80)
+
+
+def test_hint_moves_one_axis_when_one_suffices(capsys):
+    """LeNet-5 at 17×112: rows 17 lose one row at s2, columns 112 are fine; 16 and 20 are the nearest heights."""
+    text = open("specs/lenet5.yaml").read().replace("[1, 1, 32, 32]", "[1, 1, 17, 112]")
+    [finding] = lint(spec_from(text))
+    assert finding.message.endswith("nearest valid input sizes: H = 16 or 20")
+    problem = size_problem(spec_from(text), REGISTRY)
+    assert brute_force(problem, "H", {"W": 112}, 21)[-2:] == [16, 20]
+
+
+def test_try_holds_the_other_sizes_as_declared(tmp_path, capsys):
+    spec = tmp_path / "lenet.yaml"
+    spec.write_text(open("specs/lenet5.yaml").read().replace("[1, 1, 32, 32]", "[1, 1, 17, 112]"))
+    assert main(["sizes", str(spec), "--try", "H=96"]) == 0
+    assert "H = 96, W = 112: valid" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("valid, words", [
+    (SizeSet(180, frozenset([59, 60, *range(62, 118)]), 1), "L ≡ 59–60 or 62–117 (mod 180)"),
+    (SizeSet(12, frozenset([0, 1, 2, 3, 4, 5, 6, 7, 9]), 1), "L ≢ 8, 10, 11 (mod 12)"),
+])
+def test_long_conditions_read_as_ranges(valid, words):
+    assert valid.describe("L") == words

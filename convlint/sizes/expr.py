@@ -23,6 +23,7 @@ the fact the input-size solver (:mod:`convlint.sizes.solver`) rests on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from math import gcd, lcm
 from typing import Mapping, Union
 
@@ -36,9 +37,14 @@ class Floor:
     num: "Expr"
     den: int
 
+    @cached_property
+    def key(self) -> tuple:
+        """Where the atom sorts among the terms of a form (computed once)."""
+        return 1, str(self.num), self.den
+
 
 def _atom_key(atom: Atom) -> tuple:
-    return (0, atom) if isinstance(atom, str) else (1, str(atom.num), atom.den)
+    return (0, atom) if isinstance(atom, str) else atom.key
 
 
 class Expr:
@@ -48,13 +54,14 @@ class Expr:
     by a positive int, unary minus, and :meth:`evaluate`.
     """
 
-    __slots__ = ("terms", "const")
+    __slots__ = ("terms", "const", "_hash")
 
     def __init__(self, terms: Mapping[Atom, int] | tuple = (), const: int = 0):
         items = terms.items() if isinstance(terms, Mapping) else terms
         self.terms: tuple[tuple[Atom, int], ...] = tuple(
             sorted(((atom, coef) for atom, coef in items if coef), key=lambda item: _atom_key(item[0])))
         self.const = const
+        self._hash = None
 
     @staticmethod
     def symbol(name: str) -> "Expr":
@@ -109,7 +116,9 @@ class Expr:
         return isinstance(other, Expr) and self.terms == other.terms and self.const == other.const
 
     def __hash__(self):
-        return hash((self.terms, self.const))
+        if self._hash is None:
+            self._hash = hash((self.terms, self.const))
+        return self._hash
 
     # evaluation -------------------------------------------------------------
     def evaluate(self, values: Mapping[str, int]) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from convlint.report.formatters import concise
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
-from convlint.sizes.solver import Solution, SizeProblem, size_problem, solve_all
+from convlint.sizes.solver import SizeSet, Solution, SizeProblem, size_problem, solve, solve_all
 from convlint.spec.model import Spec
 from convlint.sizes.symbolic import Unsupported
 
@@ -22,11 +22,13 @@ class SizesError(Exception):
 
 @dataclass
 class Tried:
-    """A tried assignment: the sizes, what lint reports there, and the nearest valid values per tried name."""
+    """A tried assignment: the sizes, what lint reports there, and per tried name the nearest valid
+    values and the valid set, both with the other sizes as tried."""
 
     values: dict[str, int]
     findings: list[Finding]
     nearest: dict[str, tuple[int | None, int | None]]
+    valid_sets: dict[str, SizeSet]
 
 
 @dataclass
@@ -68,11 +70,14 @@ def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: in
     except Unsupported as error:
         raise SizesError(f"{spec.path}: {error}") from None
     tried = None
-    if tries:
-        values = {**held, **tries}
-        by_name = {solution.name: solution for solution in solutions}
-        nearest = {name: by_name[name].valid.nearest(value) for name, value in tries.items()}
-        tried = Tried(values, problem.findings(values), nearest)
+    if tries:  # the other sizes as declared (numeric spec), else as held
+        values = {**(problem.declared or held), **tries}
+        try:
+            sets = {name: solve(problem, name, values).valid for name in tries}
+        except Unsupported as error:
+            raise SizesError(f"{spec.path}: {error}") from None
+        nearest = {name: sets[name].nearest(value) for name, value in tries.items()}
+        tried = Tried(values, problem.findings(values), nearest, sets)
     return SizesReport(problem, solutions, tried, upto)
 
 
@@ -112,17 +117,17 @@ def render_text(report: SizesReport) -> str:
             lines += ["    " + line for line in concise(findings[:3]).splitlines()]
     if report.tried is not None:
         lines.append("")
-        lines.extend(_render_tried(report.tried, {s.name: s.valid for s in report.solutions}))
+        lines.extend(_render_tried(report.tried))
     return "\n".join(lines) + "\n"
 
 
-def _render_tried(tried: Tried, valid_sets: dict) -> list[str]:
+def _render_tried(tried: Tried) -> list[str]:
     if not tried.findings:
         return [f"{_assignment(tried.values)}: valid"]
     lines = [f"{_assignment(tried.values)}: not valid"]
     lines += ["  " + line for line in concise(tried.findings).splitlines()]
     for name, (below, above) in tried.nearest.items():
-        if tried.values[name] in valid_sets[name]:
+        if tried.values[name] in tried.valid_sets[name]:
             lines.append(f"  {name} = {tried.values[name]} is valid on its own (with the other sizes held)")
             continue
         options = [f"{name} = {value}" for value in (below, above) if value is not None]

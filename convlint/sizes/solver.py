@@ -186,6 +186,19 @@ def _join(values) -> str:
     return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
 
 
+def _ranges(values: list[int]) -> list[str]:
+    """Ascending ``values`` as text, runs of consecutive values as ``a–b`` when some run has three or more."""
+    runs: list[list[int]] = []
+    for value in values:
+        if runs and value == runs[-1][-1] + 1:
+            runs[-1].append(value)
+        else:
+            runs.append([value])
+    if all(len(run) < 3 for run in runs):
+        return [str(value) for value in values]
+    return [str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs]
+
+
 def _describe_pattern(name: str, period: int, residues: list[int], start: int) -> str:
     first = next(x for x in range(start, start + period) if x % period in residues)
     if period == 1:
@@ -195,9 +208,9 @@ def _describe_pattern(name: str, period: int, residues: list[int], start: int) -
         return f"{name} is a multiple of {period}"
     if len(residues) * 2 > period:
         missing = [r for r in range(period) if r not in residues]
-        condition = f"{name} ≢ {_join(missing).replace(' or ', ', ')} (mod {period})"
+        condition = f"{name} ≢ {_join(_ranges(missing)).replace(' or ', ', ')} (mod {period})"
     else:
-        condition = f"{name} ≡ {_join(residues)} (mod {period})"
+        condition = f"{name} ≡ {_join(_ranges(residues))} (mod {period})"
     return condition if from_start else f"{name} ≥ {first} and {condition}"
 
 
