@@ -100,15 +100,27 @@ class LayerChecks:
         self._left = max_checks
         self._rules = registry.rules
         self._known: dict[tuple, Outcome] = {}
+        self._kinds: dict[str, tuple] = {}
         self.base = self._enabled(spec_findings(spec, registry))
+
+    def _kind(self, layer: Layer) -> tuple:
+        """The layer's type and keywords as written: what its verdict depends on besides its inputs."""
+        kind = self._kinds.get(layer.name)
+        if kind is None:
+            kind = self._kinds[layer.name] = (layer.type, repr(sorted(layer.kwargs.items())))
+        return kind
 
     def _enabled(self, findings: list[Finding]) -> list[Finding]:
         rules = self._rules
         return [finding for finding in findings if finding.code not in rules or rules[finding.code].default_enabled]
 
-    def outcome(self, layer: Layer, inputs: tuple) -> Outcome:
-        """What the linter reports for ``layer`` reading ``inputs`` (a tuple of shapes)."""
-        key = (layer.name, inputs)
+    def outcome(self, layer: Layer, inputs: tuple, exact: bool = True) -> Outcome:
+        """What the linter reports for ``layer`` reading ``inputs`` (a tuple of shapes).
+
+        Not ``exact``: the outcome of any layer of the same type and keywords may be
+        returned (its shape and verdict are the same; its findings name the other layer).
+        """
+        key = (layer.name if exact else self._kind(layer), inputs)
         known = self._known.get(key)
         if known is None:
             self._left -= 1
@@ -466,7 +478,7 @@ def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _T
     size = plan.threshold + plan.period
     row = bytearray(b"\x01") * size
     if not record.inputs or any(shape is None for shape in record.inputs):
-        outcome = checks.outcome(record.layer, tuple(record.inputs))
+        outcome = checks.outcome(record.layer, tuple(record.inputs), needed is None)
         if not outcome.ok:
             row[:] = bytes(size)
         return row, [outcome]
@@ -485,11 +497,11 @@ def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _T
         start, end = starts[index], (starts[index + 1] if index + 1 < len(starts) else size)
         key = tuple(tuple(dim if type(dim) is int else dim[start] for dim in shape) for shape in columns)
         if any(left[start] != right[start] for left, right in pairs):
-            outcome = mismatch = mismatch or checks.outcome(record.layer, key)
+            outcome = mismatch = mismatch or checks.outcome(record.layer, key, needed is None)
         else:
             outcome = outcomes.get(key)
             if outcome is None:
-                outcome = outcomes[key] = checks.outcome(record.layer, key)
+                outcome = outcomes[key] = checks.outcome(record.layer, key, needed is None)
         if not outcome.ok:
             row[start:end] = bytes(end - start)
         x = end if needed is None else needed.find(1, end)
