@@ -442,3 +442,32 @@ def test_try_holds_the_other_sizes_as_declared(tmp_path, capsys):
 ])
 def test_long_conditions_read_as_ranges(valid, words):
     assert valid.describe("L") == words
+
+
+def test_torch_export_accepts_the_dynamic_shapes(capsys):
+    """`--format torch-export` states the U-Net's valid set as 8·Dim: torch.export accepts it (a plain Dim it
+    refuses), and the exported program then refuses a height that is not a multiple of 8."""
+    torch = pytest.importorskip("torch")
+    torch_reference = pytest.importorskip("torch_reference")
+    assert main(["sizes", "specs/unet.yaml", "--format", "torch-export"]) == 0
+    namespace: dict = {}
+    exec(capsys.readouterr().out, namespace)
+    assert str(namespace["dynamic_shapes"]["image"][2]) == "8*H_8"
+
+    class Image(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, image):
+            return self.net(image=image)
+
+    module = Image(torch_reference.build("specs/unet.yaml").eval())
+    example = (torch.randn(1, 3, 128, 128),)
+    exported = torch.export.export(module, example, dynamic_shapes=namespace["dynamic_shapes"])
+    assert exported.module()(torch.randn(1, 3, 48, 136))["head"].shape[2:] == (48, 136)
+    with pytest.raises(Exception):
+        exported.module()(torch.randn(1, 3, 100, 128))
+    plain = {"image": {2: torch.export.Dim("H", min=1), 3: torch.export.Dim("W", min=1)}}
+    with pytest.raises(Exception, match="Constraints violated"):
+        torch.export.export(module, example, dynamic_shapes=plain)

@@ -5,6 +5,7 @@ values held fixed, runs the solver for every named size and prints.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -157,3 +158,48 @@ def render_json(report: SizesReport) -> dict:
             "nearest": {name: list(pair) for name, pair in report.tried.nearest.items()},
         }
     return data
+
+
+def render_torch_export(report: SizesReport) -> str:
+    """Python text that binds ``dynamic_shapes`` for ``torch.export.export``, stating each valid set.
+
+    A set ``{r + p·k : k ≥ m}`` is ``p*Dim("H_p", min=m) + r``; a set that PyTorch's
+    ``Dim`` cannot state (several residues, exceptions, no valid size) gets a comment and
+    its dim stays static (at the declared or held size).  Keys are the spec's input names,
+    so the exported module's ``forward`` takes the inputs under those names.
+    """
+    problem = report.problem
+    lines = [f"# dynamic_shapes for torch.export.export of {problem.spec.name} ({problem.spec.path}),",
+             "# the exact valid input sizes found by `convlint sizes`",
+             "from torch.export import Dim", ""]
+    shapes: dict[str, dict[int, str]] = {decl: {} for decl in problem.spec.inputs}
+    for solution in report.solutions:
+        name, valid = solution.name, solution.valid
+        variable = re.sub(r"\W", "_", name)
+        dim = _dim_expression(variable, valid)
+        if dim is None:
+            lines.append(f"# {name}: {valid.describe(name)}; not a Dim expression, so {name} stays static")
+            continue
+        identifier, least, expression = dim
+        lines.append(f'{identifier} = Dim("{identifier}", min={least})  # {valid.describe(name)}')
+        for input_name, index in problem.positions[name]:
+            shapes[input_name][index] = expression
+    entries = ", ".join(f"{json.dumps(input_name)}: {{{', '.join(f'{i}: {e}' for i, e in dims.items())}}}"
+                        for input_name, dims in shapes.items())
+    lines += ["", f"dynamic_shapes = {{{entries}}}", ""]
+    return "\n".join(lines)
+
+
+def _dim_expression(variable: str, valid: SizeSet) -> tuple[str, int, str] | None:
+    """(the ``Dim``'s name, its least value, the expression for the shape) of a set that is one
+    residue class from a start; ``None`` for any other set."""
+    if valid.extra or len(valid.residues) != 1:
+        return None
+    [residue] = valid.residues
+    period = valid.period
+    first = valid.start + (residue - valid.start) % period  # the smallest valid size
+    if period == 1:
+        return variable, first, variable
+    identifier = f"{variable}_{period}"
+    offset = first % period
+    return identifier, first // period, f"{period} * {identifier}" + (f" + {offset}" if offset else "")
