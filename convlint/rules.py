@@ -206,12 +206,14 @@ Example: `inputs: {x: [1, 3, S, S]}`, then `Conv2d(kernel_size: 3)` on one branc
 `Conv2d(kernel_size: 1)` on the other, concatenated: the branches always differ by 2 pixels.
 Fix: change the padding or kernel named in the message so that the branches meet."""),
     Rule("S016", "Named sizes cannot be followed", W, """
-What it does: for a spec with named input sizes, reports a layer whose size arithmetic the
-exact size solver does not know (a layer type from a third-party plugin, an Upsample
-scale_factor that is not a simple fraction, flattened sizes that are concatenated or compared).
+What it does: for a spec with named input sizes, reports a layer whose sizes the exact size
+solver cannot follow: a plugin layer type that gives no `symbolic_shape`, an Upsample
+scale_factor that is not a simple fraction, flattened sizes that are concatenated, compared or
+slid over, or sizes that settle or repeat only after more values than the solver's budget.
 Why it matters: the spec is not checked for any size; lint a copy with numbers instead.
-Example: a plugin layer `PixelShuffle` in a spec with `inputs: {x: [1, 16, H, W]}`
-Fix: give the inputs numeric sizes, or use built-in layers."""),
+Example: a plugin layer `PixelShuffle` without `symbolic_shape` in a spec with `inputs: {x: [1, 16, H, W]}`
+Fix: give the inputs numeric sizes, add `symbolic_shape` to the plugin's layer type, or use
+built-in layers."""),
     Rule("B001", "Budget exceeded", E, """
 What it does: reports a spec whose total parameter count (or MAC count, where convlint counts
 MACs) exceeds the `budget` declared in the spec (`budget: {params: 1000000}`) or in the
