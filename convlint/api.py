@@ -73,6 +73,9 @@ def _reported(spec: Spec, registry: Registry, analysis: Analysis) -> list[Findin
     if findings:
         from convlint.sizes.nearest import with_nearest_sizes
         findings = with_nearest_sizes(spec, registry, findings)
+    from convlint.sizes.contract import CONTRACT_MARKER, contract_findings
+    if CONTRACT_MARKER.search(spec.source):  # the sizes the spec promises to accept
+        findings = _enabled(findings + contract_findings(spec, registry), registry)
     return findings
 
 

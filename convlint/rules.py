@@ -214,6 +214,18 @@ Why it matters: the spec is not checked for any size; lint a copy with numbers i
 Example: a plugin layer `PixelShuffle` without `symbolic_shape` in a spec with `inputs: {x: [1, 16, H, W]}`
 Fix: give the inputs numeric sizes, add `symbolic_shape` to the plugin's layer type, or use
 built-in layers."""),
+    Rule("S017", "Size contract broken", E, """
+What it does: for a spec that declares the input sizes it must accept (`sizes: {H: {min: 256,
+max: 2048, multiple_of: 32}, W: H}`, or a list such as `H: [224, 256]`), proves every one of
+them valid (each name with the others held as `convlint sizes` holds them), exactly and without
+trying the sizes one by one, and reports the smallest one that is not, with the finding lint
+gives there.
+Why it matters: a change that breaks an input size the model must serve fails in CI instead of
+in production.
+Example: `sizes: {H: {min: 96, max: 128, multiple_of: 4}}` on a U-Net with three 2×2 pools (valid
+only at multiples of 8): H = 100 breaks it
+Fix: change the layers so that every promised size is valid (`convlint sizes` lists them), or
+promise only the sizes the network accepts."""),
     Rule("B001", "Budget exceeded", E, """
 What it does: reports a spec whose total parameter count (or MAC count, where convlint counts
 MACs) exceeds the `budget` declared in the spec (`budget: {params: 1000000}`) or in the

@@ -471,3 +471,40 @@ def test_torch_export_accepts_the_dynamic_shapes(capsys):
     plain = {"image": {2: torch.export.Dim("H", min=1), 3: torch.export.Dim("W", min=1)}}
     with pytest.raises(Exception, match="Constraints violated"):
         torch.export.export(module, example, dynamic_shapes=plain)
+
+
+# --- size contracts ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(), st.integers(0, 2), st.integers(1, 40), st.integers(0, 60), st.integers(1, 6), st.booleans())
+def test_random_contracts_agree_with_brute_force(text, pick, least, span, step, as_list):
+    """S017 names the smallest promised size at which lint reports something (the others held as solved)."""
+    from convlint.sizes.solver import solve_all
+    problem = size_problem(spec_from(text), REGISTRY)
+    name = problem.names[pick % len(problem.names)]
+    promised = list(range(-(-least // step) * step, least + span + 1, step))
+    if not promised:
+        return
+    contract = (f"[{', '.join(map(str, promised))}]" if as_list
+                else f"{{min: {least}, max: {least + span}, multiple_of: {step}}}")
+    contracted = spec_from(text.replace("layers:\n", f"sizes: {{{name}: {contract}}}\nlayers:\n", 1))
+    held = solve_all(size_problem(contracted, REGISTRY))[0]
+    failing = [x for x in promised if lint_at_declared_sizes(problem.instantiate({**held, name: x}), REGISTRY)]
+    broken = [f for f in lint(contracted) if f.code == "S017"]
+    if failing:
+        [finding] = broken
+        assert f"promises {name} = {failing[0]}," in finding.message, (text, contract)
+    else:
+        assert broken == [], (text, contract)
+
+
+def test_a_contract_of_a_million_sizes_is_proved_without_trying_them():
+    """Every multiple of 8 up to 8·10⁶ on the U-Net: proved by residues; a multiple of 4 is the counterexample."""
+    text = open("specs/unet.yaml").read()
+    promised = text.replace("layers:\n", "sizes: {H: {min: 8, max: 8000000, multiple_of: 8}, W: H}\nlayers:\n", 1)
+    assert lint(spec_from(promised)) == []
+    broken = text.replace("layers:\n", "sizes: {H: {min: 8, max: 8000000, multiple_of: 4}}\nlayers:\n", 1)
+    [finding] = lint(spec_from(broken))
+    assert finding.code == "S017" and "promises H = 12," in finding.message
+    assert lint(spec_from(text.replace("[1, 3, 128, 128]", "[1, 3, 12, 128]"))) != []  # 12 fails indeed

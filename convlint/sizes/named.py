@@ -18,6 +18,7 @@ import copy
 from convlint.findings import Finding
 from convlint.analysis.infer import analyze
 from convlint.layers.registry import Registry
+from convlint.sizes.contract import contract_findings
 from convlint.sizes.expr import Expr
 from convlint.sizes.solver import reference_values, size_problem, solve_all
 from convlint.spec.model import Spec
@@ -46,9 +47,9 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
     for solution in solutions:
         keys = {(f.code, f.layer, f.line, f.column): f for f in solution.always}
         always = keys if solution is solutions[0] else {key: f for key, f in always.items() if key in keys}
+    findings = contract_findings(spec, registry, problem, solutions)
     if always:
-        return list(always.values())
-    findings = []
+        return list(always.values()) + findings
     for solution in solutions:
         if solution.valid.empty:
             others = ", ".join(f"{other} = {value}" for other, value in solution.held.items())

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from convlint.report.formatters import concise
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
+from convlint.sizes.contract import Contract, declared_contracts
 from convlint.sizes.solver import SizeSet, Solution, SizeProblem, size_problem, solve, solve_all
 from convlint.spec.model import Spec
 from convlint.sizes.symbolic import Unsupported
@@ -40,6 +41,13 @@ class SizesReport:
     solutions: list[Solution]
     tried: Tried | None
     upto: int
+    contracts: dict[str, Contract] = field(default_factory=dict)
+    """The spec's size contracts (``sizes:``), by name."""
+
+    def broken(self, solution: Solution) -> int | None:
+        """The smallest size of ``solution``'s name that its contract promises and that is not valid."""
+        contract = self.contracts.get(solution.name)
+        return None if contract is None else contract.first_outside(solution.valid)
 
 
 def parse_try(items: list[str]) -> dict[str, int]:
@@ -79,7 +87,8 @@ def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: in
             raise SizesError(f"{spec.path}: {error}") from None
         nearest = {name: sets[name].nearest(value) for name, value in tries.items()}
         tried = Tried(values, problem.findings(values), nearest, sets)
-    return SizesReport(problem, solutions, tried, upto)
+    contracts = {contract.name: contract for contract in declared_contracts(spec, problem.names, registry)[0]}
+    return SizesReport(problem, solutions, tried, upto, contracts)
 
 
 def _places(problem: SizeProblem, name: str) -> str:
@@ -109,6 +118,10 @@ def render_text(report: SizesReport) -> str:
         smallest = solution.valid.smallest(10)
         if smallest:
             lines.append(f"  smallest: {', '.join(map(str, smallest))}")
+        if solution.name in report.contracts:
+            broken = report.broken(solution)
+            verdict = "every size valid" if broken is None else f"{solution.name} = {broken} is not valid (the smallest)"
+            lines.append(f"  contract {report.contracts[solution.name].describe()}: {verdict}")
         lines.append(f"  exact: every {solution.name} < {solution.threshold + solution.period} checked layer by layer; "
                      f"beyond, validity repeats with period {solution.period}")
         if solution.valid.empty:
@@ -148,6 +161,9 @@ def render_json(report: SizesReport) -> dict:
             "period": solution.valid.period,
             "positions": [[name, index] for name, index in report.problem.positions[solution.name]],
         }
+        if solution.name in report.contracts:
+            symbols[solution.name]["contract"] = {"promised": report.contracts[solution.name].describe(),
+                                                  "first_invalid": report.broken(solution)}
     data = {"path": report.problem.spec.path, "name": report.problem.spec.name,
             "fixed_sizes": bool(report.problem.declared), "symbols": symbols}
     if report.tried is not None:
