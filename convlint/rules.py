@@ -230,12 +230,26 @@ The check is exact (see `convlint sizes`), not a sample of sizes.""",
 `Conv2d(kernel_size: 1)` on the other, concatenated: the branches always differ by 2 pixels.""",
          fix="""change the padding or kernel named in the message so that the branches meet."""),
     Rule("S016", "Named sizes cannot be followed", W,
-         what="""for a spec with named input sizes, reports a layer whose size arithmetic the
-exact size solver does not know (a layer type from a third-party plugin, an Upsample
-scale_factor that is not a simple fraction, flattened sizes that are concatenated or compared).""",
+         what="""for a spec with named input sizes, reports a layer whose sizes the exact size
+solver cannot follow: a plugin layer type that gives no `symbolic_shape`, an Upsample
+scale_factor that is not a simple fraction, flattened sizes that are concatenated, compared or
+slid over, or sizes that settle or repeat only after more values than the solver's budget.""",
          why="""the spec is not checked for any size; lint a copy with numbers instead.""",
-         example="""a plugin layer `PixelShuffle` in a spec with `inputs: {x: [1, 16, H, W]}`""",
-         fix="""give the inputs numeric sizes, or use built-in layers."""),
+         example="""a plugin layer `PixelShuffle` without `symbolic_shape` in a spec with `inputs: {x: [1, 16, H, W]}`""",
+         fix="""give the inputs numeric sizes, add `symbolic_shape` to the plugin's layer type, or use
+built-in layers."""),
+    Rule("S017", "Size contract broken", E,
+         what="""for a spec that declares the input sizes it must accept (`sizes: {H: {min: 256,
+max: 2048, multiple_of: 32}, W: H}`, or a list such as `H: [224, 256]`), proves every one of
+them valid (each name with the others held as `convlint sizes` holds them), exactly and without
+trying the sizes one by one, and reports the smallest one that is not, with the finding lint
+gives there.""",
+         why="""a change that breaks an input size the model must serve fails in CI instead of
+in production.""",
+         example="""`sizes: {H: {min: 96, max: 128, multiple_of: 4}}` on a U-Net with three 2×2 pools (valid
+only at multiples of 8): H = 100 breaks it""",
+         fix="""change the layers so that every promised size is valid (`convlint sizes` lists them), or
+promise only the sizes the network accepts."""),
     Rule("B001", "Budget exceeded", E,
          what="""reports a spec whose total parameter count (or MAC count, where convlint counts
 MACs) exceeds the `budget` declared in the spec (`budget: {params: 1000000}`) or in the

@@ -16,6 +16,8 @@ class Elementwise(LayerType):
     keyword names to the layer's.  Activations and dropouts are drawn inside the box of the layer they follow.
     """
 
+    preserves_shape = True
+
     def __init__(self, name: str, family: str, keywords: dict | None = None, kernel: str | None = None,
                  kernel_args: dict | None = None):
         self.name = name
@@ -76,6 +78,12 @@ class Softmax(LayerType):
     family = "activation"
     diagram_role = "fold"
     keywords = {"dim": Optional(Int(), "axis to normalise along")}
+    preserves_shape = True
+
+    def symbolic_shape(self, layer):
+        """The input shape; ``None`` (fails at every size) for a ``dim`` outside the tensor."""
+        dim, rank = layer.args["dim"], len(layer.input)
+        return None if dim is not None and not -rank <= dim < rank else layer.input
 
     def infer(self, ctx: LayerContext):
         dim = ctx.args["dim"]
@@ -127,6 +135,11 @@ class Linear(LayerType):
         from convlint.execute.kernels.init import kaiming_uniform
         return kaiming_uniform(self.parameter_shapes(ctx), rng)
 
+    def symbolic_shape(self, layer):
+        """``(*, out_features)``; a declared ``in_features`` is compared with the last input dim."""
+        layer.compare(layer.input[-1], layer.args["in_features"])
+        return (*layer.input[:-1], layer.args["out_features"])
+
     def parameter_shapes(self, ctx: LayerContext) -> dict:
         out = ctx.args["out_features"]
         features = ctx.args["in_features"] or ctx.input[-1]  # the module as declared, as PyTorch builds it
@@ -159,6 +172,17 @@ class Flatten(LayerType):
             return None
         return (*ctx.input[:start], math.prod(ctx.input[start:end + 1]), *ctx.input[end + 1:])
 
+    def symbolic_shape(self, layer):
+        """The merged dim is the product of the flattened ones (a :class:`~convlint.sizes.expr.Product`
+        when several vary)."""
+        from convlint.sizes.expr import multiply
+        shape, rank = layer.input, len(layer.input)
+        start, end = layer.args["start_dim"], layer.args["end_dim"]
+        if not (-rank <= start < rank and -rank <= end < rank) or start % rank > end % rank:
+            return None
+        start, end = start % rank, end % rank
+        return (*shape[:start], multiply(list(shape[start:end + 1])), *shape[end + 1:])
+
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         return inputs[0].reshape(self.infer(ctx))
 
@@ -172,6 +196,7 @@ class BatchNorm(LayerType):
     family = "norm"
     diagram_role = "fold"
     buffers = ("running_mean", "running_var")
+    preserves_shape = True
 
     def __init__(self, ndim: int):
         self.name = f"BatchNorm{ndim}d"
@@ -197,6 +222,11 @@ class BatchNorm(LayerType):
         from convlint.execute.kernels.init import constant_parameters
         return constant_parameters(self.parameter_shapes(ctx), NORM_FILLS)
 
+    def symbolic_shape(self, layer):
+        """The input shape; a declared ``num_features`` is compared with the channels."""
+        layer.compare(layer.input[1], layer.args["num_features"])
+        return layer.input
+
     def parameter_shapes(self, ctx: LayerContext) -> dict:
         channels = (ctx.args["num_features"] or ctx.input[1],)
         shapes = {"weight": channels, "bias": channels} if ctx.args["affine"] else {}
@@ -220,6 +250,9 @@ class BatchNorm(LayerType):
 
 NORM_FILLS = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}
 """The initial values PyTorch gives a norm layer's parameters and running statistics."""
+
+MAX_SCALE_DENOMINATOR = 1024
+"""Upsample scale factors followed exactly by the size solver: fractions with at most this denominator."""
 
 INTERPOLATION_RANKS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
@@ -257,6 +290,29 @@ class Upsample(LayerType):
         if args["size"] is not None:
             return (batch, channels, *args["size"])
         sizes = tuple(math.floor(size * scale) for size, scale in zip(spatial, args["scale_factor"]))
+        return (batch, channels, *sizes)
+
+    def symbolic_shape(self, layer):
+        """``size``, or ``⌊in·scale_factor⌋`` per axis for a scale that is a fraction with a small denominator."""
+        from fractions import Fraction
+
+        from convlint.sizes.expr import Product, scaled_floor
+        from convlint.sizes.symbolic import varies
+        args = layer.args
+        if (args["size"] is None) == (args["scale_factor"] is None):
+            return None
+        batch, channels, *spatial = layer.input
+        if args["size"] is not None:
+            return (batch, channels, *args["size"])
+        sizes = []
+        for size, scale in zip(spatial, args["scale_factor"]):
+            if not varies(size):
+                sizes.append(math.floor(size * scale))
+                continue
+            ratio = Fraction(scale)
+            if ratio.denominator > MAX_SCALE_DENOMINATOR or ratio < 0 or isinstance(size, Product):
+                layer.unsupported(f"scale_factor {scale} is not a simple fraction")
+            sizes.append(scaled_floor(size, ratio.numerator, ratio.denominator))
         return (batch, channels, *sizes)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):

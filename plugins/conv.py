@@ -33,6 +33,13 @@ def check_channels(ctx: LayerContext, channels: int, groups: int, out_channels: 
                                f"{count}", "groups")
 
 
+def symbolic_channels(layer, channels) -> None:
+    """Record what :func:`check_channels` reads of a channel count that may vary (sizes flattened into it)."""
+    layer.compare(channels, layer.args["in_channels"])
+    if layer.args["groups"] > 1:
+        layer.track(channels // layer.args["groups"])
+
+
 class Conv(LayerType):
     """``torch.nn.Conv{1,2,3}d``: input ``(N, C_in, *spatial)`` → ``(N, out_channels, *spatial_out)``.
 
@@ -66,6 +73,30 @@ class Conv(LayerType):
         sizes = check_windows(ctx, axes, is_conv=True)
         if sizes is None:
             return None
+        return (batch, args["out_channels"], *sizes)
+
+    def symbolic_shape(self, layer):
+        """Window arithmetic per axis on forms; channels compared with ``in_channels`` and ``groups``."""
+        args = layer.args
+        batch, channels, *spatial = layer.input
+        symbolic_channels(layer, channels)
+        padding = args["padding"]
+        if padding == "valid":
+            pads = [(0, 0)] * len(spatial)
+        elif padding == "same":
+            if any(s != 1 for s in args["stride"]):
+                return None
+            pads = [same_padding(k, d) for k, d in zip(args["kernel_size"], args["dilation"])]
+        else:
+            pads = [(p, p) for p in padding]
+        if args["padding_mode"] in ("reflect", "circular"):
+            for size, pair in zip(spatial, pads):
+                layer.compare(size, max(pair))
+        sizes = []
+        for size, k, s, (left, right), d in zip(spatial, args["kernel_size"], args["stride"], pads, args["dilation"]):
+            axis = WindowAxis(size, k, s, left, right, d)
+            layer.compare(size, axis.span - left - right)  # S003: the padded input must hold one window
+            sizes.append(axis.out)
         return (batch, args["out_channels"], *sizes)
 
     def _pads(self, ctx: LayerContext, spatial: list[int]):

@@ -57,6 +57,21 @@ class CenterCrop(LayerType):
             return None
         return tuple(like[2:])
 
+    def symbolic_shape(self, layer):
+        """``(N, C, *target)``; each input size is compared with its target (``size`` or ``like``'s)."""
+        batch, channels, *spatial = layer.input
+        size = layer.args["size"]
+        if (size is None) == (len(layer.inputs) == 1):
+            return None
+        if size is None:
+            like = layer.inputs[1]
+            if len(like) != len(layer.input):
+                return None
+            size = tuple(like[2:])
+        for have, want in zip(spatial, size):
+            layer.compare(have, want)
+        return (batch, channels, *size)
+
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         x = inputs[0]
         target = self.target(ctx)

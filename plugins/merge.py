@@ -39,6 +39,30 @@ def _producers(ctx: LayerContext, index: int) -> list:
     return [layers[0], layers[index]]
 
 
+def symbolic_merge(layer, axis: int | None):
+    """The merged shape of ``layer.inputs`` on forms: every dim but ``axis`` required equal, ``axis`` summed.
+
+    ``None`` (fails at every size) for inputs of different ranks or constant dims that differ.
+    """
+    from convlint.sizes.expr import Product
+    first = layer.inputs[0]
+    if any(len(shape) != len(first) for shape in layer.inputs):
+        return None
+    for shape in layer.inputs[1:]:
+        for index, (a, b) in enumerate(zip(first, shape)):
+            if index == axis:
+                continue
+            if isinstance(a, int) and isinstance(b, int) and a != b:
+                return None  # e.g. different channel counts: a mismatch at every size
+            layer.require_equal(a, b)
+    if axis is None:
+        return first
+    parts = [shape[axis] for shape in layer.inputs]
+    if any(isinstance(part, Product) for part in parts):
+        layer.unsupported("concatenates flattened sizes that are not affine")
+    return (*first[:axis], sum(parts[1:], parts[0]), *first[axis + 1:])
+
+
 class Concat(LayerType):
     """``torch.cat(inputs, dim)``: all dims but ``dim`` must agree; ``dim`` sizes add up."""
 
@@ -69,6 +93,13 @@ class Concat(LayerType):
                 return None
         return (*first[:dim], sum(shape[dim] for shape in ctx.inputs), *first[dim + 1:])
 
+    def symbolic_shape(self, layer):
+        """Dims other than ``dim`` required equal; ``dim`` sizes add up."""
+        rank = len(layer.input)
+        if not -rank <= layer.args["dim"] < rank:
+            return None
+        return symbolic_merge(layer, layer.args["dim"] % rank)
+
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         import numpy
         return numpy.concatenate(inputs, axis=ctx.args["dim"])
@@ -98,6 +129,10 @@ class Add(LayerType):
                                    f"{format_shape(shape)}; Add needs equal shapes{fix}", "from")
                 return None
         return first
+
+    def symbolic_shape(self, layer):
+        """Every dim of every input required equal to the first's."""
+        return symbolic_merge(layer, None)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         total = inputs[0].copy()

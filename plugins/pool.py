@@ -67,6 +67,22 @@ class Pool(LayerType):
                 for size, k, s, p, d in zip(ctx.input[2:], kernel, args["stride"] or kernel, args["padding"],
                                             dilation)]
 
+    def symbolic_shape(self, layer):
+        """Window arithmetic per axis on forms (floor or ceil mode); AvgPool3d compares each size with the kernel."""
+        args = layer.args
+        kernel = args["kernel_size"]
+        stride = args["stride"] or kernel
+        dilation = args.get("dilation", (1,) * len(kernel))
+        if any(p > k // 2 for k, p in zip(kernel, args["padding"])):
+            return None
+        batch, channels, *spatial = layer.input
+        sizes = []
+        for size, k, s, p, d in zip(spatial, kernel, stride, args["padding"], dilation):
+            if self.kind == "Avg" and len(spatial) == 3:
+                layer.compare(size, k)  # AvgPool3d: the kernel must fit the unpadded input
+            sizes.append(WindowAxis(size, k, s, p, p, d, args["ceil_mode"]).out)
+        return (batch, channels, *sizes)
+
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.execute.kernels import pool
         args = ctx.args
@@ -116,6 +132,12 @@ class AdaptivePool(LayerType):
         batch, channels, *spatial = ctx.input
         sizes = [size if target is None else target for size, target in zip(spatial, ctx.args["output_size"])]
         return (batch, channels, *sizes)
+
+    def symbolic_shape(self, layer):
+        """``output_size`` per axis (an input size where it is ``null``)."""
+        batch, channels, *spatial = layer.input
+        return (batch, channels, *(size if target is None else target
+                                   for size, target in zip(spatial, layer.args["output_size"])))
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.execute.kernels import pool

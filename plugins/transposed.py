@@ -7,7 +7,7 @@ from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.arithmetic import TransposedAxis, transposed_formula, transposed_out
 from convlint.layers.keywords import Choice, IntTuple
 from convlint.analysis.window_findings import axis_symbols
-from convlint_plugins.conv import channel_keywords, check_channels
+from convlint_plugins.conv import channel_keywords, check_channels, symbolic_channels
 
 
 class ConvTranspose(LayerType):
@@ -55,6 +55,19 @@ class ConvTranspose(LayerType):
         """PyTorch's ``reset_parameters()``: weight and bias uniform in ``±1/sqrt(fan_in)``."""
         from convlint.execute.kernels.init import kaiming_uniform
         return kaiming_uniform(self.parameter_shapes(ctx), rng)
+
+    def symbolic_shape(self, layer):
+        """:func:`~convlint.analysis.arithmetic.transposed_out` per axis on forms."""
+        args = layer.args
+        batch, channels, *spatial = layer.input
+        symbolic_channels(layer, channels)
+        sizes = []
+        for size, k, s, p, d, op in zip(spatial, args["kernel_size"], args["stride"], args["padding"],
+                                        args["dilation"], args["output_padding"]):
+            if op >= s and op >= d:
+                return None
+            sizes.append(transposed_out(size, k, s, p, d, op))
+        return (batch, args["out_channels"], *sizes)
 
     def parameter_shapes(self, ctx: LayerContext) -> dict:
         args = ctx.args

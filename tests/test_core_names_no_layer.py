@@ -22,11 +22,6 @@ BUILT_IN_NAMES = sorted(load_registry(only_distribution="convlint").types)
 DOC_FIELDS = {"what", "why", "example", "fix", "doc", "description"}
 """Keyword arguments and mapping keys whose string value is documentation."""
 
-# Modules whose code still names built-in types: the size solver's per-type arithmetic, which moves to
-# LayerType.symbolic_shape.  Strict: once a module is clean, its entry here fails until removed.
-PENDING = {"sizes/named.py", "sizes/symbolic.py"}
-
-
 def _documentation(tree: ast.AST) -> set[int]:
     """ids of the string constants that are documentation: docstrings (any bare string statement,
     as attribute docs are too) and the values of :data:`DOC_FIELDS`."""
@@ -63,10 +58,7 @@ def test_the_registry_gives_the_names():
 
 
 def _modules() -> list:
-    pending = pytest.mark.xfail(strict=True, reason="per-type size arithmetic not yet on LayerType")
-    return [pytest.param(path, id=path.relative_to(PACKAGE).as_posix(),
-                         marks=[pending] if path.relative_to(PACKAGE).as_posix() in PENDING else [])
-            for path in sorted(PACKAGE.rglob("*.py"))]
+    return [pytest.param(path, id=path.relative_to(PACKAGE).as_posix()) for path in sorted(PACKAGE.rglob("*.py"))]
 
 
 @pytest.mark.parametrize("path", _modules())

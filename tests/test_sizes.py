@@ -368,3 +368,143 @@ def test_held_sizes_found_when_no_square_size_is_valid():
     assert solve(problem, "H", held).valid.describe("H") == "H is a multiple of 2"
     assert solve(problem, "W", held).valid.describe("W") == "W ≥ 3 and W ≡ 1 (mod 2)"
     assert lint(spec) == []
+
+
+# --- every built-in type, and held sizes found when no square size is valid ---------------------------------
+
+
+def test_original_unet_with_center_crops_agrees_with_brute_force():
+    """Unpadded convs, 2×2 pools, up-convs and centre-cropped skips: 572 is valid, as in the paper."""
+    problem = size_problem(load("specs/unet_original.yaml"), REGISTRY)
+    held = reference_values(problem)
+    solution = solve(problem, "H", held)
+    assert 572 in solution.valid
+    assert solution.valid.values(700) == brute_force(problem, "H", held, 700)
+
+
+def test_sizes_flattened_into_channels_are_compared_with_in_channels():
+    """4·F channels after Flatten(1, 2) must equal a Conv1d's in_channels: 256, so only F = 64."""
+    spec = spec_from("inputs: {x: [1, 4, F, 16]}\nlayers:\n"
+                     "  - {name: flat, type: Flatten, start_dim: 1, end_dim: 2}\n"
+                     "  - {name: conv, type: Conv1d, in_channels: 256, out_channels: 8, kernel_size: 3, "
+                     "groups: 4}\n")
+    problem = size_problem(spec, REGISTRY)
+    solution = solve(problem, "F", reference_values(problem))
+    assert solution.valid.values(200) == brute_force(problem, "F", {}, 200) == [64]
+    assert lint(spec) == []
+    ungrouped = spec_from("inputs: {x: [1, 2, F, 3]}\nlayers:\n"
+                          "  - {name: flat, type: Flatten, start_dim: 1, end_dim: 2}\n"
+                          "  - {name: conv, type: Conv1d, out_channels: 6, kernel_size: 1, groups: 6}\n")
+    problem = size_problem(ungrouped, REGISTRY)  # 2·F channels divisible by 6: F a multiple of 3
+    assert solve(problem, "F", reference_values(problem)).valid.values(40) == brute_force(problem, "F", {}, 40)
+
+
+def test_flatten_of_two_sizes_into_a_window_is_named_not_a_crash(capsys):
+    spec = spec_from("inputs: {x: [1, 4, H, W]}\nlayers:\n  - {name: flat, type: Flatten, start_dim: 2}\n"
+                     "  - {name: conv, type: Conv1d, out_channels: 8, kernel_size: 3, padding: 1}\n")
+    [finding] = lint(spec)
+    assert finding.code == "S016" and finding.layer == "conv" and "product of sizes" in finding.message
+    assert summarize(spec)["layers"][1]["output_shape"] is None
+
+
+def test_no_square_size_valid_gives_no_false_finding():
+    """Pool [2, 3] stride 2 then a 12×12 conv: valid at even H ≥ 24 with odd W ≥ 25, never square."""
+    spec = spec_from("inputs: {x: [1, 3, H, W]}\nlayers:\n"
+                     "  - {name: pool, type: MaxPool2d, kernel_size: [2, 3], stride: 2}\n"
+                     "  - {name: conv, type: Conv2d, out_channels: 4, kernel_size: 12}\n")
+    assert lint(spec) == []
+    problem = size_problem(spec, REGISTRY)
+    held = reference_values(problem)
+    assert problem.is_valid(held)
+    for name in ("H", "W"):
+        assert solve(problem, name, held).valid.values(80) == brute_force(problem, name, held, 80)
+
+
+def test_hint_moves_one_axis_when_one_suffices(capsys):
+    """LeNet-5 at 17×112: rows 17 lose one row at s2, columns 112 are fine; 16 and 20 are the nearest heights."""
+    text = open("specs/lenet5.yaml").read().replace("[1, 1, 32, 32]", "[1, 1, 17, 112]")
+    [finding] = lint(spec_from(text))
+    assert finding.message.endswith("nearest valid input sizes: H = 16 or 20")
+    problem = size_problem(spec_from(text), REGISTRY)
+    assert brute_force(problem, "H", {"W": 112}, 21)[-2:] == [16, 20]
+
+
+def test_try_holds_the_other_sizes_as_declared(tmp_path, capsys):
+    spec = tmp_path / "lenet.yaml"
+    spec.write_text(open("specs/lenet5.yaml").read().replace("[1, 1, 32, 32]", "[1, 1, 17, 112]"))
+    assert main(["sizes", str(spec), "--try", "H=96"]) == 0
+    assert "H = 96, W = 112: valid" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("valid, words", [
+    (SizeSet(180, frozenset([59, 60, *range(62, 118)]), 1), "L ≡ 59–60 or 62–117 (mod 180)"),
+    (SizeSet(12, frozenset([0, 1, 2, 3, 4, 5, 6, 7, 9]), 1), "L ≢ 8, 10, 11 (mod 12)"),
+])
+def test_long_conditions_read_as_ranges(valid, words):
+    assert valid.describe("L") == words
+
+
+def test_torch_export_accepts_the_dynamic_shapes(capsys):
+    """`--format torch-export` states the U-Net's valid set as 8·Dim: torch.export accepts it (a plain Dim it
+    refuses), and the exported program then refuses a height that is not a multiple of 8."""
+    torch = pytest.importorskip("torch")
+    torch_reference = pytest.importorskip("torch_reference")
+    assert main(["sizes", "specs/unet.yaml", "--format", "torch-export"]) == 0
+    namespace: dict = {}
+    exec(capsys.readouterr().out, namespace)
+    assert str(namespace["dynamic_shapes"]["image"][2]) == "8*H_8"
+
+    class Image(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, image):
+            return self.net(image=image)
+
+    module = Image(torch_reference.build("specs/unet.yaml").eval())
+    example = (torch.randn(1, 3, 128, 128),)
+    exported = torch.export.export(module, example, dynamic_shapes=namespace["dynamic_shapes"])
+    assert exported.module()(torch.randn(1, 3, 48, 136))["head"].shape[2:] == (48, 136)
+    with pytest.raises(Exception):
+        exported.module()(torch.randn(1, 3, 100, 128))
+    plain = {"image": {2: torch.export.Dim("H", min=1), 3: torch.export.Dim("W", min=1)}}
+    with pytest.raises(Exception, match="Constraints violated"):
+        torch.export.export(module, example, dynamic_shapes=plain)
+
+
+# --- size contracts ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(), st.integers(0, 2), st.integers(1, 40), st.integers(0, 60), st.integers(1, 6), st.booleans())
+def test_random_contracts_agree_with_brute_force(text, pick, least, span, step, as_list):
+    """S017 names the smallest promised size at which lint reports something (the others held as solved)."""
+    from convlint.sizes.solver import solve_all
+    problem = size_problem(spec_from(text), REGISTRY)
+    name = problem.names[pick % len(problem.names)]
+    promised = list(range(-(-least // step) * step, least + span + 1, step))
+    if not promised:
+        return
+    contract = (f"[{', '.join(map(str, promised))}]" if as_list
+                else f"{{min: {least}, max: {least + span}, multiple_of: {step}}}")
+    contracted = spec_from(text.replace("layers:\n", f"sizes: {{{name}: {contract}}}\nlayers:\n", 1))
+    held = solve_all(size_problem(contracted, REGISTRY))[0]
+    failing = [x for x in promised if lint_at_declared_sizes(problem.instantiate({**held, name: x}), REGISTRY)]
+    broken = [f for f in lint(contracted) if f.code == "S017"]
+    if failing:
+        [finding] = broken
+        assert f"promises {name} = {failing[0]}," in finding.message, (text, contract)
+    else:
+        assert broken == [], (text, contract)
+
+
+def test_a_contract_of_a_million_sizes_is_proved_without_trying_them():
+    """Every multiple of 8 up to 8·10⁶ on the U-Net: proved by residues; a multiple of 4 is the counterexample."""
+    text = open("specs/unet.yaml").read()
+    promised = text.replace("layers:\n", "sizes: {H: {min: 8, max: 8000000, multiple_of: 8}, W: H}\nlayers:\n", 1)
+    assert lint(spec_from(promised)) == []
+    broken = text.replace("layers:\n", "sizes: {H: {min: 8, max: 8000000, multiple_of: 4}}\nlayers:\n", 1)
+    [finding] = lint(spec_from(broken))
+    assert finding.code == "S017" and "promises H = 12," in finding.message
+    assert lint(spec_from(text.replace("[1, 3, 128, 128]", "[1, 3, 12, 128]"))) != []  # 12 fails indeed

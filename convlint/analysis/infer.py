@@ -273,3 +273,26 @@ def _checked_count(count, method: str = "count_params") -> int:
 def format_shape(shape) -> str:
     """``1×64×56×56`` for a shape tuple, ``?`` for ``None``."""
     return "?" if shape is None else "×".join(str(dim) for dim in shape)
+
+
+class LayerChecker:
+    """Checks one layer of ``spec`` at given input shapes, exactly as :func:`analyze` does in its walk.
+
+    Calling it with a :class:`~convlint.spec.model.Layer` and its input shapes (in
+    ``from`` order, ``None`` for an input that could not be computed) returns the
+    output shape (``None`` when the layer fails) and the layer's findings.  The
+    size solver uses it to re-check only the layers whose input sizes change.
+    """
+
+    def __init__(self, spec: Spec, registry: Registry):
+        self._run = _Run(spec, registry)
+
+    def __call__(self, layer: Layer, inputs: list[Shape | None]) -> tuple[Shape | None, list[Finding]]:
+        info, findings = _infer_layer(self._run, layer, inputs)
+        return info.shape, findings
+
+
+def spec_findings(spec: Spec, registry: Registry) -> list[Finding]:
+    """The findings :func:`analyze` reports that belong to no layer's inference: the spec's own
+    (structure, YAML) and the plugins' (X001).  Cycles (G002) are not included."""
+    return list(spec.findings) + _plugin_problems(spec, registry)

@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     sizes.add_argument("--try", dest="tries", action="append", default=[], metavar="NAME=SIZE",
                        help="explain one size, e.g. H=500 (repeatable)")
     sizes.add_argument("--upto", type=int, default=1024, metavar="N", help="largest size listed in JSON (1024)")
-    sizes.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    sizes.add_argument("--format", choices=("text", "json", "torch-export"), default="text",
+                       help="output format (torch-export: the dynamic_shapes argument of torch.export.export)")
     _add_common(sizes)
 
     rule = commands.add_parser("rule", help="explain a rule code")
@@ -189,6 +190,8 @@ def run_sizes(args, out) -> int:
         raise UsageError(str(error)) from None
     if args.format == "json":
         out.write(json.dumps(sizes_report.render_json(report), indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "torch-export":
+        out.write(sizes_report.render_torch_export(report))
     else:
         out.write(sizes_report.render_text(report))
     failed = (report.tried is not None and report.tried.findings) or any(s.valid.empty for s in report.solutions)

@@ -88,10 +88,16 @@ class LayerType:
     - ``min_inputs`` / ``max_inputs``: how many tensors it reads (``None`` = no limit).
     - ``buffers``: entries of :meth:`parameter_shapes` that are buffers, not parameters.
     - ``diagram_role``: how diagrams draw it, one of :data:`DIAGRAM_ROLES` (see the attribute).
+    - ``preserves_shape``: True when the output shape always equals the first input's
+      (activations, norms, dropout, identity); the size solver then passes sizes through.
 
     Methods a subclass implements: :meth:`infer` (always), :meth:`parameter_shapes` and
     :meth:`initial_parameters` (layers with weights), :meth:`forward` (to run), :meth:`count_macs`,
     :meth:`input_spans` (receptive fields) and :meth:`label` (diagrams) where the defaults do not fit.
+
+    Named input sizes (``convlint sizes``, and ``lint`` of a spec such as
+    ``image: [N, 3, H, W]``) need each layer's output as a function of its input
+    sizes: see :meth:`symbolic_shape`.
     """
 
     name: str = ""
@@ -101,6 +107,38 @@ class LayerType:
     input_ranks: tuple[int, ...] | None = None
     min_inputs: int = 1
     max_inputs: int | None = 1
+    preserves_shape: bool = False
+
+    def symbolic_shape(self, layer: Any):
+        """The output shape when input sizes may be expressions of named sizes.
+
+        ``layer`` (:class:`convlint.sizes.symbolic.SymbolicLayer`) gives ``args`` (the
+        converted keywords, as in ``infer``), ``inputs`` (the input shapes; each dim an
+        ``int``, an :class:`~convlint.sizes.expr.Expr` or a
+        :class:`~convlint.sizes.expr.Product`) and ``ndim``.  Return a tuple of such
+        dims, computed with the same arithmetic as :meth:`infer`: ``Expr`` supports
+        ``+``, ``-``, ``*`` by an int and ``//`` by a positive int, so the functions of
+        :mod:`convlint.analysis.arithmetic` work on it unchanged.  Return ``None`` when
+        the layer fails at every size for a reason that does not depend on them (a
+        keyword combination ``infer`` refuses).
+
+        The solver decides validity with :meth:`infer` itself, at sizes it chooses; to
+        choose them it must know every quantity ``infer``'s checks read besides the
+        input and output shapes.  Record them:
+
+        - ``layer.compare(dim, value)``: a check compares ``dim`` with an int (a kernel
+          span, a declared ``in_features``) or with another dim (a crop target);
+        - ``layer.require_equal(a, b)``: a check needs two dims equal (a merge);
+        - ``layer.track(form)``: a check reads another form (``channels // groups``);
+        - ``layer.unsupported(why)``: the arithmetic cannot be followed (raises).
+
+        Default: the first input's shape when :attr:`preserves_shape`, else unsupported,
+        naming the type.
+        """
+        if self.preserves_shape:
+            return layer.inputs[0]
+        layer.unsupported(f"{self.name} gives no symbolic_shape, so its output size cannot be followed "
+                          f"as a function of the named sizes")
 
     def infer(self, ctx: LayerContext) -> Shape | None:
         """Return the output shape, or ``None`` after reporting an error with ``ctx.report``."""

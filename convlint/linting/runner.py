@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 from convlint.linting.budget import check_budget
+from convlint.sizes.contract import contract_findings
 from convlint.linting.config import Config
 from convlint.spec.files import TooLargeFile, UnreadableFile, iter_yaml_files, read_text
 from convlint.findings import Finding
@@ -116,7 +117,7 @@ def lint_file(path: Path, registry: Registry, config: Config | None = None, sele
             else:
                 analysis = analyze(result.spec, registry)
                 budget = check_budget(result.spec, analysis, config.budget, registry.rules)
-                raw = analysis.findings + budget.findings
+                raw = analysis.findings + budget.findings + contract_findings(result.spec, registry)
                 notes.extend(budget.notes)
             enabled = [finding for finding in raw if selection.is_enabled(finding.code, name)]
             if enabled and result.spec is not None and not result.spec.size_names:

@@ -5,6 +5,7 @@ from convlint.analysis.infer import Analysis, analyze
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
 from convlint.linting.enabled import enabled_findings
+from convlint.sizes.contract import CONTRACT_MARKER, contract_findings
 from convlint.sizes.named import lint_named_sizes
 from convlint.sizes.nearest import with_nearest_sizes
 from convlint.spec.model import Spec
@@ -26,4 +27,6 @@ def reported_findings(spec: Spec, registry: Registry, analysis: Analysis) -> lis
     findings = enabled_findings(analysis.findings, registry)
     if findings:
         findings = with_nearest_sizes(spec, registry, findings)
+    if CONTRACT_MARKER.search(spec.source):  # the sizes the spec promises to accept
+        findings = enabled_findings(findings + contract_findings(spec, registry), registry)
     return findings

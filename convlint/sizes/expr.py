@@ -23,6 +23,7 @@ the fact the input-size solver (:mod:`convlint.sizes.solver`) rests on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from math import gcd, lcm
 from typing import Mapping, Union
 
@@ -36,9 +37,14 @@ class Floor:
     num: "Expr"
     den: int
 
+    @cached_property
+    def key(self) -> tuple:
+        """Where the atom sorts among the terms of a form (computed once)."""
+        return 1, str(self.num), self.den
+
 
 def _atom_key(atom: Atom) -> tuple:
-    return (0, atom) if isinstance(atom, str) else (1, str(atom.num), atom.den)
+    return (0, atom) if isinstance(atom, str) else atom.key
 
 
 class Expr:
@@ -48,13 +54,14 @@ class Expr:
     by a positive int, unary minus, and :meth:`evaluate`.
     """
 
-    __slots__ = ("terms", "const")
+    __slots__ = ("terms", "const", "_hash")
 
     def __init__(self, terms: Mapping[Atom, int] | tuple = (), const: int = 0):
         items = terms.items() if isinstance(terms, Mapping) else terms
         self.terms: tuple[tuple[Atom, int], ...] = tuple(
             sorted(((atom, coef) for atom, coef in items if coef), key=lambda item: _atom_key(item[0])))
         self.const = const
+        self._hash = None
 
     @staticmethod
     def symbol(name: str) -> "Expr":
@@ -109,7 +116,9 @@ class Expr:
         return isinstance(other, Expr) and self.terms == other.terms and self.const == other.const
 
     def __hash__(self):
-        return hash((self.terms, self.const))
+        if self._hash is None:
+            self._hash = hash((self.terms, self.const))
+        return self._hash
 
     # evaluation -------------------------------------------------------------
     def evaluate(self, values: Mapping[str, int]) -> int:
@@ -205,15 +214,55 @@ def period_and_shift(expr: Expr, name: str) -> tuple[int, int]:
     return period, sum(coef * shift * (period // atom_period) for coef, atom_period, shift in shifts)
 
 
+def table(form: "Expr | Product", name: str, count: int, cache: dict) -> list[int]:
+    """``[form(0), form(1), …, form(count − 1)]`` for a form in the one name ``name``.
+
+    ``cache`` maps forms to tables already computed (shared sub-forms are computed
+    once); floors are evaluated on whole tables, so a table costs a few list passes.
+    """
+    known = cache.get(form)
+    if known is not None and len(known) >= count:
+        return known
+    if isinstance(form, Product):
+        values = [1] * count
+        for factor in form.factors:
+            if isinstance(factor, int):
+                values = [value * factor for value in values]
+            else:
+                values = [value * other for value, other in zip(values, table(factor, name, count, cache))]
+    else:
+        values = [form.const] * count
+        for atom, coef in form.terms:
+            if isinstance(atom, str):
+                if atom != name:
+                    raise ValueError(f"{form} depends on {atom}, not only on {name}")
+                column = range(count)
+            else:
+                column = [value // atom.den for value in table(atom.num, name, count, cache)]
+            values = [value + coef * item for value, item in zip(values, column)]
+    cache[form] = values
+    return values
+
+
+class NotAffine(TypeError):
+    """Arithmetic on a :class:`Product` other than comparing it: the result is no quasi-affine form."""
+
+
 class Product:
     """A product of several non-constant sizes (what Flatten makes of ``H × W``).
 
-    Not affine, so the solver only lets it be compared with constants; it
-    prints as ``16·⌊H/4⌋·⌊W/4⌋`` and evaluates like an :class:`Expr`.
+    Not affine, so the solver only lets it be compared with constants (other
+    arithmetic raises :class:`NotAffine`); it prints as ``16·⌊H/4⌋·⌊W/4⌋`` and
+    evaluates like an :class:`Expr`.
     """
 
     def __init__(self, factors: tuple):
         self.factors = factors
+
+    def _not_affine(self, *_):
+        raise NotAffine(f"the flattened size {self} is a product of sizes, and arithmetic on it is not affine")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __floordiv__ = __neg__ = _not_affine
 
     def evaluate(self, values: Mapping[str, int]) -> int:
         """The integer value for the sizes ``values``."""

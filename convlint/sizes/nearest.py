@@ -1,11 +1,13 @@
 """The nearest valid input sizes, added to the first size finding of a spec whose declared size fails.
 
-When a spec with numeric sizes has a finding that depends on the input size
-(dropped input, empty output, merged branches that do not match), the exact
-solver of :mod:`convlint.sizes.solver` checks each spatial size: if the
-declared value is not valid, the first such finding ends with
-``nearest valid input sizes: H = 96 or 104``.  The solver is given a small
-budget of lint runs so that lint stays fast; past it, no hint is added.
+When a spec with numeric sizes has a finding that can depend on the input size
+(dropped input, empty output, merged branches that do not match, channels or
+features that follow a flattened size), the exact solver of
+:mod:`convlint.sizes.solver` solves each spatial size with the others as
+declared; where changing one size fixes the spec, the first such finding ends
+with ``nearest valid input sizes: H = 96 or 104`` for those sizes only.  When no
+single size does, each is solved with the others held at valid sizes.  The solver checks only the
+layers a size change touches, within a small budget of sizes; past it, no hint is added.
 """
 from __future__ import annotations
 
@@ -13,21 +15,31 @@ import dataclasses
 
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
-from convlint.sizes.solver import reference_values, size_problem, solve
+from convlint.sizes.solver import size_problem, solve, solve_all
 from convlint.spec.model import Spec
 from convlint.sizes.symbolic import Unsupported
 
-SIZE_CODES = frozenset({"S001", "S002", "S003", "S009", "S010"})
+SIZE_CODES = frozenset({"S001", "S002", "S003", "S006", "S008", "S009", "S010"})
 """Findings that can come and go with the input size."""
 
-LINT_BUDGET = 1500
-"""The most sizes the solver may lint for one name while linting a spec."""
+SIZE_BUDGET = 20_000
+"""The most sizes of one name whose verdicts the hint may need, so that lint stays fast."""
 
-LAYER_BUDGET = 300_000
-"""The most layer checks (sizes linted × layers) the hint may cost, so that large specs stay fast."""
+CHECK_BUDGET = 3_000
+"""The most single-layer checks the hint may run (a few times one lint of a large network)."""
 
-MIN_RUNS = 50
-"""Below this many affordable lint runs the hint is not attempted."""
+
+def _hints(problem, solutions: list) -> list[str]:
+    """``H = 96 or 104`` for each name whose declared size is not in its solution's valid set."""
+    hints = []
+    for solution in solutions:
+        declared = problem.declared[solution.name]
+        if declared in solution.valid:
+            continue
+        options = [str(value) for value in solution.valid.nearest(declared) if value is not None]
+        if options:
+            hints.append(f"{solution.name} = {' or '.join(options)}")
+    return hints
 
 
 def with_nearest_sizes(spec: Spec, registry: Registry, findings: list[Finding]) -> list[Finding]:
@@ -35,21 +47,12 @@ def with_nearest_sizes(spec: Spec, registry: Registry, findings: list[Finding]) 
     first = next((index for index, finding in enumerate(findings) if finding.code in SIZE_CODES), None)
     if first is None:
         return findings
-    budget = min(LINT_BUDGET, LAYER_BUDGET // max(1, len(spec.layers)))
-    if budget < MIN_RUNS:
-        return findings
     problem = size_problem(spec, registry)
-    hints = []
+    problem.max_checks = CHECK_BUDGET
     try:
-        held = reference_values(problem, budget)
-        for name in problem.names:
-            valid = solve(problem, name, held, budget).valid
-            declared = problem.declared[name]
-            if declared in valid:
-                continue
-            options = [str(value) for value in valid.nearest(declared) if value is not None]
-            if options:
-                hints.append(f"{name} = {' or '.join(options)}")
+        hints = _hints(problem, [solve(problem, name, problem.declared, SIZE_BUDGET) for name in problem.names])
+        if not hints:  # no one size fixes it: each name with the others at sizes that are valid
+            hints = _hints(problem, solve_all(problem, SIZE_BUDGET)[1])
     except Unsupported:
         return findings
     except Exception:  # the hint is optional: a failure here must not cost the user the findings

@@ -5,12 +5,15 @@ values held fixed, runs the solver for every named size and prints.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import dataclass, field
 
 from convlint.report.formatters import concise
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
-from convlint.sizes.solver import Solution, SizeProblem, reference_values, size_problem, solve
+from convlint.sizes.contract import Contract, declared_contracts
+from convlint.sizes.solver import SizeSet, Solution, SizeProblem, size_problem, solve, solve_all
 from convlint.spec.model import Spec
 from convlint.sizes.symbolic import Unsupported
 
@@ -21,11 +24,13 @@ class SizesError(Exception):
 
 @dataclass
 class Tried:
-    """A tried assignment: the sizes, what lint reports there, and the nearest valid values per tried name."""
+    """A tried assignment: the sizes, what lint reports there, and per tried name the nearest valid
+    values and the valid set, both with the other sizes as tried."""
 
     values: dict[str, int]
     findings: list[Finding]
     nearest: dict[str, tuple[int | None, int | None]]
+    valid_sets: dict[str, SizeSet]
 
 
 @dataclass
@@ -36,6 +41,13 @@ class SizesReport:
     solutions: list[Solution]
     tried: Tried | None
     upto: int
+    contracts: dict[str, Contract] = field(default_factory=dict)
+    """The spec's size contracts (``sizes:``), by name."""
+
+    def broken(self, solution: Solution) -> int | None:
+        """The smallest size of ``solution``'s name that its contract promises and that is not valid."""
+        contract = self.contracts.get(solution.name)
+        return None if contract is None else contract.first_outside(solution.valid)
 
 
 def parse_try(items: list[str], option: str = "--try") -> dict[str, int]:
@@ -44,10 +56,11 @@ def parse_try(items: list[str], option: str = "--try") -> dict[str, int]:
     values = {}
     for item in items:
         name, _, number = item.partition("=")
-        digits = number.strip()
-        if not name or not (digits.isascii() and digits.isdigit() and len(digits) <= 18) or int(digits) < 1:
-            raise SizesError(f"{option} expects NAME=SIZE with a positive integer size, got {item!r}")
-        values[name.strip()] = int(digits)
+        number = number.strip()
+        if not name or not re.fullmatch(r"[0-9]{1,18}", number) or int(number) < 1:
+            raise SizesError(f"{option} expects NAME=SIZE with a positive integer size (at most 18 digits), "
+                             f"got {ascii(item)}")
+        values[name.strip()] = int(number)
     return values
 
 
@@ -63,17 +76,20 @@ def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: in
     if unknown:
         raise SizesError(f"--try names {', '.join(unknown)}, but the sizes are {', '.join(problem.names)}")
     try:
-        held = reference_values(problem)
-        solutions = [solve(problem, name, held) for name in problem.names]
+        held, solutions = solve_all(problem)
     except Unsupported as error:
         raise SizesError(f"{spec.path}: {error}") from None
     tried = None
-    if tries:
-        values = {**held, **tries}
-        by_name = {solution.name: solution for solution in solutions}
-        nearest = {name: by_name[name].valid.nearest(value) for name, value in tries.items()}
-        tried = Tried(values, problem.findings(values), nearest)
-    return SizesReport(problem, solutions, tried, upto)
+    if tries:  # the other sizes as declared (numeric spec), else as held
+        values = {**(problem.declared or held), **tries}
+        try:
+            sets = {name: solve(problem, name, values).valid for name in tries}
+        except Unsupported as error:
+            raise SizesError(f"{spec.path}: {error}") from None
+        nearest = {name: sets[name].nearest(value) for name, value in tries.items()}
+        tried = Tried(values, problem.findings(values), nearest, sets)
+    contracts = {contract.name: contract for contract in declared_contracts(spec, problem.names, registry)[0]}
+    return SizesReport(problem, solutions, tried, upto, contracts)
 
 
 def _places(problem: SizeProblem, name: str) -> str:
@@ -103,7 +119,11 @@ def render_text(report: SizesReport) -> str:
         smallest = solution.valid.smallest(10)
         if smallest:
             lines.append(f"  smallest: {', '.join(map(str, smallest))}")
-        lines.append(f"  exact: every {solution.name} < {solution.threshold + solution.period} linted; "
+        if solution.name in report.contracts:
+            broken = report.broken(solution)
+            verdict = "every size valid" if broken is None else f"{solution.name} = {broken} is not valid (the smallest)"
+            lines.append(f"  contract {report.contracts[solution.name].describe()}: {verdict}")
+        lines.append(f"  exact: every {solution.name} < {solution.threshold + solution.period} checked layer by layer; "
                      f"beyond, validity repeats with period {solution.period}")
         if solution.valid.empty:
             example = solution.threshold + solution.period - 1
@@ -112,17 +132,17 @@ def render_text(report: SizesReport) -> str:
             lines += ["    " + line for line in concise(findings[:3]).splitlines()]
     if report.tried is not None:
         lines.append("")
-        lines.extend(_render_tried(report.tried, {s.name: s.valid for s in report.solutions}))
+        lines.extend(_render_tried(report.tried))
     return "\n".join(lines) + "\n"
 
 
-def _render_tried(tried: Tried, valid_sets: dict) -> list[str]:
+def _render_tried(tried: Tried) -> list[str]:
     if not tried.findings:
         return [f"{_assignment(tried.values)}: valid"]
     lines = [f"{_assignment(tried.values)}: not valid"]
     lines += ["  " + line for line in concise(tried.findings).splitlines()]
     for name, (below, above) in tried.nearest.items():
-        if tried.values[name] in valid_sets[name]:
+        if tried.values[name] in tried.valid_sets[name]:
             lines.append(f"  {name} = {tried.values[name]} is valid on its own (with the other sizes held)")
             continue
         options = [f"{name} = {value}" for value in (below, above) if value is not None]
@@ -142,6 +162,9 @@ def render_json(report: SizesReport) -> dict:
             "period": solution.valid.period,
             "positions": [[name, index] for name, index in report.problem.positions[solution.name]],
         }
+        if solution.name in report.contracts:
+            symbols[solution.name]["contract"] = {"promised": report.contracts[solution.name].describe(),
+                                                  "first_invalid": report.broken(solution)}
     data = {"path": report.problem.spec.path, "name": report.problem.spec.name,
             "fixed_sizes": bool(report.problem.declared), "symbols": symbols}
     if report.tried is not None:
@@ -152,3 +175,48 @@ def render_json(report: SizesReport) -> dict:
             "nearest": {name: list(pair) for name, pair in report.tried.nearest.items()},
         }
     return data
+
+
+def render_torch_export(report: SizesReport) -> str:
+    """Python text that binds ``dynamic_shapes`` for ``torch.export.export``, stating each valid set.
+
+    A set ``{r + p·k : k ≥ m}`` is ``p*Dim("H_p", min=m) + r``; a set that PyTorch's
+    ``Dim`` cannot state (several residues, exceptions, no valid size) gets a comment and
+    its dim stays static (at the declared or held size).  Keys are the spec's input names,
+    so the exported module's ``forward`` takes the inputs under those names.
+    """
+    problem = report.problem
+    lines = [f"# dynamic_shapes for torch.export.export of {problem.spec.name} ({problem.spec.path}),",
+             "# the exact valid input sizes found by `convlint sizes`",
+             "from torch.export import Dim", ""]
+    shapes: dict[str, dict[int, str]] = {decl: {} for decl in problem.spec.inputs}
+    for solution in report.solutions:
+        name, valid = solution.name, solution.valid
+        variable = re.sub(r"\W", "_", name)
+        dim = _dim_expression(variable, valid)
+        if dim is None:
+            lines.append(f"# {name}: {valid.describe(name)}; not a Dim expression, so {name} stays static")
+            continue
+        identifier, least, expression = dim
+        lines.append(f'{identifier} = Dim("{identifier}", min={least})  # {valid.describe(name)}')
+        for input_name, index in problem.positions[name]:
+            shapes[input_name][index] = expression
+    entries = ", ".join(f"{json.dumps(input_name)}: {{{', '.join(f'{i}: {e}' for i, e in dims.items())}}}"
+                        for input_name, dims in shapes.items())
+    lines += ["", f"dynamic_shapes = {{{entries}}}", ""]
+    return "\n".join(lines)
+
+
+def _dim_expression(variable: str, valid: SizeSet) -> tuple[str, int, str] | None:
+    """(the ``Dim``'s name, its least value, the expression for the shape) of a set that is one
+    residue class from a start; ``None`` for any other set."""
+    if valid.extra or len(valid.residues) != 1:
+        return None
+    [residue] = valid.residues
+    period = valid.period
+    first = valid.start + (residue - valid.start) % period  # the smallest valid size
+    if period == 1:
+        return variable, first, variable
+    identifier = f"{variable}_{period}"
+    offset = first % period
+    return identifier, first // period, f"{period} * {identifier}" + (f" + {offset}" if offset else "")

@@ -5,37 +5,40 @@ the spec with that size filled in (no dropped input, no empty output,
 matching Concat/Add inputs, ...).  :func:`solve` finds every valid ``x`` for
 one size name while the other names are held at fixed values.
 
-Why a finite number of lint runs gives the exact answer
----------------------------------------------------------
+Why a finite number of checks gives the exact answer
+----------------------------------------------------
 Every dimension of every layer is a quasi-affine function ``f`` of ``x``
-(:mod:`convlint.sizes.symbolic`), and with ``P`` the least common period of
-all of them (:func:`convlint.sizes.expr.period_and_shift`), ``f(x + P) = f(x) +
-Q_f`` for every integer ``x`` (``Q_f < 0`` only where a size held fixed is
-already too small).  The checks the built-in
-layers make on sizes are of three kinds:
+(:mod:`convlint.sizes.symbolic`, computed by each layer type's
+``symbolic_shape``), and ``f(x + p) = f(x) + q`` for its period ``p``
+(:func:`convlint.sizes.expr.period_and_shift`).  A layer's findings depend only
+on its input shapes, and its checks read, besides its input and output dims,
+only what its ``symbolic_shape`` recorded:
 
-1. a varying size compared with a constant: ``size ≥ span`` (S003),
-   ``out ≥ 1`` (S002), ``padding < size`` (reflect padding), ``in_features =
-   size`` (S008).  A dim with ``Q_f > 0`` grows by ``Q_f`` per period in each
-   residue class, so beyond a computable threshold it exceeds the constant
-   for good and the check no longer changes (every dim is held above the
-   largest window constant; a dim compared with a declared size, above that
-   size; a flattened product ``c·f₁·…·fₖ``, above it once each growing
-   factor is at least ``B`` with ``c·Bᵏ`` above it; a dim with ``Q_f < 0``
-   likewise falls below every constant for good);
-2. a remainder: the unread tail of a window layer is ``n mod s`` for its
-   numerator ``n``, and ceil mode's correction is a floor of it; both are
-   differences of dims and so have shift ``0``: they repeat with period ``P``;
-3. two dims required equal (Concat, Add): their difference ``d`` has
-   ``d(x + P) = d(x) + (Q_a − Q_b)``; with equal shifts it repeats with period
-   ``P``, otherwise it is zero at most once per residue class, at a computable
-   point, and never after.
+1. a varying size compared with a constant (``size ≥ span − padding``, a
+   declared ``in_features``); every dim is also compared with 1 (S002).  In
+   each residue class a dim with ``q > 0`` grows by ``q`` per period, so past a
+   computable point it stays above the constant for good (a flattened product
+   ``c·f₁·…·fₖ`` once each growing factor is at least ``⌈(C/c)^(1/k)⌉``);
+2. remainders (the unread tail of a window is ``n mod s``, ceil mode's
+   correction is a floor of it): differences of dims, so they repeat with the
+   dims' common period;
+3. two dims required equal (Concat, Add) or ordered (a crop): their difference
+   moves by a constant per period, so its sign settles at a computable point.
 
-So beyond a threshold ``T`` (the largest of those points) validity depends on
-``x mod P`` only.  The solver lints every ``x`` in ``[1, T + P)`` (the checks
-themselves are the linter's, so the answer cannot drift from ``convlint
-lint``) and extends the last period periodically.  The result is then reduced
-to the smallest period and start that describe it (:class:`SizeSet`).
+So from a threshold ``T_l`` on, layer ``l``'s verdict depends on ``x mod P_l``
+only (``P_l``: the common period of its forms).  The solver checks each layer
+with the linter's own code (:class:`~convlint.analysis.infer.LayerChecker`),
+once per run of sizes in ``[1, T_l + P_l)`` over which the layer's input shapes
+stay the same, extends the verdicts periodically, and takes the sizes every
+layer passes: the answer cannot drift from ``convlint lint``.  Layers are taken
+in order, and sizes that an earlier layer already rules out (in every size of
+their class) are not checked again; where two dims the layer requires equal
+differ, it fails without being checked.  The result is reduced to the smallest
+period and start that describe it (:class:`SizeSet`).
+
+Budgets: every period and threshold is compared with ``MAX_SIZES`` before any
+size is tried, and the layer checks of one spec are counted (``MAX_CHECKS``);
+past either, :class:`~convlint.sizes.symbolic.Unsupported` names the layer.
 
 Sizes held fixed: validity of one layer along one axis depends only on that
 axis, so for networks whose layers keep axes apart the answer for ``H`` does
@@ -45,23 +48,87 @@ Linear) make it depend, and the report names the values held.
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from math import lcm, prod
 
+from convlint.analysis.infer import LayerChecker, spec_findings
 from convlint.linting.enabled import lint_at_declared_sizes
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
-from convlint.sizes.expr import Expr, Product, period_and_shift
-from convlint.spec.model import Spec
-from convlint.sizes.symbolic import Propagation, Unsupported, propagate, varies
+from convlint.sizes.expr import Expr, Product, period_and_shift, table
+from convlint.spec.model import Layer, Spec
+from convlint.sizes.symbolic import LayerRecord, Propagation, Unsupported, propagate, varies
 from convlint.analysis.window_findings import axis_symbols
 
 
 GRID_SEARCH = 500
 """The most size combinations :func:`reference_values` tries when no square size is valid."""
 
-MAX_LINT_RUNS = 100_000
-"""The most sizes :func:`solve` lints for one name before giving up (about a minute)."""
+GRID_LAYER_BUDGET = 200_000
+"""The most layer checks (combinations × layers) that search may cost."""
+
+MAX_SIZES = 200_000
+"""The most sizes of one name whose verdicts :func:`solve` may need before validity repeats
+(checked before any size is tried).  The (layer, size) pairs it may look at are at most twice that."""
+
+MAX_CHECKS = 12_000
+"""The most single-layer checks all solves of one spec may run (about a second)."""
+
+
+@dataclass
+class Outcome:
+    """One layer checked at one set of input shapes: its output shape and its (enabled) findings."""
+
+    shape: tuple | None
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        """True when the layer gives a shape and reports nothing."""
+        return self.shape is not None and not self.findings
+
+
+class LayerChecks:
+    """The linter's own checks, one layer at a time, remembered per (layer, input shapes).
+
+    ``base``: the findings of the spec that belong to no layer (they hold at every size).
+    """
+
+    def __init__(self, spec: Spec, registry: Registry, max_checks: int = MAX_CHECKS):
+        self._check = LayerChecker(spec, registry)
+        self._left = max_checks
+        self._rules = registry.rules
+        self._known: dict[tuple, Outcome] = {}
+        self._kinds: dict[str, tuple] = {}
+        self.base = self._enabled(spec_findings(spec, registry))
+
+    def _kind(self, layer: Layer) -> tuple:
+        """The layer's type and keywords as written: what its verdict depends on besides its inputs."""
+        kind = self._kinds.get(layer.name)
+        if kind is None:
+            kind = self._kinds[layer.name] = (layer.type, repr(sorted(layer.kwargs.items())))
+        return kind
+
+    def _enabled(self, findings: list[Finding]) -> list[Finding]:
+        rules = self._rules
+        return [finding for finding in findings if finding.code not in rules or rules[finding.code].default_enabled]
+
+    def outcome(self, layer: Layer, inputs: tuple, exact: bool = True) -> Outcome:
+        """What the linter reports for ``layer`` reading ``inputs`` (a tuple of shapes).
+
+        Not ``exact``: the outcome of any layer of the same type and keywords may be
+        returned (its shape and verdict are the same; its findings name the other layer).
+        """
+        key = (layer.name if exact else self._kind(layer), inputs)
+        known = self._known.get(key)
+        if known is None:
+            self._left -= 1
+            if self._left < 0:
+                raise Unsupported(f"layer `{layer.name}`: more sizes to check than the solver's budget", layer)
+            shape, findings = self._check(layer, list(inputs))
+            known = self._known[key] = Outcome(shape, self._enabled(findings))
+        return known
 
 
 @dataclass
@@ -84,19 +151,30 @@ class SizeSet:
         """The ``count`` smallest members (fewer when the set is smaller)."""
         found = list(self.extra)
         if self.residues:
-            value = self.start
-            while len(found) < count:
-                if value % self.period in self.residues:
-                    found.append(value)
-                value += 1
+            firsts = sorted(self._first_at_least(self.start, residue) for residue in self.residues)
+            laps = -(-count // len(firsts))
+            found += [first + lap * self.period for lap in range(laps) for first in firsts]
         return sorted(found)[:count]
 
+    def _first_at_least(self, value: int, residue: int) -> int:
+        """The least ``x ≥ value`` with ``x ≡ residue (mod period)``."""
+        return value + (residue - value) % self.period
+
     def nearest(self, value: int) -> tuple[int | None, int | None]:
-        """The largest member below ``value`` and the smallest above it (``None`` where there is none)."""
-        below = next((x for x in range(value - 1, 0, -1) if x in self), None)
-        above = next((x for x in range(value + 1, max(value, self.start, *self.extra, 0) + self.period + 1)
-                      if x in self), None)
-        return below, above
+        """The largest member below ``value`` and the smallest above it (``None`` where there is none).
+
+        Worked out per residue, without trying values one by one."""
+        below = [x for x in self.extra if x < value]
+        above = [x for x in self.extra if x > value]
+        for residue in self.residues:
+            up = self._first_at_least(max(value + 1, self.start), residue)
+            above.append(up)
+            down = up - self.period
+            while down >= value:
+                down -= self.period
+            if down >= self.start:
+                below.append(down)
+        return max(below, default=None), min(above, default=None)
 
     @property
     def empty(self) -> bool:
@@ -120,6 +198,19 @@ def _join(values) -> str:
     return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
 
 
+def _ranges(values: list[int]) -> list[str]:
+    """Ascending ``values`` as text, runs of consecutive values as ``a–b`` when some run has three or more."""
+    runs: list[list[int]] = []
+    for value in values:
+        if runs and value == runs[-1][-1] + 1:
+            runs[-1].append(value)
+        else:
+            runs.append([value])
+    if all(len(run) < 3 for run in runs):
+        return [str(value) for value in values]
+    return [str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs]
+
+
 def _describe_pattern(name: str, period: int, residues: list[int], start: int) -> str:
     first = next(x for x in range(start, start + period) if x % period in residues)
     if period == 1:
@@ -129,9 +220,9 @@ def _describe_pattern(name: str, period: int, residues: list[int], start: int) -
         return f"{name} is a multiple of {period}"
     if len(residues) * 2 > period:
         missing = [r for r in range(period) if r not in residues]
-        condition = f"{name} ≢ {_join(missing).replace(' or ', ', ')} (mod {period})"
+        condition = f"{name} ≢ {_join(_ranges(missing)).replace(' or ', ', ')} (mod {period})"
     else:
-        condition = f"{name} ≡ {_join(residues)} (mod {period})"
+        condition = f"{name} ≡ {_join(_ranges(residues))} (mod {period})"
     return condition if from_start else f"{name} ≥ {first} and {condition}"
 
 
@@ -140,8 +231,9 @@ class Solution:
     """The valid values of one size name, with the others held fixed.
 
     ``held``: the values of the other names; ``period``/``threshold``: the ``P``
-    and ``T`` of the module docstring; ``lint_runs``: how many sizes were linted;
-    ``always``: findings (as at size 1) that every linted size has, so every size has.
+    and ``T`` of the module docstring; ``lint_runs``: the work done, in whole-network
+    lints (the sizes each layer needed, averaged over the layers); ``always``: the
+    findings every size has (computed only when no size is valid).
     """
 
     name: str
@@ -166,6 +258,14 @@ class SizeProblem:
     registry: Registry
     positions: dict[str, list[tuple[str, int]]]
     declared: dict[str, int] = field(default_factory=dict)
+    max_checks: int = MAX_CHECKS
+    _checks: LayerChecks | None = None
+
+    def checks(self) -> LayerChecks:
+        """The spec's :class:`LayerChecks`, shared by every solve of this problem (at most ``max_checks`` checks)."""
+        if self._checks is None:
+            self._checks = LayerChecks(self.spec, self.registry, self.max_checks)
+        return self._checks
 
     @property
     def names(self) -> list[str]:
@@ -236,112 +336,291 @@ def size_problem(spec: Spec, registry: Registry) -> SizeProblem:
     return SizeProblem(spec, registry, positions, declared)
 
 
-def solve(problem: SizeProblem, name: str, held: dict[str, int], max_runs: int = MAX_LINT_RUNS) -> Solution:
+def solve(problem: SizeProblem, name: str, held: dict[str, int], max_sizes: int = MAX_SIZES) -> Solution:
     """Every valid value of ``name`` with the other names at ``held`` (exact; see the module docstring).
 
     Raises :class:`~convlint.sizes.symbolic.Unsupported` for a layer whose
-    arithmetic the solver does not follow, or when more than ``max_runs`` sizes
-    would have to be linted.
+    arithmetic the solver does not follow, or when validity settles only after
+    more than ``max_sizes`` sizes (checked before any size is tried).
     """
     others = {other: value for other, value in held.items() if other != name}
-    return _solve_line(problem, name, lambda x: {**others, name: x}, {**others}, others, max_runs)
+    return _solve_line(problem, name, {**others}, others, max_sizes)
 
 
 def solve_tied(problem: SizeProblem, names: list[str], held: dict[str, int],
-               max_runs: int = MAX_LINT_RUNS) -> Solution:
+               max_sizes: int = MAX_SIZES) -> Solution:
     """Valid values ``x`` when every name in ``names`` equals ``x`` (a square image: ``H = W``)."""
     tied = names[0]
     substitution = {**held, **{other: Expr.symbol(tied) for other in names[1:]}}
-    return _solve_line(problem, tied, lambda x: {**held, **{other: x for other in names}}, substitution, held,
-                       max_runs)
+    return _solve_line(problem, tied, substitution, held, max_sizes)
 
 
-def _solve_line(problem: SizeProblem, name: str, assignment, substitution: dict, held: dict,
-                max_runs: int) -> Solution:
+def _solve_line(problem: SizeProblem, name: str, substitution: dict, held: dict, max_sizes: int) -> Solution:
     found = problem.propagation(substitution)
-    dims = [dim for shape in found.shapes.values() if shape for dim in shape if varies(dim)]
-    # A layer that cannot be sized at any size stops the linter there as it stops the propagation,
-    # so the dims computed up to it are the ones whose checks can change.
-    period, threshold = _period_and_threshold(name, dims, found)
-    if threshold + period > max_runs:
+    if _cyclic(problem, found):  # G002 at every size
+        always = problem.findings({**held, name: 1})
+        return Solution(name, SizeSet(1, frozenset(), 1), dict(held), 1, 1, 1, always)
+    memo: dict = {}
+    plans = [_plan(name, record, max_sizes, memo) for record in found.records]
+    period = lcm(1, *(plan.period for plan in plans))
+    threshold = max([1, *(plan.threshold for plan in plans)])
+    if threshold + period > max_sizes:
         raise Unsupported(f"{name}: validity settles only after {threshold + period} sizes "
-                          f"(period {period}); too many to lint")
-    verdicts, always = {}, None
-    for x in range(1, threshold + period):
-        findings = problem.findings(assignment(x))
-        verdicts[x] = not findings
-        keys = {_key(finding) for finding in findings}
-        always = [finding for finding in findings if _key(finding) in keys] if always is None else \
-            [finding for finding in always if _key(finding) in keys]
-    valid = _reduce(verdicts, period, threshold)
-    return Solution(name, valid, dict(held), period, threshold, len(verdicts), always)
+                          f"(period {period}); too many to check", _slowest(plans))
+    if sum(plan.threshold + plan.period for plan in plans) > 2 * max_sizes:
+        raise Unsupported(f"{name}: the layers' sizes settle too late to check them all", _slowest(plans))
+    checks = problem.checks()
+    size = threshold + period
+    tables = _Tables(name, size)
+    valid = _verdicts(found, plans, checks, tables, size, skip=True)
+    always: list[Finding] = []
+    if valid.find(1) < 0:  # nothing valid: find what fails everywhere, checking every size this time
+        always = list(checks.base)
+        _verdicts(found, plans, checks, tables, size, skip=False, always=always)
+    checked = sum(plan.threshold + plan.period for plan in plans)
+    runs = -(-checked // max(1, len(plans)))
+    return Solution(name, _reduce(bytes(valid), period, threshold), dict(held), period, threshold, runs, always)
+
+
+def _verdicts(found: Propagation, plans: list, checks: LayerChecks, tables: _Tables, size: int, skip: bool,
+              always: list | None = None) -> bytearray:
+    """Validity at ``x = 0 … size − 1`` (1: valid; index 0 is no size): every layer's verdict, and-ed.
+
+    Layers are checked in order; with ``skip``, sizes that an earlier layer already
+    rules out are not checked again.  ``always`` (when given) receives the findings
+    that a layer reached at every size reports at every size.
+    """
+    valid = bytearray(b"\x01") * size
+    valid[0] = 0
+    if checks.base:
+        valid[:] = bytes(size)
+    layers = {plan.record.layer.name for plan in plans}
+    clean: dict[str, bool] = {name: True for name in found.shapes if name not in layers}
+    for plan in plans:
+        record = plan.record
+        row, outcomes = _layer_row(record, plan, checks, tables, _still_valid(valid, plan) if skip else None)
+        _and_periodic(valid, row, plan)
+        if always is not None:
+            reached = all(clean.get(source, False) for source in record.layer.sources)
+            clean[record.layer.name] = reached and all(outcome.shape is not None for outcome in outcomes)
+            if reached:
+                always += _everywhere(outcomes)
+    return valid
+
+
+def _still_valid(valid: bytearray, plan: _Plan) -> bytearray:
+    """Per ``x < T + P`` of the plan: 1 where ``x`` is still valid, or (from ``T`` on) some size of its
+    class modulo ``P`` is: the sizes where this layer's verdict still matters."""
+    start, period, size = plan.threshold, plan.period, len(valid)
+    needed = bytearray(valid[:start])
+    laps = -(-(size - start) // period)
+    if period <= laps:
+        needed += bytes(1 if valid.find(1, residue, size) >= 0 and 1 in valid[residue::period] else 0
+                        for residue in range(start, start + period))
+    else:
+        folded = 0
+        for lap in range(laps):
+            chunk = bytes(valid[start + lap * period:start + (lap + 1) * period])
+            folded |= int.from_bytes(chunk + bytes(period - len(chunk)), "big")
+        needed += folded.to_bytes(period, "big")
+    return needed
+
+
+def _and_periodic(valid: bytearray, row: bytearray, plan: _Plan) -> None:
+    """``valid &= row``, ``row`` read periodically (period ``plan.period``) from ``plan.threshold`` on."""
+    if not row.count(0):
+        return
+    start, period, size = plan.threshold, plan.period, len(valid)
+    for x in range(1, start):
+        if not row[x]:
+            valid[x] = 0
+    failing = [x for x in range(start, start + period) if not row[x]]
+    if len(failing) * 8 < period:
+        for x in failing:
+            valid[x::period] = bytes(len(range(x, size, period)))
+        return
+    tiled = bytes(start) + bytes(row[start:start + period]) * -(-(size - start) // period)
+    mask = int.from_bytes(b"\x01" * start + tiled[start:size], "big")
+    valid[:] = (int.from_bytes(valid, "big") & mask).to_bytes(size, "big")
+
+
+class _Tables:
+    """Values of forms in ``name`` at ``x = 0 … size − 1``, and where each changes, computed once per form."""
+
+    def __init__(self, name: str, size: int):
+        self.name, self.size = name, size
+        self._tables: dict = {}
+        self._changes: dict = {}
+
+    def values(self, form) -> list[int]:
+        """``form(x)`` for every ``x`` (an int form gives itself everywhere)."""
+        return table(form, self.name, self.size, self._tables)
+
+    def changes(self, form) -> list[int]:
+        """The ``x ≥ 1`` where ``form(x) ≠ form(x − 1)``, ascending."""
+        known = self._changes.get(form)
+        if known is None:
+            values = self.values(form)
+            known = self._changes[form] = [x for x, (before, now) in enumerate(zip(values, values[1:]), 1)
+                                           if before != now]
+        return known
+
+
+def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _Tables,
+               needed: bytearray | None) -> tuple[bytearray, list]:
+    """One layer's verdict at ``x = 0 … T + P − 1`` of its plan (1: it passes) and the outcomes seen.
+
+    The layer is checked once per run of sizes over which its input shapes stay the
+    same; where two dims it requires equal differ it fails without being checked.
+    With ``needed`` (see :func:`_still_valid`), a run where it is all 0 is not checked (and
+    left passing: every size there is ruled out already).
+    """
+    size = plan.threshold + plan.period
+    row = bytearray(b"\x01") * size
+    if not record.inputs or any(shape is None for shape in record.inputs):
+        outcome = checks.outcome(record.layer, tuple(record.inputs), needed is None)
+        if not outcome.ok:
+            row[:] = bytes(size)
+        return row, [outcome]
+    starts = {1}
+    for form in {dim for shape in record.inputs for dim in shape if varies(dim)}:
+        changes = tables.changes(form)
+        starts.update(changes[:bisect_left(changes, size)])
+    starts = sorted(starts)
+    columns = [[tables.values(dim) if varies(dim) else dim for dim in shape] for shape in record.inputs]
+    pairs = [tuple(tables.values(dim) if varies(dim) else [dim] * tables.size for dim in pair)
+             for pair in record.pairs]
+    outcomes, mismatch = {}, None
+    x = 1 if needed is None else needed.find(1, 1)
+    while 0 <= x < size:  # one run of equal input shapes at a time, only runs where the verdict matters
+        index = bisect_right(starts, x) - 1
+        start, end = starts[index], (starts[index + 1] if index + 1 < len(starts) else size)
+        key = tuple(tuple(dim if type(dim) is int else dim[start] for dim in shape) for shape in columns)
+        if any(left[start] != right[start] for left, right in pairs):
+            outcome = mismatch = mismatch or checks.outcome(record.layer, key, needed is None)
+        else:
+            outcome = outcomes.get(key)
+            if outcome is None:
+                outcome = outcomes[key] = checks.outcome(record.layer, key, needed is None)
+        if not outcome.ok:
+            row[start:end] = bytes(end - start)
+        x = end if needed is None else needed.find(1, end)
+    return row, [*outcomes.values(), *([mismatch] if mismatch else [])]
+
+
+def _slowest(plans: list) -> object:
+    """The layer whose sizes settle last (to blame when that is too late)."""
+    return max(plans, key=lambda plan: plan.threshold + plan.period).record.layer if plans else None
+
+
+@dataclass
+class _Plan:
+    """One layer's share of the solution: from ``threshold`` on, its verdict depends on ``x mod period``."""
+
+    record: LayerRecord
+    period: int
+    threshold: int
+
+
+def _plan(name: str, record: LayerRecord, max_sizes: int, memo: dict) -> _Plan:
+    """``P`` and ``T`` of the module docstring for one layer: its shapes, comparisons and tracked forms.
+
+    ``memo`` keeps periods and settling points of forms that several layers share.
+    """
+    required: dict[Expr, int] = {}  # form → a value it must reach (and then never fall below)
+    dims = [dim for shape in [*record.inputs, record.output] if shape for dim in shape if varies(dim)]
+    products = []
+    for dim in dims:  # every size must stay ≥ 1 (S002)
+        if isinstance(dim, Expr):
+            required[dim] = max(required.get(dim, 0), 1)
+        else:
+            products.append((dim, 1))
+    for dim, value in record.bounds:
+        if isinstance(dim, Product):
+            products.append((dim, value + 1))
+        else:
+            required[dim] = max(required.get(dim, 0), value + 1)
+    differences = [difference for a, b in [*record.pairs, *record.ordered]
+                   if not (difference := (a if isinstance(a, Expr) else Expr((), a)) - b).is_constant]
+    periodic = [form for form in record.tracked if isinstance(form, Expr)]
+    for product, least in products:  # |c·f₁·…·fₖ| ≥ least once each growing |fᵢ| is ≥ B with c·Bᵏ ≥ least
+        growing = [factor for factor in product.factors if varies(factor)]
+        scale = prod(factor for factor in product.factors if isinstance(factor, int)) or 1
+        bound = _root_ceiling(-(-least // abs(scale)), len(growing))
+        for factor in growing:
+            required[factor] = max(required.get(factor, 0), bound)
+    shifts = {}
+    for form in [*required, *differences, *periodic]:
+        if form not in memo:
+            memo[form] = period_and_shift(form, name)
+        shifts[form] = memo[form]
+    period = lcm(1, *(p for p, _ in shifts.values()))
+    if period > max_sizes:
+        raise Unsupported(f"{name}: the sizes of layer `{record.layer.name}` repeat only every {period} values; "
+                          f"too many to check", record.layer)
+    threshold = 1
+    for form, least in [*required.items(), *((difference, None) for difference in differences)]:
+        if shifts[form][1]:
+            if (form, least) not in memo:
+                memo[form, least] = _settles(name, form, least, *shifts[form], memo)
+            threshold = max(threshold, memo[form, least])
+    if threshold > max_sizes:
+        raise Unsupported(f"{name}: layer `{record.layer.name}` settles only at {name} = {threshold}; "
+                          f"too many sizes to check", record.layer)
+    return _Plan(record, period, threshold)
+
+
+def _settles(name: str, form: Expr, least: int | None, period: int, shift: int, memo: dict) -> int:
+    """The first ``x`` from which ``form`` stays ≥ ``least`` (growing) or ≤ −``least`` (shrinking) for good;
+    for ``least`` ``None`` (a difference of two dims), the first from which its sign stays the same."""
+    values = table(form, name, period + 1, memo.setdefault("tables", {}))
+    step, sign = abs(shift), (1 if shift > 0 else -1)
+    least = 1 if least is None else least
+    # in the class of x (1 ≤ x ≤ period) the last failing size is x + period·(laps − 1)
+    laps = [(x, -(-(least - sign * values[x]) // step)) for x in range(1, period + 1)]
+    return max([1, *(x + period * (lap - 1) + 1 for x, lap in laps if lap > 0)])
+
+
+def _root_ceiling(value: int, degree: int) -> int:
+    """The least ``B ≥ 1`` with ``B**degree ≥ value`` (by bisection, so huge values cost little)."""
+    low, high = 1, 1
+    while high ** degree < value:
+        high *= 2
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (middle + 1, high) if middle ** degree < value else (low, middle)
+    return low
+
+
+def _everywhere(outcomes: list) -> list[Finding]:
+    """The findings (by code, layer and position) that every outcome has."""
+    if not outcomes:
+        return []
+    common = {_key(finding): finding for finding in outcomes[0].findings}
+    for outcome in outcomes[1:]:
+        keys = {_key(finding) for finding in outcome.findings}
+        common = {key: finding for key, finding in common.items() if key in keys}
+    return list(common.values())
 
 
 def fails_at_every_size(problem: SizeProblem, found: Propagation) -> bool:
     """True when some layer cannot be sized for a reason that does not depend on the sizes (or a cycle)."""
-    return any(shape is None for shape in found.shapes.values()) or len(found.shapes) < len(problem.spec.graph)
+    return any(shape is None for shape in found.shapes.values()) or _cyclic(problem, found)
+
+
+def _cyclic(problem: SizeProblem, found: Propagation) -> bool:
+    """True when the graph has a cycle (its layers are not all in ``found``)."""
+    return len(found.shapes) < len(problem.spec.graph)
 
 
 def _key(finding: Finding) -> tuple:
     return finding.code, finding.layer, finding.line, finding.column
 
 
-def _period_and_threshold(name: str, dims: list, found: Propagation) -> tuple[int, int]:
-    """``P`` and ``T`` of the module docstring for the sizes ``dims`` (all varying) as functions of ``name``."""
-    bound = max([2, *(value + 1 for value in found.bounds)])
-    required: dict[Expr, int] = {}  # form → a value it must reach (and then never fall below)
-    for dim in dims:
-        if isinstance(dim, Expr):
-            required[dim] = bound
-    products = []
-    for dim, declared in found.compared:
-        if isinstance(dim, Product):
-            products.append((dim, declared + 1))
-        else:
-            required[dim] = max(required.get(dim, 0), declared + 1)
-    differences = []
-    for layer, a, b in found.pairs:
-        difference = (a if isinstance(a, Expr) else Expr((), a)) - b
-        if not difference.is_constant:
-            differences.append(difference)
-    factors = [factor for product, _ in products for factor in product.factors if varies(factor)]
-    shifts = {form: period_and_shift(form, name) for form in [*required, *factors, *differences]}
-    period = lcm(1, *(p for p, _ in shifts.values()))
-    for product, least in products:  # |c·f₁·…·fₖ| ≥ least once each moving |fᵢ| is ≥ B with c·Bᵏ ≥ least
-        growing = [f for f in product.factors if varies(f) and shifts[f][1] != 0]
-        scale = prod(f for f in product.factors if isinstance(f, int))
-        factor_bound = 1
-        while scale * factor_bound ** len(growing) < least:
-            factor_bound += 1
-        for factor in growing:
-            required[factor] = max(required.get(factor, 0), factor_bound)
-    threshold = 1
-    for form, least in required.items():  # a growing form must reach least, a shrinking one −least
-        form_period, shift = shifts[form]
-        if shift == 0:
-            continue
-        step = abs(shift) * (period // form_period)
-        sign = 1 if shift > 0 else -1
-        for x in range(period):
-            missing = least - sign * form.evaluate({name: x})
-            threshold = max(threshold, x + period * max(0, -(-missing // step)))
-    for difference in differences:
-        form_period, shift = shifts[difference]
-        step = shift * (period // form_period)
-        if step == 0:
-            continue
-        for x in range(period):
-            gap = difference.evaluate({name: x})
-            if gap % step == 0 and -gap // step >= 0:
-                threshold = max(threshold, x + period * (-gap // step) + 1)
-    return period, threshold
-
-
-def _reduce(verdicts: dict[int, bool], period: int, threshold: int) -> SizeSet:
+def _reduce(verdicts: bytes, period: int, threshold: int) -> SizeSet:
     """The smallest period and start that describe ``verdicts`` (periodic from ``threshold`` on)."""
-    last = [verdicts[x] for x in range(threshold, threshold + period)]
-    smallest = next(p for p in range(1, period + 1)
-                    if period % p == 0 and all(last[i] == last[i % p] for i in range(period)))
+    last = bytes(verdicts[threshold:threshold + period])
+    smallest = next(p for p in range(1, period + 1) if period % p == 0 and last == last[:p] * (period // p))
     residues = frozenset(x % smallest for x in range(threshold, threshold + smallest) if verdicts[x])
     start = threshold
     while start > 1 and verdicts[start - 1] == ((start - 1) % smallest in residues):
@@ -350,27 +629,71 @@ def _reduce(verdicts: dict[int, bool], period: int, threshold: int) -> SizeSet:
     return SizeSet(smallest, residues, start, extra)
 
 
-def reference_values(problem: SizeProblem, max_runs: int = MAX_LINT_RUNS) -> dict[str, int]:
+def solve_all(problem: SizeProblem, max_sizes: int = MAX_SIZES) -> tuple[dict[str, int], list[Solution]]:
+    """The values held (see :func:`reference_values`) and the :class:`Solution` of every name.
+
+    With declared sizes, the first name is solved with the others at their declared
+    values; when its declared value is valid so is the declared assignment, and the
+    other names are solved against it without linting it first.
+    """
+    names = problem.names
+    if problem.declared:
+        first = solve(problem, names[0], problem.declared, max_sizes)
+        if problem.declared[names[0]] in first.valid:
+            held = dict(problem.declared)
+            return held, [first, *(solve(problem, name, held, max_sizes) for name in names[1:])]
+    held = reference_values(problem, max_sizes, declared_checked=bool(problem.declared))
+    return held, [solve(problem, name, held, max_sizes) for name in names]
+
+
+def _one_name_at_a_time(problem: SizeProblem, spatial: list[str], batch: dict[str, int], start: int,
+                        max_sizes: int) -> dict[str, int] | None:
+    """Valid sizes found by solving one name at a time, the others held (all at ``start`` at first,
+    past every lower bound), each set to its smallest valid value in turn (a valid assignment stays
+    valid: each name then takes its smallest value with the others held); ``None`` after two rounds
+    without a valid assignment."""
+    held = {**batch, **{name: start for name in spatial}}
+    found = False
+    for _ in range(3):  # two rounds to find a valid assignment, one more to make each name its smallest
+        for name in spatial:
+            smallest = solve(problem, name, held, max_sizes).valid.smallest(1)
+            if smallest:
+                held[name] = smallest[0]
+        valid = held[spatial[-1]] in solve(problem, spatial[-1], held, max_sizes).valid
+        if valid and found:
+            return held
+        found = valid
+    return held if found else None
+
+
+def reference_values(problem: SizeProblem, max_sizes: int = MAX_SIZES,
+                     declared_checked: bool = False) -> dict[str, int]:
     """Values to hold the other names at: the declared sizes when they are valid, else small valid sizes.
 
     Batch-only names are held at 1.  The spatial names are first tied to one
     ``x`` (a square image) and the smallest valid ``x`` is used; when there is
-    none, small combinations are searched (at most ``GRID_SEARCH`` lint runs);
-    when that fails too, the declared values (or 1) are kept.
+    none, one name at a time is solved with the others held, and then small
+    combinations are searched (at most ``GRID_SEARCH`` lint runs);
+    when that fails too, the declared values (or 1) are kept.  ``declared_checked``:
+    the declared sizes are known not to be valid.
     """
-    if problem.declared and problem.is_valid(problem.declared):
+    if problem.declared and not declared_checked and problem.is_valid(problem.declared):
         return dict(problem.declared)
     batch = {name: 1 for name in problem.batch_only}
     spatial = [name for name in problem.names if name not in batch]
     fallback = {**batch, **{name: problem.declared.get(name, 1) for name in spatial}}
     if not spatial:
         return fallback
-    common = solve_tied(problem, spatial, batch, max_runs).valid.smallest(1)
+    tied = solve_tied(problem, spatial, batch, max_sizes)
+    common = tied.valid.smallest(1)
     if common:
         return {**batch, **{name: common[0] for name in spatial}}
     if len(spatial) == 1 or fails_at_every_size(problem, problem.propagation(batch)):
         return fallback  # the tied answer was already exact, or nothing can help
-    runs = 0
+    found = _one_name_at_a_time(problem, spatial, batch, tied.threshold + tied.period - 1, max_sizes)
+    if found is not None:
+        return found
+    runs, most = 0, min(GRID_SEARCH, GRID_LAYER_BUDGET // max(1, len(problem.spec.layers)))
     for largest in itertools.count(1):  # combinations by their largest size: (1, 1), (1, 2), (2, 1), (2, 2), ...
         for sizes in itertools.product(range(1, largest + 1), repeat=len(spatial)):
             if max(sizes) != largest:
@@ -379,5 +702,5 @@ def reference_values(problem: SizeProblem, max_runs: int = MAX_LINT_RUNS) -> dic
             if problem.is_valid(values):
                 return values
             runs += 1
-            if runs >= GRID_SEARCH:
+            if runs >= most:
                 return fallback

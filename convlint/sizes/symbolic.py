@@ -1,49 +1,41 @@
-"""Shapes as exact functions of named input sizes, for the built-in layer types.
+"""Shapes as exact functions of named input sizes, computed by each layer type's ``symbolic_shape``.
 
 :func:`propagate` walks the graph like :mod:`convlint.analysis.infer`, but every
 dimension is an ``int``, an :class:`~convlint.sizes.expr.Expr` (a quasi-affine
 form in the size names) or a :class:`~convlint.sizes.expr.Product` (Flatten of
-several varying sizes).  Window and transposed layers call the same functions
-of :mod:`convlint.analysis.arithmetic` as the plugins, with forms instead of ints.
+several varying sizes).  The arithmetic of each layer comes from its
+:class:`~convlint.layers.layer_type.LayerType`: a type that ``preserves_shape``
+passes its input on, any other type computes its output in
+:meth:`~convlint.layers.layer_type.LayerType.symbolic_shape` from a
+:class:`SymbolicLayer`, usually with the same functions of
+:mod:`convlint.analysis.arithmetic` that its ``infer`` calls on integers.
 
 Only sizes are computed here; which sizes are *valid* is decided by the
-linter itself (see :mod:`convlint.sizes.solver`).  Besides the shapes,
-:class:`Propagation` records what the solver needs to bound the sizes where
-validity can still change: the constants that layer checks compare a varying
-size with, and the pairs of dimensions that Concat and Add require equal.
+linter's own checks (see :mod:`convlint.sizes.solver`).  Besides the shapes,
+each :class:`LayerRecord` keeps what the solver needs to know where a layer's
+validity can still change: the values its checks compare a varying size with,
+and the pairs of dimensions it compares with each other.
 
 A layer whose output cannot be computed for a reason that does not depend on
-the sizes (unknown type, bad keyword, wrong rank or arity, merged channel
-counts that differ) gets ``None``, as do the layers after it.  A layer type whose arithmetic this module does not
-know raises :class:`Unsupported`.
+the sizes (unknown type, bad keyword, wrong rank or arity) gets ``None``, as
+do the layers after it.  A layer type whose arithmetic cannot be followed
+raises :class:`Unsupported`.
 """
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import networkx as nx
 
-from convlint.analysis.arithmetic import WindowAxis, same_padding, transposed_out
-from convlint.layers.keywords import KeywordError
+from convlint.analysis.keyword_cache import KeywordCache
 from convlint.layers.registry import Registry
-from convlint.sizes.expr import Expr, Product, multiply, scaled_floor
+from convlint.sizes.expr import Expr, NotAffine, Product
 from convlint.spec.model import Layer, Spec
-
-CONV = re.compile(r"^Conv([123])d$")
-POOL = re.compile(r"^(Max|Avg)Pool([123])d$")
-TRANSPOSED = re.compile(r"^ConvTranspose([123])d$")
-ADAPTIVE = re.compile(r"^Adaptive(Avg|Max)Pool([123])d$")
-SHAPE_PRESERVING = frozenset(
-    ["ReLU", "ReLU6", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Hardswish", "Softmax", "Dropout",
-     "Dropout1d", "Dropout2d", "Dropout3d", "Identity", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d"])
-MAX_SCALE_DENOMINATOR = 1024
 
 
 class Unsupported(Exception):
-    """The sizes of a layer cannot be followed exactly (unknown arithmetic or a non-affine comparison).
+    """The sizes of a layer cannot be followed exactly (unknown arithmetic, a non-affine comparison,
+    or more work than the solver's budget).
 
     ``layer`` is the :class:`~convlint.spec.model.Layer` at fault, when there is one.
     """
@@ -54,20 +46,97 @@ class Unsupported(Exception):
 
 
 @dataclass
-class Propagation:
-    """Shapes of every node, plus what layer checks compare varying sizes with.
+class LayerRecord:
+    """What one layer's symbolic arithmetic found.
 
-    ``shapes``: node name → tuple of dims, or ``None``.  ``bounds``: constants
-    ``c`` such that a window check compares some varying spatial size with
-    ``c`` (``size ≥ span``, ``size > padding``).  ``compared``: ``(dim, c)``
-    for a declared size ``c`` that one dim must equal (``in_features``).
-    ``pairs``: ``(layer, a, b)`` for each pair of dims that a merge requires equal.
+    ``inputs``: the shapes it reads; ``output``: its shape (``None`` when it fails at
+    every size); ``bounds``: ``(dim, c)`` for each check that compares a varying
+    ``dim`` with the integer ``c``; ``pairs``: ``(a, b)`` for two dims the layer needs
+    equal (a merge); ``ordered``: ``(a, b)`` for two dims a check orders (a crop's
+    input and target); ``tracked``: other
+    forms its checks read (a channel count divided by ``groups``).
+    """
+
+    layer: Layer
+    inputs: list[tuple]
+    output: tuple | None = None
+    bounds: list[tuple[object, int]] = field(default_factory=list)
+    pairs: list[tuple[object, object]] = field(default_factory=list)
+    ordered: list[tuple[object, object]] = field(default_factory=list)
+    tracked: list[object] = field(default_factory=list)
+
+
+class SymbolicLayer:
+    """What a layer type sees of one layer while computing its shape from named sizes.
+
+    ``args`` are the converted keyword arguments (as in
+    :class:`~convlint.layers.layer_type.LayerContext`), ``inputs`` the shapes read,
+    each dim an ``int``, an :class:`~convlint.sizes.expr.Expr` or a
+    :class:`~convlint.sizes.expr.Product`; ``ndim`` the number of spatial axes.
+    """
+
+    def __init__(self, layer: Layer, args: dict, inputs: list[tuple], ndim: int):
+        self.layer = layer
+        self.args = args
+        self.inputs = inputs
+        self.ndim = ndim
+        self.record = LayerRecord(layer, inputs)
+
+    @property
+    def input(self) -> tuple:
+        """The first (usually only) input shape."""
+        return self.inputs[0]
+
+    def compare(self, dim, declared) -> None:
+        """Record that the layer's checks compare ``dim`` with ``declared`` (``==``, ``<`` or ``≤``).
+
+        ``declared`` is an int (a kernel span, a declared ``in_features``; ``None``
+        records nothing) or another dim (a crop target taken from a second input).
+        The solver then follows ``dim`` until the comparison no longer changes.
+        """
+        if declared is None:
+            return
+        if isinstance(declared, int):
+            if varies(dim):
+                self.record.bounds.append((dim, declared))
+        else:
+            self._pair(self.record.ordered, dim, declared)
+
+    def require_equal(self, a, b) -> None:
+        """Record that the layer fails unless dims ``a`` and ``b`` are equal (a merge)."""
+        self._pair(self.record.pairs, a, b)
+
+    def _pair(self, pairs: list, a, b) -> None:
+        if not (varies(a) or varies(b)):
+            return
+        if isinstance(a, Product) or isinstance(b, Product):
+            if a is not b:
+                self.unsupported("compares flattened sizes that are not affine")
+            return
+        pairs.append((a, b))
+
+    def track(self, form) -> None:
+        """Record a form the layer's checks read besides its shapes (``channels // groups``)."""
+        if isinstance(form, Product):
+            self.unsupported("divides a flattened size that is not affine")
+        if varies(form):
+            self.record.tracked.append(form)
+
+    def unsupported(self, why: str):
+        """Stop: the sizes of this layer cannot be followed, for the reason ``why``."""
+        raise Unsupported(f"layer `{self.layer.name}`: {why}", self.layer)
+
+
+@dataclass
+class Propagation:
+    """Shapes of every node, and each layer's :class:`LayerRecord`, in topological order.
+
+    A layer with an input that is never sized (after a layer that fails at every
+    size) has a record with ``output`` ``None``, for its size-independent checks.
     """
 
     shapes: dict[str, tuple | None] = field(default_factory=dict)
-    bounds: list[int] = field(default_factory=list)
-    compared: list[tuple[object, int]] = field(default_factory=list)
-    pairs: list[tuple[str, object, object]] = field(default_factory=list)
+    records: list[LayerRecord] = field(default_factory=list)
 
 
 def varies(dim) -> bool:
@@ -84,6 +153,7 @@ def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple]) -> Propa
     """Shapes of every node of ``spec`` when input ``name`` has the dims ``inputs[name]``."""
     graph = spec.graph
     result = Propagation()
+    keywords = KeywordCache()
     order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else []
     for name in order:
         data = graph.nodes[name]
@@ -92,182 +162,54 @@ def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple]) -> Propa
             continue
         layer: Layer = data["decl"]
         sources = [result.shapes.get(source) for source in layer.sources]
-        shape = None
-        if sources and all(source is not None for source in sources):
-            shape = _layer_shape(layer, registry, sources, result)
+        if not sources or any(source is None for source in sources):
+            record = LayerRecord(layer, sources)  # never sized: only its size-independent checks run
+        else:
+            record = _layer_record(layer, registry, sources, keywords)
+        result.records.append(record)
+        shape = record.output
         result.shapes[name] = None if shape is None else tuple(constant(dim) for dim in shape)
     return result
 
 
-def _args(layer: Layer, layer_type, ndim: int) -> dict | None:
-    args = {}
-    for key, keyword in layer_type.keywords.items():
-        if key not in layer.kwargs:
-            if keyword.required:
-                return None
-            args[key] = None if keyword.default is None else keyword.convert(keyword.default, ndim)
-        else:
-            try:
-                args[key] = keyword.convert(layer.kwargs[key], ndim)
-            except KeywordError:
-                return None
-    if any(key not in layer_type.keywords for key in layer.kwargs):
+def _args(layer: Layer, layer_type, ndim: int, keywords: KeywordCache) -> dict | None:
+    """The converted keyword arguments, or ``None`` when one is missing, unknown or wrong."""
+    defaults, required = keywords.defaults(layer_type, ndim)
+    if any(key not in layer.kwargs for key in required) or any(key not in layer_type.keywords for key in layer.kwargs):
         return None
+    args = dict(defaults)
+    for key, value in layer.kwargs.items():
+        args[key], problem = keywords.convert(layer_type.keywords[key], value, ndim)
+        if problem is not None:
+            return None
     return args
 
 
-def _layer_shape(layer: Layer, registry: Registry, inputs: list[tuple], found: Propagation):
+def _layer_record(layer: Layer, registry: Registry, inputs: list[tuple], keywords: KeywordCache) -> LayerRecord:
+    """The layer's record; its ``output`` is ``None`` when it fails at every size before its arithmetic is asked."""
+    refused = LayerRecord(layer, inputs)
     layer_type = registry.types.get(layer.type) if layer.type else None
     if layer_type is None:
-        return None
+        return refused
     count = len(inputs)
     if count < layer_type.min_inputs or (layer_type.max_inputs is not None and count > layer_type.max_inputs):
-        return None
+        return refused
     rank = len(inputs[0])
     if layer_type.input_ranks is not None and rank not in layer_type.input_ranks:
-        return None
+        return refused
     ndim = layer_type.spatial_dims if layer_type.spatial_dims is not None else max(rank - 2, 0)
-    args = _args(layer, layer_type, ndim)
+    args = _args(layer, layer_type, ndim, keywords)
     if args is None:
-        return None
-    name, shape = layer.type, inputs[0]
-    if name in SHAPE_PRESERVING:
-        return _preserving(name, args, shape, found)
-    if CONV.match(name):
-        return _conv(args, shape, found)
-    if POOL.match(name):
-        return _pool(args, shape, found)
-    if TRANSPOSED.match(name):
-        return _transposed(args, shape)
-    if ADAPTIVE.match(name):
-        return (*shape[:2], *(size if target is None else target
-                              for size, target in zip(shape[2:], args["output_size"])))
-    if name == "Upsample":
-        return _upsample(layer, args, shape)
-    if name == "Linear":
-        _compare(found, shape[-1], args["in_features"])
-        return (*shape[:-1], args["out_features"])
-    if name == "Flatten":
-        return _flatten(args, shape)
-    if name in ("Concat", "Add"):
-        return _merge(layer, args, inputs, found)
-    raise Unsupported(f"layer `{layer.name}`: the size arithmetic of {name} is not known to the solver", layer)
-
-
-def _compare(found: Propagation, dim, declared) -> None:
-    """Record a check ``dim == declared`` (declared may be ``None``: nothing is checked)."""
-    if declared is not None and varies(dim):
-        found.compared.append((dim, declared))
-
-
-def _preserving(name: str, args: dict, shape: tuple, found: Propagation):
-    if name.startswith("BatchNorm"):
-        _compare(found, shape[1], args["num_features"])
-    if name == "Softmax" and args["dim"] is not None and not -len(shape) <= args["dim"] < len(shape):
-        return None
-    return shape
-
-
-def _conv(args: dict, shape: tuple, found: Propagation):
-    batch, channels, *spatial = shape
-    padding = args["padding"]
-    if padding == "valid":
-        pads = [(0, 0)] * len(spatial)
-    elif padding == "same":
-        if any(s != 1 for s in args["stride"]):
-            return None
-        pads = [same_padding(k, d) for k, d in zip(args["kernel_size"], args["dilation"])]
-    else:
-        pads = [(p, p) for p in padding]
-        if args["padding_mode"] in ("reflect", "circular"):
-            found.bounds.extend(p + 1 for size, p in zip(spatial, padding) if varies(size))
-    sizes = []
-    for size, k, s, (left, right), d in zip(spatial, args["kernel_size"], args["stride"], pads, args["dilation"]):
-        axis = WindowAxis(size, k, s, left, right, d)
-        if varies(size):
-            found.bounds.append(axis.span)
-        sizes.append(axis.out)
-    return (batch, args["out_channels"], *sizes)
-
-
-def _pool(args: dict, shape: tuple, found: Propagation):
-    batch, channels, *spatial = shape
-    kernel = args["kernel_size"]
-    stride = args["stride"] or kernel
-    dilation = args.get("dilation", (1,) * len(kernel))
-    if any(p > k // 2 for k, p in zip(kernel, args["padding"])):
-        return None
-    sizes = []
-    for size, k, s, p, d in zip(spatial, kernel, stride, args["padding"], dilation):
-        axis = WindowAxis(size, k, s, p, p, d, args["ceil_mode"])
-        if varies(size):
-            found.bounds.append(axis.span)
-        sizes.append(axis.out)
-    return (batch, channels, *sizes)
-
-
-def _transposed(args: dict, shape: tuple):
-    batch, channels, *spatial = shape
-    sizes = []
-    for size, k, s, p, d, op in zip(spatial, args["kernel_size"], args["stride"], args["padding"],
-                                    args["dilation"], args["output_padding"]):
-        if op >= s and op >= d:
-            return None
-        sizes.append(transposed_out(size, k, s, p, d, op))
-    return (batch, args["out_channels"], *sizes)
-
-
-def _upsample(layer: Layer, args: dict, shape: tuple):
-    if (args["size"] is None) == (args["scale_factor"] is None):
-        return None
-    batch, channels, *spatial = shape
-    if args["size"] is not None:
-        return (batch, channels, *args["size"])
-    sizes = []
-    for size, scale in zip(spatial, args["scale_factor"]):
-        if not varies(size):
-            sizes.append(math.floor(size * scale))
-            continue
-        ratio = Fraction(scale)
-        if ratio.denominator > MAX_SCALE_DENOMINATOR or ratio < 0 or isinstance(size, Product):
-            raise Unsupported(f"layer `{layer.name}`: scale_factor {scale} is not a simple fraction", layer)
-        sizes.append(scaled_floor(size, ratio.numerator, ratio.denominator))
-    return (batch, channels, *sizes)
-
-
-def _flatten(args: dict, shape: tuple):
-    rank = len(shape)
-    start, end = args["start_dim"], args["end_dim"]
-    if not (-rank <= start < rank and -rank <= end < rank) or start % rank > end % rank:
-        return None
-    start, end = start % rank, end % rank
-    return (*shape[:start], multiply(list(shape[start:end + 1])), *shape[end + 1:])
-
-
-def _merge(layer: Layer, args: dict, inputs: list[tuple], found: Propagation):
-    first = inputs[0]
-    if any(len(shape) != len(first) for shape in inputs):
-        return None
-    axis = None
-    if layer.type == "Concat":
-        if not -len(first) <= args["dim"] < len(first):
-            return None
-        axis = args["dim"] % len(first)
-    for shape in inputs[1:]:
-        for index, (a, b) in enumerate(zip(first, shape)):
-            if index == axis:
-                continue
-            if isinstance(a, int) and isinstance(b, int) and a != b:
-                return None  # e.g. different channel counts: a mismatch at every size
-            if isinstance(a, Product) or isinstance(b, Product):
-                if a is not b:
-                    raise Unsupported(f"layer `{layer.name}`: compares flattened sizes that are not affine", layer)
-                continue
-            found.pairs.append((layer.name, a, b))
-    if axis is None:
-        return first
-    parts = [shape[axis] for shape in inputs]
-    if any(isinstance(part, Product) for part in parts):
-        raise Unsupported(f"layer `{layer.name}`: concatenates flattened sizes that are not affine", layer)
-    total = sum(parts[1:], parts[0])
-    return (*first[:axis], total, *first[axis + 1:])
+        return refused
+    symbolic = SymbolicLayer(layer, args, inputs, ndim)
+    try:
+        shape = layer_type.symbolic_shape(symbolic)
+    except Unsupported:
+        raise
+    except NotAffine as error:
+        raise Unsupported(f"layer `{layer.name}`: {error}", layer) from None
+    except Exception as error:  # a plugin's fault: the solver cannot follow that layer
+        raise Unsupported(f"layer `{layer.name}`: symbolic_shape of {layer.type} failed: "
+                          f"{type(error).__name__}", layer) from None
+    symbolic.record.output = None if shape is None else tuple(shape)
+    return symbolic.record
