@@ -191,7 +191,7 @@ def test_fewer_cells_make_a_wide_stride_drawable(tmp_path, capsys):
 
 def test_bad_size_option(tmp_path, capsys):
     code, _, err = animate(capsys, "specs/unet.yaml", "up1", "--size", "H=0", "-o", tmp_path / "x.svg")
-    assert code == 2 and "--size expects NAME=SIZE with a positive integer size, got 'H=0'" in err
+    assert code == 2 and "--size expects NAME=SIZE with a positive integer size (at most 18 digits), got 'H=0'" in err
 
 
 def test_a_hostile_layer_name_is_cut_and_escaped(tmp_path, capsys):
