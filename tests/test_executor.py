@@ -204,6 +204,7 @@ def test_center_crop_keeps_the_centre_as_torchvision_does(write_spec, registry, 
     np.testing.assert_array_equal(out, x[:, :, first:first + target, first:first + target])
 
 
+@pytest.mark.slow
 def test_the_original_unet_runs(registry):
     outputs = convlint.run(ROOT / "specs/unet_original.yaml", registry=registry)
     assert next(iter(outputs.values())).shape[-2:] == (388, 388)

@@ -132,6 +132,7 @@ def layer_case(draw):
     return {"inputs": {"x": [2, channels, *sizes]}, "layers": [{"name": "layer", **layer}]}
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(spec_data=layer_case(), dtype=st.sampled_from(["float32", "float64"]))
 def test_random_layers_match_pytorch(registry, spec_data, dtype):

@@ -75,7 +75,8 @@ def random_chain(seed: int) -> dict:
             return spec
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", [pytest.param(seed, marks=pytest.mark.slow) if seed >= 10 else seed
+                                  for seed in range(40)])
 def test_spans_match_brute_force_on_random_chains(seed):
     spec = random_chain(seed)
     last = spec["layers"][-1]["name"]
@@ -116,7 +117,8 @@ def distill(layers: list[dict]) -> tuple[int, Fraction, Fraction]:
     return size, jump, centre
 
 
-@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("seed", [pytest.param(seed, marks=pytest.mark.slow) if seed >= 10 else seed
+                                  for seed in range(30)])
 def test_conv_and_pool_chains_match_distill_closed_forms(seed):
     rng = random.Random(1000 + seed)
     while True:
