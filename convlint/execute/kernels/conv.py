@@ -38,6 +38,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from convlint.analysis.arithmetic import WindowAxis, same_padding
+from convlint.execute.kernels import parallel
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",
@@ -327,6 +328,7 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
     taps = (slice(None),) * nd
     perm = (1, 2) + tuple(range(3, 3 + nd)) + (0,) + tuple(range(3 + nd, 3 + 2 * nd))
     cols_buf = res_buf = None
+    workers = parallel.threads()
     for blk in blocks:
         nb = blk[0].stop - blk[0].start
         osz = tuple(len(range(*sl.indices(size))) for sl, size in zip(blk[1:], out_sp))
@@ -337,7 +339,7 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         dst = out[(blk[0], slice(None)) + blk[1:]]                          # (nb, C_out, *osz)
         if merged:
             cols = cols_buf[: nb * g * kk * p].reshape(g, kk, nb * p)
-            np.copyto(cols[:, :ck].reshape((g, cg) + kernel + (nb,) + osz), src.transpose(perm))
+            parallel.copyto(cols[:, :ck].reshape((g, cg) + kernel + (nb,) + osz), src.transpose(perm), workers)
             if kk > ck:
                 cols[:, ck] = 1
             if res_buf is None:
@@ -347,7 +349,7 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
             dst[...] = res.reshape((c_out, nb) + osz).swapaxes(0, 1)
             continue
         cols = cols_buf[: nb * g * kk * p].reshape(nb, g, kk, p)
-        np.copyto(cols[:, :, :ck].reshape((nb, g, cg) + kernel + osz), src)
+        parallel.copyto(cols[:, :, :ck].reshape((nb, g, cg) + kernel + osz), src, workers)
         if kk > ck:
             cols[:, :, ck] = 1
         if p == positions:  # whole samples: the output block is contiguous, write into it
@@ -445,6 +447,7 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
                       for i in range(n) for r in range(0, rows_out, run)]
     else:
         blocks = _blocks((n, rows_out), _flat_unit_row(w.shape, has_bias, g, row, item, False), limit)
+    workers = parallel.threads()
     for blk in blocks:
         nb = blk[0].stop - blk[0].start
         r0, r1, _ = blk[1].indices(rows_out)
@@ -454,8 +457,9 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
             cols_buf = np.empty(nb * g * kk * span, dtype)
             res_buf = np.empty(nb * g * ks * coutg * span, dtype)
         cols = cols_buf[: nb * g * kk * span].reshape(nb, g, kk, span)
-        np.copyto(cols[:, :, :ckt].reshape((nb, g, cg) + kt + (span,)),
-                  view[(blk[0], slice(None), slice(None)) + taps + (slice(r0 * row, r0 * row + span),)])
+        parallel.copyto(cols[:, :, :ckt].reshape((nb, g, cg) + kt + (span,)),
+                        view[(blk[0], slice(None), slice(None)) + taps + (slice(r0 * row, r0 * row + span),)],
+                        workers)
         if kk > ckt:
             cols[:, :, ckt] = 1
         res = res_buf[: nb * g * ks * coutg * span].reshape(nb, g, ks * coutg, span)
