@@ -15,6 +15,8 @@ blocks of that view are copied ("im2col") into one contiguous buffer:
   columns span several samples, so small feature maps still give large
   matrices) or "sample-major" ``(nb, G, C_in/G*K, P)`` (large feature maps;
   thin groups such as depthwise), the result landing straight in the output;
+* pointwise path (``1×…×1`` kernels without padding, see :func:`_conv_pointwise`): the input itself
+  is the GEMM operand, no im2col;
 * stride-1 path ("flat", see :func:`_conv_flat`): the trailing spatial axes
   are flattened with their padding, so every im2col row is one contiguous
   slice of the padded input (a memcpy), and for tall blocks the first axis'
@@ -288,6 +290,9 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         return out
 
     coutg = c_out // g
+    if math.prod(kernel) == 1 and not any(p for pair in pairs for p in pair):
+        _conv_pointwise(x, w, b, stride, g, out)
+        return out
     ck = cg * math.prod(kernel)
     item = dtype.itemsize
     thin = g > 1 and cg <= _SAMPLE_MAJOR_MAX_CG
@@ -361,6 +366,20 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         np.matmul(wmat, cols, out=res)
         dst[...] = res.reshape((nb, c_out) + osz)
     return out
+
+
+def _conv_pointwise(x, w, b, stride, g, out) -> None:
+    """A 1×…×1 convolution without padding: one GEMM per sample and group straight on the input,
+    ``(C_out/G, C_in/G) @ (C_in/G, positions)``, written into ``out``; a stride first takes every
+    ``s``-th position (one strided copy)."""
+    n, c_in = x.shape[:2]
+    c_out = w.shape[0]
+    picked = x[(slice(None), slice(None)) + tuple(slice(None, None, st) for st in stride)]
+    positions = math.prod(out.shape[2:])
+    columns = np.ascontiguousarray(picked).reshape(n, g, c_in // g, positions)
+    np.matmul(w.reshape(g, c_out // g, c_in // g), columns, out=out.reshape(n, g, c_out // g, positions))
+    if b is not None:
+        out += b.reshape((c_out,) + (1,) * (x.ndim - 2))
 
 
 def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
