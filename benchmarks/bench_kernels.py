@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from timing import blas_report, duration, interleaved, limited_threads  # noqa: E402
+from timing import blas_report, duration, interleaved, limited_threads, torch_report  # noqa: E402
 
 from convlint.execute.kernels import conv as conv_mod  # noqa: E402
 from convlint.execute.kernels import pool as pool_mod  # noqa: E402
@@ -128,7 +128,7 @@ def main() -> None:
             blas_one = blas_report()
     print(f"numpy {np.__version__}, torch {torch.__version__}; {rounds} interleaved rounds per case and thread "
           f"count; glibc malloc thresholds raised: {tuned}")
-    print(f"NumPy's BLAS: {blas_one}; torch: {torch.__config__.parallel_info().splitlines()[0]}")
+    print(f"NumPy's BLAS: {blas_one}; torch: {torch_report()}")
     print()
     print("| case | 1 thread, CPU: convlint min / median | torch min / median | ratio | "
           "2 threads, wall: convlint median | torch median | ratio | convlint 1→2 threads speed-up |")

@@ -46,7 +46,7 @@ sys.path.insert(0, {tests!r})
 sys.path.insert(0, {here!r})
 batch, rounds, threads = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 import numpy as np, onnxruntime, torch, torch_reference, convlint
-from timing import blas_report, interleaved, limited_threads
+from timing import blas_report, interleaved, limited_threads, torch_report
 weights = dict(np.load({weights!r}))
 x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
 net = torch_reference.build({spec!r}).eval()
@@ -68,6 +68,7 @@ with limited_threads(threads):
     blas = blas_report()
 scale = float(np.abs(outputs["torch"]).max())
 print(json.dumps({{"stats": {{name: [s.cpu, s.wall] for name, s in stats.items()}}, "blas": blas,
+                  "torch": torch_report(), "onnxruntime": onnxruntime.__version__,
                   "difference": {{name: float(np.abs(out - outputs["torch"]).max()) / scale
                                  for name, out in outputs.items()}}}}))
 """
@@ -95,7 +96,8 @@ def main() -> None:
                               check=True, capture_output=True, text=True)
         results[threads] = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"ResNet-18 forward, batch {batch}, 224×224, float32; {rounds} interleaved rounds per thread count")
-    print(f"NumPy's BLAS: {results[1]['blas']}")
+    print(f"NumPy's BLAS: {results[1]['blas']}; torch: {results[1]['torch']}; "
+          f"ONNX Runtime {results[1]['onnxruntime']}")
     print("max difference of the logits from PyTorch's, relative to their largest: " + ", ".join(
         f"{name} {value:.1e}" for name, value in results[1]["difference"].items() if name != "torch"))
     print()

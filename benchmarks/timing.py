@@ -92,6 +92,18 @@ def blas_report() -> str:
     return ("; ".join(found) or "no BLAS found by threadpoolctl") + forced
 
 
+def torch_report() -> str:
+    """``BLAS mkl, CPU capability AVX512`` for the torch this process imported."""
+    import re
+
+    import torch
+
+    shown = torch.__config__.show()
+    blas = re.search(r"BLAS_INFO=(\w+)", shown)
+    capability = re.search(r"CPU capability usage: (\w+)", shown)
+    return f"BLAS {blas.group(1) if blas else '?'}, CPU capability {capability.group(1) if capability else '?'}"
+
+
 @contextmanager
 def limited_threads(threads: int) -> Iterator[None]:
     """NumPy's BLAS (threadpoolctl) and torch (when imported) limited to ``threads`` inside the block."""
