@@ -34,10 +34,10 @@ field is unknown.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from math import gcd
+from typing import NamedTuple
 
 from convlint.analysis.infer import Analysis
 
@@ -62,8 +62,7 @@ class Unknown(Exception):
     """Some layer on the way cannot say which inputs it reads, or its map is not periodic within bounds."""
 
 
-@dataclass(frozen=True)
-class AxisField:
+class AxisField(NamedTuple):
     """Receptive field of one layer along one spatial axis (input pixels)."""
 
     size: int
@@ -71,8 +70,7 @@ class AxisField:
     center: Fraction
 
 
-@dataclass(frozen=True)
-class PeriodicMap:
+class PeriodicMap(NamedTuple):
     """Input span of every output position along one axis: position ``k + m·period`` reads
     ``spans[k]`` shifted by ``m·shift`` (``None``: that phase reads nothing)."""
 
@@ -136,20 +134,34 @@ class _Budget:
         self.calls -= 1
 
 
+def _checked_spans(budget: _Budget, layer_type, context, axis: int, position: int,
+                   sources: int) -> list[Span | None]:
+    """The layer's ``input_spans`` at ``position``, counted against ``budget`` and checked: one span or
+    ``None`` per source (:class:`Unknown` when the layer type does not know, fails or answers malformed)."""
+    budget.spend()
+    try:
+        reads = layer_type.input_spans(context, axis, position)
+    except Exception:  # a plugin bug leaves the field unknown rather than stopping the summary
+        raise Unknown from None
+    if not _valid(reads, sources):
+        raise Unknown
+    return reads
+
+
 class _Layer:
     """One layer's own map along one axis: per source, the source positions each output reads."""
 
-    def __init__(self, layer_type, context, axis: int, sources: int, fields: "ReceptiveFields"):
+    def __init__(self, layer_type, context, axis: int, sources: int, budget: _Budget):
         self.layer_type, self.context, self.axis, self.sources = layer_type, context, axis, sources
-        self.fields = fields
+        self.budget = budget
         self._reads: dict[int, list[Span | None]] = {}
         self.period, self.shift = self._period()
 
     def reads(self, position: int) -> list[Span | None]:
-        """The layer's ``input_spans`` at ``position``, checked (:class:`Unknown` when missing or malformed)."""
+        """:func:`_checked_spans` at ``position``, asked once."""
         if position not in self._reads:
-            self._reads[position] = self.fields._checked(self.layer_type, self.context, self.axis, position,
-                                                         self.sources)
+            self._reads[position] = _checked_spans(self.budget, self.layer_type, self.context, self.axis, position,
+                                                   self.sources)
         return self._reads[position]
 
     def _period(self) -> tuple[int, int]:
@@ -174,6 +186,8 @@ class _Layer:
         raise Unknown
 
     def _repeats(self, period: int, shift: int) -> bool:
+        """True when the ``period`` outputs from the first whole period past :data:`PROBE_START` read what
+        the ``period`` before them read, shifted by ``shift``."""
         start = -(-PROBE_START // period) * period
         for position in range(start, start + period):
             for here, there in zip(self.reads(position), self.reads(position + period)):
@@ -205,7 +219,7 @@ class ReceptiveFields:
             found = self.map(name, axis)
             if found is None:
                 return None
-            spans = [span for span in found.spans if span is not None]
+            spans = [span for span in found.spans if span is not None] if found.period > 1 else found.spans
             fields.append(AxisField(max([last - start + 1 for start, last in spans]),
                                     _fraction(found.shift, found.period), _fraction(spans[0][0] + spans[0][1], 2)))
         return fields
@@ -239,7 +253,7 @@ class ReceptiveFields:
             return None
         try:
             return self._recurrence(layer_type, node.context, axis, sources) or \
-                self._through(_Layer(layer_type, node.context, axis, len(sources), self), sources)
+                self._through(_Layer(layer_type, node.context, axis, len(sources), self._budget), sources)
         except Unknown:
             return None
 
@@ -249,10 +263,10 @@ class ReceptiveFields:
         it reads ``c + j·a + j·s·o .. d + j·b + j·s·o``.  ``None`` where that does not apply."""
         if any(source is None or source.period != 1 for source in sources):
             return None
-        count = len(sources)
-        here = self._checked(layer_type, context, axis, 0, count)
-        step = self._checked(layer_type, context, axis, 1, count)
-        far = self._checked(layer_type, context, axis, FAR, count)
+        count, budget = len(sources), self._budget
+        here = _checked_spans(budget, layer_type, context, axis, 0, count)
+        step = _checked_spans(budget, layer_type, context, axis, 1, count)
+        far = _checked_spans(budget, layer_type, context, axis, FAR, count)
         if not all(here) or not all(step) or not all(far):
             return None
         stride = step[0][0] - here[0][0]
@@ -267,17 +281,6 @@ class ReceptiveFields:
         lows = [source.spans[0][0] + jump * now[0] for source, now in zip(sources, here)]
         highs = [source.spans[0][1] + jump * now[1] for source, now in zip(sources, here)]
         return PeriodicMap(1, jump * stride, ((min(lows), max(highs)),))
-
-    def _checked(self, layer_type, context, axis: int, position: int, sources: int) -> list[Span | None]:
-        """``input_spans`` at ``position``, counted against the budget and checked."""
-        self._budget.spend()
-        try:
-            reads = layer_type.input_spans(context, axis, position)
-        except Exception:  # a plugin bug leaves the field unknown rather than stopping the summary
-            raise Unknown from None
-        if not _valid(reads, sources):
-            raise Unknown
-        return reads
 
     def _through(self, layer: _Layer, sources: list[PeriodicMap | None]) -> PeriodicMap:
         """The composition of ``layer``'s own map with the maps of the sources it reads."""
