@@ -1,64 +1,44 @@
-"""convlint's speed, each figure with its reference measured in the same run.
+"""convlint's speed, each figure against a peer measured in the same run, interleaved round by round.
 
 - Pre-commit latency: `convlint lint` against `yamllint` on the same 20 bundled-size specs.
+- Whole file: `convlint lint` of a 20,000-node chain against `yamllint` of the same file.
+- `convlint summary` (shapes, MACs, receptive fields) against `convlint lint` of the same chains: a 20,000-node
+  chain (target ≤ 2× and ≤ 200 MB peak memory) and a 2,000-node one (target under a second).
 - Per-node inference: convlint's shape inference against ONNX's C++ shape inference
-  (`onnx.shape_inference.infer_shapes`) on the same network: a chain of 10,000
-  Conv+ReLU layers (20,000 nodes) and a 100,000-node DAG with skip connections.
-- Linearity: time of load + lint at 1× and 10× the nodes.
+  (`onnx.shape_inference.infer_shapes`) on the same network: a chain of Conv+ReLU layers and a DAG with skip
+  connections.
+- Linearity: load + lint at 1× and 10× the nodes.
 
-Times are CPU seconds (of this process, or of the child for whole commands), best
-of several runs, so that other load on the machine does not skew the ratios.
-Prints a Markdown table.  Needs the `bench` extra (yamllint, onnx)::
+Each side runs once untimed, then ``--rounds`` times alternating with its peer; the table gives the minimum
+and median CPU time (of this process, or of the child for whole commands) and the median wall time.  Lint is
+single-threaded, so CPU time is the figure; wall time shows the machine's load.  Prints a Markdown table.
+Needs the `bench` extra (yamllint, onnx)::
 
-    python -m pip install -e '.[bench]' && python benchmarks/bench_lint.py
+    python -m pip install -e '.[bench]' && python benchmarks/bench_lint.py [--quick]
 """
 from __future__ import annotations
 
-import resource
-import shutil
+import argparse
+import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import onnx
 from onnx import TensorProto, helper
 
-from convlint.api import default_registry
-from convlint.spec.cycle_collector import paused_cycle_collector
-from convlint.analysis.graph import build_graph
-from convlint.analysis.infer import analyze
-from convlint.spec.model import parse_spec
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import Stats, duration, interleaved, interleaved_commands  # noqa: E402
+
+from convlint.api import default_registry  # noqa: E402
+from convlint.spec.cycle_collector import paused_cycle_collector  # noqa: E402
+from convlint.analysis.graph import build_graph  # noqa: E402
+from convlint.analysis.infer import analyze  # noqa: E402
+from convlint.spec.model import parse_spec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-REPEATS = 5
-
-
-def best(function, repeats: int = REPEATS) -> float:
-    """Least CPU time of ``repeats`` runs of ``function()``, in seconds, with the GC paused as `convlint lint` does."""
-    times = []
-    for _ in range(repeats):
-        with paused_cycle_collector():
-            start = time.process_time()
-            function()
-            times.append(time.process_time() - start)
-    return min(times)
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def best_command(*command: str, repeats: int = REPEATS) -> float:
-    """Least CPU time of ``repeats`` runs of the command ``command`` (start-up included), in seconds."""
-    times = []
-    for _ in range(repeats):
-        before = _children_cpu()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        times.append(_children_cpu() - before)
-    return min(times)
+PYTHON = sys.executable
 
 
 # --- networks as spec text and as ONNX models -------------------------------------------------
@@ -120,29 +100,71 @@ def dag_onnx(blocks: int) -> onnx.ModelProto:
 
 # --- measurements -----------------------------------------------------------------------------
 
-def latency(rows: list) -> None:
+Row = tuple[str, str, Stats, str, Stats, str]
+"""(measurement, convlint side, its stats, peer, its stats, target on the ratio of median CPU times)."""
+
+
+def paused(function):
+    """``function`` run with the GC paused, as `convlint lint` runs."""
+    def run():
+        with paused_cycle_collector():
+            function()
+    return run
+
+
+def latency(rows: list[Row], rounds: int) -> None:
     with tempfile.TemporaryDirectory() as directory:
         specs = sorted((ROOT / "specs").glob("*.yaml"))
         for i in range(20):
-            shutil.copy(specs[i % len(specs)], Path(directory) / f"spec{i:02d}.yaml")
-        convlint = best_command(sys.executable, "-m", "convlint", "lint", directory)
-        yamllint = best_command(sys.executable, "-m", "yamllint", directory)
-    rows.append(("`convlint lint` vs `yamllint`, 20 bundled-size specs (whole command)",
-                 convlint, yamllint, convlint / yamllint, "≤ 1"))
+            (Path(directory) / f"spec{i:02d}.yaml").write_bytes(specs[i % len(specs)].read_bytes())
+        stats = interleaved_commands({"lint": (PYTHON, "-m", "convlint", "lint", directory),
+                                      "yamllint": (PYTHON, "-m", "yamllint", directory)}, rounds)
+    rows.append(("20 bundled-size specs (whole command)", "`convlint lint`", stats["lint"], "`yamllint`",
+                 stats["yamllint"], "≤ 1"))
 
 
-def per_node(rows: list, label: str, text: str, model: onnx.ModelProto) -> None:
+def whole_file(rows: list[Row], rounds: int, blocks: int) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "chain.yaml"
+        path.write_text(chain_spec(blocks))
+        stats = interleaved_commands({"lint": (PYTHON, "-m", "convlint", "lint", str(path)),
+                                      "yamllint": (PYTHON, "-m", "yamllint", str(path))}, rounds)
+    rows.append((f"{2 * blocks:,}-node chain (whole command)", "`convlint lint`", stats["lint"], "`yamllint`",
+                 stats["yamllint"], "≤ 1"))
+
+
+def summary(rows: list[Row], rounds: int, blocks: int, target: str) -> int:
+    """`convlint summary` against `convlint lint` of the same chain; returns summary's peak RSS in MB."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "chain.yaml"
+        path.write_text(chain_spec(blocks))
+        stats = interleaved_commands({"summary": (PYTHON, "-m", "convlint", "summary", str(path)),
+                                      "lint": (PYTHON, "-m", "convlint", "lint", str(path))}, rounds)
+        peak = json.loads(subprocess.run(
+            [PYTHON, "-c", "import contextlib, io, json, resource, sys; from convlint.cli.main import main; "
+                           "contextlib.redirect_stdout(io.StringIO()).__enter__(); main(['summary', sys.argv[1]]); "
+                           "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024), file=sys.stderr)", str(path)],
+            capture_output=True, text=True, check=True).stderr.splitlines()[-1])
+    rows.append((f"{2 * blocks:,}-node chain (whole command; summary's peak {peak} MB)", "`convlint summary`",
+                 stats["summary"], "`convlint lint`", stats["lint"], target))
+    return peak
+
+
+def per_node(rows: list[Row], rounds: int, label: str, text: str, model: onnx.ModelProto) -> None:
     registry = default_registry()
     spec = parse_spec(text, "bench.yaml", limited=False)
     build_graph(spec)
     nodes = spec.graph.number_of_nodes() - len(spec.inputs)
     assert not analyze(spec, registry).findings
-    ours = best(lambda: analyze(spec, registry))
     inferred = onnx.shape_inference.infer_shapes(model)
     assert len(inferred.graph.value_info) >= len(model.graph.node) - 1
-    theirs = best(lambda: onnx.shape_inference.infer_shapes(model))
-    rows.append((f"shape inference per node, {label} ({nodes:,} nodes), vs ONNX `infer_shapes`",
-                 ours / nodes, theirs / nodes, ours / theirs, "≤ 5"))
+    stats = interleaved({"ours": paused(lambda: analyze(spec, registry)),
+                         "onnx": lambda: onnx.shape_inference.infer_shapes(model)}, rounds)
+    for side in stats.values():  # per node
+        side.cpu = [seconds / nodes for seconds in side.cpu]
+        side.wall = [seconds / nodes for seconds in side.wall]
+    rows.append((f"shape inference per node, {label} ({nodes:,} nodes)", "convlint", stats["ours"],
+                 "ONNX `infer_shapes`", stats["onnx"], "≤ 5"))
 
 
 def load_and_lint(text: str) -> None:
@@ -151,38 +173,39 @@ def load_and_lint(text: str) -> None:
     analyze(spec, default_registry())
 
 
-def linearity(rows: list, label: str, make, small: int) -> None:
+def linearity(rows: list[Row], rounds: int, label: str, make, small: int) -> None:
     small_text, large_text = make(small), make(10 * small)
-    one = best(lambda: load_and_lint(small_text))
-    ten = best(lambda: load_and_lint(large_text))
-    rows.append((f"load + lint, {label}: 10× the nodes", ten, one, ten / one, "≤ 11"))
-
-
-def whole_file(rows: list) -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "chain.yaml"
-        path.write_text(chain_spec(10_000))
-        seconds = best_command(sys.executable, "-m", "convlint", "lint", str(path))
-    rows.append(("`convlint lint` of the 20,000-node chain (whole command)", seconds, 2.0, seconds / 2.0, "≤ 1"))
+    stats = interleaved({"ten": paused(lambda: load_and_lint(large_text)),
+                         "one": paused(lambda: load_and_lint(small_text))}, rounds)
+    rows.append((f"load + lint, {label}", "10× the nodes", stats["ten"], "1× the nodes", stats["one"], "≤ 11"))
 
 
 def main() -> None:
-    rows: list = []
-    latency(rows)
-    per_node(rows, "Conv+ReLU chain", chain_spec(10_000), chain_onnx(10_000))
-    per_node(rows, "residual DAG", dag_spec(33_333), dag_onnx(33_333))
-    whole_file(rows)
-    linearity(rows, "chain", chain_spec, 1_000)
-    linearity(rows, "residual DAG", dag_spec, 3_333)
-    print(f"Python {sys.version.split()[0]}, onnx {onnx.__version__}; CPU time, best of {REPEATS} runs\n")
-    print("| measurement | convlint | reference | ratio | target |")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=15, help="timed rounds per measurement (default 15)")
+    parser.add_argument("--quick", action="store_true", help="10 rounds, and the per-node networks at ⅓ size")
+    args = parser.parse_args()
+    rounds = 10 if args.quick else max(10, args.rounds)
+    scale = 3 if args.quick else 1
+    rows: list[Row] = []
+    latency(rows, rounds)
+    whole_file(rows, rounds, 10_000)
+    summary(rows, rounds, 10_000, "≤ 2")
+    summary(rows, rounds, 1_000, "summary < 1 s")
+    per_node(rows, rounds, "Conv+ReLU chain", chain_spec(10_000 // scale), chain_onnx(10_000 // scale))
+    per_node(rows, rounds, "residual DAG", dag_spec(33_333 // scale), dag_onnx(33_333 // scale))
+    linearity(rows, rounds, "chain", chain_spec, 1_000)
+    linearity(rows, rounds, "residual DAG", dag_spec, 3_333)
+    print(f"Python {sys.version.split()[0]}, onnx {onnx.__version__}; {rounds} interleaved rounds per row; "
+          f"CPU time min / median, wall time median\n")
+    print("| measurement | convlint side: CPU min / median (wall) | peer: CPU min / median (wall) "
+          "| ratio of median CPU | target |")
     print("|---|---|---|---|---|")
-    for label, ours, theirs, ratio, target in rows:
-        print(f"| {label} | {_time(ours)} | {_time(theirs)} | {ratio:.2f} | {target} |")
-
-
-def _time(seconds: float) -> str:
-    return f"{seconds * 1e6:.1f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+    for label, ours_name, ours, peer_name, peer, target in rows:
+        print(f"| {label} | {ours_name}: {duration(ours.min())} / {duration(ours.median())} "
+              f"({duration(ours.median('wall'))}) | {peer_name}: {duration(peer.min())} / "
+              f"{duration(peer.median())} ({duration(peer.median('wall'))}) | "
+              f"{ours.median() / peer.median():.2f} | {target} |")
 
 
 if __name__ == "__main__":

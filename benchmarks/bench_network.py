@@ -1,13 +1,14 @@
-"""Whole-network executor benchmark: ResNet-18 at batch 8, 224×224, convlint against PyTorch CPU.
+"""Whole-network executor benchmark: ResNet-18 at 224×224, convlint against PyTorch eager and ONNX Runtime.
 
 Usage::
 
-    python benchmarks/bench_network.py [--threads N] [--repeats R] [--batch B]
+    python benchmarks/bench_network.py [--batch B] [--rounds R] [--quick]
 
-Both run the same weights on the same input with the same number of threads (set before NumPy
-and torch are imported).  Each side runs in its own child process so that its peak resident
-memory (``ru_maxrss``) is its own; times are medians of ``--repeats`` forward passes after one
-warm-up.  Prints a Markdown table with the time ratio and both peaks.
+The three run the same weights on the same input, in one process per thread count, alternating call by
+call for ``--rounds`` rounds after a warm-up: at one thread (CPU time of the process) and at two threads
+(wall time).  The ONNX model is PyTorch's export of the same network.  Prints a Markdown table with the
+minimum and median per forward pass and the ratios of convlint to each peer, the BLAS kernel NumPy uses,
+and how far the outputs differ.  Needs the `bench` extra (onnx, onnxruntime, threadpoolctl).
 """
 from __future__ import annotations
 
@@ -18,76 +19,98 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 SPEC = ROOT / "specs" / "resnet18.yaml"
 
-CHILD = r"""
-import json, os, resource, statistics, sys, time
+PREPARE = r"""
+import sys, numpy as np, torch
 sys.path.insert(0, {tests!r})
-import numpy as np
-side, batch, repeats, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+import torch_reference
+torch.manual_seed(0)
+net = torch_reference.build({spec!r}).eval()
+np.savez({weights!r}, **{{k: v.numpy() for k, v in net.state_dict().items()}})
+class Forward(torch.nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+    def forward(self, image):
+        return self.net(image=image)["fc"]
+torch.onnx.export(Forward(net), (torch.zeros(1, 3, 224, 224),), {model!r}, dynamo=False, input_names=["image"],
+                  output_names=["fc"], dynamic_axes={{"image": {{0: "batch"}}}})
+"""
+
+CHILD = r"""
+import json, sys
+sys.path.insert(0, {tests!r})
+sys.path.insert(0, {here!r})
+batch, rounds, threads = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+import numpy as np, onnxruntime, torch, torch_reference, convlint
+from timing import blas_report, interleaved, limited_threads, torch_report
 weights = dict(np.load({weights!r}))
 x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
-if side == "torch":
-    import torch, torch_reference
-    torch.set_num_threads(threads)
-    net = torch_reference.build({spec!r}).eval()
-    net.load_state_dict({{k: torch.from_numpy(v) for k, v in weights.items()}})
-    tx = torch.from_numpy(x)
-    def forward():
-        with torch.no_grad():
-            return net(image=tx)["fc"].numpy()
-else:
-    import convlint
-    spec = convlint.load({spec!r})
-    def forward():
-        return convlint.run(spec, {{"image": x}}, weights)["fc"]
-out = forward()
-times = []
-for _ in range(repeats):
-    start = time.perf_counter()
-    forward()
-    times.append(time.perf_counter() - start)
-np.save(sys.argv[5], out)
-print(json.dumps({{"seconds": statistics.median(times),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+net = torch_reference.build({spec!r}).eval()
+net.load_state_dict({{k: torch.from_numpy(v) for k, v in weights.items()}})
+tx = torch.from_numpy(x)
+options = onnxruntime.SessionOptions()
+options.intra_op_num_threads = threads
+options.inter_op_num_threads = 1
+session = onnxruntime.InferenceSession({model!r}, options, providers=["CPUExecutionProvider"])
+spec = convlint.load({spec!r})
+def with_torch():
+    with torch.no_grad():
+        return net(image=tx)["fc"].numpy()
+sides = {{"convlint": lambda: convlint.run(spec, {{"image": x}}, weights)["fc"], "torch": with_torch,
+         "onnxruntime": lambda: session.run(None, {{"image": x}})[0]}}
+with limited_threads(threads):
+    outputs = {{name: function() for name, function in sides.items()}}
+    stats = interleaved(sides, rounds, warm_up=2)
+    blas = blas_report()
+scale = float(np.abs(outputs["torch"]).max())
+print(json.dumps({{"stats": {{name: [s.cpu, s.wall] for name, s in stats.items()}}, "blas": blas,
+                  "torch": torch_report(), "onnxruntime": onnxruntime.__version__,
+                  "difference": {{name: float(np.abs(out - outputs["torch"]).max()) / scale
+                                 for name, out in outputs.items()}}}}))
 """
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=10, help="timed rounds per thread count (at least 10)")
+    parser.add_argument("--quick", action="store_true", help="batch 2, 10 rounds")
     args = parser.parse_args()
-    env = {**os.environ, **{name: str(args.threads) for name in
-                            ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
+    batch = 2 if args.quick else args.batch
+    rounds = 10 if args.quick else max(10, args.rounds)
     workdir = Path(os.environ.get("TMPDIR", "/tmp")) / "convlint-bench-network"
     workdir.mkdir(exist_ok=True)
-    weights = workdir / "resnet18.npz"
-    subprocess.run([sys.executable, "-c", (
-        "import sys, numpy as np, torch; sys.path.insert(0, %r); import torch_reference;"
-        "torch.manual_seed(0); net = torch_reference.build(%r);"
-        "np.savez(%r, **{k: v.numpy() for k, v in net.state_dict().items()})"
-    ) % (str(ROOT / "tests"), str(SPEC), str(weights))], check=True, env=env)
-    code = CHILD.format(tests=str(ROOT / "tests"), weights=str(weights), spec=str(SPEC))
+    paths = {"tests": str(ROOT / "tests"), "here": str(HERE), "spec": str(SPEC),
+             "weights": str(workdir / "resnet18.npz"), "model": str(workdir / "resnet18.onnx")}
+    subprocess.run([sys.executable, "-c", PREPARE.format(**paths)], check=True, capture_output=True)
+    sys.path.insert(0, str(HERE))
+    from timing import Stats, duration
+
     results = {}
-    for side in ("torch", "convlint"):
-        done = subprocess.run([sys.executable, "-c", code, side, str(args.batch), str(args.repeats),
-                               str(args.threads), str(workdir / f"{side}.npy")],
-                              check=True, capture_output=True, text=True, env=env)
-        results[side] = json.loads(done.stdout.strip().splitlines()[-1])
-    import numpy as np
-    ours, theirs = np.load(workdir / "convlint.npy"), np.load(workdir / "torch.npy")
-    error = float(np.abs(ours - theirs).max() / np.abs(theirs).max())
-    print(f"ResNet-18 forward, batch {args.batch}, 224×224, float32, {args.threads} thread(s)\n")
-    print("| | convlint | PyTorch | ratio |")
-    print("|---|---|---|---|")
-    print(f"| median time (s) | {results['convlint']['seconds']:.3f} | {results['torch']['seconds']:.3f} | "
-          f"{results['convlint']['seconds'] / results['torch']['seconds']:.2f} |")
-    print(f"| peak RSS (MB) | {results['convlint']['peak_mb']:.0f} | {results['torch']['peak_mb']:.0f} | "
-          f"{results['convlint']['peak_mb'] / results['torch']['peak_mb']:.2f} |")
-    print(f"\nmax relative difference of the logits: {error:.2e}")
+    for threads in (1, 2):
+        done = subprocess.run([sys.executable, "-c", CHILD.format(**paths), str(batch), str(rounds), str(threads)],
+                              check=True, capture_output=True, text=True)
+        results[threads] = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"ResNet-18 forward, batch {batch}, 224×224, float32; {rounds} interleaved rounds per thread count")
+    print(f"NumPy's BLAS: {results[1]['blas']}; torch: {results[1]['torch']}; "
+          f"ONNX Runtime {results[1]['onnxruntime']}")
+    print("max difference of the logits from PyTorch's, relative to their largest: " + ", ".join(
+        f"{name} {value:.1e}" for name, value in results[1]["difference"].items() if name != "torch"))
+    print()
+    print("| threads (time) | convlint min / median | PyTorch min / median | ONNX Runtime min / median "
+          "| convlint / PyTorch | convlint / ONNX Runtime |")
+    print("|---|---|---|---|---:|---:|")
+    for threads, kind in ((1, "cpu"), (2, "wall")):
+        stats = {name: Stats(*values) for name, values in results[threads]["stats"].items()}
+        cells = " | ".join(f"{duration(stats[name].min(kind))} / {duration(stats[name].median(kind))}"
+                           for name in ("convlint", "torch", "onnxruntime"))
+        ours = stats["convlint"].median(kind)
+        print(f"| {threads} ({'CPU' if kind == 'cpu' else 'wall'}) | {cells} | "
+              f"{ours / stats['torch'].median(kind):.2f} | {ours / stats['onnxruntime'].median(kind):.2f} |")
 
 
 if __name__ == "__main__":

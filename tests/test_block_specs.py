@@ -232,7 +232,8 @@ def test_lints_clean(name):
     assert lint(SPECS / f"{name}.yaml") == []
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in ("fcn", "mobilenetv2") else name
+                                  for name in sorted(MODELS)])
 def test_total_params_equal_pytorch(name):
     model, _, summary = traced(name)
     total = sum(p.numel() for p in model.parameters())

@@ -73,6 +73,27 @@ def test_missing_weights_are_initialised_from_the_seed_and_reported(write_spec, 
     assert not np.array_equal(first.outputs["layer"], other.outputs["layer"])
 
 
+def test_initialised_weights_are_drawn_once_per_spec_and_seed(write_spec, registry, monkeypatch):
+    """Running again without weights reuses the drawn parameters; given inputs do not change them."""
+    from convlint.execute.executor import execute
+    conv = registry.types["Conv2d"]
+    drawn = []
+    original = type(conv).initial_parameters
+    monkeypatch.setattr(conv, "initial_parameters", lambda ctx, rng: drawn.append(ctx.layer.name) or
+                        original(conv, ctx, rng))
+    path = one_layer(write_spec, "type: Conv2d, out_channels: 4, kernel_size: 3, stride: 7", "[1, 2, 9, 9]")
+    analysis = convlint.analyze(path, registry)
+    x = np.ones((1, 2, 9, 9), np.float32)
+    first = execute(analysis, registry, inputs={"x": x}, seed=11).outputs["layer"]
+    again = execute(analysis, registry, inputs={"x": x}, seed=11).outputs["layer"]
+    assert drawn == ["layer"]
+    np.testing.assert_array_equal(first, again)
+    execute(analysis, registry, seed=11)  # random inputs drawn first: the parameters stay the same
+    assert drawn == ["layer"]
+    execute(analysis, registry, inputs={"x": x}, seed=12)
+    assert drawn == ["layer", "layer"]
+
+
 def test_a_spec_with_lint_errors_is_refused_with_its_findings(registry):
     with pytest.raises(SpecHasErrors) as refused:
         convlint.run(ROOT / "tests/fixtures/broken/resnet_missing_downsample.yaml", registry=registry)
@@ -183,6 +204,7 @@ def test_center_crop_keeps_the_centre_as_torchvision_does(write_spec, registry, 
     np.testing.assert_array_equal(out, x[:, :, first:first + target, first:first + target])
 
 
+@pytest.mark.slow
 def test_the_original_unet_runs(registry):
     outputs = convlint.run(ROOT / "specs/unet_original.yaml", registry=registry)
     assert next(iter(outputs.values())).shape[-2:] == (388, 388)

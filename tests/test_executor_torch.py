@@ -56,9 +56,13 @@ def compare(spec_data: dict, registry, dtype: str = "float32", seed: int = 0) ->
         assert error <= TOLERANCE[dtype], f"{name}: max relative error {error:.3g}"
 
 
+SLOW = pytest.mark.slow
+
+
 @pytest.mark.parametrize("name, dtype", [
-    ("lenet5", "float64"), ("alexnet", "float32"), ("resnet18", "float32"), ("resnet18", "float64"),
-    ("unet", "float32"), ("unet", "float64"), ("dcgan", "float32"), ("dcgan", "float64"),
+    ("lenet5", "float64"), pytest.param("alexnet", "float32", marks=SLOW), ("resnet18", "float32"),
+    pytest.param("resnet18", "float64", marks=SLOW), ("unet", "float64"), pytest.param("unet", "float32", marks=SLOW),
+    ("dcgan", "float32"), ("dcgan", "float64"),
 ])
 def test_bundled_network_matches_pytorch(registry, name, dtype):
     compare(yaml.safe_load((SPECS / f"{name}.yaml").read_text()), registry, dtype)
@@ -132,6 +136,7 @@ def layer_case(draw):
     return {"inputs": {"x": [2, channels, *sizes]}, "layers": [{"name": "layer", **layer}]}
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(spec_data=layer_case(), dtype=st.sampled_from(["float32", "float64"]))
 def test_random_layers_match_pytorch(registry, spec_data, dtype):

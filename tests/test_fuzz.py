@@ -13,6 +13,7 @@ import fuzz  # noqa: E402
 EXAMPLES = int(os.environ.get("CONVLINT_FUZZ_EXAMPLES", "250"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(fuzz.STRATEGIES))
 def test_fuzz(name):
     fuzz.fuzz_test(fuzz.STRATEGIES[name], EXAMPLES)()

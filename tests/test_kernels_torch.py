@@ -600,3 +600,17 @@ def test_default_parameters_batchnorm_matches_torch():
     assert layer_type.initial_parameters(ctx, 0) == {}
     with pytest.raises(ValueError):
         init_mod.kaiming_uniform({"kernel": (3, 3)}, 0)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_pointwise_conv_matches_torch(nd):
+    """1×…×1 kernels without padding (the GEMM straight on the input), with strides, groups and biases."""
+    rng = np.random.default_rng(50 + nd)
+    for stride, groups, bias, dt in [(1, 1, True, np.float32), (2, 1, False, np.float32), (3, 2, True, np.float64),
+                                     (1, 4, False, np.float64)]:
+        x = _rand(rng, (3, 8) + (7,) * nd, dt)
+        w = _rand(rng, (12, 8 // groups) + (1,) * nd, dt)
+        b = _rand(rng, (12,), dt) if bias else None
+        ours = conv_mod.conv(x, w, b, stride, 0, 1, groups)
+        theirs = _CONV_F[nd](_t(x), _t(w), None if b is None else _t(b), stride=stride, groups=groups)
+        _check(ours, theirs, dt, f"stride {stride}, groups {groups}, bias {bias}")

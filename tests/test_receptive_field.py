@@ -75,7 +75,8 @@ def random_chain(seed: int) -> dict:
             return spec
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", [pytest.param(seed, marks=pytest.mark.slow) if seed >= 10 else seed
+                                  for seed in range(40)])
 def test_spans_match_brute_force_on_random_chains(seed):
     spec = random_chain(seed)
     last = spec["layers"][-1]["name"]
@@ -116,7 +117,8 @@ def distill(layers: list[dict]) -> tuple[int, Fraction, Fraction]:
     return size, jump, centre
 
 
-@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("seed", [pytest.param(seed, marks=pytest.mark.slow) if seed >= 10 else seed
+                                  for seed in range(30)])
 def test_conv_and_pool_chains_match_distill_closed_forms(seed):
     rng = random.Random(1000 + seed)
     while True:
@@ -225,3 +227,35 @@ def test_unet_shaped_dag_with_crop_matches_brute_force():
     assert brute == [fields.span("out", 0, position) for position in range(out.shape[2])]
     (axis,) = fields.of("out")
     assert axis.size == max(last - first + 1 for first, last in brute) and axis.stride == 1
+
+
+def test_a_long_chain_follows_the_closed_form():
+    """More layers than Python's recursion limit: no recursion, and Distill's r = 1 + Σ (k−1)·Πs on an unpadded chain."""
+    layers = [{"type": "Conv1d", "out_channels": 1, "kernel_size": 3, "padding": 1} for _ in range(1500)]
+    layers += [{"name": "down", "type": "Conv1d", "out_channels": 1, "kernel_size": 2, "stride": 2},
+               {"name": "last", "type": "Conv1d", "out_channels": 1, "kernel_size": 3, "padding": 1}]
+    _, fields = analysed({"name": "long", "inputs": {"x": [1, 1, 64]}, "layers": layers})
+    (axis,) = fields.of("last")
+    assert (axis.size, axis.stride, axis.center) == distill(layers) == (1 + 2 * 1500 + 1 + 2 * 2, 2, Fraction(1, 2))
+
+
+def test_a_period_past_the_bound_leaves_the_field_unknown():
+    """A transposed conv of stride 30000 has 30000 output phases: more than a node may hold."""
+    from convlint.analysis.receptive_field import MAX_PHASES
+
+    stride = 30000
+    assert stride > MAX_PHASES
+    _, fields = analysed({"name": "t", "inputs": {"x": [1, 1, 4]}, "layers": [
+        {"name": "wide", "type": "ConvTranspose1d", "out_channels": 1, "kernel_size": 3, "stride": stride},
+        {"name": "after", "type": "Conv1d", "out_channels": 1, "kernel_size": 3}]})
+    assert fields.of("wide") is None and fields.of("after") is None
+
+
+def test_paths_with_different_strides_meeting_leave_the_field_unknown():
+    """Stride 2 and an adaptive 65 → 33 pool give equal shapes but different effective strides."""
+    _, fields = analysed({"name": "t", "inputs": {"x": [1, 1, 65]}, "layers": [
+        {"name": "conv", "type": "Conv1d", "from": "x", "out_channels": 1, "kernel_size": 3, "stride": 2, "padding": 1},
+        {"name": "pool", "type": "AdaptiveAvgPool1d", "from": "x", "output_size": 33},
+        {"name": "sum", "type": "Add", "from": ["conv", "pool"]}]})
+    assert fields.of("conv")[0].stride == 2 and fields.of("pool")[0].stride == Fraction(65, 33)
+    assert fields.of("sum") is None

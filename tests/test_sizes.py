@@ -72,6 +72,7 @@ def test_forms_print_readably():
 # --- the bundled specs ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, axes", [("unet", ["H", "W"]), ("resnet18", ["H"]), ("vgg16", ["W"]),
                                         ("dcgan", ["H"])])
 def test_bundled_specs_agree_with_brute_force(name, axes):
@@ -153,6 +154,7 @@ def networks(draw):
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(), st.integers(0, 2))
 def test_random_networks_agree_with_brute_force(text, pick):

@@ -143,18 +143,21 @@ def check_agreement(registry, case):
     assert actual == expected, f"{type_name}({kwargs}) on {shape}: torch {expected}, convlint {actual}"
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(case=conv_case())
 def test_conv_matches_torch(registry, case):
     check_agreement(registry, case)
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(case=transposed_case())
 def test_transposed_conv_matches_torch(registry, case):
     check_agreement(registry, case)
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(case=pool_case())
 def test_pool_matches_torch(registry, case):

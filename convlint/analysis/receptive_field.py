@@ -1,51 +1,113 @@
 """Receptive fields: which input pixels each layer's outputs see, per spatial axis.
 
 Each layer type says which input positions one output position reads
-(:meth:`~convlint.LayerType.input_spans`); composing these maps through the
-graph gives, for output position ``o`` of any layer, the first and last
-input index it depends on.  Padding is treated as if the input extended
-past its border (the convention of Araujo, Norris and Sim, "Computing
-Receptive Fields of Convolutional Neural Networks", Distill 2019), so
-indices can be negative.  From the composed map, per layer and axis:
+(:meth:`~convlint.LayerType.input_spans`).  Padding is treated as if the input
+extended past its border (the convention of Araujo, Norris and Sim, "Computing
+Receptive Fields of Convolutional Neural Networks", Distill 2019), so indices
+can be negative.
+
+Every layer built from windows and shifts is *periodic*: output ``o + P`` reads
+what output ``o`` reads shifted by ``Q`` input positions (a conv of stride ``s``:
+``P = 1, Q = s``; a transposed conv or an up-sampling by ``s``: ``P = s, Q = 1``).
+So is their composition, and it is stored per node and axis as a :class:`PeriodicMap`:
+the input span of each of ``P`` output phases.  Along a chain of convs and pools
+``P`` stays 1 and the composition is Distill's recurrence (``r ← r + (k'−1)·j``,
+``j ← j·s``, ``start ← start − p·j``); only transposed, up-sampling and crop
+layers (and where paths with different phases meet) need per-phase spans.  The
+work is linear in the number of layers times the number of phases, and bounded
+by :data:`MAX_PHASES` per node and :data:`CALL_BUDGET` calls of ``input_spans``
+in all: past those the field is reported as unknown.
+
+From the composed map, per layer and axis:
 
 - ``size``: the receptive field, in input pixels: the largest
-  ``last − first + 1`` over the layer's first :data:`SAMPLED` output
-  positions.  Where branches meet it is the union (the maximum over branches);
-  after a transposed conv it is the largest over the output phases.
-- ``stride``: the effective stride, in input pixels per output step (a
-  fraction below 1 after up-sampling).
+  ``last − first + 1`` over the output phases.  Where branches meet it is the
+  union (the maximum over branches).
+- ``stride``: the effective stride ``Q / P``, in input pixels per output step
+  (a fraction below 1 after up-sampling).
 - ``center``: the centre of the first output's receptive field (the first
   output that reads any input), in input pixel coordinates
   (``(first + last) / 2``; Distill's offset).
+
+Where paths whose effective strides differ meet, no periodic map exists and the
+field is unknown.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
+from math import gcd
+from typing import NamedTuple
 
 from convlint.analysis.infer import Analysis
 
-SAMPLED = 64
-"""Output positions examined per axis: a full period of any up-sampling pattern up to 64 long."""
+MAX_PHASES = 4096
+"""Most output phases one node's map may have (a transposed conv of stride 30000 has 30000)."""
+
+CALL_BUDGET = 1 << 20
+"""Most calls of ``input_spans`` for one spec, over all nodes and axes: bounds the work on any input
+(a chain of convs takes six per layer and axis)."""
+
+PROBE_START = 64
+"""First output position probed to learn a layer's period: past the border clamping of interpolation."""
 
 FAR = 720720
-"""A distance along the axis (lcm of 1..16) over which the effective stride is measured exactly:
-a whole number of periods of any pattern of strides and up-sampling factors up to 16."""
+"""A distance along the axis (lcm of 1..16) over which a layer's stride is measured: a whole number of
+periods of any pattern of strides and up-sampling factors up to 16 (larger ones are found and verified)."""
 
 Span = tuple[int, int]
 
 
 class Unknown(Exception):
-    """Some layer on the way cannot say which inputs it reads."""
+    """Some layer on the way cannot say which inputs it reads, or its map is not periodic within bounds."""
 
 
-@dataclass(frozen=True)
-class AxisField:
+class AxisField(NamedTuple):
     """Receptive field of one layer along one spatial axis (input pixels)."""
 
     size: int
     stride: Fraction
     center: Fraction
+
+
+class PeriodicMap(NamedTuple):
+    """Input span of every output position along one axis: position ``k + m·period`` reads
+    ``spans[k]`` shifted by ``m·shift`` (``None``: that phase reads nothing)."""
+
+    period: int
+    shift: int
+    spans: tuple[Span | None, ...]
+
+    def at(self, position: int) -> Span | None:
+        """Input span of output ``position`` (any integer, also past the border)."""
+        cycle, phase = divmod(position, self.period)
+        span = self.spans[phase]
+        return None if span is None else (span[0] + cycle * self.shift, span[1] + cycle * self.shift)
+
+    def over(self, first: int, last: int) -> Span | None:
+        """Input span of output positions ``first..last``: from the first reading position's first index
+        to the last reading position's last index (spans grow with the position), or ``None``."""
+        low = self._reading(first, +1, last - first)
+        if low is None:
+            return None
+        high = self._reading(last, -1, last - first)
+        return self.at(low)[0], self.at(high)[1]
+
+    def _reading(self, start: int, step: int, limit: int) -> int | None:
+        """The first position from ``start`` in direction ``step``, at most ``limit`` away, that reads."""
+        for distance in range(min(limit, self.period - 1) + 1):
+            if self.spans[(start + step * distance) % self.period] is not None:
+                return start + step * distance
+        return None
+
+
+IDENTITY = PeriodicMap(1, 1, ((0, 0),))
+
+
+@lru_cache(maxsize=4096)
+def _fraction(numerator: int, denominator: int) -> Fraction:
+    """``numerator / denominator``; layers of a network share few distinct strides and centres."""
+    return Fraction(numerator, denominator)
 
 
 def _valid(reads, count: int) -> bool:
@@ -59,103 +121,192 @@ def _valid(reads, count: int) -> bool:
     return True
 
 
+class _Budget:
+    """Calls of ``input_spans`` left for one spec."""
+
+    def __init__(self, calls: int):
+        self.calls = calls
+
+    def spend(self) -> None:
+        """Count one call; :class:`Unknown` once none are left."""
+        if self.calls <= 0:
+            raise Unknown
+        self.calls -= 1
+
+
+def _checked_spans(budget: _Budget, layer_type, context, axis: int, position: int,
+                   sources: int) -> list[Span | None]:
+    """The layer's ``input_spans`` at ``position``, counted against ``budget`` and checked: one span or
+    ``None`` per source (:class:`Unknown` when the layer type does not know, fails or answers malformed)."""
+    budget.spend()
+    try:
+        reads = layer_type.input_spans(context, axis, position)
+    except Exception:  # a plugin bug leaves the field unknown rather than stopping the summary
+        raise Unknown from None
+    if not _valid(reads, sources):
+        raise Unknown
+    return reads
+
+
+class _Layer:
+    """One layer's own map along one axis: per source, the source positions each output reads."""
+
+    def __init__(self, layer_type, context, axis: int, sources: int, budget: _Budget):
+        self.layer_type, self.context, self.axis, self.sources = layer_type, context, axis, sources
+        self.budget = budget
+        self._reads: dict[int, list[Span | None]] = {}
+        self.period, self.shift = self._period()
+
+    def reads(self, position: int) -> list[Span | None]:
+        """:func:`_checked_spans` at ``position``, asked once."""
+        if position not in self._reads:
+            self._reads[position] = _checked_spans(self.budget, self.layer_type, self.context, self.axis, position,
+                                                   self.sources)
+        return self._reads[position]
+
+    def _period(self) -> tuple[int, int]:
+        """``(P, Q)`` with ``reads(o + P) == reads(o) + Q`` for every source, verified over two periods."""
+        reading = next((position for position in range(PROBE_START, PROBE_START + MAX_PHASES)
+                        if any(self.reads(position))), None)
+        if reading is None:
+            raise Unknown
+        index, near = next((index, read) for index, read in enumerate(self.reads(reading)) if read is not None)
+        far = self.reads(reading + FAR)[index]
+        if far is None:
+            raise Unknown
+        distance = far[0] - near[0]
+        ratio = Fraction(distance // FAR) if distance % FAR == 0 else \
+            Fraction(distance, FAR).limit_denominator(MAX_PHASES)
+        for multiple in range(1, 5):
+            period, shift = ratio.denominator * multiple, ratio.numerator * multiple
+            if period > MAX_PHASES:
+                break
+            if self._repeats(period, shift):
+                return period, shift
+        raise Unknown
+
+    def _repeats(self, period: int, shift: int) -> bool:
+        """True when the ``period`` outputs from the first whole period past :data:`PROBE_START` read what
+        the ``period`` before them read, shifted by ``shift``."""
+        start = -(-PROBE_START // period) * period
+        for position in range(start, start + period):
+            for here, there in zip(self.reads(position), self.reads(position + period)):
+                if (here is None) != (there is None) or (
+                        here is not None and (there[0] - here[0], there[1] - here[1]) != (shift, shift)):
+                    return False
+        return True
+
+
 class ReceptiveFields:
-    """Composed input spans of the nodes of an analysed spec, computed on demand and cached."""
+    """Composed periodic maps of the nodes of an analysed spec, computed once per axis in topological order."""
 
     def __init__(self, analysis: Analysis, registry):
         self.analysis = analysis
         self.registry = registry
-        self._spans: dict[tuple[str, int, int], Span | None] = {}
+        self._maps: dict[tuple[str, int], PeriodicMap | None] = {}
+        self._axes: set[int] = set()
+        self._budget = _Budget(CALL_BUDGET)
+        ranks = {len(info.shape) for info in analysis.nodes.values() if info.family == "input" and info.shape}
+        self._input_rank = ranks.pop() if len(ranks) == 1 else None
 
     def of(self, name: str) -> list[AxisField] | None:
         """Per-axis receptive field of node ``name``, or ``None`` where it is not defined or not known."""
         node = self.analysis.nodes.get(name)
-        if node is None or node.shape is None or len(node.shape) < 3 or not self._same_axes(node):
+        if node is None or node.shape is None or len(node.shape) < 3 or len(node.shape) != self._input_rank:
+            return None
+        fields = []
+        for axis in range(len(node.shape) - 2):
+            found = self.map(name, axis)
+            if found is None:
+                return None
+            spans = [span for span in found.spans if span is not None] if found.period > 1 else found.spans
+            fields.append(AxisField(max([last - start + 1 for start, last in spans]),
+                                    _fraction(found.shift, found.period), _fraction(spans[0][0] + spans[0][1], 2)))
+        return fields
+
+    def span(self, name: str, axis: int, position: int) -> Span | None:
+        """First and last input index that output ``position`` of node ``name`` reads, or ``None`` if none."""
+        found = self.map(name, axis)
+        if found is None:
+            raise Unknown(name)
+        return found.at(position)
+
+    def map(self, name: str, axis: int) -> PeriodicMap | None:
+        """The composed map of node ``name`` along ``axis``, or ``None`` when unknown.
+
+        The first call for an axis computes the maps of every node in topological order (no recursion)."""
+        if axis not in self._axes:
+            self._axes.add(axis)
+            for node in self.analysis.nodes:
+                self._maps[node, axis] = self._compose(node, axis)
+        return self._maps.get((name, axis))
+
+    def _compose(self, name: str, axis: int) -> PeriodicMap | None:
+        node = self.analysis.nodes[name]
+        if node.family == "input":
+            return IDENTITY
+        layer_type = self.registry.types.get(node.type)
+        if node.context is None or layer_type is None:
+            return None
+        sources = [self._maps.get((source, axis)) for source in node.context.layer.sources]
+        if not any(sources):
             return None
         try:
-            return [self._axis(name, axis, node.shape[2 + axis]) for axis in range(len(node.shape) - 2)]
+            return self._recurrence(layer_type, node.context, axis, sources) or \
+                self._through(_Layer(layer_type, node.context, axis, len(sources), self._budget), sources)
         except Unknown:
             return None
 
-    def _same_axes(self, node) -> bool:
-        inputs = [info.shape for info in self.analysis.nodes.values() if info.family == "input"]
-        return all(len(shape) == len(node.shape) for shape in inputs)
+    def _recurrence(self, layer_type, context, axis: int, sources: list[PeriodicMap | None]) -> PeriodicMap | None:
+        """Distill's recurrence, for a layer of one phase reading every source, all of one phase: output
+        ``o`` reads ``a + s·o .. b + s·o`` of a source whose output ``x`` reads ``c + j·x .. d + j·x``, so
+        it reads ``c + j·a + j·s·o .. d + j·b + j·s·o``.  ``None`` where that does not apply."""
+        if any(source is None or source.period != 1 for source in sources):
+            return None
+        count, budget = len(sources), self._budget
+        here = _checked_spans(budget, layer_type, context, axis, 0, count)
+        step = _checked_spans(budget, layer_type, context, axis, 1, count)
+        far = _checked_spans(budget, layer_type, context, axis, FAR, count)
+        if not all(here) or not all(step) or not all(far):
+            return None
+        stride = step[0][0] - here[0][0]
+        jump = None
+        for source, now, after, later in zip(sources, here, step, far):
+            if (after[0] - now[0], after[1] - now[1]) != (stride, stride) or \
+                    (later[0] - now[0], later[1] - now[1]) != (stride * FAR, stride * FAR):
+                return None
+            if jump not in (None, source.shift):
+                return None
+            jump = source.shift
+        lows = [source.spans[0][0] + jump * now[0] for source, now in zip(sources, here)]
+        highs = [source.spans[0][1] + jump * now[1] for source, now in zip(sources, here)]
+        return PeriodicMap(1, jump * stride, ((min(lows), max(highs)),))
 
-    def _axis(self, name: str, axis: int, size: int) -> AxisField:
-        spans = [self.span(name, axis, position) for position in range(min(size, SAMPLED))]
-        read = [span for span in spans if span is not None]
-        if not read:
-            raise Unknown(name)
-        position = next(index for index, span in enumerate(spans) if span is not None)
-        first, far = spans[position], self.span(name, axis, position + FAR)
-        if far is None:  # not the same phase after all: no exact stride
-            raise Unknown(name)
-        stride = Fraction(far[0] - first[0], FAR).limit_denominator(1000)
-        return AxisField(max(last - start + 1 for start, last in read), stride, Fraction(first[0] + first[1], 2))
-
-    def span(self, name: str, axis: int, position: int) -> Span | None:
-        """First and last input index that output ``position`` of node ``name`` reads, or ``None`` if none.
-
-        Evaluated with an explicit stack (no recursion), so arbitrarily deep networks are fine.
-        """
-        goal = (name, axis, position)
-        stack = [goal]
-        while stack:
-            key = stack[-1]
-            if key in self._spans:
-                stack.pop()
-                continue
-            missing, value = self._try(*key)
-            if missing:
-                stack.extend(missing)
-            else:
-                self._spans[key] = value
-                stack.pop()
-        return self._spans[goal]
-
-    def _try(self, name: str, axis: int, position: int):
-        """``(missing keys, None)`` while source spans are still needed, else ``([], span)``."""
-        node = self.analysis.nodes[name]
-        if node.family == "input":
-            return [], (position, position)
-        layer_type = self.registry.types.get(node.type)
-        if node.context is None or layer_type is None:
-            raise Unknown(name)
-        try:
-            reads = layer_type.input_spans(node.context, axis, position)
-        except Exception:  # a plugin bug leaves the field unknown rather than stopping the summary
-            raise Unknown(name) from None
-        if not _valid(reads, len(node.context.layer.sources)):
-            raise Unknown(name)
-        missing, lows, highs = [], [], []
-        for source, read in zip(node.context.layer.sources, reads):
-            if read is None:
-                continue
-            found = self._ends(source, axis, read)
-            if isinstance(found, list):
-                missing += found
-            elif found is not None:
-                lows.append(found[0])
-                highs.append(found[1])
-        if missing:
-            return missing, None
-        return [], ((min(lows), max(highs)) if lows else None)
-
-    def _ends(self, source: str, axis: int, read: Span):
-        """The source's input span over positions ``read``, a list of keys still needed, or ``None``."""
-        low = high = None
-        for position in range(read[0], read[1] + 1):  # first position that reads anything
-            key = (source, axis, position)
-            if key not in self._spans:
-                return [key]
-            if self._spans[key] is not None:
-                low = self._spans[key][0]
-                break
-        for position in range(read[1], read[0] - 1, -1):  # last position that reads anything
-            key = (source, axis, position)
-            if key not in self._spans:
-                return [key]
-            if self._spans[key] is not None:
-                high = self._spans[key][1]
-                break
-        return None if low is None else (low, high)
+    def _through(self, layer: _Layer, sources: list[PeriodicMap | None]) -> PeriodicMap:
+        """The composition of ``layer``'s own map with the maps of the sources it reads."""
+        read = {index for phase in range(layer.period) for index, span in enumerate(layer.reads(phase)) if span}
+        if any(sources[index] is None for index in read):
+            raise Unknown
+        period, shift = layer.period, None
+        for index in read:  # whole cycles of every source's phases
+            period *= sources[index].period // gcd(sources[index].period, period // layer.period * layer.shift)
+        for index in read:
+            source = sources[index]
+            steps = period // layer.period * layer.shift  # source positions per composed period
+            if shift not in (None, steps // source.period * source.shift):
+                raise Unknown  # paths with different effective strides meet
+            shift = steps // source.period * source.shift
+        if period > MAX_PHASES:
+            raise Unknown
+        spans = []
+        for position in range(period):
+            lows, highs = [], []
+            for index, span in enumerate(layer.reads(position)):
+                found = span and sources[index].over(*span)
+                if found:
+                    lows.append(found[0])
+                    highs.append(found[1])
+            spans.append((min(lows), max(highs)) if lows else None)
+        if not any(spans):
+            raise Unknown
+        return PeriodicMap(period, shift if shift is not None else 0, tuple(spans))

@@ -80,6 +80,7 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err, 
     """Draw one spec; returns its exit code. Problems are printed to ``err``."""
     from convlint.analysis.loading import analyze_numeric
     from convlint.linting.spec_lint import lint_spec
+    from convlint.render.collapse import MAX_BOXES, collapse, fitting_depth
     from convlint.render.diagram import build_diagram
     from convlint.render.draw import DotMissing, DrawError, draw
 
@@ -93,6 +94,17 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err, 
         return EXIT_FINDINGS
     findings: list[Finding] = lint_spec(result.spec, registry)
     diagram = build_diagram(analyze_numeric(result.spec, registry), findings, registry, fold=fold)
+    if job.fmt != "dot" and len(diagram.boxes) > MAX_BOXES:
+        depth = fitting_depth(diagram, MAX_BOXES)
+        if depth is None:
+            err.write(f"convlint: {job.spec_path}: {len(diagram.boxes):,} boxes are more than Graphviz can lay out "
+                      f"in time ({MAX_BOXES:,}) and their names have no block levels to collapse; nothing drawn "
+                      f"(`--format dot` writes the Graphviz source)\n")
+            return EXIT_ERROR
+        boxes = len(diagram.boxes)
+        diagram = collapse(diagram, depth, result.spec.groups)
+        err.write(f"convlint: {job.spec_path}: {boxes:,} boxes are more than Graphviz can lay out in time "
+                  f"({MAX_BOXES:,}); drew block instances at depth {depth} instead ({len(diagram.boxes):,} boxes)\n")
     try:
         data = draw(diagram, job.fmt, rankdir)
     except DotMissing as error:

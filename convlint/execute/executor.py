@@ -12,6 +12,7 @@ Arrays are NCHW-style ``(N, C, *spatial)``, float32 by default.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -26,6 +27,9 @@ from convlint.spec.model import Spec
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 """The dtypes a run computes in."""
+PARAMETER_STREAM = 1
+"""Missing parameters are drawn from ``default_rng([seed, PARAMETER_STREAM])``, random inputs from
+``default_rng(seed)``: the parameters do not depend on which inputs were given, so they can be reused."""
 DEFAULT_MEMORY_FRACTION = 0.5
 """Without an explicit limit, a run may use this fraction of the available memory."""
 
@@ -106,7 +110,7 @@ def _random_input(shape: tuple[int, ...], rng: np.random.Generator, dtype) -> np
     return rng.standard_normal(shape).astype(dtype)
 
 
-def _check_parameters(analysis: Analysis, registry, weights: Mapping[str, np.ndarray], rng, dtype,
+def _check_parameters(analysis: Analysis, registry, weights: Mapping[str, np.ndarray], seed: int, dtype,
                       chunk_bytes: int) -> tuple[dict[str, dict[str, np.ndarray]], list[str]]:
     """Each layer's state-dict arrays: given ones checked by key and shape, missing ones initialised."""
     expected: dict[str, tuple[str, str, tuple[int, ...]]] = {}
@@ -129,19 +133,43 @@ def _check_parameters(analysis: Analysis, registry, weights: Mapping[str, np.nda
             raise ExecutionError(f"weight `{key}` has shape {format_shape(shape)}, but the layer needs "
                                  f"{format_shape(expected[key][2])}")
     state: dict[str, dict[str, np.ndarray]] = {name: {} for name in contexts}
-    initialised = []
-    for name, (layer_type, ctx) in contexts.items():
-        keys = [full for full, (owner, _, _) in expected.items() if owner == name]
-        if any(full not in given for full in keys):
-            defaults = layer_type.initial_parameters(ctx, rng)
-        for full in keys:
-            short = expected[full][1]
-            if full in given:
-                state[name][short] = np.asarray(given[full], dtype=dtype)
-            else:
-                state[name][short] = np.asarray(defaults[short], dtype=dtype)
-                initialised.append(full)
+    initialised = [key for key in expected if key not in given]
+    defaults = _initial_state(contexts, expected, seed, dtype) if initialised else {}
+    for full, (name, short, _) in expected.items():
+        state[name][short] = np.asarray(given[full], dtype=dtype) if full in given else defaults[full]
     return state, initialised
+
+
+_INITIAL_STATES: OrderedDict[tuple, dict[str, np.ndarray]] = OrderedDict()
+INITIAL_STATES_KEPT = 4
+"""Initialised state dicts kept for reuse, most recently used first (a ResNet-50's is about 100 MB)."""
+
+
+def _initial_state(contexts: dict, expected: dict, seed: int, dtype) -> dict[str, np.ndarray]:
+    """Every parameter as PyTorch initialises it, drawn from ``seed``'s parameter stream: state-dict key →
+    read-only array.  Cached per (layer types, arguments, parameter shapes, seed, dtype), so running a
+    spec again without weights does not draw them again."""
+    key = (seed, np.dtype(dtype).str, tuple((full, contexts[name][0].name, repr(contexts[name][1].args), shape)
+                                            for full, (name, _, shape) in expected.items()))
+    if key in _INITIAL_STATES:
+        _INITIAL_STATES.move_to_end(key, last=False)
+        return _INITIAL_STATES[key]
+    rng = np.random.default_rng([seed, PARAMETER_STREAM])
+    owned: dict[str, list[tuple[str, str]]] = {}
+    for full, (owner, short, _) in expected.items():
+        owned.setdefault(owner, []).append((full, short))
+    state = {}
+    for name, (layer_type, ctx) in contexts.items():
+        if name in owned:
+            drawn = layer_type.initial_parameters(ctx, rng)
+            for full, short in owned[name]:
+                state[full] = np.array(drawn[short], dtype=dtype)
+                state[full].flags.writeable = False
+    _INITIAL_STATES[key] = state
+    _INITIAL_STATES.move_to_end(key, last=False)
+    while len(_INITIAL_STATES) > INITIAL_STATES_KEPT:
+        _INITIAL_STATES.popitem()
+    return state
 
 
 def execute(analysis: Analysis, registry, inputs: Mapping[str, np.ndarray] | None = None,
@@ -175,7 +203,7 @@ def execute(analysis: Analysis, registry, inputs: Mapping[str, np.ndarray] | Non
         array = given_inputs.get(name)
         values[name] = (_random_input(decl.shape, rng, numpy_dtype) if array is None
                         else np.asarray(array, dtype=numpy_dtype))
-    state, initialised = _check_parameters(analysis, registry, weights or {}, rng, numpy_dtype, chunk_bytes)
+    state, initialised = _check_parameters(analysis, registry, weights or {}, seed, numpy_dtype, chunk_bytes)
     graph = analysis.spec.graph
     remaining = {name: graph.out_degree(name) for name in analysis.nodes}
     outputs = set(analysis.spec.outputs)

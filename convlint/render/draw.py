@@ -9,10 +9,15 @@ connections run beside it instead of bending it.
 """
 from __future__ import annotations
 
+import shutil
+import subprocess
 from html import escape
 
 from convlint.escaping import printable
 from convlint.render.diagram import Box, Diagram
+
+DOT_TIME_LIMIT = 60.0
+"""Seconds ``dot`` may take to lay out and draw one diagram before it is stopped."""
 
 FORMATS = ("svg", "png", "pdf", "dot")
 """Output formats: the first three are drawn by ``dot``, ``dot`` is the Graphviz source itself."""
@@ -183,20 +188,28 @@ def _add_legend(dot, diagram: Diagram, rankdir: str, anchor: str | None) -> None
             same_rank.node(legend)
 
 
-def draw(diagram: Diagram, fmt: str, rankdir: str = "TB") -> bytes:
+def draw(diagram: Diagram, fmt: str, rankdir: str = "TB", time_limit: float = DOT_TIME_LIMIT) -> bytes:
     """The diagram in ``fmt`` (one of :data:`FORMATS`) as bytes.
 
     Raises :class:`DotMissing` when ``dot`` is needed but not installed and
-    :class:`DrawError` when the ``graphviz`` package is missing or ``dot`` fails.
+    :class:`DrawError` when the ``graphviz`` package is missing, or ``dot`` fails
+    or runs longer than ``time_limit`` seconds (it is then stopped).
     """
     dot = to_graphviz(diagram, rankdir)
     if fmt == "dot":
         return dot.source.encode("utf-8")
-    graphviz = _graphviz()
+    program = shutil.which("dot")
+    if program is None:
+        raise DotMissing(f"Graphviz's `dot` program was not found on PATH; {INSTALL_HINT}")
     try:
-        return dot.pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
-        raise DotMissing(f"Graphviz's `dot` program was not found on PATH; {INSTALL_HINT}") from None
-    except graphviz.CalledProcessError as error:
-        detail = (error.stderr or b"").decode("utf-8", "replace").strip()
-        raise DrawError(f"Graphviz's `dot` failed: {detail or error}") from None
+        done = subprocess.run([program, f"-T{fmt}"], input=dot.source.encode("utf-8"), capture_output=True,
+                              timeout=time_limit, check=False)
+    except subprocess.TimeoutExpired:
+        raise DrawError(f"Graphviz's `dot` did not lay out {len(diagram.boxes):,} boxes within {time_limit:g} s "
+                        f"and was stopped; `--format dot` writes the Graphviz source") from None
+    except OSError as error:
+        raise DrawError(f"Graphviz's `dot` could not be run: {error}") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
+        raise DrawError(f"Graphviz's `dot` failed: {detail or f'exit status {done.returncode}'}")
+    return done.stdout

@@ -9,6 +9,7 @@ NumPy and are meant to be imported lazily by the executor:
 * :mod:`.resample` -- ``upsample`` (nearest, nearest-exact, (bi/tri)linear);
 * :mod:`.elementwise` -- ``batch_norm``, activations, ``softmax``, ``linear``, ``flatten``, ``erf``;
 * :mod:`.init` -- ``kaiming_uniform`` and ``constant_parameters`` (PyTorch's default initialisations).
+* :mod:`.parallel` -- ``copyto`` (large im2col copies spread over threads).
 
 All kernels take and return ``(N, C, *spatial)`` arrays (1-, 2- or 3-d
 spatial), follow ``torch.nn`` semantics in inference mode, and keep the input
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["conv", "elementwise", "init", "pool", "resample", "transposed"]
+__all__ = ["conv", "elementwise", "init", "parallel", "pool", "resample", "transposed"]
 
 
 def __getattr__(name: str):

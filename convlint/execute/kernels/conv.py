@@ -15,6 +15,8 @@ blocks of that view are copied ("im2col") into one contiguous buffer:
   columns span several samples, so small feature maps still give large
   matrices) or "sample-major" ``(nb, G, C_in/G*K, P)`` (large feature maps;
   thin groups such as depthwise), the result landing straight in the output;
+* pointwise path (``1×…×1`` kernels without padding, see :func:`_conv_pointwise`): the input itself
+  is the GEMM operand, no im2col;
 * stride-1 path ("flat", see :func:`_conv_flat`): the trailing spatial axes
   are flattened with their padding, so every im2col row is one contiguous
   slice of the padded input (a memcpy), and for tall blocks the first axis'
@@ -38,6 +40,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from convlint.analysis.arithmetic import WindowAxis, same_padding
+from convlint.execute.kernels import parallel
 from convlint.execute.kernels.elementwise import as_float
 from convlint.execute.memory import DEFAULT_CHUNK_BYTES
 
@@ -278,6 +281,9 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         return out
 
     coutg = c_out // g
+    if math.prod(kernel) == 1 and not any(p for pair in pairs for p in pair):
+        _conv_pointwise(x, w, b, stride, g, out)
+        return out
     ck = cg * math.prod(kernel)
     item = dtype.itemsize
     thin = g > 1 and cg <= _SAMPLE_MAJOR_MAX_CG
@@ -318,6 +324,7 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
     taps = (slice(None),) * nd
     perm = (1, 2) + tuple(range(3, 3 + nd)) + (0,) + tuple(range(3 + nd, 3 + 2 * nd))
     cols_buf = res_buf = None
+    workers = parallel.threads()
     for blk in blocks:
         nb = blk[0].stop - blk[0].start
         osz = tuple(len(range(*sl.indices(size))) for sl, size in zip(blk[1:], out_sp))
@@ -328,7 +335,7 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         dst = out[(blk[0], slice(None)) + blk[1:]]                          # (nb, C_out, *osz)
         if merged:
             cols = cols_buf[: nb * g * kk * p].reshape(g, kk, nb * p)
-            np.copyto(cols[:, :ck].reshape((g, cg) + kernel + (nb,) + osz), src.transpose(perm))
+            parallel.copyto(cols[:, :ck].reshape((g, cg) + kernel + (nb,) + osz), src.transpose(perm), workers)
             if kk > ck:
                 cols[:, ck] = 1
             if res_buf is None:
@@ -338,7 +345,7 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
             dst[...] = res.reshape((c_out, nb) + osz).swapaxes(0, 1)
             continue
         cols = cols_buf[: nb * g * kk * p].reshape(nb, g, kk, p)
-        np.copyto(cols[:, :, :ck].reshape((nb, g, cg) + kernel + osz), src)
+        parallel.copyto(cols[:, :, :ck].reshape((nb, g, cg) + kernel + osz), src, workers)
         if kk > ck:
             cols[:, :, ck] = 1
         if p == positions:  # whole samples: the output block is contiguous, write into it
@@ -350,6 +357,20 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         np.matmul(wmat, cols, out=res)
         dst[...] = res.reshape((nb, c_out) + osz)
     return out
+
+
+def _conv_pointwise(x, w, b, stride, g, out) -> None:
+    """A 1×…×1 convolution without padding: one GEMM per sample and group straight on the input,
+    ``(C_out/G, C_in/G) @ (C_in/G, positions)``, written into ``out``; a stride first takes every
+    ``s``-th position (one strided copy)."""
+    n, c_in = x.shape[:2]
+    c_out = w.shape[0]
+    picked = x[(slice(None), slice(None)) + tuple(slice(None, None, st) for st in stride)]
+    positions = math.prod(out.shape[2:])
+    columns = np.ascontiguousarray(picked).reshape(n, g, c_in // g, positions)
+    np.matmul(w.reshape(g, c_out // g, c_in // g), columns, out=out.reshape(n, g, c_out // g, positions))
+    if b is not None:
+        out += b.reshape((c_out,) + (1,) * (x.ndim - 2))
 
 
 def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
@@ -436,6 +457,7 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
                       for i in range(n) for r in range(0, rows_out, run)]
     else:
         blocks = _blocks((n, rows_out), _flat_unit_row(w.shape, has_bias, g, row, item, False), limit)
+    workers = parallel.threads()
     for blk in blocks:
         nb = blk[0].stop - blk[0].start
         r0, r1, _ = blk[1].indices(rows_out)
@@ -445,8 +467,9 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
             cols_buf = np.empty(nb * g * kk * span, dtype)
             res_buf = np.empty(nb * g * ks * coutg * span, dtype)
         cols = cols_buf[: nb * g * kk * span].reshape(nb, g, kk, span)
-        np.copyto(cols[:, :, :ckt].reshape((nb, g, cg) + kt + (span,)),
-                  view[(blk[0], slice(None), slice(None)) + taps + (slice(r0 * row, r0 * row + span),)])
+        parallel.copyto(cols[:, :, :ckt].reshape((nb, g, cg) + kt + (span,)),
+                        view[(blk[0], slice(None), slice(None)) + taps + (slice(r0 * row, r0 * row + span),)],
+                        workers)
         if kk > ckt:
             cols[:, :, ckt] = 1
         res = res_buf[: nb * g * ks * coutg * span].reshape(nb, g, ks * coutg, span)

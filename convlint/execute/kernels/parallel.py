@@ -1,0 +1,68 @@
+"""Copies of large strided blocks (the im2col unfold) spread over threads, where BLAS does not help.
+
+NumPy releases the GIL while it copies, so a few threads copying disjoint slices of the same block run in
+parallel.  The number of threads follows the BLAS thread limit when threadpoolctl is installed (so a caller
+that limits BLAS to one thread gets one copying thread too), else ``OMP_NUM_THREADS`` /
+``OPENBLAS_NUM_THREADS``, else the CPUs this process may run on.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+
+import numpy as np
+
+MIN_PARALLEL_BYTES = 1 << 20
+"""Blocks smaller than this are copied by the calling thread (starting threads would cost more)."""
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def threads() -> int:
+    """How many threads a copy may use: the BLAS limit now in force, where threadpoolctl can read it."""
+    blas = _blas_controllers()
+    if blas:
+        return max(1, min(library.num_threads for library in blas))
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        if os.environ.get(variable, "").isdigit():
+            return max(1, int(os.environ[variable]))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@lru_cache(maxsize=1)
+def _blas_controllers() -> tuple:
+    """threadpoolctl's controllers of the BLAS libraries loaded (found once: finding them takes
+    milliseconds, reading their thread count a microsecond), or ``()`` without threadpoolctl."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return ()
+    return tuple(library for library in threadpoolctl.ThreadpoolController().lib_controllers
+                 if library.user_api == "blas")
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    global _POOL, _POOL_SIZE
+    if _POOL is None or _POOL_SIZE != size:
+        if _POOL is not None:
+            _POOL.shutdown(wait=True)
+        _POOL, _POOL_SIZE = ThreadPoolExecutor(size, thread_name_prefix="convlint-copy"), size
+    return _POOL
+
+
+def copyto(destination: np.ndarray, source: np.ndarray, workers: int | None = None) -> None:
+    """``np.copyto(destination, source)`` (same shapes), split along the longest axis but the last (whose
+    contiguous runs stay whole) into one slice per thread; ``workers`` threads (default :func:`threads`)."""
+    workers = threads() if workers is None else workers
+    shape = destination.shape[:-1] or destination.shape
+    axis = max(range(len(shape)), key=shape.__getitem__, default=None)
+    if workers < 2 or destination.nbytes < MIN_PARALLEL_BYTES or axis is None or shape[axis] < workers:
+        np.copyto(destination, source)
+        return
+    bounds = np.linspace(0, destination.shape[axis], workers + 1).astype(int)
+    lead = (slice(None),) * axis
+    parts = [(lead + (slice(start, stop),)) for start, stop in zip(bounds[:-1], bounds[1:]) if stop > start]
+    for done in [_pool(workers).submit(np.copyto, destination[part], source[part]) for part in parts]:
+        done.result()
