@@ -212,6 +212,35 @@ scale_factor that is not a simple fraction, flattened sizes that are concatenate
 Why it matters: the spec is not checked for any size; lint a copy with numbers instead.
 Example: a plugin layer `PixelShuffle` in a spec with `inputs: {x: [1, 16, H, W]}`
 Fix: give the inputs numeric sizes, or use built-in layers."""),
+    Rule("S030", "Size not divisible by the layer's factor", E, """
+What it does: reports a layer that splits a dimension into equal parts that do not fit: GroupNorm
+`num_groups` or ChannelShuffle `groups` that do not divide the channels, PixelShuffle channels not
+divisible by upscale_factor², PixelUnshuffle sizes not divisible by downscale_factor.
+Why it matters: PyTorch raises an error when the layer is built or first run.
+Example: `{type: GroupNorm, num_groups: 32}` after a 48-channel conv
+Fix: use a divisor of the size named in the message, or change the channels before the layer."""),
+    Rule("S031", "Split sizes do not add up", E, """
+What it does: reports a Split whose list of section sizes does not add up to the size of the dim it cuts.
+Why it matters: torch.split raises "split_with_sizes expects split_sizes to sum exactly to" the size.
+Example: `{type: Split, split_size_or_sections: [16, 16], dim: 1}` on 48 channels
+Fix: list sizes that add up to the dim's size (`[16, 32]`), or give one size for equal pieces."""),
+    Rule("S032", "Dims are not a permutation", E, """
+What it does: reports a Permute whose `dims` do not name each dim of its input exactly once.
+Why it matters: torch.permute raises "number of dims don't match" or "repeated dim".
+Example: `{type: Permute, dims: [0, 2, 2, 1]}` on a 4-D tensor
+Fix: list every dim once: `dims: [0, 2, 3, 1]` for channels-last."""),
+    Rule("S033", "Inputs do not broadcast", E, """
+What it does: reports a Mul whose inputs do not broadcast against each other (aligned at the last
+dim, each pair of sizes must be equal or one of them 1), naming both producers.
+Why it matters: PyTorch raises "The size of tensor a must match the size of tensor b".
+Example: a squeeze-excitation gate of 1×64×1×1 multiplied with a 1×32×56×56 map
+Fix: give the gate's last conv as many channels as the map it scales."""),
+    Rule("S034", "Reshape changes the number of elements", E, """
+What it does: reports a Reshape, View or Unflatten whose target shape does not hold exactly the
+elements of its input.
+Why it matters: PyTorch raises "shape '[...]' is invalid for input of size".
+Example: `{type: Unflatten, dim: 1, unflattened_size: [4, 5]}` on 1×24
+Fix: choose sizes whose product is the input's size, or write -1 for one of them."""),
     Rule("B001", "Budget exceeded", E, """
 What it does: reports a spec whose total parameter count (or MAC count, where convlint counts
 MACs) exceeds the `budget` declared in the spec (`budget: {params: 1000000}`) or in the

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from convlint.analysis.graph import producer
 from convlint.analysis.infer import Analysis
 
 SAMPLED = 64
@@ -131,6 +132,7 @@ class ReceptiveFields:
         for source, read in zip(node.context.layer.sources, reads):
             if read is None:
                 continue
+            source = producer(source, self.analysis.nodes)[0]  # every output of a Split spans alike
             found = self._ends(source, axis, read)
             if isinstance(found, list):
                 missing += found

@@ -62,6 +62,12 @@ class LayerContext:
         self.findings.append(Finding(code, self.rules[code].severity, message, self.path, line, column, self.layer.name))
 
 
+def state_key(layer: str, entry: str) -> str:
+    """The state-dict key of entry ``entry`` of :meth:`LayerType.parameter_shapes` of layer ``layer``:
+    ``conv1.weight``, or ``layer`` itself for the entry ``""``."""
+    return f"{layer}.{entry}" if entry else layer
+
+
 class LayerType:
     """Base class of a layer type; plugins subclass it and register instances.
 
@@ -76,6 +82,9 @@ class LayerType:
       from the input's rank minus 2.
     - ``input_ranks``: accepted input ranks, or ``None`` for any.
     - ``min_inputs`` / ``max_inputs``: how many tensors it reads (``None`` = no limit).
+    - ``multiple_outputs``: True for a layer that makes several tensors (``Split``):
+      its ``infer`` returns a list of shapes, its ``forward`` a list of arrays, and
+      other layers read output ``k`` of layer ``name`` as ``from: name.k``.
     """
 
     name: str = ""
@@ -85,6 +94,7 @@ class LayerType:
     input_ranks: tuple[int, ...] | None = None
     min_inputs: int = 1
     max_inputs: int | None = 1
+    multiple_outputs: bool = False
 
     def infer(self, ctx: LayerContext) -> Shape | None:
         """Return the output shape, or ``None`` after reporting an error with ``ctx.report``."""
@@ -100,7 +110,9 @@ class LayerType:
 
     def parameter_shapes(self, ctx: LayerContext) -> dict[str, Shape]:
         """The layer's state-dict entries and their shapes, named as PyTorch names them
-        (``weight``, ``bias``, ``running_mean``, ``running_var``); buffers included."""
+        (``weight``, ``bias``, ``running_mean``, ``running_var``); buffers included.
+        The entry ``""`` is a bare parameter whose state-dict key is the layer's own name
+        (torchvision's ``features.1.0.layer_scale``); see :func:`state_key`."""
         return {}
 
     def initial_parameters(self, ctx: LayerContext, rng) -> dict:

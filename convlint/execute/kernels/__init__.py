@@ -8,6 +8,9 @@ NumPy and are meant to be imported lazily by the executor:
 * :mod:`.pool` -- ``max_pool``, ``avg_pool``, ``adaptive_avg_pool``, ``adaptive_max_pool``;
 * :mod:`.resample` -- ``upsample`` (nearest, nearest-exact, (bi/tri)linear);
 * :mod:`.elementwise` -- ``batch_norm``, activations, ``softmax``, ``linear``, ``flatten``, ``erf``;
+* :mod:`.activation` -- ``hardsigmoid``, ``mish``, ``softplus``, ``prelu``;
+* :mod:`.norm` -- ``layer_norm``, ``group_norm``, ``instance_norm``;
+* :mod:`.rearrange` -- ``pad``, ``pixel_shuffle``, ``pixel_unshuffle``, ``channel_shuffle``;
 * :mod:`.init` -- ``default_parameters`` (PyTorch's default initialisation).
 
 All kernels take and return ``(N, C, *spatial)`` arrays (1-, 2- or 3-d
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["conv", "elementwise", "init", "pool", "resample", "transposed"]
+__all__ = ["activation", "conv", "elementwise", "init", "norm", "pool", "rearrange", "resample", "transposed"]
 
 
 def __getattr__(name: str):
