@@ -70,6 +70,12 @@ def _merge(ltype: str, xs: List[torch.Tensor], kwargs: Mapping[str, Any]) -> tor
     return out
 
 
+def module_key(name: str) -> str:
+    """The ModuleDict key of layer ``name``: ``layer1.0.conv1`` → ``layer1_0_conv1`` (ModuleDict
+    keys cannot hold '.'); outputs and shapes stay keyed by the spec's own names."""
+    return name.replace(".", "_")
+
+
 class TorchNet(nn.ModuleDict):
     """The PyTorch network of a spec: an ``nn.ModuleDict`` (hence an ``nn.Module``)
     mapping layer name -> module, with no entry for Concat/Add.  Being the
@@ -102,8 +108,6 @@ class TorchNet(nn.ModuleDict):
             name = layer.get("name") or f"{str(ltype).lower()}_{i}"
             if ltype not in MODULE_TYPES | MERGE_TYPES:
                 raise SpecError(f"layer {name!r}: unknown type {ltype!r}")
-            if "." in name:
-                raise SpecError(f"layer name {name!r} contains '.', which nn.ModuleDict rejects")
             if name in shapes:
                 raise SpecError(f"duplicate layer/input name {name!r}")
             src = layer.get("from", prev)
@@ -126,7 +130,7 @@ class TorchNet(nn.ModuleDict):
                 with torch.device("meta"):  # shape-only twin; eval() avoids BN batch checks
                     out = getattr(nn, ltype)(**kwargs).eval()(xs[0])
                 try:
-                    self[name] = getattr(nn, ltype)(**kwargs)
+                    self[module_key(name)] = getattr(nn, ltype)(**kwargs)
                 except KeyError as e:  # name clashes with a Module attribute
                     raise SpecError(f"layer name {name!r} is reserved by nn.Module: {e}") from None
             meta[name], shapes[name] = out, tuple(out.shape)
@@ -162,16 +166,16 @@ class TorchNet(nn.ModuleDict):
             xs = [vals[s] for s in self.sources[name]]
             if ltype in MERGE_TYPES:
                 y = _merge(ltype, xs, self._merge_kwargs[name])
-            elif getattr(self[name], "inplace", False):
-                y = self[name](xs[0].clone())  # keep the source layer's output intact
+            elif getattr(self[module_key(name)], "inplace", False):
+                y = self[module_key(name)](xs[0].clone())  # keep the source layer's output intact
             else:
-                y = self[name](xs[0])
+                y = self[module_key(name)](xs[0])
             vals[name] = outs[name] = y
         return outs
 
     def layer_params(self) -> Dict[str, int]:
         """Layer name -> number of parameters (0 for Concat/Add/parameter-free layers)."""
-        return {name: sum(p.numel() for p in self[name].parameters())
+        return {name: sum(p.numel() for p in self[module_key(name)].parameters())
                 if name in self else 0 for name in self.layer_types}
 
     def total_params(self) -> int:
