@@ -39,6 +39,9 @@ ZOO = {
 }
 """Bundled spec → torchvision model builder."""
 
+OPTIONS = {"googlenet": {"aux_logits": False, "init_weights": True}}
+"""Builder options that give the model torchvision's pretrained weights load into (no auxiliary heads)."""
+
 HEAVY = {"resnet50", "convnext_tiny", "densenet121"}
 """Specs whose executor comparison takes long enough to be marked slow."""
 
@@ -64,7 +67,7 @@ def spec_state_shapes(analysis, registry) -> dict[str, tuple]:
 @pytest.fixture(scope="module", params=BUNDLED)
 def case(request, registry):
     name = request.param
-    model = oracle_model(ZOO[name])
+    model = oracle_model(ZOO[name], **OPTIONS.get(name, {}))
     return name, model, analysed(name, registry)
 
 
@@ -72,9 +75,9 @@ def test_every_zoo_spec_is_bundled():
     assert BUNDLED == list(ZOO)
 
 
-def test_lints_clean_and_totals_torchvision_count(case):
+def test_total_is_torchvisions_count(case):
+    """(That each bundled spec lints clean is checked in tests/test_bundled_specs.py.)"""
     name, model, analysis = case
-    assert [f for f in analysis.findings if f.severity.value != "info"] == []
     assert analysis.total_params == sum(p.numel() for p in model.parameters())
 
 
@@ -101,7 +104,7 @@ def test_each_module_has_torchvisions_shape_and_parameters(case):
 @pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name
                                   for name in BUNDLED])
 def test_executor_with_torchvision_weights_computes_its_output(name, registry):
-    model = oracle_model(ZOO[name])
+    model = oracle_model(ZOO[name], **OPTIONS.get(name, {}))
     image = torch.randn(SIZE, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     expected, _ = module_outputs(model, image)
     analysis = analysed(name, registry)

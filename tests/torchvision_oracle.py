@@ -31,10 +31,10 @@ def torchvision_models():
     return torchvision.models
 
 
-def oracle_model(name: str, seed: int = 0) -> torch.nn.Module:
-    """``torchvision.models.<name>()`` in eval mode, float64, with the random weights described above."""
+def oracle_model(name: str, seed: int = 0, **options) -> torch.nn.Module:
+    """``torchvision.models.<name>(**options)`` in eval mode, float64, with the random weights described above."""
     torch.manual_seed(seed)
-    model = getattr(torchvision_models(), name)()
+    model = getattr(torchvision_models(), name)(**options)
     generator = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for key, value in model.state_dict().items():
