@@ -40,10 +40,21 @@ def net(name: str) -> "tr.TorchNet":
 
 
 BLOCK_SPEC_NAMES = ["resnet50", "mobilenetv2", "unet_original", "fcn"]  # tests/test_block_specs.py
+ZOO_SPEC_NAMES = ["mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "shufflenet_v2_x1_0", "convnext_tiny",
+                  "densenet121", "googlenet", "squeezenet1_1", "regnet_y_400mf",  # tests/test_torchvision_zoo.py
+                  "tcn", "diffusion_unet"]  # tests/test_tcn_and_diffusion_specs.py
 
 
 def test_all_bundled_specs_are_covered():
-    assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted(SPEC_NAMES + BLOCK_SPEC_NAMES)
+    assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted(SPEC_NAMES + BLOCK_SPEC_NAMES + ZOO_SPEC_NAMES)
+
+
+def test_dotted_names_are_module_keys():
+    """ModuleDict keys cannot hold '.', so `a.b` is stored as `a_b`; outputs keep the spec's names."""
+    n = tr.build({"name": "dotted", "inputs": {"x": [1, 4]}, "layers": [{"name": "a.b", "type": "Linear",
+                                                                          "out_features": 2}]})
+    assert set(n.state_dict()) == {"a_b.weight", "a_b.bias"}
+    assert set(n(x=torch.zeros(1, 4))) == {"a.b"} and n.layer_params() == {"a.b": 10}
 
 
 @pytest.mark.parametrize("name", SPEC_NAMES)
@@ -139,7 +150,7 @@ def test_no_input_rows_silently_dropped(name):
         if not re.fullmatch(r"(Conv|MaxPool|AvgPool)[123]d", t):
             continue
         lname = layer.get("name") or f"{t.lower()}_{i}"
-        if t == "Conv2d" and lname.endswith("_downsample_0"):
+        if t == "Conv2d" and lname.endswith(".downsample.0"):
             continue  # ResNet 1x1 stride-2 shortcut subsamples by design
         (src,) = n.sources[lname]
         spatial = shapes[src][2:]
@@ -188,7 +199,6 @@ def test_inplace_layer_does_not_clobber_its_source():
 
 
 @pytest.mark.parametrize("bad, msg", [
-    ({"layers": [{"name": "a.b", "type": "ReLU"}]}, "contains '.'"),
     ({"layers": [{"type": "Frobnicate"}]}, "unknown type"),
     ({"layers": [{"type": "ReLU", "from": "nope"}]}, "not an input or earlier layer"),
     ({"layers": [{"name": "a", "type": "ReLU"}, {"name": "a", "type": "ReLU"}]}, "duplicate"),
@@ -196,6 +206,7 @@ def test_inplace_layer_does_not_clobber_its_source():
     ({"layers": [{"name": "training", "type": "ReLU"}]}, "reserved by nn.Module"),
 ])
 def test_oracle_rejects_bad_specs(bad, msg):
+    """(A dotted name such as `layer1.0.conv1` is accepted: see test_dotted_names_are_module_keys.)"""
     spec = {"name": "bad", "inputs": {"x": [1, 4]}, **bad}
     with pytest.raises(tr.SpecError, match=re.escape(msg)):
         tr.build(spec)

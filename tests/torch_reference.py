@@ -176,7 +176,7 @@ class TorchNet(nn.ModuleDict):
     def layer_params(self) -> Dict[str, int]:
         """Layer name -> number of parameters (0 for Concat/Add/parameter-free layers)."""
         return {name: sum(p.numel() for p in self[module_key(name)].parameters())
-                if name in self else 0 for name in self.layer_types}
+                if module_key(name) in self else 0 for name in self.layer_types}
 
     def total_params(self) -> int:
         """Sum of all parameters of the network."""
