@@ -219,3 +219,12 @@ def test_reading_a_split_without_an_index_or_past_its_outputs_is_g001(registry):
         ("G001", "wide", "`split` gives 2 tensors; name one of them: `split.0`, `split.1`"),
         ("G001", "cat", "`split` gives 2 tensors; `split.2` is none of them"),
     ]
+
+
+def test_diagram_edges_from_a_split_carry_each_outputs_shape(registry):
+    from convlint.render.diagram import build_diagram
+    analysis = convlint.analyze(convlint.api.load_text(SPLIT_SPEC, "split.yaml"), registry)
+    diagram = build_diagram(analysis, analysis.findings, registry, fold=False)
+    labels = {(edge.tail, edge.head): (edge.label, edge.order) for edge in diagram.edges}
+    assert labels[("split", "wide")] == ("1×4×4×4", None)
+    assert labels[("split", "cat")] == ("1×2×4×4", 1)
