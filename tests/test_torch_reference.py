@@ -49,11 +49,11 @@ def test_all_bundled_specs_are_covered():
     assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted(SPEC_NAMES + BLOCK_SPEC_NAMES + ZOO_SPEC_NAMES)
 
 
-def test_dotted_names_are_module_keys():
-    """ModuleDict keys cannot hold '.', so `a.b` is stored as `a_b`; outputs keep the spec's names."""
+def test_dotted_names_are_module_paths():
+    """A layer named `a.b` is module `b` inside container `a`, as torchvision nests its modules."""
     n = tr.build({"name": "dotted", "inputs": {"x": [1, 4]}, "layers": [{"name": "a.b", "type": "Linear",
                                                                           "out_features": 2}]})
-    assert set(n.state_dict()) == {"a_b.weight", "a_b.bias"}
+    assert set(n.state_dict()) == {"a.b.weight", "a.b.bias"}
     assert set(n(x=torch.zeros(1, 4))) == {"a.b"} and n.layer_params() == {"a.b": 10}
 
 
@@ -116,10 +116,8 @@ def test_resnet18_state_dict_mirrors_torchvision():
     for k in ["conv1.weight", "bn1.running_mean", "layer1.0.conv1.weight",
               "layer2.0.downsample.0.weight", "layer4.1.bn2.num_batches_tracked",
               "fc.weight", "fc.bias"]:
-        # torchvision module path 'a.b.c.weight' -> spec layer 'a_b_c' + '.weight'
-        layer, _, param = k.rpartition(".")
-        assert f"{layer.replace('.', '_')}.{param}" in keys
-    assert "conv1.bias" not in keys and "layer1_0_conv1.bias" not in keys
+        assert k in keys  # the spec's layers are named by torchvision's module paths
+    assert "conv1.bias" not in keys and "layer1.0.conv1.bias" not in keys
     # 20 convs (17 3x3/7x7 + 3 downsample) and 20 BNs; torchvision state_dict has
     # 20*1 + 20*5 + 2 = 122 entries
     assert len(keys) == 122
@@ -206,7 +204,7 @@ def test_inplace_layer_does_not_clobber_its_source():
     ({"layers": [{"name": "training", "type": "ReLU"}]}, "reserved by nn.Module"),
 ])
 def test_oracle_rejects_bad_specs(bad, msg):
-    """(A dotted name such as `layer1.0.conv1` is accepted: see test_dotted_names_are_module_keys.)"""
+    """(A dotted name such as `layer1.0.conv1` is accepted: see test_dotted_names_are_module_paths.)"""
     spec = {"name": "bad", "inputs": {"x": [1, 4]}, **bad}
     with pytest.raises(tr.SpecError, match=re.escape(msg)):
         tr.build(spec)

@@ -114,17 +114,20 @@ def test_executor_with_torchvision_weights_computes_its_output(name, registry):
     np.testing.assert_allclose(output, expected.numpy(), rtol=1e-4, atol=1e-4 * float(expected.abs().max()))
 
 
-def test_cli_runs_a_saved_torchvision_state_dict(tmp_path):
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name
+                                  for name in BUNDLED])
+def test_cli_runs_a_saved_torchvision_state_dict(name, tmp_path):
     """As a user would: np.savez of the state_dict, `convlint run --weights`, float32."""
-    model = oracle_model("mobilenet_v3_small")
+    model = oracle_model(ZOO[name], **OPTIONS.get(name, {})).float()
     np.savez(tmp_path / "weights.npz", **state_dict_arrays(model))
     image = np.random.default_rng(5).standard_normal(SIZE).astype(np.float32)
     np.save(tmp_path / "image.npy", image)
-    run = subprocess.run([sys.executable, "-m", "convlint", "run", str(SPECS / "mobilenet_v3_small.yaml"),
+    run = subprocess.run([sys.executable, "-m", "convlint", "run", str(SPECS / f"{name}.yaml"),
                           "--weights", str(tmp_path / "weights.npz"), "--input", f"image={tmp_path / 'image.npy'}",
                           "--output", str(tmp_path / "out.npz")], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     with torch.no_grad():
-        expected = model.float()(torch.from_numpy(image)).numpy()
+        expected = model(torch.from_numpy(image)).numpy()
     with np.load(tmp_path / "out.npz") as out:
-        np.testing.assert_allclose(out["classifier.3"], expected, rtol=1e-4, atol=1e-4 * float(np.abs(expected).max()))
+        (output,) = out.values()
+        np.testing.assert_allclose(output, expected, rtol=1e-4, atol=1e-4 * float(np.abs(expected).max()))
