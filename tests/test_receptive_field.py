@@ -225,3 +225,18 @@ def test_unet_shaped_dag_with_crop_matches_brute_force():
     assert brute == [fields.span("out", 0, position) for position in range(out.shape[2])]
     (axis,) = fields.of("out")
     assert axis.size == max(last - first + 1 for first, last in brute) and axis.stride == 1
+
+
+def test_past_the_span_budget_fields_are_unknown(registry, monkeypatch):
+    """A spec that would need more than MAX_SPANS spans gets fields for its first layers only."""
+    from convlint.analysis import receptive_field
+    layers = "".join(f"  - {{name: c{i}, type: Conv1d, out_channels: 1, kernel_size: 3, padding: 1}}\n"
+                     for i in range(40))
+    analysis = convlint.analyze(convlint.api.load_text(f"inputs: {{x: [1, 1, 32]}}\nlayers:\n{layers}", "deep.yaml"),
+                                registry)
+    unbounded = ReceptiveFields(analysis, registry)
+    assert unbounded.of("c39")[0].size == 81
+    monkeypatch.setattr(receptive_field, "MAX_SPANS", 2_000)
+    bounded = ReceptiveFields(analysis, registry)
+    assert bounded.of("c0")[0].size == 3
+    assert bounded.of("c39") is None

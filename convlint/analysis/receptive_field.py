@@ -35,6 +35,10 @@ a whole number of periods of any pattern of strides and up-sampling factors up t
 
 Span = tuple[int, int]
 
+MAX_SPANS = 200_000
+"""Spans computed for one spec at most; past it, the remaining layers' fields are reported unknown.
+Bounds the time of very deep, densely connected networks (DenseNet-121 needs about 480,000)."""
+
 
 class Unknown(Exception):
     """Some layer on the way cannot say which inputs it reads."""
@@ -106,6 +110,8 @@ class ReceptiveFields:
             if key in self._spans:
                 stack.pop()
                 continue
+            if len(self._spans) >= MAX_SPANS:
+                raise Unknown(name)
             missing, value = self._try(*key)
             if missing:
                 stack.extend(missing)
