@@ -250,6 +250,35 @@ in production.""",
 only at multiples of 8): H = 100 breaks it""",
          fix="""change the layers so that every promised size is valid (`convlint sizes` lists them), or
 promise only the sizes the network accepts."""),
+    Rule("S030", "Size not divisible by the layer's factor", E,
+         what="""reports a layer that splits a dimension into equal parts that do not fit: GroupNorm
+`num_groups` or ChannelShuffle `groups` that do not divide the channels, PixelShuffle channels not
+divisible by upscale_factor², PixelUnshuffle sizes not divisible by downscale_factor.""",
+         why="""PyTorch raises an error when the layer is built or first run.""",
+         example="""`{type: GroupNorm, num_groups: 32}` after a 48-channel conv""",
+         fix="""use a divisor of the size named in the message, or change the channels before the layer."""),
+    Rule("S031", "Split sizes do not add up", E,
+         what="""reports a Split whose list of section sizes does not add up to the size of the dim it cuts.""",
+         why="""torch.split raises "split_with_sizes expects split_sizes to sum exactly to" the size.""",
+         example="""`{type: Split, split_size_or_sections: [16, 16], dim: 1}` on 48 channels""",
+         fix="""list sizes that add up to the dim's size (`[16, 32]`), or give one size for equal pieces."""),
+    Rule("S032", "Dims are not a permutation", E,
+         what="""reports a Permute whose `dims` do not name each dim of its input exactly once.""",
+         why="""torch.permute raises "number of dims don't match" or "repeated dim".""",
+         example="""`{type: Permute, dims: [0, 2, 2, 1]}` on a 4-D tensor""",
+         fix="""list every dim once: `dims: [0, 2, 3, 1]` for channels-last."""),
+    Rule("S033", "Inputs do not broadcast", E,
+         what="""reports a Mul whose inputs do not broadcast against each other (aligned at the last
+dim, each pair of sizes must be equal or one of them 1), naming both producers.""",
+         why="""PyTorch raises "The size of tensor a must match the size of tensor b".""",
+         example="""a squeeze-excitation gate of 1×64×1×1 multiplied with a 1×32×56×56 map""",
+         fix="""give the gate's last conv as many channels as the map it scales."""),
+    Rule("S034", "Reshape changes the number of elements", E,
+         what="""reports a Reshape, View or Unflatten whose target shape does not hold exactly the
+elements of its input.""",
+         why="""PyTorch raises "shape '[...]' is invalid for input of size".""",
+         example="""`{type: Unflatten, dim: 1, unflattened_size: [4, 5]}` on 1×24""",
+         fix="""choose sizes whose product is the input's size, or write -1 for one of them."""),
     Rule("B001", "Budget exceeded", E,
          what="""reports a spec whose total parameter count (or MAC count, where convlint counts
 MACs) exceeds the `budget` declared in the spec (`budget: {params: 1000000}`) or in the

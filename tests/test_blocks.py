@@ -253,3 +253,54 @@ def test_deep_nesting_stops_with_a_finding():
     spec = spec_of(f"name: t\ninputs: {{x: [1, 3, 8, 8]}}\nblocks:\n{blocks}  B200:\n    layers: [{{type: ReLU}}]\n"
                    "layers:\n  - {name: a, type: B0}\n")
     assert [f.code for f in spec.findings] == ["C001"] and "nested more than" in spec.findings[0].message
+
+
+def test_placeholder_numbers_any_part_of_a_name_from_start():
+    spec = spec_of(BLOCKS + """\
+layers:
+  - {name: "features.denseblock1.denselayer{i}", type: Unit, repeat: 3, start: 1}
+  - {name: "block2-{i}", type: Unit, repeat: 2}
+""")
+    names = [layer.name for layer in spec.layers]
+    assert names == ["features.denseblock1.denselayer1.conv", "features.denseblock1.denselayer1.add",
+                     "features.denseblock1.denselayer2.conv", "features.denseblock1.denselayer2.add",
+                     "features.denseblock1.denselayer3.conv", "features.denseblock1.denselayer3.add",
+                     "block2-0.conv", "block2-0.add", "block2-1.conv", "block2-1.add"]
+    assert spec.layer_by_name["block2-0.conv"].sources == ["features.denseblock1.denselayer3.add"]
+    assert spec.groups["features.denseblock1"] == "Unit ×3" and "block2" not in spec.groups
+    assert lint(spec) == []
+
+
+def test_a_copy_reads_its_index_and_a_type_comes_from_a_parameter():
+    spec = spec_of("""\
+name: t
+inputs:
+  x: [1, 8, 16, 16]
+blocks:
+  Act:
+    params: {act: ReLU, p: 0.0}
+    layers:
+      - {name: act, type: $act}
+      - {name: drop, type: Dropout, p: $p}
+layers:
+  - {name: "stage.{i}", type: Act, repeat: 3, p: $(0.1 * index), first: {act: Hardswish}}
+""")
+    table = spec.layer_by_name
+    assert [table[f"stage.{i}.act"].type for i in range(3)] == ["Hardswish", "ReLU", "ReLU"]
+    assert [table[f"stage.{i}.drop"].kwargs["p"] for i in range(3)] == [0.0, 0.1, 0.2]
+    assert lint(spec) == []
+
+
+def test_a_type_parameter_that_is_no_name_and_a_bad_start_are_findings():
+    spec = spec_of(BLOCKS + """\
+  Typed:
+    params: {act: 3}
+    layers:
+      - {name: act, type: $act}
+layers:
+  - {name: a, type: Typed}
+  - {name: "b{i}", type: Unit, repeat: 2, start: -1}
+""")
+    found = [(f.code, f.message) for f in lint(spec)]
+    assert ("C001", "`type` must name a layer type or block, got 3") in found
+    assert ("C001", "`start` must be a non-negative integer, got -1") in found

@@ -208,3 +208,45 @@ def test_center_crop_keeps_the_centre_as_torchvision_does(write_spec, registry, 
 def test_the_original_unet_runs(registry):
     outputs = convlint.run(ROOT / "specs/unet_original.yaml", registry=registry)
     assert next(iter(outputs.values())).shape[-2:] == (388, 388)
+
+
+SPLIT_SPEC = """\
+inputs: {x: [1, 6, 4, 4]}
+layers:
+  - {name: split, type: Split, split_size_or_sections: [2, 4]}
+  - {name: wide, type: Conv2d, from: split.1, out_channels: 2, kernel_size: 1}
+  - {name: cat, type: Concat, from: [split.0, wide]}
+"""
+
+
+def test_outputs_of_a_split_are_read_as_name_dot_index(registry):
+    spec = convlint.api.load_text(SPLIT_SPEC, "split.yaml")
+    analysis = convlint.analyze(spec, registry)
+    assert analysis.findings == []
+    assert analysis.nodes["split"].outputs == [(1, 2, 4, 4), (1, 4, 4, 4)]
+    assert analysis.nodes["wide"].input_shapes == [(1, 4, 4, 4)]
+    x = np.arange(96, dtype=np.float64).reshape(1, 6, 4, 4)
+    weights = {"wide.weight": np.ones((2, 4, 1, 1)), "wide.bias": np.zeros(2)}
+    result = convlint.run(spec, {"x": x}, weights, dtype="float64", keep_all=True, registry=registry)
+    np.testing.assert_array_equal(result["cat"][:, :2], x[:, :2])
+    np.testing.assert_array_equal(result["cat"][:, 2], x[:, 2:].sum(axis=1))
+    np.testing.assert_array_equal(result["split.1"], x[:, 2:])
+
+
+def test_reading_a_split_without_an_index_or_past_its_outputs_is_g001(registry):
+    spec = convlint.api.load_text(SPLIT_SPEC.replace("from: split.1", "from: split").replace("split.0", "split.2"),
+                                  "split.yaml")
+    messages = [(f.code, f.layer, f.message) for f in convlint.lint(spec)]
+    assert messages == [
+        ("G001", "wide", "`split` gives 2 tensors; name one of them: `split.0`, `split.1`"),
+        ("G001", "cat", "`split` gives 2 tensors; `split.2` is none of them"),
+    ]
+
+
+def test_diagram_edges_from_a_split_carry_each_outputs_shape(registry):
+    from convlint.render.diagram import build_diagram
+    analysis = convlint.analyze(convlint.api.load_text(SPLIT_SPEC, "split.yaml"), registry)
+    diagram = build_diagram(analysis, analysis.findings, registry, fold=False)
+    labels = {(edge.tail, edge.head): (edge.label, edge.order) for edge in diagram.edges}
+    assert labels[("split", "wide")] == ("1×4×4×4", None)
+    assert labels[("split", "cat")] == ("1×2×4×4", 1)

@@ -16,10 +16,10 @@ from convlint.layers.registry import load_registry
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class PixelShuffle(convlint.LayerType):
+class DepthToSpace(convlint.LayerType):
     """Test layer: (N, C·r², H, W) → (N, C, H·r, W·r)."""
 
-    name = "PixelShuffle"
+    name = "DepthToSpace"
     family = "resample"
     input_ranks = (4,)
     keywords = {"upscale_factor": Int(minimum=1)}
@@ -36,21 +36,21 @@ class PixelShuffle(convlint.LayerType):
 class ShufflePlugin:
     @convlint.hookimpl
     def register_layer_types(self, register):
-        register(PixelShuffle())
+        register(DepthToSpace())
 
 
 SHUFFLE_SPEC = """
 inputs: {x: [1, 16, 8, 8]}
 layers:
-  - {name: shuffle, type: PixelShuffle, upscale_factor: 2}
+  - {name: shuffle, type: DepthToSpace, upscale_factor: 2}
   - {name: conv, type: Conv2d, out_channels: 3, kernel_size: 3, padding: 1}
-  - {name: bad, type: PixelShuffle, upscale_factor: 2}
+  - {name: bad, type: DepthToSpace, upscale_factor: 2}
 """
 
 
 def test_extra_layer_type_registered_at_run_time(write_spec):
     registry = load_registry(only_distribution="convlint", extra=[("shuffle", ShufflePlugin())])
-    assert registry.owners["PixelShuffle"] == "shuffle"
+    assert registry.owners["DepthToSpace"] == "shuffle"
     result = lint_file(write_spec(SHUFFLE_SPEC), registry)
     assert [(f.code, f.layer, f.line) for f in result.findings] == [("S012", "bad", 5)]
     summary = convlint.summarize(result.spec, registry)
@@ -71,8 +71,8 @@ def test_third_party_package_loads_through_the_entry_point_group(tmp_path, write
         import convlint
         from convlint.layers.keywords import Int
 
-        class PixelShuffle(convlint.LayerType):
-            name = "PixelShuffle"
+        class DepthToSpace(convlint.LayerType):
+            name = "DepthToSpace"
             input_ranks = (4,)
             keywords = {"upscale_factor": Int(minimum=1)}
 
@@ -83,18 +83,18 @@ def test_third_party_package_loads_through_the_entry_point_group(tmp_path, write
 
         @convlint.hookimpl
         def register_layer_types(register):
-            register(PixelShuffle())
+            register(DepthToSpace())
     '''))
     info = tmp_path / "site" / "shuffle_layers-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: shuffle-layers\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[convlint]\nshuffle = shuffle_layers\n")
-    spec = write_spec("inputs: {x: [1, 16, 8, 8]}\nlayers:\n  - {type: PixelShuffle, upscale_factor: 2}\n")
+    spec = write_spec("inputs: {x: [1, 16, 8, 8]}\nlayers:\n  - {type: DepthToSpace, upscale_factor: 2}\n")
     env = {"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"}
     run = lambda *args: subprocess.run([sys.executable, "-m", "convlint", *args], capture_output=True,
                                        text=True, env=env, cwd=ROOT)
     listing = run("plugins")
-    assert "shuffle: PixelShuffle" in listing.stdout
+    assert "shuffle: DepthToSpace" in listing.stdout
     assert "conv: Conv1d, Conv2d, Conv3d" in listing.stdout
     assert run("summary", "--format", "json", str(spec)).stdout.count("[\n          1,\n          4,") == 1
     assert run("lint", str(spec)).returncode == 0

@@ -77,10 +77,10 @@ def test_misspelled_top_level_key_is_rejected():
     assert errors(spec_schema(BUILTIN), document) != []
 
 
-class PixelShuffle(convlint.LayerType):
+class DepthToSpace(convlint.LayerType):
     """Rearranges (N, C·r², H, W) to (N, C, H·r, W·r)."""
 
-    name = "PixelShuffle"
+    name = "DepthToSpace"
     spatial_dims = 2
     keywords = {"upscale_factor": Int(minimum=1, doc="r"), "mode": Choice(("a", "b"), "a"),
                 "window": IntTuple(1, minimum=1)}
@@ -92,18 +92,18 @@ class PixelShuffle(convlint.LayerType):
 class ShufflePlugin:
     @convlint.hookimpl
     def register_layer_types(self, register):
-        register(PixelShuffle())
+        register(DepthToSpace())
 
 
 def test_third_party_layer_type_appears_with_its_keywords():
     registry = load_registry(only_distribution="convlint", extra=[("shuffle", ShufflePlugin())])
     schema = spec_schema(registry)
-    definition = schema["$defs"]["PixelShuffle"]
+    definition = schema["$defs"]["DepthToSpace"]
     assert definition["required"] == ["type", "upscale_factor"]
     assert definition["properties"]["upscale_factor"] == {"type": "integer", "minimum": 1, "description": "r"}
     assert definition["properties"]["mode"] == {"enum": ["a", "b"], "default": "a"}
     assert definition["properties"]["window"]["oneOf"][1]["minItems"] == 2
-    layer = {"name": "ps", "type": "PixelShuffle", "upscale_factor": 2, "window": [1, 1]}
+    layer = {"name": "ps", "type": "DepthToSpace", "upscale_factor": 2, "window": [1, 1]}
     document = dict(LENET, layers=[layer])
     assert errors(schema, document) == []
     assert errors(schema, dict(LENET, layers=[dict(layer, upscale=2)])) != []

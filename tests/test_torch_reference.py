@@ -40,10 +40,21 @@ def net(name: str) -> "tr.TorchNet":
 
 
 BLOCK_SPEC_NAMES = ["resnet50", "mobilenetv2", "unet_original", "fcn"]  # tests/test_block_specs.py
+ZOO_SPEC_NAMES = ["mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "shufflenet_v2_x1_0", "convnext_tiny",
+                  "densenet121", "googlenet", "squeezenet1_1", "regnet_y_400mf",  # tests/test_torchvision_zoo.py
+                  "tcn", "diffusion_unet"]  # tests/test_tcn_and_diffusion_specs.py
 
 
 def test_all_bundled_specs_are_covered():
-    assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted(SPEC_NAMES + BLOCK_SPEC_NAMES)
+    assert sorted(p.stem for p in SPECS.glob("*.yaml")) == sorted(SPEC_NAMES + BLOCK_SPEC_NAMES + ZOO_SPEC_NAMES)
+
+
+def test_dotted_names_are_module_paths():
+    """A layer named `a.b` is module `b` inside container `a`, as torchvision nests its modules."""
+    n = tr.build({"name": "dotted", "inputs": {"x": [1, 4]}, "layers": [{"name": "a.b", "type": "Linear",
+                                                                          "out_features": 2}]})
+    assert set(n.state_dict()) == {"a.b.weight", "a.b.bias"}
+    assert set(n(x=torch.zeros(1, 4))) == {"a.b"} and n.layer_params() == {"a.b": 10}
 
 
 @pytest.mark.parametrize("name", SPEC_NAMES)
@@ -105,10 +116,8 @@ def test_resnet18_state_dict_mirrors_torchvision():
     for k in ["conv1.weight", "bn1.running_mean", "layer1.0.conv1.weight",
               "layer2.0.downsample.0.weight", "layer4.1.bn2.num_batches_tracked",
               "fc.weight", "fc.bias"]:
-        # torchvision module path 'a.b.c.weight' -> spec layer 'a_b_c' + '.weight'
-        layer, _, param = k.rpartition(".")
-        assert f"{layer.replace('.', '_')}.{param}" in keys
-    assert "conv1.bias" not in keys and "layer1_0_conv1.bias" not in keys
+        assert k in keys  # the spec's layers are named by torchvision's module paths
+    assert "conv1.bias" not in keys and "layer1.0.conv1.bias" not in keys
     # 20 convs (17 3x3/7x7 + 3 downsample) and 20 BNs; torchvision state_dict has
     # 20*1 + 20*5 + 2 = 122 entries
     assert len(keys) == 122
@@ -139,7 +148,7 @@ def test_no_input_rows_silently_dropped(name):
         if not re.fullmatch(r"(Conv|MaxPool|AvgPool)[123]d", t):
             continue
         lname = layer.get("name") or f"{t.lower()}_{i}"
-        if t == "Conv2d" and lname.endswith("_downsample_0"):
+        if t == "Conv2d" and lname.endswith(".downsample.0"):
             continue  # ResNet 1x1 stride-2 shortcut subsamples by design
         (src,) = n.sources[lname]
         spatial = shapes[src][2:]
@@ -188,7 +197,6 @@ def test_inplace_layer_does_not_clobber_its_source():
 
 
 @pytest.mark.parametrize("bad, msg", [
-    ({"layers": [{"name": "a.b", "type": "ReLU"}]}, "contains '.'"),
     ({"layers": [{"type": "Frobnicate"}]}, "unknown type"),
     ({"layers": [{"type": "ReLU", "from": "nope"}]}, "not an input or earlier layer"),
     ({"layers": [{"name": "a", "type": "ReLU"}, {"name": "a", "type": "ReLU"}]}, "duplicate"),
@@ -196,6 +204,7 @@ def test_inplace_layer_does_not_clobber_its_source():
     ({"layers": [{"name": "training", "type": "ReLU"}]}, "reserved by nn.Module"),
 ])
 def test_oracle_rejects_bad_specs(bad, msg):
+    """(A dotted name such as `layer1.0.conv1` is accepted: see test_dotted_names_are_module_paths.)"""
     spec = {"name": "bad", "inputs": {"x": [1, 4]}, **bad}
     with pytest.raises(tr.SpecError, match=re.escape(msg)):
         tr.build(spec)

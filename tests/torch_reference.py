@@ -70,6 +70,19 @@ def _merge(ltype: str, xs: List[torch.Tensor], kwargs: Mapping[str, Any]) -> tor
     return out
 
 
+def place_module(root: nn.ModuleDict, name: str, module: nn.Module) -> None:
+    """Put ``module`` at the dotted path ``name`` under ``root``, creating ModuleDict containers on the way,
+    so that ``layer1.0.conv1`` has the state-dict keys ``layer1.0.conv1.weight`` as in torchvision."""
+    *parents, leaf = name.split(".")
+    for part in parents:
+        if part not in root:
+            root[part] = nn.ModuleDict()
+        root = root[part]
+        if not isinstance(root, nn.ModuleDict):
+            raise SpecError(f"layer name {name!r} runs through the layer {part!r}")
+    root[leaf] = module
+
+
 class TorchNet(nn.ModuleDict):
     """The PyTorch network of a spec: an ``nn.ModuleDict`` (hence an ``nn.Module``)
     mapping layer name -> module, with no entry for Concat/Add.  Being the
@@ -102,8 +115,6 @@ class TorchNet(nn.ModuleDict):
             name = layer.get("name") or f"{str(ltype).lower()}_{i}"
             if ltype not in MODULE_TYPES | MERGE_TYPES:
                 raise SpecError(f"layer {name!r}: unknown type {ltype!r}")
-            if "." in name:
-                raise SpecError(f"layer name {name!r} contains '.', which nn.ModuleDict rejects")
             if name in shapes:
                 raise SpecError(f"duplicate layer/input name {name!r}")
             src = layer.get("from", prev)
@@ -126,7 +137,7 @@ class TorchNet(nn.ModuleDict):
                 with torch.device("meta"):  # shape-only twin; eval() avoids BN batch checks
                     out = getattr(nn, ltype)(**kwargs).eval()(xs[0])
                 try:
-                    self[name] = getattr(nn, ltype)(**kwargs)
+                    place_module(self, name, getattr(nn, ltype)(**kwargs))
                 except KeyError as e:  # name clashes with a Module attribute
                     raise SpecError(f"layer name {name!r} is reserved by nn.Module: {e}") from None
             meta[name], shapes[name] = out, tuple(out.shape)
@@ -162,17 +173,17 @@ class TorchNet(nn.ModuleDict):
             xs = [vals[s] for s in self.sources[name]]
             if ltype in MERGE_TYPES:
                 y = _merge(ltype, xs, self._merge_kwargs[name])
-            elif getattr(self[name], "inplace", False):
-                y = self[name](xs[0].clone())  # keep the source layer's output intact
+            elif getattr(self.get_submodule(name), "inplace", False):
+                y = self.get_submodule(name)(xs[0].clone())  # keep the source layer's output intact
             else:
-                y = self[name](xs[0])
+                y = self.get_submodule(name)(xs[0])
             vals[name] = outs[name] = y
         return outs
 
     def layer_params(self) -> Dict[str, int]:
         """Layer name -> number of parameters (0 for Concat/Add/parameter-free layers)."""
-        return {name: sum(p.numel() for p in self[name].parameters())
-                if name in self else 0 for name in self.layer_types}
+        return {name: 0 if self.layer_types[name] in MERGE_TYPES else
+                sum(p.numel() for p in self.get_submodule(name).parameters()) for name in self.layer_types}
 
     def total_params(self) -> int:
         """Sum of all parameters of the network."""

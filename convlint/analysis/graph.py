@@ -19,6 +19,21 @@ def _finding(spec: Spec, code: str, message: str, position: tuple[int, int], lay
     return Finding(code, RULES[code].severity, message, spec.path, position[0], position[1], layer)
 
 
+def producer(source: str, known) -> tuple[str, int | None]:
+    """The node that makes tensor ``source``, and which of its outputs (``None``: its only one).
+
+    ``source`` names a node of ``known``, or one output of a layer with several
+    outputs (``Split``, ``Chunk``) as ``<layer>.<index>``: ``split1.0`` →
+    ``("split1", 0)`` when ``split1`` is a node and ``split1.0`` is not.
+    """
+    if source in known:
+        return source, None
+    stem, dot, number = source.rpartition(".")
+    if dot and number.isdigit() and stem in known:
+        return stem, int(number)
+    return source, None
+
+
 def build_graph(spec: Spec) -> nx.DiGraph:
     """Build ``spec.graph`` and append wiring findings (G001, G003) to ``spec.findings``."""
     graph: nx.DiGraph = nx.DiGraph()
@@ -38,6 +53,7 @@ def build_graph(spec: Spec) -> nx.DiGraph:
     edges = []
     for layer in layers:
         for source in layer.sources:
+            source, _ = producer(source, decls)
             if source not in decls:
                 spec.findings.append(_finding(
                     spec, "G001", f"`from` names `{source}`, which is no input or layer{suggestions(source, decls)}",
@@ -46,7 +62,7 @@ def build_graph(spec: Spec) -> nx.DiGraph:
                 edges.append((source, layer.name))
     graph.add_edges_from(edges)
     for output in spec.outputs:
-        if output not in decls:
+        if producer(output, decls)[0] not in decls:
             spec.findings.append(_finding(
                 spec, "G001", f"`outputs` names `{output}`, which is no layer{suggestions(output, decls)}",
                 spec.outputs_position, None))

@@ -14,7 +14,7 @@ import networkx as nx
 
 from convlint.analysis.keyword_cache import KeywordCache
 from convlint.findings import Finding
-from convlint.analysis.graph import Suggestions, build_graph
+from convlint.analysis.graph import Suggestions, build_graph, producer
 from convlint.layers.keywords import MAX_INT, show
 from convlint.layers.layer_type import LayerContext, LayerType, Shape
 from convlint.layers.registry import PluginFault, Registry, plugin_call
@@ -26,7 +26,8 @@ from convlint.spec.model import Layer, Spec
 class NodeInfo:
     """What inference learned about one input or layer.
 
-    ``shape`` is the output shape (``None`` when it cannot be computed),
+    ``shape`` is the output shape (``None`` when it cannot be computed; the first
+    one for a layer with several outputs, which are all in ``outputs``),
     ``params`` the learnable parameter count, ``macs`` the multiply-accumulates
     of one forward pass, ``input_shapes`` the shapes read, and ``context`` the
     layer's :class:`LayerContext` once its shape is known.
@@ -41,6 +42,15 @@ class NodeInfo:
     args: dict = field(default_factory=dict)
     macs: int | None = None
     context: LayerContext | None = None
+    outputs: list[Shape] | None = None
+
+    def output(self, index: int | None) -> Shape | None:
+        """The shape of output ``index`` (``None``: the only output), ``None`` when it does not exist."""
+        if index is None:
+            return self.shape if self.outputs is None else None
+        if self.outputs is None or index >= len(self.outputs):
+            return None
+        return self.outputs[index]
 
 
 @dataclass
@@ -75,11 +85,33 @@ def analyze(spec: Spec, registry: Registry) -> Analysis:
             nodes[name] = NodeInfo(name, "Input", "input", decl.shape)
             continue
         layer: Layer = data["decl"]
-        inputs = [nodes[source].shape if source in nodes else None for source in layer.sources]
+        inputs = _input_shapes(run, layer, nodes, findings)
         info, layer_findings = _infer_layer(run, layer, inputs)
         nodes[name] = info
         findings.extend(layer_findings)
     return Analysis(spec, nodes, findings)
+
+
+def _input_shapes(run: "_Run", layer: Layer, nodes: dict[str, NodeInfo], findings: list[Finding]) -> list:
+    """The shapes ``layer`` reads, in ``from`` order (``None`` where unknown); reading a layer with
+    several outputs without choosing one, or an output it does not have, is a G001 finding."""
+    shapes = []
+    for source in layer.sources:
+        name, index = producer(source, nodes)
+        node = nodes.get(name)
+        shape = None if node is None else node.output(index)
+        if node is not None and node.shape is not None and shape is None:
+            if index is None:
+                problem = (f"`{name}` gives {len(node.outputs)} tensors; name one of them: "
+                           f"{', '.join(f'`{name}.{number}`' for number in range(len(node.outputs)))}")
+            else:
+                count = len(node.outputs) if node.outputs is not None else 1
+                problem = f"`{name}` gives {count} tensor{'s' if count > 1 else ''}; `{source}` is none of them"
+            line, column = layer.position_of("from")
+            findings.append(Finding("G001", run.registry.rules["G001"].severity, problem, run.spec.path, line,
+                                    column, layer.name))
+        shapes.append(shape)
+    return shapes
 
 
 def _plugin_problems(spec: Spec, registry: Registry) -> list[Finding]:
@@ -192,9 +224,16 @@ def _infer_with_type(run: _Run, ctx: LayerContext, layer_type: LayerType, info: 
     if args is None:
         return None
     ctx.inputs, ctx.args, ctx.ndim = list(inputs), args, ndim
-    ctx.source_layers = [run.spec.layer_by_name.get(source) for source in layer.sources]
+    ctx.source_layers = [run.spec.layer_by_name.get(producer(source, run.spec.layer_by_name)[0])
+                         for source in layer.sources]
     info.args = args
     shape = layer_type.infer(ctx)
+    if shape is not None and layer_type.multiple_outputs:
+        info.outputs = [_checked_shape(output) for output in shape]
+        shape = info.outputs[0] if info.outputs else None
+        if shape is not None and min(min(output, default=1) for output in info.outputs) < 1:
+            ctx.report("S002", f"an output shape of {format_shape(max(info.outputs, key=min))} has a dimension ≤ 0")
+            return None
     if shape is not None:
         shape = _checked_shape(shape)
         info.params = _checked_count(layer_type.count_params(ctx, shape))

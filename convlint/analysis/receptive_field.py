@@ -39,6 +39,7 @@ from functools import lru_cache
 from math import gcd
 from typing import NamedTuple
 
+from convlint.analysis.graph import producer
 from convlint.analysis.infer import Analysis
 
 MAX_PHASES = 4096
@@ -248,7 +249,9 @@ class ReceptiveFields:
         layer_type = self.registry.types.get(node.type)
         if node.context is None or layer_type is None:
             return None
-        sources = [self._maps.get((source, axis)) for source in node.context.layer.sources]
+        # every output of a layer with several (a Split's) reads its input alike
+        sources = [self._maps.get((producer(source, self.analysis.nodes)[0], axis))
+                   for source in node.context.layer.sources]
         if not any(sources):
             return None
         try:

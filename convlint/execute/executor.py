@@ -21,7 +21,8 @@ import numpy as np
 
 from convlint.findings import Finding, Severity
 from convlint.analysis.infer import Analysis, NodeInfo, format_shape
-from convlint.layers.layer_type import LayerContext, LayerType
+from convlint.analysis.graph import producer
+from convlint.layers.layer_type import LayerContext, LayerType, state_key
 from convlint.execute.memory import DEFAULT_CHUNK_BYTES, available_memory, format_bytes
 from convlint.spec.model import Spec
 
@@ -97,7 +98,8 @@ def plan_memory(analysis: Analysis, itemsize: int, keep_all: bool) -> int:
         if name not in kept:
             last = max([position[reader] for reader in graph.successors(name) if reader in position] + [position[name]])
             frees_at.setdefault(last, []).append(name)
-    sizes = {name: math.prod(node.shape) * itemsize for name, node in analysis.nodes.items()}
+    sizes = {name: sum(math.prod(shape) for shape in node.outputs or [node.shape]) * itemsize
+             for name, node in analysis.nodes.items()}
     live = peak = 0
     for index, name in enumerate(order):
         live += sizes[name]
@@ -121,7 +123,7 @@ def _check_parameters(analysis: Analysis, registry, weights: Mapping[str, np.nda
         layer_type, ctx = _context(analysis, registry, node, chunk_bytes)
         contexts[name] = (layer_type, ctx)
         for key, shape in layer_type.parameter_shapes(ctx).items():
-            expected[f"{name}.{key}"] = (name, key, tuple(shape))
+            expected[state_key(name, key)] = (name, key, tuple(shape))
     given = {key: value for key, value in weights.items() if not key.endswith(".num_batches_tracked")}
     for key in sorted(given):
         if key not in expected:
@@ -211,20 +213,39 @@ def execute(analysis: Analysis, registry, inputs: Mapping[str, np.ndarray] | Non
         if node.family == "input":
             continue
         layer_type, ctx = _context(analysis, registry, node, chunk_bytes)
-        sources = analysis.spec.layer_by_name[name].sources
-        result = np.asarray(layer_type.forward(ctx, [values[source] for source in sources], state[name]))
-        if tuple(result.shape) != node.shape:
-            raise ExecutorBug(f"layer `{name}` ({node.type}) produced {format_shape(result.shape)} but the linter "
-                              f"predicted {format_shape(node.shape)}: this is a bug in convlint or in plugin "
-                              f"`{registry.owners.get(node.type, '?')}`")
-        values[name] = result.astype(numpy_dtype, copy=False)
-        for source in set(sources):
+        reads = [producer(source, values) for source in analysis.spec.layer_by_name[name].sources]
+        arrays = [values[source] if index is None else values[source][index] for source, index in reads]
+        result = layer_type.forward(ctx, arrays, state[name])
+        results = [np.asarray(array) for array in result] if node.outputs is not None else [np.asarray(result)]
+        for array, predicted in zip(results, node.outputs or [node.shape]):
+            if tuple(array.shape) != predicted:
+                raise ExecutorBug(f"layer `{name}` ({node.type}) produced {format_shape(array.shape)} but the "
+                                  f"linter predicted {format_shape(predicted)}: this is a bug in convlint or in "
+                                  f"plugin `{registry.owners.get(node.type, '?')}`")
+        results = [array.astype(numpy_dtype, copy=False) for array in results]
+        values[name] = results if node.outputs is not None else results[0]
+        for source in {source for source, _ in reads}:
             remaining[source] -= 1
             if remaining[source] == 0 and not keep_all and source not in outputs:
                 del values[source]
     keep = [name for name in analysis.nodes if analysis.nodes[name].family != "input"] if keep_all \
         else analysis.spec.outputs
-    return RunResult({name: values[name] for name in keep}, initialised, peak)
+    return RunResult(_output_arrays(values, keep), initialised, peak)
+
+
+def _output_arrays(values: dict, names: list[str]) -> dict[str, np.ndarray]:
+    """The arrays of tensors ``names``; a layer with several outputs gives ``<name>.<k>`` for each."""
+    arrays = {}
+    for name in names:
+        source, index = producer(name, values)
+        value = values[source]
+        if index is not None:
+            arrays[name] = value[index]
+        elif isinstance(value, list):
+            arrays.update((f"{name}.{number}", array) for number, array in enumerate(value))
+        else:
+            arrays[name] = value
+    return arrays
 
 
 def _has_forward(layer_type: LayerType) -> bool:

@@ -288,3 +288,33 @@ class FloatTuple(Keyword):
     def schema(self, ndim: int) -> dict:
         item = {"type": "number", "exclusiveMinimum": 0}
         return {"oneOf": [item, {"type": "array", "items": item, "minItems": ndim, "maxItems": ndim}]}
+
+
+class IntList(Keyword):
+    """A list of integers of any length (``dims`` of Permute, ``shape`` of Reshape), or a single integer
+    where ``scalar`` allows it; converted to a tuple."""
+
+    kind = "int list"
+
+    def __init__(self, default: Any = REQUIRED, doc: str = "", minimum: int | None = None, scalar: bool = False):
+        super().__init__(default, doc)
+        self.minimum = minimum
+        self.scalar = scalar
+
+    def convert(self, value: Any, ndim: int) -> tuple[int, ...]:
+        items = [value] if self.scalar and _is_int(value) else value
+        if not isinstance(items, list) or not items or not all(_is_int(item) for item in items):
+            single = "an integer or " if self.scalar else ""
+            raise KeywordError(f"expected {single}a non-empty list of integers, got {show(value)}")
+        for item in items:
+            _check_range(item)
+        if self.minimum is not None and any(item < self.minimum for item in items):
+            raise KeywordError(f"expected integers ≥ {self.minimum}, got {show(value)}")
+        return tuple(items)
+
+    def schema(self, ndim: int) -> dict:
+        item: dict = {"type": "integer"}
+        if self.minimum is not None:
+            item["minimum"] = self.minimum
+        listed = {"type": "array", "items": item, "minItems": 1}
+        return {"oneOf": [item, listed]} if self.scalar else listed

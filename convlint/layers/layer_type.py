@@ -72,6 +72,12 @@ class LayerContext:
         self.findings.append(Finding(code, self.rules[code].severity, message, self.path, line, column, self.layer.name))
 
 
+def state_key(layer: str, entry: str) -> str:
+    """The state-dict key of entry ``entry`` of :meth:`LayerType.parameter_shapes` of layer ``layer``:
+    ``conv1.weight``, or ``layer`` itself for the entry ``""``."""
+    return f"{layer}.{entry}" if entry else layer
+
+
 class LayerType:
     """Base class of a layer type; plugins subclass it and register instances.
 
@@ -90,6 +96,9 @@ class LayerType:
     - ``diagram_role``: how diagrams draw it, one of :data:`DIAGRAM_ROLES` (see the attribute).
     - ``preserves_shape``: True when the output shape always equals the first input's
       (activations, norms, dropout, identity); the size solver then passes sizes through.
+    - ``multiple_outputs``: True for a layer that makes several tensors (``Split``):
+      its ``infer`` returns a list of shapes, its ``forward`` a list of arrays, and
+      other layers read output ``k`` of layer ``name`` as ``from: name.k``.
 
     Methods a subclass implements: :meth:`infer` (always), :meth:`parameter_shapes` and
     :meth:`initial_parameters` (layers with weights), :meth:`forward` (to run), :meth:`count_macs`,
@@ -107,6 +116,7 @@ class LayerType:
     input_ranks: tuple[int, ...] | None = None
     min_inputs: int = 1
     max_inputs: int | None = 1
+    multiple_outputs: bool = False
     preserves_shape: bool = False
 
     def symbolic_shape(self, layer: Any):
@@ -154,7 +164,9 @@ class LayerType:
 
     def parameter_shapes(self, ctx: LayerContext) -> dict[str, Shape]:
         """The layer's state-dict entries and their shapes, named as PyTorch names them
-        (``weight``, ``bias``, ``running_mean``, ``running_var``); buffers included."""
+        (``weight``, ``bias``, ``running_mean``, ``running_var``); buffers included.
+        The entry ``""`` is a bare parameter whose state-dict key is the layer's own name
+        (torchvision's ``features.1.0.layer_scale``); see :func:`state_key`."""
         return {}
 
     def initial_parameters(self, ctx: LayerContext, rng) -> dict:

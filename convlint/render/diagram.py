@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from convlint.findings import Finding
+from convlint.analysis.graph import producer
 from convlint.analysis.infer import Analysis, NodeInfo, format_shape
 from convlint.layers.keywords import KeywordError
 from convlint.layers.registry import Registry
@@ -135,11 +136,12 @@ def build_diagram(analysis: Analysis, findings: list[Finding], registry: Registr
     for tail, head in graph.edges:
         if box_of[tail] == box_of[head]:
             continue
-        sources = graph.nodes[head]["decl"].sources
+        reads = [producer(source, graph) for source in graph.nodes[head]["decl"].sources]
+        position = [producer_name for producer_name, _ in reads].index(tail)
         role = _role(registry, graph.nodes[head]["decl"].type)
-        order_in_concat = sources.index(tail) + 1 if role == "concat" else None
-        reference = role == "crop" and sources.index(tail) >= 1
-        shape = analysis.nodes[tail].shape if tail in analysis.nodes else None
+        order_in_concat = position + 1 if role == "concat" else None
+        reference = role == "crop" and position >= 1
+        shape = analysis.nodes[tail].output(reads[position][1]) if tail in analysis.nodes else None
         edges.append(Edge(box_of[tail], box_of[head], format_shape(shape), order_in_concat, reference))
     for position, output in enumerate(spec.outputs, start=1):
         if output not in box_of:

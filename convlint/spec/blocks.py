@@ -7,7 +7,11 @@ inputs, and ``repeat: n`` chains ``n`` copies (``first:`` overrides
 parameters of the first copy).  Expansion replaces each instance by copies
 of the block's layers, named ``<instance>.<layer>`` like PyTorch module paths
 (``layer1.0.conv1``), with parameters substituted (``$name`` or
-``$(expression)``) and ``from`` references resolved to full names.  Every
+``$(expression)``) and ``from`` references resolved to full names.  A repeated
+instance whose name holds ``{i}`` numbers that part instead (``denselayer{i}``
+with ``start: 1`` gives ``denselayer1``, ``denselayer2``, ...), and its keywords
+may read ``index``, the number of the copy (0 for the first).  A layer's
+``type`` may itself be a parameter (``type: $activation``).  Every
 expanded layer keeps the source positions of its line in the block
 definition, so findings point there and name the instance path.
 """
@@ -46,6 +50,18 @@ _FAILED = object()
 _PARAMETER = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
 _EXPRESSION = re.compile(r"^\$\((.*)\)$", re.DOTALL)
 _NUMBERED = re.compile(r"^(.*)\.(\d+)$")
+NUMBER_PLACEHOLDER = "{i}"
+"""In the name of a repeated instance, the part that takes the copy's number."""
+
+
+def _group_name(path: str) -> str | None:
+    """The module path that holds all copies of a repeat: ``stage`` for ``stage`` ×n,
+    ``denseblock1`` for ``denseblock1.denselayer{i}``, none for ``block2-{i}``."""
+    if NUMBER_PLACEHOLDER not in path:
+        return path
+    parts = path.split(".")
+    holder = next(number for number, part in enumerate(parts) if NUMBER_PLACEHOLDER in part)
+    return ".".join(parts[:holder]) or None
 
 
 @dataclass
@@ -291,15 +307,16 @@ class Expander:
                 elif not condition:
                     names[local] = sources[0] if sources else full
                     continue
-            if template.type in self.blocks:
-                output = self.instance(template, full, sources, kwargs, env, stack)
+            layer_type = self._layer_type(template, env, full)
+            if layer_type in self.blocks:
+                output = self.instance(replace(template, type=layer_type), full, sources, kwargs, env, stack)
                 names[local] = output
                 continue
             kwargs = {key: self._value(value, env, template, key, full) for key, value in kwargs.items()}
             failed = any(value is _FAILED for value in kwargs.values())
             # a layer whose parameters failed is kept without a type, so nothing more is reported on it
             self.emit(replace(template, name=full, sources=sources, kwargs=kwargs,
-                              type=None if failed else template.type))
+                              type=None if failed or layer_type is _FAILED else layer_type))
             names[local] = full
         return names
 
@@ -312,6 +329,18 @@ class Expander:
             return
         layer.index = len(self.layers)
         self.layers.append(layer)
+
+    def _layer_type(self, template: Layer, env: dict, full: str):
+        """The layer's ``type``, read from a parameter when written ``$name`` or ``$(expression)``;
+        :data:`_FAILED` after reporting C001."""
+        if not isinstance(template.type, str) or not template.type.startswith("$"):
+            return template.type
+        value = self._value(template.type, env, template, "type", full)
+        if value is not _FAILED and not isinstance(value, str):
+            self.report("C001", f"`type` must name a layer type or block, got {show(value)}",
+                        template.position_of("type"), full)
+            return _FAILED
+        return value
 
     def _value(self, value, env: dict, template: Layer, key: str, full: str):
         """``value`` with parameters substituted, or :data:`_FAILED` after reporting C001."""
@@ -346,27 +375,35 @@ class Expander:
             self.report("C001", f"`repeat` must be an integer from 1 to {MAX_LAYERS}, got {show(repeat)}",
                         template.position_of("repeat"), path)
             repeat = 1
+        start = self._value(kwargs.pop("start", 0), env, template, "start", path)
+        if start is not _FAILED and (not isinstance(start, int) or isinstance(start, bool) or start < 0):
+            self.report("C001", f"`start` must be a non-negative integer, got {show(start)}",
+                        template.position_of("start"), path)
+            start = _FAILED
+        start = 0 if start is _FAILED else start
         first = kwargs.pop("first", {})
         if not isinstance(first, dict):
             self.report("C001", f"`first` must map parameters of the first copy to values, got {show(first)}",
                         template.position_of("first"), path)
             first = {}
-        params = self._params(block, template, kwargs, env, path)
-        first_params = self._params(block, template, first, env, path)
         if len(sources) != len(block.inputs):
             self.report("C001", f"block `{block.name}` takes {len(block.inputs)} input(s) "
                                 f"({', '.join(block.inputs)}), `from` gives {len(sources)}",
                         template.position_of("from"), path)
             return self._placeholder(template, path, sources)
-        paths = self._copy_paths(path, repeat if "repeat" in template.kwargs else None)
-        if paths[0] != path:
-            self.groups[path] = f"{block.name} ×{repeat}"
+        paths = self._copy_paths(path, repeat if "repeat" in template.kwargs else None, start)
+        group = _group_name(path)
+        if paths[0] != path and group is not None:
+            self.groups[group] = f"{block.name} ×{repeat}"
         output = sources[0]
         for number, copy_path in enumerate(paths):
             if self._too_large:
                 break
             self.groups[copy_path] = block.name
-            inner_env = {**block.params, **params, **(first_params if number == 0 else {})}
+            copy_env = {**env, "index": number}
+            params = self._params(block, template, kwargs, copy_env, path)
+            first_params = self._params(block, template, first, copy_env, path) if number == 0 else {}
+            inner_env = {**block.params, **params, **first_params}
             bound = dict(zip(block.inputs, sources if number == 0 else [output] + sources[1:]))
             names = self.scope(block.layers, copy_path + ".", inner_env, bound, (*stack, block.name))
             output = names.get(block.output, f"{copy_path}.{block.output}")  # missing only after MAX_LAYERS
@@ -390,8 +427,11 @@ class Expander:
         return params
 
     @staticmethod
-    def _copy_paths(path: str, repeat: int | None) -> list[str]:
-        """``layer1`` ×3 → ``layer1.0 … layer1.2``; ``features.2`` ×2 → ``features.2, features.3``."""
+    def _copy_paths(path: str, repeat: int | None, start: int = 0) -> list[str]:
+        """``layer1`` ×3 → ``layer1.0 … layer1.2``; ``features.2`` ×2 → ``features.2, features.3``;
+        ``denselayer{i}`` ×2 from 1 → ``denselayer1, denselayer2``."""
+        if NUMBER_PLACEHOLDER in path:
+            return [path.replace(NUMBER_PLACEHOLDER, str(start + number)) for number in range(repeat or 1)]
         if repeat is None:
             return [path]
         numbered = _NUMBERED.match(path)

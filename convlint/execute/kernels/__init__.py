@@ -10,6 +10,9 @@ NumPy and are meant to be imported lazily by the executor:
 * :mod:`.elementwise` -- ``batch_norm``, activations, ``softmax``, ``linear``, ``flatten``, ``erf``;
 * :mod:`.init` -- ``kaiming_uniform`` and ``constant_parameters`` (PyTorch's default initialisations).
 * :mod:`.parallel` -- ``copyto`` (large im2col copies spread over threads).
+* :mod:`.activation` -- ``hardsigmoid``, ``mish``, ``softplus``, ``prelu``;
+* :mod:`.norm` -- ``layer_norm``, ``group_norm``, ``instance_norm``;
+* :mod:`.rearrange` -- ``pad``, ``pixel_shuffle``, ``pixel_unshuffle``, ``channel_shuffle``;
 
 All kernels take and return ``(N, C, *spatial)`` arrays (1-, 2- or 3-d
 spatial), follow ``torch.nn`` semantics in inference mode, and keep the input
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["conv", "elementwise", "init", "parallel", "pool", "resample", "transposed"]
+__all__ = ["activation", "conv", "elementwise", "init", "norm", "parallel", "pool", "rearrange", "resample", "transposed"]
 
 
 def __getattr__(name: str):

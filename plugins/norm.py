@@ -1,0 +1,203 @@
+"""Normalisations computed from the tensor itself: LayerNorm, torchvision's channels-first LayerNorm2d,
+GroupNorm and InstanceNorm{1,2,3}d.  All keep the input's shape."""
+from __future__ import annotations
+
+from convlint import LayerContext, LayerType, hookimpl
+from convlint.analysis.infer import format_shape
+from convlint.layers.keywords import Bool, Float, Int, IntList, Optional
+
+
+def affine_fills(shapes: dict) -> dict:
+    """PyTorch's initialisation of a norm's entries: weight 1, bias 0, running_mean 0, running_var 1."""
+    import numpy
+    fills = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}
+    return {key: numpy.full(shape, fills[key], numpy.float32) for key, shape in shapes.items()}
+
+
+def check_channels(ctx: LayerContext, key: str) -> int:
+    """The input's channel count (dim 1); reports S008 when keyword ``key`` declares another."""
+    channels = ctx.input[1]
+    declared = ctx.args[key]
+    if declared is not None and declared != channels:
+        ctx.report("S008", f"{key} is {declared}, but `{ctx.layer.sources[0]}` gives {channels} channels; "
+                           f"set {key}: {channels} or leave it out", key)
+    return declared or channels
+
+
+class Norm(LayerType):
+    """What the normalisations share: shape in = shape out, position by position, PyTorch's initialisation."""
+
+    family = "norm"
+    preserves_shape = True
+
+    def infer(self, ctx: LayerContext):
+        return ctx.input
+
+    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
+        return affine_fills(self.parameter_shapes(ctx))
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position, position)]
+
+
+def layer_norm_keywords() -> dict:
+    return {
+        "normalized_shape": IntList(doc="the trailing dims normalised over (their sizes)", minimum=1, scalar=True),
+        "eps": Float(1e-5, "added to the variance", minimum=0),
+        "elementwise_affine": Bool(True, "learnable weight (and bias)"),
+        "bias": Bool(True, "learnable bias (with elementwise_affine)"),
+    }
+
+
+class LayerNorm(Norm):
+    """``torch.nn.LayerNorm``: each sample normalised over its last ``len(normalized_shape)`` dims,
+    which must have the sizes ``normalized_shape`` (ConvNeXt applies it channels-last, ``(N, H, W, C)``).
+
+    Parameters: ``weight`` and ``bias`` of shape ``normalized_shape`` when ``elementwise_affine``.
+    """
+
+    name = "LayerNorm"
+    keywords = layer_norm_keywords()
+
+    def infer(self, ctx: LayerContext):
+        normalized = ctx.args["normalized_shape"]
+        trailing = ctx.input[-len(normalized):] if len(normalized) <= len(ctx.input) else None
+        if trailing != normalized:
+            ctx.report("S008", f"normalized_shape is {list(normalized)}, but `{ctx.layer.sources[0]}` gives "
+                               f"{format_shape(ctx.input)}, whose last {len(normalized)} dims differ; set "
+                               f"normalized_shape: {list(ctx.input[-len(normalized):])}", "normalized_shape")
+            return None
+        return ctx.input
+
+    def parameter_shapes(self, ctx: LayerContext) -> dict:
+        shape = ctx.args["normalized_shape"]
+        if not ctx.args["elementwise_affine"]:
+            return {}
+        return {"weight": shape, **({"bias": shape} if ctx.args["bias"] else {})}
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.execute.kernels.norm import layer_norm
+        return layer_norm(inputs[0], len(ctx.args["normalized_shape"]), params.get("weight"), params.get("bias"),
+                          ctx.args["eps"])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """Identity along an axis that is not normalised over; unknown along one that is."""
+        if 2 + axis >= len(ctx.input) - len(ctx.args["normalized_shape"]):
+            return None
+        return [(position, position)]
+
+
+class LayerNorm2d(LayerNorm):
+    """torchvision's ``LayerNorm2d`` (ConvNeXt's downsampling layers): LayerNorm over the channels of
+    ``(N, C, H, W)``, each position apart; ``normalized_shape`` is ``C``.
+
+    Parameters: ``weight`` and ``bias`` of shape ``(C,)`` when ``elementwise_affine``.
+    """
+
+    name = "LayerNorm2d"
+    input_ranks = (4,)
+    keywords = layer_norm_keywords()
+
+    def infer(self, ctx: LayerContext):
+        normalized = ctx.args["normalized_shape"]
+        if normalized != ctx.input[1:2]:
+            ctx.report("S008", f"normalized_shape is {list(normalized)}, but `{ctx.layer.sources[0]}` gives "
+                               f"{ctx.input[1]} channels; set normalized_shape: {ctx.input[1]}", "normalized_shape")
+            return None
+        return ctx.input
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.execute.kernels.norm import layer_norm
+        channels_last = inputs[0].transpose(0, 2, 3, 1)
+        result = layer_norm(channels_last, 1, params.get("weight"), params.get("bias"), ctx.args["eps"])
+        return result.transpose(0, 3, 1, 2)
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position, position)]
+
+
+class GroupNorm(Norm):
+    """``torch.nn.GroupNorm``: the channels in ``num_groups`` groups, each normalised over its channels and
+    all positions of one sample.
+
+    Parameters: ``weight`` and ``bias`` of shape ``(C,)`` when ``affine``.
+    """
+
+    name = "GroupNorm"
+    input_ranks = (2, 3, 4, 5)
+    keywords = {
+        "num_groups": Int(doc="groups the channels are divided into", minimum=1),
+        "num_channels": Optional(Int(minimum=1), "channels; inferred when left out"),
+        "eps": Float(1e-5, "added to the variance", minimum=0),
+        "affine": Bool(True, "learnable per-channel weight and bias"),
+    }
+
+    def infer(self, ctx: LayerContext):
+        channels = check_channels(ctx, "num_channels")
+        groups = ctx.args["num_groups"]
+        if channels % groups:
+            divisors = [d for d in range(1, min(channels, 64) + 1) if channels % d == 0]
+            ctx.report("S030", f"num_groups={groups} does not divide the {channels} channels; use a divisor such "
+                               f"as {divisors[-1]}", "num_groups")
+            return None
+        return ctx.input
+
+    def parameter_shapes(self, ctx: LayerContext) -> dict:
+        channels = (ctx.args["num_channels"] or ctx.input[1],)
+        return {"weight": channels, "bias": channels} if ctx.args["affine"] else {}
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.execute.kernels.norm import group_norm
+        return group_norm(inputs[0], ctx.args["num_groups"], params.get("weight"), params.get("bias"),
+                          ctx.args["eps"])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """Each output reads every position of its sample: unknown."""
+        return None
+
+
+class InstanceNorm(Norm):
+    """``torch.nn.InstanceNorm{1,2,3}d``: each channel of each sample normalised over its positions
+    (in eval mode with ``track_running_stats``, by the running statistics instead).
+
+    Parameters: ``weight`` and ``bias`` of shape ``(C,)`` when ``affine``; running statistics are buffers.
+    """
+
+    buffers = ("running_mean", "running_var")
+
+    def __init__(self, ndim: int):
+        self.name = f"InstanceNorm{ndim}d"
+        self.input_ranks = (ndim + 2,)
+        self.keywords = {
+            "num_features": Optional(Int(minimum=1), "channels; inferred when left out"),
+            "eps": Float(1e-5, "added to the variance", minimum=0),
+            "momentum": Optional(Float(minimum=0, maximum=1), "running-statistics update factor", default=0.1),
+            "affine": Bool(False, "learnable weight and bias"),
+            "track_running_stats": Bool(False, "keep running mean and variance"),
+        }
+
+    def infer(self, ctx: LayerContext):
+        check_channels(ctx, "num_features")
+        return ctx.input
+
+    def parameter_shapes(self, ctx: LayerContext) -> dict:
+        channels = (ctx.args["num_features"] or ctx.input[1],)
+        shapes = {"weight": channels, "bias": channels} if ctx.args["affine"] else {}
+        if ctx.args["track_running_stats"]:
+            shapes.update(running_mean=channels, running_var=channels)
+        return shapes
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.execute.kernels.norm import instance_norm
+        return instance_norm(inputs[0], params.get("weight"), params.get("bias"), ctx.args["eps"],
+                             params.get("running_mean"), params.get("running_var"))
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """With running statistics, position by position; otherwise every position of the channel: unknown."""
+        return [(position, position)] if ctx.args["track_running_stats"] else None
+
+
+@hookimpl
+def register_layer_types(register):
+    for layer_type in (LayerNorm(), LayerNorm2d(), GroupNorm(), *(InstanceNorm(ndim) for ndim in (1, 2, 3))):
+        register(layer_type)

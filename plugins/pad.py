@@ -1,0 +1,81 @@
+"""The padding layers of torch.nn: ZeroPad, ConstantPad, ReflectionPad, ReplicationPad and CircularPad,
+each in 1, 2 and 3 dimensions."""
+from __future__ import annotations
+
+from convlint import LayerContext, LayerType, hookimpl
+from convlint.analysis.infer import format_shape
+from convlint.layers.keywords import Float, IntList, KeywordError
+from convlint.analysis.window_findings import axis_symbols
+
+MODES = {"Zero": "constant", "Constant": "constant", "Reflection": "reflect", "Replication": "replicate",
+         "Circular": "circular"}
+"""Class-name prefix → the padding mode of :func:`convlint.execute.kernels.rearrange.pad`."""
+
+
+class PadWidths(IntList):
+    """``padding``: one int for every side, or ``2·ndim`` ints in PyTorch's order, last axis first
+    (``[left, right, top, bottom, front, back]``); converted to ``(before, after)`` per axis, first axis first."""
+
+    kind = "pad widths"
+
+    def convert(self, value, ndim: int) -> tuple[tuple[int, int], ...]:
+        widths = super().convert(value, ndim)
+        if len(widths) == 1 and not isinstance(value, list):
+            widths = widths * (2 * ndim)
+        if len(widths) != 2 * ndim:
+            raise KeywordError(f"expected an integer or {2 * ndim} integers (before and after, last axis first), "
+                               f"got {len(widths)}")
+        pairs = [(widths[2 * axis], widths[2 * axis + 1]) for axis in range(ndim)]
+        return tuple(reversed(pairs))
+
+
+class Pad(LayerType):
+    """``torch.nn.{Zero,Constant,Reflection,Replication,Circular}Pad{1,2,3}d``: each spatial axis grows by its
+    before and after widths (negative widths crop, for zero and constant padding)."""
+
+    family = "reshape"
+
+    def __init__(self, prefix: str, ndim: int):
+        self.name = f"{prefix}Pad{ndim}d"
+        self.mode = MODES[prefix]
+        self.spatial_dims = ndim
+        self.input_ranks = (ndim + 2,)
+        self.keywords = {"padding": PadWidths(doc="width per side: one int, or before/after per axis, last axis "
+                                                  "first", minimum=None if self.mode == "constant" else 0,
+                                              scalar=True)}
+        if prefix == "Constant":
+            self.keywords["value"] = Float(doc="the value padded in")
+
+    def infer(self, ctx: LayerContext):
+        batch, channels, *spatial = ctx.input
+        for symbol, size, (before, after) in zip(axis_symbols(ctx.ndim), spatial, ctx.args["padding"]):
+            widest = max(before, after)
+            if (self.mode == "reflect" and widest >= size) or (self.mode == "circular" and widest > size):
+                limit = "below" if self.mode == "reflect" else "at most"
+                ctx.report("S012", f"{symbol}: {self.name} needs padding {limit} the input size {size}, got {widest} "
+                                   f"(input {format_shape(ctx.input)} from `{ctx.layer.sources[0]}`)", "padding")
+                return None
+        return (batch, channels, *(size + before + after for size, (before, after) in zip(spatial, ctx.args["padding"])))
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.execute.kernels.rearrange import pad
+        return pad(inputs[0], ctx.args["padding"], self.mode, ctx.args.get("value", 0.0))
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """The input position copied into ``position`` (outside the input for constant padding)."""
+        size = ctx.input[2 + axis]
+        index = position - ctx.args["padding"][axis][0]
+        if self.mode == "reflect" and not 0 <= index < size:
+            index = -index if index < 0 else 2 * (size - 1) - index
+        elif self.mode == "replicate":
+            index = min(max(index, 0), size - 1)
+        elif self.mode == "circular":
+            index %= size
+        return [(index, index)]
+
+
+@hookimpl
+def register_layer_types(register):
+    for prefix in MODES:
+        for ndim in (1, 2, 3):
+            register(Pad(prefix, ndim))

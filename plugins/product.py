@@ -1,0 +1,94 @@
+"""Products: Mul (a broadcasting elementwise product of several tensors, as squeeze-excitation gates)
+and LayerScale (ConvNeXt's learnt per-channel scale)."""
+from __future__ import annotations
+
+from convlint import LayerContext, LayerType, hookimpl
+from convlint.analysis.infer import format_shape
+from convlint.layers.keywords import Float, Int, Optional
+
+
+def broadcast(first: tuple, other: tuple) -> tuple | None:
+    """The shape two shapes broadcast to (NumPy's and PyTorch's rule, aligned at the last dim), or ``None``."""
+    rank = max(len(first), len(other))
+    padded = [(1,) * (rank - len(shape)) + tuple(shape) for shape in (first, other)]
+    if any(a != b and 1 not in (a, b) for a, b in zip(*padded)):
+        return None
+    return tuple(max(a, b) for a, b in zip(*padded))
+
+
+class Mul(LayerType):
+    """``torch.mul`` of two or more tensors, broadcast against each other (a ``(N, C, 1, 1)`` gate times a
+    ``(N, C, H, W)`` map)."""
+
+    name = "Mul"
+    family = "merge"
+    min_inputs, max_inputs = 2, None
+
+    def infer(self, ctx: LayerContext):
+        names = ctx.layer.sources
+        shape = ctx.inputs[0]
+        for name, other in zip(names[1:], ctx.inputs[1:]):
+            joined = broadcast(shape, other)
+            if joined is None:
+                ctx.report("S033", f"`{names[0]}` gives {format_shape(ctx.inputs[0])} and `{name}` gives "
+                                   f"{format_shape(other)}: they do not broadcast (each dim must be equal or 1, "
+                                   f"aligned at the last dim)", "from")
+                return None
+            shape = joined
+        return shape
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        product = inputs[0]
+        for other in inputs[1:]:
+            product = product * other
+        return product
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """Each input at ``position``, or at 0 along an axis it broadcasts from size 1."""
+        rank = len(self.infer(ctx))
+        spans = []
+        for shape in ctx.inputs:
+            dim = 2 + axis - (rank - len(shape))
+            spans.append((0, 0) if dim < 0 or shape[dim] == 1 else (position, position))
+        return spans
+
+
+class LayerScale(LayerType):
+    """ConvNeXt's learnt per-channel scale (torchvision's ``CNBlock.layer_scale``): ``x · γ`` with ``γ`` of shape
+    ``(C, 1, …)``, a bare parameter whose state-dict key is the layer's own name (``features.1.0.layer_scale``).
+
+    Parameters: ``C``.
+    """
+
+    name = "LayerScale"
+    family = "norm"
+    preserves_shape = True
+    input_ranks = (3, 4, 5)
+    keywords = {"channels": Optional(Int(minimum=1), "channels; inferred when left out"),
+                "init_value": Float(1e-6, "initial scale of every channel")}
+
+    def infer(self, ctx: LayerContext):
+        declared = ctx.args["channels"]
+        if declared is not None and declared != ctx.input[1]:
+            ctx.report("S008", f"channels is {declared}, but `{ctx.layer.sources[0]}` gives {ctx.input[1]} "
+                               f"channels; set channels: {ctx.input[1]} or leave it out", "channels")
+        return ctx.input
+
+    def parameter_shapes(self, ctx: LayerContext) -> dict:
+        return {"": (ctx.args["channels"] or ctx.input[1], *(1,) * (len(ctx.input) - 2))}
+
+    def initial_parameters(self, ctx: LayerContext, rng) -> dict:
+        import numpy
+        return {"": numpy.full(self.parameter_shapes(ctx)[""], ctx.args["init_value"], numpy.float32)}
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        return inputs[0] * params[""]
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position, position)]
+
+
+@hookimpl
+def register_layer_types(register):
+    register(Mul())
+    register(LayerScale())

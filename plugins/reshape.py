@@ -1,0 +1,263 @@
+"""Layers that rearrange a tensor without computing new values: Permute, Reshape/View, Unflatten,
+ChannelShuffle, PixelShuffle/PixelUnshuffle, Split/Chunk (several outputs) and Chomp1d (a causal trim)."""
+from __future__ import annotations
+
+import math
+
+from convlint import LayerContext, LayerType, hookimpl
+from convlint.analysis.infer import format_shape
+from convlint.layers.keywords import Int, IntList
+from convlint_plugins.basic import normalised_dim
+
+
+class Rearrange(LayerType):
+    """Base of the layers here: no parameters, no MACs."""
+
+    family = "reshape"
+
+
+class Permute(Rearrange):
+    """torchvision's ``ops.misc.Permute`` (``torch.permute``): dim ``k`` of the output is dim ``dims[k]``
+    of the input (ConvNeXt's ``[0, 2, 3, 1]`` makes ``(N, C, H, W)`` channels-last)."""
+
+    name = "Permute"
+    keywords = {"dims": IntList(doc="the input dim that each output dim takes, a permutation of 0..rank-1")}
+
+    def infer(self, ctx: LayerContext):
+        dims = self._dims(ctx)
+        return None if dims is None else tuple(ctx.input[dim] for dim in dims)
+
+    def _dims(self, ctx: LayerContext) -> tuple[int, ...] | None:
+        """``dims`` made non-negative, or ``None`` after reporting S032."""
+        rank = len(ctx.input)
+        dims = ctx.args["dims"]
+        if len(dims) != rank or not all(-rank <= dim < rank for dim in dims) or \
+                len({dim % rank for dim in dims}) != rank:
+            ctx.report("S032", f"dims {list(dims)} is not a permutation of the {rank} dims of "
+                               f"{format_shape(ctx.input)} (each of 0..{rank - 1} exactly once)", "dims")
+            return None
+        return tuple(dim % rank for dim in dims)
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        return inputs[0].transpose(self._dims(ctx))
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """Identity along a spatial axis that stays in place; unknown along one that moves."""
+        return [(position, position)] if self._dims(ctx)[2 + axis] == 2 + axis else None
+
+
+class Reshape(Rearrange):
+    """``Tensor.reshape(shape)`` as a layer (``View``: ``Tensor.view``): the whole shape, batch included;
+    one entry may be ``-1`` (the size that keeps the number of elements)."""
+
+    keywords = {"shape": IntList(doc="the output shape, batch included; at most one -1", minimum=-1)}
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def infer(self, ctx: LayerContext):
+        shape = ctx.args["shape"]
+        total = math.prod(ctx.input)
+        known = math.prod(size for size in shape if size != -1)
+        unknown = shape.count(-1)
+        if unknown > 1 or 0 in shape:
+            ctx.report("S012", f"shape {list(shape)} may hold one -1 and no 0", "shape")
+            return None
+        if (unknown and (known == 0 or total % known)) or (not unknown and known != total):
+            ctx.report("S034", f"shape {list(shape)} does not hold the {total:,} elements of "
+                               f"{format_shape(ctx.input)} from `{ctx.layer.sources[0]}`", "shape")
+            return None
+        return tuple(total // known if size == -1 else size for size in shape)
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        return inputs[0].reshape(self.infer(ctx))
+
+
+class Unflatten(Rearrange):
+    """``torch.nn.Unflatten``: dim ``dim`` split into ``unflattened_size`` (one entry may be ``-1``)."""
+
+    name = "Unflatten"
+    keywords = {"dim": Int(doc="the dim to split"),
+                "unflattened_size": IntList(doc="the sizes it splits into; at most one -1", minimum=-1)}
+
+    def infer(self, ctx: LayerContext):
+        dim = normalised_dim(ctx, "dim", ctx.args["dim"], len(ctx.input))
+        if dim is None:
+            return None
+        sizes = ctx.args["unflattened_size"]
+        size = ctx.input[dim]
+        known = math.prod(item for item in sizes if item != -1)
+        if sizes.count(-1) > 1 or 0 in sizes:
+            ctx.report("S012", f"unflattened_size {list(sizes)} may hold one -1 and no 0", "unflattened_size")
+            return None
+        if (-1 in sizes and size % known) or (-1 not in sizes and known != size):
+            ctx.report("S034", f"unflattened_size {list(sizes)} does not multiply to {size}, the size of dim {dim} "
+                               f"of {format_shape(ctx.input)}", "unflattened_size")
+            return None
+        sizes = tuple(size // known if item == -1 else item for item in sizes)
+        return (*ctx.input[:dim], *sizes, *ctx.input[dim + 1:])
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        return inputs[0].reshape(self.infer(ctx))
+
+
+class ChannelShuffle(Rearrange):
+    """``torch.nn.ChannelShuffle``: channels viewed as ``(groups, C/groups)`` and transposed (ShuffleNet)."""
+
+    name = "ChannelShuffle"
+    preserves_shape = True
+    input_ranks = (3, 4, 5)
+    keywords = {"groups": Int(doc="groups the channels are shuffled across", minimum=1)}
+
+    def infer(self, ctx: LayerContext):
+        groups, channels = ctx.args["groups"], ctx.input[1]
+        if channels % groups:
+            ctx.report("S030", f"groups={groups} does not divide the {channels} channels", "groups")
+            return None
+        return ctx.input
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.execute.kernels.rearrange import channel_shuffle
+        return channel_shuffle(inputs[0], ctx.args["groups"])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position, position)]
+
+
+class PixelShuffle(Rearrange):
+    """``torch.nn.PixelShuffle``: ``(N, C·r², H, W)`` → ``(N, C, H·r, W·r)``."""
+
+    name = "PixelShuffle"
+    family = "resample"
+    input_ranks = (4,)
+    keywords = {"upscale_factor": Int(doc="r: the factor H and W grow by", minimum=1)}
+
+    def infer(self, ctx: LayerContext):
+        factor = ctx.args["upscale_factor"]
+        batch, channels, height, width = ctx.input
+        if channels % (factor * factor):
+            ctx.report("S030", f"the {channels} channels of `{ctx.layer.sources[0]}` are not divisible by "
+                               f"upscale_factor² = {factor * factor}", "upscale_factor")
+            return None
+        return (batch, channels // (factor * factor), height * factor, width * factor)
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.execute.kernels.rearrange import pixel_shuffle
+        return pixel_shuffle(inputs[0], ctx.args["upscale_factor"])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position // ctx.args["upscale_factor"],) * 2]
+
+
+class PixelUnshuffle(Rearrange):
+    """``torch.nn.PixelUnshuffle``: ``(N, C, H·r, W·r)`` → ``(N, C·r², H, W)``."""
+
+    name = "PixelUnshuffle"
+    family = "resample"
+    input_ranks = (4,)
+    keywords = {"downscale_factor": Int(doc="r: the factor H and W shrink by", minimum=1)}
+
+    def infer(self, ctx: LayerContext):
+        factor = ctx.args["downscale_factor"]
+        batch, channels, height, width = ctx.input
+        if height % factor or width % factor:
+            ctx.report("S030", f"downscale_factor={factor} does not divide the size {height}×{width} of "
+                               f"`{ctx.layer.sources[0]}`", "downscale_factor")
+            return None
+        return (batch, channels * factor * factor, height // factor, width // factor)
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        from convlint.execute.kernels.rearrange import pixel_unshuffle
+        return pixel_unshuffle(inputs[0], ctx.args["downscale_factor"])
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        factor = ctx.args["downscale_factor"]
+        return [(position * factor, position * factor + factor - 1)]
+
+
+class Pieces(Rearrange):
+    """A layer with several outputs, the pieces of its input along ``dim``: read them as ``name.0``, ``name.1``…"""
+
+    multiple_outputs = True
+
+    def sizes(self, ctx: LayerContext, size: int) -> list[int] | None:
+        """The sizes of the pieces of a dim of ``size``, or ``None`` after reporting why there are none."""
+        raise NotImplementedError
+
+    def infer(self, ctx: LayerContext):
+        dim = normalised_dim(ctx, "dim", ctx.args["dim"], len(ctx.input))
+        if dim is None:
+            return None
+        sizes = self.sizes(ctx, ctx.input[dim])
+        if sizes is None:
+            return None
+        return [(*ctx.input[:dim], size, *ctx.input[dim + 1:]) for size in sizes]
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        import numpy
+        dim = ctx.args["dim"] % len(ctx.input)
+        ends = numpy.cumsum(self.sizes(ctx, ctx.input[dim]))[:-1]
+        return numpy.split(inputs[0], ends, axis=dim)
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        """Identity when cutting batch or channels; unknown when cutting a spatial axis."""
+        return None if ctx.args["dim"] % len(ctx.input) >= 2 else [(position, position)]
+
+
+class Split(Pieces):
+    """``torch.split(x, split_size_or_sections, dim)``: pieces of one size (the last may be smaller),
+    or of the listed sizes, which must add up to the size of ``dim``."""
+
+    name = "Split"
+    keywords = {"split_size_or_sections": IntList(doc="size of each piece, or the list of sizes", minimum=1,
+                                                  scalar=True),
+                "dim": Int(1, "dim to cut (1: channels)")}
+
+    def sizes(self, ctx: LayerContext, size: int):
+        written = ctx.args["split_size_or_sections"]
+        if isinstance(ctx.layer.kwargs.get("split_size_or_sections"), list):
+            if sum(written) != size:
+                ctx.report("S031", f"split_size_or_sections {list(written)} adds up to {sum(written)}, but the dim "
+                                   f"has {size}", "split_size_or_sections")
+                return None
+            return list(written)
+        piece = written[0]
+        return [piece] * (size // piece) + ([size % piece] if size % piece else [])
+
+
+class Chunk(Pieces):
+    """``torch.chunk(x, chunks, dim)``: pieces of ``⌈size / chunks⌉`` (the last may be smaller; fewer than
+    ``chunks`` pieces when the size does not allow them, as PyTorch)."""
+
+    name = "Chunk"
+    keywords = {"chunks": Int(doc="number of pieces", minimum=1), "dim": Int(1, "dim to cut (1: channels)")}
+
+    def sizes(self, ctx: LayerContext, size: int):
+        piece = -(-size // ctx.args["chunks"])
+        return [piece] * (size // piece) + ([size % piece] if size % piece else [])
+
+
+class Chomp1d(Rearrange):
+    """The causal trim of a TCN (Bai et al., 2018): ``x[:, :, :-chomp_size]`` drops the last
+    ``chomp_size`` positions, which a symmetrically padded Conv1d computed from future inputs."""
+
+    name = "Chomp1d"
+    input_ranks = (3,)
+    keywords = {"chomp_size": Int(doc="positions dropped at the end", minimum=1)}
+
+    def infer(self, ctx: LayerContext):
+        batch, channels, length = ctx.input
+        return (batch, channels, length - ctx.args["chomp_size"])
+
+    def forward(self, ctx: LayerContext, inputs: list, params: dict):
+        return inputs[0][:, :, :-ctx.args["chomp_size"]]
+
+    def input_spans(self, ctx: LayerContext, axis: int, position: int):
+        return [(position, position)]
+
+
+@hookimpl
+def register_layer_types(register):
+    for layer_type in (Permute(), Reshape("Reshape"), Reshape("View"), Unflatten(), ChannelShuffle(), PixelShuffle(),
+                       PixelUnshuffle(), Split(), Chunk(), Chomp1d()):
+        register(layer_type)
