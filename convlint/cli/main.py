@@ -31,6 +31,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                         help="do not load the plugin NAME (see `convlint plugins`); `no:NAME` works too")
 
 
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML file with the [tool.convlint] settings "
+                        "(default: the nearest pyproject.toml with a [tool.convlint] table)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per job."""
     parser = argparse.ArgumentParser(prog="convlint", description="Check the size arithmetic of CNN specs.")
@@ -41,8 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--format", choices=LINT_FORMATS, default=None,
                       help="output format (default: full on a terminal, concise otherwise)")
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    lint.add_argument("--config", metavar="FILE", help="TOML file with the [tool.convlint] settings "
-                      "(default: the nearest pyproject.toml with a [tool.convlint] table)")
+    _add_config(lint)
     _add_common(lint)
 
     summary = commands.add_parser("summary", help="show each layer's shape, parameters, MACs, memory and receptive field")
@@ -51,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--flops", action="store_true", help="report FLOPs (2 × MACs) instead of MACs")
     summary.add_argument("--depth", type=_positive, metavar="N",
                          help="fold layers into block instances below N name levels (layer1.0.conv1 has 3)")
+    _add_config(summary)
     _add_common(summary)
 
     render = commands.add_parser("render", help="draw specs as architecture diagrams (needs Graphviz)")
@@ -61,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom or left-to-right")
     render.add_argument("--no-fold", action="store_true",
                         help="draw norm, activation and dropout layers as boxes of their own")
+    _add_config(render)
     _add_common(render)
     sizes = commands.add_parser("sizes", help="list the input sizes the network accepts, and why others fail")
     sizes.add_argument("path", metavar="PATH", help="one spec file")
@@ -105,7 +111,14 @@ def _positive(text: str) -> int:
 
 def _registry(args) -> Registry:
     """The plugins of this run, less those named by ``-p NAME`` (or pytest's spelling, ``-p no:NAME``)."""
-    return load_registry(disabled=[name.removeprefix("no:") for name in args.disable_plugin])
+    from importlib.metadata import entry_points
+
+    disabled = [name.removeprefix("no:") for name in args.disable_plugin]
+    known = sorted({point.name for point in entry_points(group="convlint")})
+    for name in disabled:
+        if name not in known:
+            raise UsageError(f"-p {name}: no plugin is called {name!r}; installed plugins: {', '.join(known)}")
+    return load_registry(disabled=disabled)
 
 
 def run_lint(args, out) -> int:
@@ -137,16 +150,16 @@ def run_lint(args, out) -> int:
 
 def run_summary(args, out) -> int:
     """``convlint summary``: a table (or JSON list) per spec; 1 if any spec has errors."""
-    from convlint.api import summarize
-    from convlint.linting.runner import load_file
+    from convlint.report.summary import build_summary
 
     registry = _registry(args)
+    config = load_config(args.config)
     summaries, problems = [], []
-    for path in iter_yaml_files(args.paths):
-        result = load_file(path)
-        if result.spec is not None:
-            summaries.append(summarize(result.spec, registry, depth=args.depth, flops=args.flops))
-        problems += result.findings
+    for result in lint_paths(args.paths, registry, config).results:
+        if result.checked is not None:
+            summaries.append(build_summary(result.spec, result.checked, registry, depth=args.depth, flops=args.flops))
+        else:
+            problems += result.findings
     if args.format == "json":
         out.write(json.dumps(summaries, indent=2, ensure_ascii=False) + "\n")
     else:
@@ -161,7 +174,7 @@ def run_render(args, out) -> int:
     from convlint.cli.render import RenderUsageError, run
 
     try:
-        return run(args, out)
+        return run(args, _registry(args), load_config(args.config), out)
     except RenderUsageError as error:
         raise UsageError(str(error)) from None
 

@@ -24,7 +24,8 @@ from pathlib import Path
 from convlint.spec.files import iter_yaml_files
 from convlint.findings import Finding, Severity
 from convlint.report.formatters import concise
-from convlint.linting.runner import load_file
+from convlint.linting.config import Config
+from convlint.linting.runner import lint_file
 from convlint.layers.registry import Registry
 
 SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -66,6 +67,9 @@ def plan(paths: list[str], output: str, fmt: str | None) -> list[Job]:
     if target.is_dir() or output.endswith(("/", os.sep)) or len(specs) > 1 or given_dir:
         if target.exists() and not target.is_dir():
             raise RenderUsageError(f"{output} is a file; several diagrams need a directory for `-o`")
+        if not target.is_dir() and target.suffix.lower() in SUFFIX_FORMATS and not output.endswith(("/", os.sep)):
+            raise RenderUsageError(f"`-o {output}` names one file, but there are {len(specs)} diagrams to draw; "
+                                   f"give a directory (such as `-o diagrams/`) or a single spec")
         suffix = "." + (fmt or "svg")
         return [Job(path, target / relative.with_suffix(suffix), fmt or "svg", named)
                 for path, relative, named in specs]
@@ -103,22 +107,21 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err) -> int:
+def _draw_job(job: Job, registry: Registry, config: Config, rankdir: str, fold: bool, out, err) -> int:
     """Draw one spec; returns its exit code. Problems are printed to ``err``."""
-    from convlint import api
     from convlint.render.diagram import build_diagram
     from convlint.render.draw import DotMissing, DrawError, draw
 
-    result = load_file(job.spec_path)
-    if result.spec is None:
+    result = lint_file(job.spec_path, registry, config)
+    if result.checked is None:
         if result.skipped and job.named:
             raise RenderUsageError(f"{job.spec_path} is not a spec (it has no top-level `layers` key)")
         if result.skipped:
             return EXIT_CLEAN
         err.write(concise(result.findings))
         return EXIT_FINDINGS
-    findings: list[Finding] = api.lint(result.spec, registry)
-    diagram = build_diagram(api.analyze(result.spec, registry), findings, registry, fold=fold)
+    findings: list[Finding] = result.findings
+    diagram = build_diagram(result.checked.analysis, findings, registry, fold=fold)
     try:
         data = draw(diagram, job.fmt, rankdir)
     except DotMissing as error:
@@ -146,12 +149,9 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err) 
     return EXIT_FINDINGS if errors else EXIT_CLEAN
 
 
-def run(args, out, err=None) -> int:
+def run(args, registry: Registry, config: Config, out, err=None) -> int:
     """Run ``convlint render`` for parsed ``args``; returns the exit code (the worst over all specs)."""
-    from convlint.layers.registry import load_registry
-
     err = err or sys.stderr
     jobs = plan(args.paths, args.output, args.format)
-    registry = load_registry(disabled=args.disable_plugin)
-    codes = [_draw_job(job, registry, args.rankdir, not args.no_fold, out, err) for job in jobs]
+    codes = [_draw_job(job, registry, config, args.rankdir, not args.no_fold, out, err) for job in jobs]
     return max(codes)

@@ -17,8 +17,7 @@ from convlint.findings import Finding
 from convlint.spec.gc_pause import paused_gc
 from convlint.linting.globs import matches_any, relative_posix
 from convlint.analysis.graph import build_graph
-from convlint.analysis.infer import analyze
-from convlint.sizes.named import lint_named_sizes
+from convlint.analysis.infer import Analysis, analyze
 from convlint.sizes.nearest import with_nearest_sizes
 from convlint.linting.noqa import apply_suppressions, find_suppressions, unused_suppressions
 from convlint.layers.registry import Registry
@@ -35,6 +34,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     spec: Spec | None = None
     skipped: bool = False
+    checked: "Checked | None" = None
 
 
 def _file_finding(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Finding:
@@ -97,36 +97,82 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda finding: (finding.line, finding.column, finding.code))
 
 
+@dataclass
+class Checked:
+    """What the lint pipeline found in one spec.
+
+    ``findings``: as ``convlint lint`` reports them (selection, noqa and budgets applied), in source
+    order.  ``notes``: remarks for the user.  ``analysis``: the inference of the spec, or, for a spec
+    with named sizes, of the spec at the sizes ``sizes_at`` (``{}`` for a spec with numeric sizes).
+    """
+
+    findings: list[Finding]
+    notes: list[str]
+    analysis: Analysis
+    sizes_at: dict[str, int] = field(default_factory=dict)
+
+
+def sizes_text(values: dict[str, int]) -> str:
+    """``N = 1, H = 32, W = 32``: named sizes and the values they are taken at."""
+    return ", ".join(f"{name} = {value}" for name, value in values.items())
+
+
+def check_spec(spec: Spec, registry: Registry, config: Config | None = None,
+               selection: RuleSelection | None = None) -> Checked:
+    """The one lint pipeline, shared by every command and the Python API.
+
+    Infers the spec (a spec with named sizes: the findings that hold at every size, and the
+    inference at its reference sizes), checks its budget, keeps the findings whose code the
+    configuration enables for the spec's file, adds the nearest valid sizes to a size finding,
+    drops those a noqa comment covers and reports unused suppressions (N001).
+    """
+    config = config or Config()
+    selection = selection or RuleSelection(config, registry.rules)
+    name = spec.path
+    if spec.size_names:
+        from convlint.sizes.named import lint_named_sizes, reference_sizes
+        sizes_at = reference_sizes(spec, registry)
+        analysis = analyze(spec.with_input_shapes(_instantiated(spec, sizes_at)), registry)
+        raw = lint_named_sizes(spec, registry)
+    else:
+        sizes_at = {}
+        analysis = analyze(spec, registry)
+        raw = list(analysis.findings)
+    budget = check_budget(spec, analysis, config.budget, registry.rules, sizes_text(sizes_at))
+    raw += budget.findings
+    enabled = [finding for finding in raw if selection.is_enabled(finding.code, name)]
+    if enabled and not spec.size_names:
+        enabled = with_nearest_sizes(spec, registry, _sorted(enabled))
+    suppressions = find_suppressions(spec)
+    enabled = apply_suppressions(enabled, suppressions)
+    if selection.is_enabled("N001", name):
+        enabled += unused_suppressions(suppressions, name, registry.rules,
+                                       lambda code: selection.is_enabled(code, name))
+    return Checked(_sorted(enabled), budget.notes, analysis, sizes_at)
+
+
+def _instantiated(spec: Spec, values: dict[str, int]) -> dict[str, tuple]:
+    """The input shapes of ``spec`` with each named size replaced by its value in ``values``."""
+    return {name: tuple(values.get(dim, 1) if isinstance(dim, str) else dim for dim in decl.shape)
+            for name, decl in spec.inputs.items()}
+
+
 def lint_file(path: Path, registry: Registry, config: Config | None = None, selection: RuleSelection | None = None,
               notes: list[str] | None = None) -> FileResult:
     """Lint one file under ``config`` (default: no configuration); an unexpected exception becomes an
     X002 finding.  Notes for the user (budget keys that cannot be checked) are appended to ``notes``."""
-    config = config or Config()
-    selection = selection or RuleSelection(config, registry.rules)
     notes = notes if notes is not None else []
     name = str(path)
     try:
         with paused_gc():  # a large parse makes no garbage cycles worth collecting
             result = load_file(path)
-            if result.spec is None:
-                raw = result.findings
-            elif result.spec.size_names:  # findings that hold for every value of the named sizes
-                raw = lint_named_sizes(result.spec, registry)
-            else:
-                analysis = analyze(result.spec, registry)
-                budget = check_budget(result.spec, analysis, config.budget, registry.rules)
-                raw = analysis.findings + budget.findings
-                notes.extend(budget.notes)
-            enabled = [finding for finding in raw if selection.is_enabled(finding.code, name)]
-            if enabled and result.spec is not None and not result.spec.size_names:
-                enabled = with_nearest_sizes(result.spec, registry, _sorted(enabled))
             if result.spec is not None:
-                suppressions = find_suppressions(result.spec)
-                enabled = apply_suppressions(enabled, suppressions)
-                if selection.is_enabled("N001", name):
-                    enabled += unused_suppressions(suppressions, name, registry.rules,
-                                                   lambda code: selection.is_enabled(code, name))
-            result.findings = _sorted(enabled)
+                checked = check_spec(result.spec, registry, config, selection)
+                result.findings, result.checked = checked.findings, checked
+                notes.extend(checked.notes)
+            else:
+                selection = selection or RuleSelection(config or Config(), registry.rules)
+                result.findings = [finding for finding in result.findings if selection.is_enabled(finding.code, name)]
     except Exception as error:  # the last line of defence: report, go on with the next file
         message = f"internal error: {type(error).__name__}: {error}"
         return FileResult(name, [_file_finding(name, "X002", message)])

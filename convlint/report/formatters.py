@@ -79,11 +79,21 @@ def summary_table(summary: dict) -> str:
                                   for i, (cell, width) in enumerate(zip(row, widths))).rstrip() + "\n")
     text = f"{summary['name']}  ({summary['path']})\n{rule}\n{line(header)}{rule}\n"
     text += "".join(line(row) for row in rows)
-    text += f"{rule}\nTotal params: {_thousands(summary['total_params'])}\n"
+    bound = "" if summary["complete"] else "at least "
+    text += f"{rule}\n"
+    if summary["sizes_at"]:
+        at = ", ".join(f"{name} = {value}" for name, value in summary["sizes_at"].items())
+        text += f"Shapes hold for every size; the numbers below are at {at}\n"
+    text += f"Total params: {bound}{_thousands(summary['total_params'])}\n"
     if work == "flops":
-        text += f"Total FLOPs: {_thousands(summary['total_flops'])} ({_si(summary['total_flops'])}; 2 × MACs)\n"
+        text += (f"Total FLOPs: {bound}{_thousands(summary['total_flops'])} "
+                 f"({_si(summary['total_flops'])}; 2 × MACs)\n")
     else:
-        text += f"Total MACs: {_thousands(summary['total_macs'])} ({_si(summary['total_macs'])})\n"
+        text += f"Total MACs: {bound}{_thousands(summary['total_macs'])} ({_si(summary['total_macs'])})\n"
+    if not summary["complete"]:
+        missed = summary["not_counted"]
+        text += (f"  Incomplete: {len(missed)} layer{'s' if len(missed) != 1 else ''} not counted "
+                 f"({', '.join(missed[:5])}{', …' if len(missed) > 5 else ''})\n")
     text += ("  MACs: one multiply-add per kernel tap, bias not counted (fvcore's convention); ConvTranspose\n"
              "  counted over its input positions; norms, pools, activations and merges count 0.\n")
     text += (f"Input: {_mb(summary['input_bytes'])} MB, params: {_mb(summary['param_bytes'])} MB, "

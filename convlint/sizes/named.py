@@ -14,12 +14,11 @@ The summary prints every size as an exact expression in the names.
 from __future__ import annotations
 
 from convlint.findings import Finding
-from convlint.analysis.infer import analyze
 from convlint.layers.registry import Registry
 from convlint.sizes.expr import Expr
 from convlint.sizes.solver import reference_values, size_problem, solve
 from convlint.spec.model import Spec
-from convlint.sizes.symbolic import Unsupported, varies
+from convlint.sizes.symbolic import Unsupported
 
 
 def _finding(registry: Registry, spec: Spec, code: str, message: str, name: str,
@@ -62,41 +61,27 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
     return findings
 
 
-def summarize_named_sizes(spec: Spec, registry: Registry) -> dict:
-    """The ``summary --format json`` object, with sizes as expressions (strings) in the names.
-
-    Parameter counts are those at valid sizes, ``None`` where they depend on a size
-    (a Linear whose in_features follow a flattened size).
-    """
+def reference_sizes(spec: Spec, registry: Registry) -> dict[str, int]:
+    """The values of the named sizes at which summaries and budgets state numbers: the declared
+    sizes when valid, else small valid ones (see :func:`reference_values`); 1 for each name
+    when the solver cannot follow the spec."""
     problem = size_problem(spec, registry)
-    from convlint.api import lint
-
     try:
-        held = reference_values(problem)
+        return reference_values(problem)
+    except Unsupported:
+        return {name: 1 for name in problem.names}
+
+
+def symbolic_shapes(spec: Spec, registry: Registry) -> dict[str, list | None]:
+    """Each node's output shape with sizes as expressions in the names (strings such as
+    ``"⌊H/2⌋"``, ints where constant); ``None`` where the solver cannot follow a layer."""
+    problem = size_problem(spec, registry)
+    try:
         shapes = problem.propagation({}).shapes
     except Unsupported:
-        held, shapes = {name: 1 for name in problem.names}, {}
-    analysis = analyze(problem.instantiate(held), registry)
-    layers = []
-    for layer in spec.layers:
-        node = analysis.nodes.get(layer.name)
-        shape = shapes.get(layer.name)
-        inputs = [shapes.get(source) for source in layer.sources]
-        read = (1, -1) if layer.type == "Linear" else (1,)  # the dims a layer's parameter count reads
-        size_dependent = any(shape is None or any(varies(shape[index]) for index in read) for shape in inputs)
-        layers.append({
-            "name": layer.name,
-            "type": layer.type or "?",
-            "output_shape": None if shape is None else [dim if isinstance(dim, int) else _shown(dim) for dim in shape],
-            "params": None if node is None or size_dependent else node.params,
-        })
-    return {
-        "path": spec.path,
-        "name": spec.name,
-        "layers": layers,
-        "total_params": sum(layer["params"] or 0 for layer in layers),
-        "diagnostics": [finding.to_json() for finding in lint(spec, registry)],
-    }
+        return {}
+    return {name: None if shape is None else [dim if isinstance(dim, int) else _shown(dim) for dim in shape]
+            for name, shape in shapes.items()}
 
 
 def _shown(dim) -> str:

@@ -22,6 +22,8 @@ SPEC_MARKER = re.compile(r"^layers\s*:", re.MULTILINE)
 """A top-level ``layers:`` key: how an unparsable file is recognised as a spec."""
 
 RESERVED_KEYS = ("name", "type", "from", "like")
+TOP_LEVEL_KEYS = ("name", "inputs", "layers", "outputs", "blocks", "dtype", "budget")
+"""The keys a spec may have at its top level."""
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
 """Bytes per element of the spec-level ``dtype:`` values (default float32)."""
@@ -159,6 +161,7 @@ def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
     if not isinstance(data, Node) or "layers" not in data:
         raise NotASpec(path)
 
+    _check_top_level_keys(data, found)
     name = data.get("name", Path(path).stem)
     if not isinstance(name, str):
         found.add("Y002", f"`name` must be a string, got {show(name)}", data.position_of("name"))
@@ -176,6 +179,22 @@ def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
                   _layer_at_line(layers, problem.line))
     return Spec(path, name, inputs, layers, outputs, text, found.findings,
                 outputs_position=data.position_of("outputs"), dtype=_parse_dtype(data, found), groups=groups)
+
+
+def did_you_mean(word: str, choices) -> str:
+    """`` (did you mean `layers`?)`` for the choice closest to ``word`` (case-insensitively), else ``""``."""
+    from difflib import get_close_matches
+
+    by_lower = {choice.lower(): choice for choice in choices}
+    close = get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean `{by_lower[close[0]]}`?)" if close else ""
+
+
+def _check_top_level_keys(data: Node, found: _Collector) -> None:
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            found.add("Y002", f"unknown top-level key `{key}`{did_you_mean(str(key), TOP_LEVEL_KEYS)}; a spec has "
+                              f"{', '.join(f'`{known}`' for known in TOP_LEVEL_KEYS)}", data.position_of(key))
 
 
 def _parse_dtype(data: Node, found: _Collector) -> str:
