@@ -58,7 +58,8 @@ def test_yaml_without_layers_is_skipped_quietly(tmp_path):
     (tmp_path / "notes.txt").write_text("layers: not yaml we look at\n")
     done = convlint("lint", tmp_path)
     assert done.returncode == 0
-    assert done.stdout == "All checks passed (0 specs checked).\n"
+    assert done.stdout == ("All checks passed (0 specs checked).\n"
+                           "Skipped 2 YAML files that are not a spec (no top-level `layers`).\n")
 
 
 def test_directories_are_searched_recursively(tmp_path):

@@ -144,9 +144,10 @@ def test_syntax_error_points_after_the_open_mapping(corpus_results):
 
 
 def test_empty_file_is_not_a_spec(corpus_results):
-    """An empty file has no `layers` key: like any non-spec YAML it is skipped, quickly and quietly."""
+    """An empty file has no `layers` key: named on the command line, it is one finding saying so, quickly."""
     rc, findings, seconds, peak_mb = corpus_results["empty.yaml"]
-    assert (rc, findings) == (0, [])
+    assert rc == 1 and [(f["code"], f["line"]) for f in findings] == [("Y002", 1)]
+    assert findings[0]["message"].startswith("not a spec: it has no `layers:` line")
     assert seconds <= MAX_SECONDS and peak_mb <= MAX_PEAK_MB
 
 
@@ -193,7 +194,8 @@ def test_large_yaml_that_is_no_spec_is_skipped(tmp_path):
     data.write_text("samples:\n" + "  - {file: image.png, label: 3}\n" * 100_000)
     assert data.stat().st_size > 2 * 1024 * 1024
     rc, findings, seconds, peak_mb = lint_in_child(data)
-    assert (rc, findings) == (0, [])
+    assert rc == 1 and [(f["code"], f["line"]) for f in findings] == [("Y002", 1)]
+    assert findings[0]["message"].startswith("not a spec: no `layers:` line")
     assert seconds <= MAX_SECONDS and peak_mb <= MAX_PEAK_MB
 
 

@@ -140,7 +140,7 @@ def run_lint(args, out) -> int:
             out.write(output_formats.full(findings, specs, registry.rules))
         else:
             out.write(formatters.concise(findings))
-        out.write(formatters.lint_tally(findings, report.checked))
+        out.write(formatters.lint_tally(findings, report.checked, report.skipped))
     for note in report.notes:
         print(f"convlint: note: {note}", file=sys.stderr)
     if any(finding.code in TOOL_FAULTS for finding in findings):

@@ -41,20 +41,26 @@ def _file_finding(path: str, code: str, message: str, line: int = 1, column: int
     return Finding(code, RULES[code].severity, message, path, line, column, None)
 
 
-def load_file(path: Path) -> FileResult:
-    """Read and parse one file; unreadable files and YAML errors become findings, non-specs are skipped."""
+def load_file(path: Path, named: bool = False) -> FileResult:
+    """Read and parse one file; unreadable files and YAML errors become findings.  A YAML file that is
+    no spec is skipped, unless ``named`` (given by name rather than found in a directory): then it is
+    a Y002 finding that says why it is no spec."""
     name = str(path)
     try:
         text = read_text(path)
     except TooLargeFile as error:
         if not SPEC_MARKER.search(error.head.decode("utf-8", "replace")):
+            if named:
+                return FileResult(name, [_file_finding(name, "Y002", f"not a spec: no `layers:` line ({error})")])
             return FileResult(name, skipped=True)  # a large YAML file that is no spec
         return FileResult(name, [_file_finding(name, "Y001", str(error))])
     except UnreadableFile as error:
         return FileResult(name, [_file_finding(name, "Y001", str(error), error.line, error.column)])
     try:
         spec = parse_spec(text, name)
-    except NotASpec:
+    except NotASpec as error:
+        if named:
+            return FileResult(name, [_file_finding(name, "Y002", f"not a spec: {error.reason}")])
         return FileResult(name, skipped=True)
     build_graph(spec)
     return FileResult(name, spec=spec)
@@ -77,19 +83,26 @@ class RunReport:
         """How many files were specs (not skipped)."""
         return sum(1 for result in self.results if not result.skipped)
 
+    @property
+    def skipped(self) -> int:
+        """How many YAML files found in directories were skipped as not specs."""
+        return sum(1 for result in self.results if result.skipped)
 
-def select_files(paths: Iterable[str | Path], config: Config) -> list[Path]:
-    """The files to lint: each named file and the YAML files below each named directory, less
-    those ``exclude`` matches and, when ``include`` is configured, those it does not match."""
+
+def select_files(paths: Iterable[str | Path], config: Config) -> list[tuple[Path, bool]]:
+    """The files to lint, each with ``True`` when named on the command line: each named file and the
+    YAML files below each named directory, less those ``exclude`` matches and, when ``include`` is
+    configured, those it does not match."""
     chosen = []
     for raw in paths:
+        named = not Path(raw).is_dir()
         for path in iter_yaml_files([raw]):
             relative = relative_posix(path, config.root)
             if matches_any(config.exclude, relative):
                 continue
             if config.include is not None and not matches_any(config.include, relative):
                 continue
-            chosen.append(path)
+            chosen.append((path, named))
     return chosen
 
 
@@ -158,14 +171,15 @@ def _instantiated(spec: Spec, values: dict[str, int]) -> dict[str, tuple]:
 
 
 def lint_file(path: Path, registry: Registry, config: Config | None = None, selection: RuleSelection | None = None,
-              notes: list[str] | None = None) -> FileResult:
+              notes: list[str] | None = None, named: bool = True) -> FileResult:
     """Lint one file under ``config`` (default: no configuration); an unexpected exception becomes an
-    X002 finding.  Notes for the user (budget keys that cannot be checked) are appended to ``notes``."""
+    X002 finding.  Notes for the user are appended to ``notes``.  A file that is no spec is a finding
+    when ``named`` (see :func:`load_file`), else skipped."""
     notes = notes if notes is not None else []
     name = str(path)
     try:
         with paused_gc():  # a large parse makes no garbage cycles worth collecting
-            result = load_file(path)
+            result = load_file(path, named)
             if result.spec is not None:
                 checked = check_spec(result.spec, registry, config, selection)
                 result.findings, result.checked = checked.findings, checked
@@ -185,5 +199,6 @@ def lint_paths(paths: Iterable[str | Path], registry: Registry, config: Config |
     config = config or Config()
     selection = RuleSelection(config, registry.rules)
     notes: list[str] = []
-    results = [lint_file(path, registry, config, selection, notes) for path in select_files(paths, config)]
+    results = [lint_file(path, registry, config, selection, notes, named)
+               for path, named in select_files(paths, config)]
     return RunReport(results, notes)

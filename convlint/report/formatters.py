@@ -24,8 +24,15 @@ def lint_json(findings: list[Finding]) -> str:
     return f"[\n  {rows}\n]\n"
 
 
-def lint_tally(findings: list[Finding], checked: int) -> str:
-    """The closing line: ``Found 3 problems (2 errors, 1 warning) in 2 of 6 specs.`` or all clear."""
+def lint_tally(findings: list[Finding], checked: int, skipped: int = 0) -> str:
+    """The closing line: ``Found 3 problems (2 errors, 1 warning) in 2 of 6 specs.`` or all clear,
+    then how many YAML files found in directories were skipped as not specs."""
+    tail = (f"Skipped {skipped} YAML file{'s' if skipped != 1 else ''} that "
+            f"{'are' if skipped != 1 else 'is'} not a spec (no top-level `layers`).\n" if skipped else "")
+    return _tally(findings, checked) + tail
+
+
+def _tally(findings: list[Finding], checked: int) -> str:
     if not findings:
         return f"All checks passed ({checked} spec{'s' if checked != 1 else ''} checked).\n"
     counts = {severity: sum(1 for f in findings if f.severity is severity) for severity in Severity}

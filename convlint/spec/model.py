@@ -120,7 +120,25 @@ class Spec:
 
 
 class NotASpec(Exception):
-    """The YAML file is not a network spec (it has no top-level ``layers`` key)."""
+    """The YAML file is not a network spec (it has no top-level ``layers`` key); ``reason`` says so
+    in words, with the nearest top-level key when one looks like a typo of ``layers``."""
+
+    def __init__(self, path: str, data=None):
+        super().__init__(path)
+        if isinstance(data, Node) and data:
+            keys = [str(key) for key in data]
+            typo = next((key for key in keys if did_you_mean(key, ["layers"])), None)
+            hint = f"; `{typo}` is there (did you mean `layers`?)" if typo else f" (it has {_listed(keys)})"
+            self.reason = f"it has no top-level `layers` key{hint}"
+        elif data is None or data == {} or data == []:
+            self.reason = "it has no `layers:` line (it is empty, or YAML that is not a mapping)"
+        else:
+            self.reason = f"it holds {type(data).__name__} data, not a mapping with a top-level `layers` key"
+
+
+def _listed(keys: list[str]) -> str:
+    shown = ", ".join(f"`{key}`" for key in keys[:5])
+    return shown + (", …" if len(keys) > 5 else "")
 
 
 class _Collector:
@@ -159,7 +177,7 @@ def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
         return Spec(path, Path(path).stem, {}, [], [], text, found.findings)
     data = document.data
     if not isinstance(data, Node) or "layers" not in data:
-        raise NotASpec(path)
+        raise NotASpec(path, data)
 
     _check_top_level_keys(data, found)
     name = data.get("name", Path(path).stem)
