@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("spec", metavar="SPEC", help="spec file")
     run.add_argument("--input", "-i", action="append", default=[], metavar="NAME=FILE.npy",
                      help="array for an input (default: seeded random array of the declared shape)")
+    run.add_argument("--size", "-s", action="append", default=[], metavar="NAME=SIZE",
+                     help="value of a named input size, e.g. H=224 (repeatable; for specs with [N, 3, H, W])")
     run.add_argument("--weights", "-w", metavar="FILE.npz", help="PyTorch-style state dict saved with numpy.savez")
     run.add_argument("--seed", type=int, default=0, help="seed for random inputs and missing weights")
     run.add_argument("--output", "-o", required=True, metavar="OUT.npz", help="where to write the outputs")

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from convlint import api
+from convlint.analysis.infer import analyze
 from convlint.report import formatters
 from convlint.execute.executor import ExecutionError, SpecHasErrors, execute, load_weights
 from convlint.execute.executor import with_input_shapes
-from convlint.spec.files import UnreadableFile, write_atomically
+from convlint.spec.files import UnreadableFile, read_text, write_atomically
 from convlint.execute.memory import format_bytes, parse_bytes
 from convlint.layers.registry import Registry
-from convlint.spec.model import NotASpec
+from convlint.analysis.graph import build_graph
+from convlint.spec.model import NotASpec, Spec, parse_spec
 
 
 class CommandError(Exception):
@@ -32,15 +34,44 @@ def _read_inputs(pairs: list[str]) -> dict[str, np.ndarray]:
     return inputs
 
 
+def _read_sizes(pairs: list[str]) -> dict[str, int]:
+    sizes = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name or not value.isdigit() or int(value) < 1:
+            raise CommandError(f"--size must be NAME=POSITIVE_INTEGER, e.g. H=224, got {pair!r}")
+        sizes[name.strip()] = int(value)
+    return sizes
+
+
+def _at_sizes(spec: Spec, sizes: dict[str, int], path: str) -> Spec:
+    """``spec`` with its named input sizes replaced by ``sizes``; :class:`CommandError` when one is missing."""
+    unknown = sorted(set(sizes) - set(spec.size_names))
+    if unknown:
+        named = ", ".join(spec.size_names) or "none"
+        raise CommandError(f"--size {unknown[0]}: the spec has no named size {unknown[0]} (its named sizes: {named})")
+    missing = [name for name in spec.size_names if name not in sizes]
+    if missing:
+        example = " ".join(f"--size {name}={1 if name == spec.size_names[0] and len(spec.size_names) > 1 else 64}"
+                           for name in missing)
+        raise CommandError(f"{path} has named input sizes ({', '.join(spec.size_names)}); give arrays with "
+                           f"--input NAME=FILE.npy or the sizes, e.g. {example}")
+    if not sizes:
+        return spec
+    return spec.with_input_shapes({name: tuple(sizes.get(dim, dim) if isinstance(dim, str) else dim
+                                               for dim in decl.shape) for name, decl in spec.inputs.items()})
+
+
 def execute_command(args, registry: Registry, out) -> int:
     """Run ``args.spec``; 0 on success, 1 when the spec has lint errors, 2 for other problems."""
     try:
-        spec = api.load(args.spec)
+        spec = parse_spec(read_text(Path(args.spec)), args.spec)
+        build_graph(spec)
         inputs = _read_inputs(args.input)
         weights = load_weights(args.weights) if args.weights else {}
         limit = parse_bytes(args.max_memory) if args.max_memory else None
-        spec = with_input_shapes(spec, inputs)
-        result = execute(api.analyze(spec, registry), registry, inputs, weights, args.seed, args.dtype,
+        spec = _at_sizes(with_input_shapes(spec, inputs), _read_sizes(args.size), args.spec)
+        result = execute(analyze(spec, registry), registry, inputs, weights, args.seed, args.dtype,
                          keep_all=args.all, memory_limit=limit)
     except SpecHasErrors as refused:
         out.write(formatters.concise(refused.findings))
