@@ -43,3 +43,21 @@ def test_directory_tally_counts_skipped_files(tmp_path, capsys):
     assert code == 0
     assert out == ("All checks passed (1 spec checked).\n"
                    "Skipped 2 YAML files that are not a spec (no top-level `layers`).\n")
+
+
+def test_skip_non_specs_still_reports_a_broken_spec(tmp_path, capsys):
+    """pre-commit names every YAML file: other YAML is skipped, a spec with `layer:` is not."""
+    (tmp_path / "workflow.yaml").write_text("on: [push]\njobs: {}\n")
+    broken = tmp_path / "net.yaml"
+    broken.write_text("inputs: {x: [1, 3, 8, 8]}\nlayer:\n  - {type: ReLU}\n")
+    code, out = lint(capsys, "--skip-non-specs", tmp_path / "workflow.yaml", broken)
+    assert code == 1
+    assert out.startswith(f"{broken}:1:1: Y002 not a spec: it has no top-level `layers` key; `layer` is there")
+    assert "workflow.yaml" not in out.splitlines()[0]
+    assert "Skipped 1 YAML file" in out
+
+
+def test_broken_spec_in_a_directory_is_reported(tmp_path, capsys):
+    (tmp_path / "net.yaml").write_text("inputs: {x: [1, 3, 8, 8]}\nlayres:\n  - {type: ReLU}\n")
+    code, out = lint(capsys, tmp_path)
+    assert code == 1 and "Y002 not a spec: it has no top-level `layers` key; `layres` is there" in out

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from convlint.cli import lint as lint_command
 from convlint.cli import main as cli
 from convlint.findings import Finding, Severity
 from convlint.report.output_formats import github
@@ -70,8 +71,8 @@ class Terminal(io.StringIO):
 def test_default_format_is_full_on_a_terminal_and_concise_otherwise():
     args = cli.build_parser().parse_args(["lint", str(S001)])
     terminal, pipe = Terminal(), io.StringIO()
-    cli.run_lint(args, terminal)
-    cli.run_lint(args, pipe)
+    lint_command.run(args, terminal)
+    lint_command.run(args, pipe)
     assert "^^^^^^ S001" in terminal.getvalue()
     assert pipe.getvalue().count("\n") == 2 and "^" not in pipe.getvalue()
 

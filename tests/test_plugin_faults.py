@@ -145,7 +145,7 @@ def test_hook_with_a_wrong_signature(tmp_path):
 
 
 def test_plugin_fault_makes_the_cli_exit_2(tmp_path, monkeypatch, capsys):
-    import convlint.cli.main as cli
+    import convlint.cli.common as cli
     faulty = layer_type(infer=raise_error)
     monkeypatch.setattr(cli, "load_registry", lambda disabled=(): load_registry(
         disabled, only_distribution="convlint", extra=[("faulty_plugin", plugin_with(faulty))]))

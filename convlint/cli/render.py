@@ -26,14 +26,28 @@ from convlint.findings import Finding, Severity
 from convlint.report.formatters import concise
 from convlint.linting.config import Config
 from convlint.linting.runner import lint_file
+from convlint.cli.common import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError, add_common, add_selection,
+                                 config_of, registry_of)
 from convlint.layers.registry import Registry
 
 SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-class RenderUsageError(Exception):
+class RenderUsageError(UsageError):
     """The command line cannot be carried out as given (exit code 2)."""
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("render", help="draw specs as architecture diagrams (needs Graphviz)")
+    parser.add_argument("paths", nargs="+", metavar="SPEC", help="spec files or directories")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="output file (.svg, .png, .pdf, .dot, .gv), - for stdout, or a directory")
+    parser.add_argument("--format", choices=("svg", "png", "pdf", "dot"), help="output format (default: from -o)")
+    parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom or left-to-right")
+    parser.add_argument("--no-fold", action="store_true",
+                        help="draw norm, activation and dropout layers as boxes of their own")
+    add_selection(parser)
+    add_common(parser)
 
 
 @dataclass
@@ -112,7 +126,7 @@ def _draw_job(job: Job, registry: Registry, config: Config, rankdir: str, fold: 
     from convlint.render.diagram import build_diagram
     from convlint.render.draw import DotMissing, DrawError, draw
 
-    result = lint_file(job.spec_path, registry, config)
+    result = lint_file(job.spec_path, registry, config, named=False)
     if result.checked is None:
         if result.skipped and job.named:
             raise RenderUsageError(f"{job.spec_path} is not a spec (it has no top-level `layers` key)")
@@ -149,9 +163,10 @@ def _draw_job(job: Job, registry: Registry, config: Config, rankdir: str, fold: 
     return EXIT_FINDINGS if errors else EXIT_CLEAN
 
 
-def run(args, registry: Registry, config: Config, out, err=None) -> int:
+def run(args, out, err=None) -> int:
     """Run ``convlint render`` for parsed ``args``; returns the exit code (the worst over all specs)."""
     err = err or sys.stderr
+    registry, config = registry_of(args), config_of(args)
     jobs = plan(args.paths, args.output, args.format)
     codes = [_draw_job(job, registry, config, args.rankdir, not args.no_fold, out, err) for job in jobs]
     return max(codes)

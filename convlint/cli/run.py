@@ -1,27 +1,54 @@
-"""``convlint run``: arguments to arrays, the executor, and the written outputs."""
+"""``convlint run``: arguments to arrays, the executor, and the written outputs.
+
+NumPy and the executor are imported when the command runs, so that building the command line
+(for ``convlint lint`` too) does not import them.
+"""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from convlint.analysis.infer import analyze
 from convlint.report import formatters
-from convlint.execute.executor import ExecutionError, SpecHasErrors, execute, load_weights
-from convlint.execute.executor import with_input_shapes
 from convlint.spec.files import UnreadableFile, read_text, write_atomically
-from convlint.execute.memory import format_bytes, parse_bytes
+from convlint.cli.common import add_common, config_of, registry_of
 from convlint.layers.registry import Registry
 from convlint.analysis.graph import build_graph
 from convlint.spec.model import NotASpec, Spec, parse_spec
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("run", help="run a spec on NumPy arrays")
+    parser.add_argument("spec", metavar="SPEC", help="spec file")
+    parser.add_argument("--input", "-i", action="append", default=[], metavar="NAME=FILE.npy",
+                        help="array for an input (default: seeded random array of the declared shape)")
+    parser.add_argument("--size", "-s", action="append", default=[], metavar="NAME=SIZE",
+                        help="value of a named input size, e.g. H=224 (repeatable; for specs with [N, 3, H, W])")
+    parser.add_argument("--weights", "-w", metavar="FILE.npz", help="PyTorch-style state dict saved with numpy.savez")
+    parser.add_argument("--seed", type=int, default=0, help="seed for random inputs and missing weights")
+    parser.add_argument("--output", "-o", required=True, metavar="OUT.npz", help="where to write the outputs")
+    parser.add_argument("--all", action="store_true", help="write every layer's activation, not only the outputs")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="computation dtype")
+    parser.add_argument("--max-memory", metavar="SIZE", help="refuse runs needing more (e.g. 2GiB or 512MB; "
+                                                             "default: half the available memory)")
+    parser.add_argument("--save-images", metavar="DIR", help="write a PNG grid of each written layer's channels")
+    add_common(parser)
+
+
+def run(args, out) -> int:
+    """``convlint run``: execute the spec and write the outputs to an .npz file."""
+    config_of(args)  # a broken configuration is reported here as for every command
+    return execute_command(args, registry_of(args), out)
 
 
 class CommandError(Exception):
     """A bad argument or file for ``convlint run``; the message names it."""
 
 
-def _read_inputs(pairs: list[str]) -> dict[str, np.ndarray]:
+def _read_inputs(pairs: list[str]) -> dict:
+    """Input name → ``numpy.ndarray`` read from each ``NAME=FILE.npy``."""
+    import numpy as np
+
     inputs = {}
     for pair in pairs:
         name, sep, path = pair.partition("=")
@@ -64,6 +91,11 @@ def _at_sizes(spec: Spec, sizes: dict[str, int], path: str) -> Spec:
 
 def execute_command(args, registry: Registry, out) -> int:
     """Run ``args.spec``; 0 on success, 1 when the spec has lint errors, 2 for other problems."""
+    import numpy as np
+
+    from convlint.execute.executor import ExecutionError, SpecHasErrors, execute, load_weights, with_input_shapes
+    from convlint.execute.memory import format_bytes, parse_bytes
+
     try:
         spec = parse_spec(read_text(Path(args.spec)), args.spec)
         build_graph(spec)

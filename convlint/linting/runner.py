@@ -56,10 +56,15 @@ def load_file(path: Path, named: bool = False) -> FileResult:
         return FileResult(name, [_file_finding(name, "Y001", str(error))])
     except UnreadableFile as error:
         return FileResult(name, [_file_finding(name, "Y001", str(error), error.line, error.column)])
+    return load_text(text, name, named)
+
+
+def load_text(text: str, name: str, named: bool = True) -> FileResult:
+    """Parse spec ``text`` read from ``name`` (a file, or standard input); see :func:`load_file`."""
     try:
         spec = parse_spec(text, name)
     except NotASpec as error:
-        if named:
+        if named or error.looks_like_spec:
             return FileResult(name, [_file_finding(name, "Y002", f"not a spec: {error.reason}")])
         return FileResult(name, skipped=True)
     build_graph(spec)
@@ -171,15 +176,16 @@ def _instantiated(spec: Spec, values: dict[str, int]) -> dict[str, tuple]:
 
 
 def lint_file(path: Path, registry: Registry, config: Config | None = None, selection: RuleSelection | None = None,
-              notes: list[str] | None = None, named: bool = True) -> FileResult:
+              notes: list[str] | None = None, named: bool = True, text: str | None = None) -> FileResult:
     """Lint one file under ``config`` (default: no configuration); an unexpected exception becomes an
     X002 finding.  Notes for the user are appended to ``notes``.  A file that is no spec is a finding
-    when ``named`` (see :func:`load_file`), else skipped."""
+    when ``named`` (see :func:`load_file`), else skipped.  ``text``, when given, is the file's
+    content (read from standard input), and ``path`` only names it."""
     notes = notes if notes is not None else []
     name = str(path)
     try:
         with paused_gc():  # a large parse makes no garbage cycles worth collecting
-            result = load_file(path, named)
+            result = load_file(path, named) if text is None else load_text(text, name)
             if result.spec is not None:
                 checked = check_spec(result.spec, registry, config, selection)
                 result.findings, result.checked = checked.findings, checked
@@ -193,12 +199,22 @@ def lint_file(path: Path, registry: Registry, config: Config | None = None, sele
     return result
 
 
-def lint_paths(paths: Iterable[str | Path], registry: Registry, config: Config | None = None) -> RunReport:
-    """Lint every selected file.  Raises ``FileNotFoundError`` for a missing path and
-    :class:`~convlint.linting.config.ConfigError` for rule codes the configuration gets wrong."""
+def lint_paths(paths: Iterable[str | Path], registry: Registry, config: Config | None = None,
+               stdin: str | None = None, stdin_filename: str = "-", skip_non_specs: bool = False) -> RunReport:
+    """Lint every selected file; the path ``-`` stands for ``stdin`` (the text of standard input),
+    named ``stdin_filename`` in findings and ``per-file-ignores``.  With ``skip_non_specs`` a named YAML
+    file that is no spec is skipped as one found in a directory is (pre-commit names every YAML file),
+    unless it looks like a broken spec.  Raises ``FileNotFoundError`` for a
+    missing path and :class:`~convlint.linting.config.ConfigError` for rule codes the configuration
+    gets wrong."""
     config = config or Config()
     selection = RuleSelection(config, registry.rules)
     notes: list[str] = []
-    results = [lint_file(path, registry, config, selection, notes, named)
-               for path, named in select_files(paths, config)]
+    results = []
+    for raw in paths:
+        if str(raw) == "-":
+            results.append(lint_file(Path(stdin_filename), registry, config, selection, notes, text=stdin or ""))
+            continue
+        results += [lint_file(path, registry, config, selection, notes, named and not skip_non_specs)
+                    for path, named in select_files([raw], config)]
     return RunReport(results, notes)

@@ -8,10 +8,20 @@ from convlint.findings import Finding, Severity
 from convlint.analysis.infer import format_shape
 
 
-def concise(findings: list[Finding]) -> str:
-    """One line per finding: ``path:line:col: CODE message``."""
+SEVERITY_COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+"""ANSI colours of the rule code by severity: red, yellow, cyan."""
+
+
+def paint(text: str, code: str, colour: bool) -> str:
+    """``text`` in the ANSI style ``code`` (``"1"`` bold, ``"31"`` red, ...) when ``colour``, else as is."""
+    return f"\033[{code}m{text}\033[0m" if colour else text
+
+
+def concise(findings: list[Finding], colour: bool = False) -> str:
+    """One line per finding: ``path:line:col: CODE message`` (path bold, code by severity when ``colour``)."""
     return "".join(
-        f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}{f' [{f.layer}]' if f.layer else ''}\n"
+        f"{paint(f'{f.path}:{f.line}:{f.column}:', '1', colour)} {paint(f.code, SEVERITY_COLOURS[f.severity], colour)} "
+        f"{f.message}{f' [{f.layer}]' if f.layer else ''}\n"
         for f in findings
     )
 

@@ -125,9 +125,12 @@ class NotASpec(Exception):
 
     def __init__(self, path: str, data=None):
         super().__init__(path)
+        self.looks_like_spec = False
+        """True when a top-level key is ``inputs`` or close to ``layers``: a broken spec, not other YAML."""
         if isinstance(data, Node) and data:
             keys = [str(key) for key in data]
             typo = next((key for key in keys if did_you_mean(key, ["layers"])), None)
+            self.looks_like_spec = typo is not None or "inputs" in keys
             hint = f"; `{typo}` is there (did you mean `layers`?)" if typo else f" (it has {_listed(keys)})"
             self.reason = f"it has no top-level `layers` key{hint}"
         elif data is None or data == {} or data == []:
