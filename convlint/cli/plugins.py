@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 
-from convlint.cli.common import EXIT_CLEAN, JSON_FORMAT, add_common, add_text_format, registry_of
+from convlint.cli.common import (EXIT_CLEAN, JSON_FORMAT, add_common, add_text_format, config_of,
+                                 registry_of)
 
 
 def add_parser(commands) -> None:
@@ -13,6 +14,7 @@ def add_parser(commands) -> None:
 
 
 def run(args, out) -> int:
+    config_of(args)  # a broken configuration is reported here as for every command
     registry = registry_of(args)
     if args.format == JSON_FORMAT:
         out.write(json.dumps({"plugins": {name: types for name, types in sorted(registry.plugins.items())},

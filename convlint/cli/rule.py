@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 
-from convlint.cli.common import EXIT_CLEAN, JSON_FORMAT, UsageError, add_common, add_text_format, registry_of
+from convlint.cli.common import (EXIT_CLEAN, JSON_FORMAT, UsageError, add_common, add_text_format, config_of,
+                                 registry_of)
 from convlint.rules import rule_doc
 
 
@@ -16,6 +17,7 @@ def add_parser(commands) -> None:
 
 
 def run(args, out) -> int:
+    config_of(args)  # a broken configuration is reported here as for every command
     rules = registry_of(args).rules
     if args.markdown:
         from convlint.report.rule_docs import rules_markdown
