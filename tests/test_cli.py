@@ -34,7 +34,8 @@ def test_lint_json_contract():
     done = convlint("lint", "--format", "json", BROKEN / "unet_odd_input.yaml")
     assert done.returncode == 1
     items = json.loads(done.stdout)
-    assert [set(item) for item in items] == [{"path", "line", "column", "code", "severity", "layer", "message"}] * 2
+    assert [set(item) for item in items] == [{"path", "line", "column", "code", "severity", "layer", "message",
+                                              "fix"}] * 2
     assert [(i["line"], i["code"], i["severity"], i["layer"]) for i in items] == [
         (12, "S001", "warning", "down3"), (15, "S009", "error", "cat3")]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from convlint.findings import Finding
+from convlint.findings import Finding, Fix
 from convlint.layers.keywords import Keyword
 from convlint.rules import RULES, Rule
 from convlint.spec.model import Layer
@@ -56,10 +56,12 @@ class LayerContext:
         """True when the spec writes ``key`` for this layer (rather than taking the default)."""
         return key in self.layer.kwargs
 
-    def report(self, code: str, message: str, key: str | None = None) -> None:
-        """Record a finding with ``code``, placed at ``key``'s line when the layer writes it."""
+    def report(self, code: str, message: str, key: str | None = None, fix: Fix | None = None) -> None:
+        """Record a finding with ``code``, placed at ``key``'s line when the layer writes it, with an
+        optional structured ``fix``."""
         line, column = self.layer.position_of(key)
-        self.findings.append(Finding(code, self.rules[code].severity, message, self.path, line, column, self.layer.name))
+        self.findings.append(Finding(code, self.rules[code].severity, message, self.path, line, column,
+                                     self.layer.name, fix))
 
 
 class LayerType:

@@ -21,7 +21,7 @@ def concise(findings: list[Finding], colour: bool = False) -> str:
     """One line per finding: ``path:line:col: CODE message`` (path bold, code by severity when ``colour``)."""
     return "".join(
         f"{paint(f'{f.path}:{f.line}:{f.column}:', '1', colour)} {paint(f.code, SEVERITY_COLOURS[f.severity], colour)} "
-        f"{f.message}{f' [{f.layer}]' if f.layer else ''}\n"
+        f"{f.message}{f' [{f.layer}]' if f.layer else ''}{f' (fix: {f.fix.describe()})' if f.fix else ''}\n"
         for f in findings
     )
 
