@@ -7,27 +7,20 @@ become findings here; cycles are found by networkx during inference.
 """
 from __future__ import annotations
 
-import difflib
-
 import networkx as nx
 
 from convlint.findings import Finding
 from convlint.rules import RULES
 from convlint.spec.model import Spec
+from convlint.spec.suggest import closest
 
 
 def _finding(spec: Spec, code: str, message: str, position: tuple[int, int], layer: str | None) -> Finding:
     return Finding(code, RULES[code].severity, message, spec.path, position[0], position[1], layer)
 
 
-def suggest(name: str, known) -> str:
-    """`` (did you mean `x`?)`` for the closest known name, or an empty string."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
-
-
 class Suggestions:
-    """:func:`suggest` within a budget of :data:`MAX_COMPARISONS` name comparisons per spec.
+    """:func:`~convlint.spec.suggest.closest` within a budget of :data:`MAX_COMPARISONS` name comparisons per spec.
 
     Each suggestion compares the name with every known one, so a spec with
     thousands of wrong names would take quadratic time without this budget;
@@ -39,11 +32,17 @@ class Suggestions:
     def __init__(self):
         self.left = self.MAX_COMPARISONS
 
-    def __call__(self, name: str, known) -> str:
+    def closest(self, name: str, known) -> str | None:
+        """:func:`~convlint.spec.suggest.closest`, or ``None`` once the budget is spent."""
         if len(known) > self.left:
-            return ""
+            return None
         self.left -= len(known)
-        return suggest(name, known)
+        return closest(name, known)
+
+    def __call__(self, name: str, known) -> str:
+        """`` (did you mean `x`?)`` for the closest known name, or an empty string."""
+        found = self.closest(name, known)
+        return f" (did you mean `{found}`?)" if found is not None else ""
 
 
 def build_graph(spec: Spec) -> nx.DiGraph:

@@ -16,6 +16,7 @@ from pathlib import Path
 from convlint.findings import Finding
 from convlint.layers.keywords import MAX_INT, show
 from convlint.rules import RULES
+from convlint.spec.suggest import did_you_mean
 from convlint.spec.yaml_source import MAX_NODES, Node, NodeList, YamlError, YamlProblem, load_yaml
 
 SPEC_MARKER = re.compile(r"^layers\s*:", re.MULTILINE)
@@ -202,15 +203,6 @@ def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
                 outputs_position=data.position_of("outputs"), dtype=_parse_dtype(data, found), groups=groups)
 
 
-def did_you_mean(word: str, choices) -> str:
-    """`` (did you mean `layers`?)`` for the choice closest to ``word`` (case-insensitively), else ``""``."""
-    from difflib import get_close_matches
-
-    by_lower = {choice.lower(): choice for choice in choices}
-    close = get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f" (did you mean `{by_lower[close[0]]}`?)" if close else ""
-
-
 def _check_top_level_keys(data: Node, found: _Collector) -> None:
     for key in data:
         if key not in TOP_LEVEL_KEYS:
@@ -275,12 +267,12 @@ def _parse_layers(data: Node, inputs: dict[str, InputDecl], found: _Collector,
     for index, item in enumerate(raw):
         position = raw.item_positions[index]
         if not isinstance(item, Node):
-            found.add("Y002", f"layer {index} must be a mapping with at least a `type`, got {show(item)}", position)
+            found.add("Y002", f"layer {index + 1} must be a mapping with at least a `type`, got {show(item)}", position)
             previous = None
             continue
         layer_type = item.get("type")
         if layer_type is None:
-            found.add("Y004", f"layer {index} has no `type`", position, item.get("name") if _is_name(item.get("name")) else None)
+            found.add("Y004", f"layer {index + 1} has no `type`", position, item.get("name") if _is_name(item.get("name")) else None)
         elif not isinstance(layer_type, str):
             found.add("Y002", f"`type` must be a layer class name, got {show(layer_type)}", item.position_of("type"))
             layer_type = None
