@@ -212,6 +212,15 @@ scale_factor that is not a simple fraction, flattened sizes that are concatenate
 Why it matters: the spec is not checked for any size; lint a copy with numbers instead.
 Example: a plugin layer `PixelShuffle` in a spec with `inputs: {x: [1, 16, H, W]}`
 Fix: give the inputs numeric sizes, or use built-in layers."""),
+    Rule("S017", "Only some input sizes are valid", I, """
+What it does: for a spec whose input sizes are names (`image: [N, 3, H, W]`), says in one line
+which values of the names are valid when some sizes fail and others work (`H ≡ 0 or 3 (mod 4)`).
+Why it matters: the spec passes lint, but a caller with another image size gets dropped input or
+mismatched branches; the condition belongs in the network's documentation or its input checks.
+Example: `inputs: {image: [N, 3, H, W]}`, a stride-2 conv then a 2×2 max-pool and a transposed conv
+concatenated with the conv's output: the branches meet only when `H ≡ 0 or 3 (mod 4)`.
+Fix: nothing to change if the condition is intended; `convlint sizes` lists the valid sizes and
+explains each failing one, and padding or kernel changes there make more sizes valid."""),
     Rule("B001", "Budget exceeded", E, """
 What it does: reports a spec whose total parameter count (or MAC count, where convlint counts
 MACs) exceeds the `budget` declared in the spec (`budget: {params: 1000000}`) or in the

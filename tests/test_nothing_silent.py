@@ -61,3 +61,29 @@ def test_broken_spec_in_a_directory_is_reported(tmp_path, capsys):
     (tmp_path / "net.yaml").write_text("inputs: {x: [1, 3, 8, 8]}\nlayres:\n  - {type: ReLU}\n")
     code, out = lint(capsys, tmp_path)
     assert code == 1 and "Y002 not a spec: it has no top-level `layers` key; `layres` is there" in out
+
+
+SEG = """\
+inputs:
+  image: [N, 3, H, W]
+layers:
+  - {name: stem, type: Conv2d, out_channels: 16, kernel_size: 3, stride: 2, padding: 1}
+  - {name: down, type: MaxPool2d, kernel_size: 2}
+  - {name: up, type: ConvTranspose2d, out_channels: 16, kernel_size: 2, stride: 2}
+  - {name: cat, type: Concat, from: [up, stem]}
+"""
+
+
+def test_named_sizes_valid_only_sometimes_is_one_info_line(write_spec, capsys):
+    path = write_spec(SEG)
+    code, out = lint(capsys, path)
+    assert code == 0
+    assert out.splitlines() == [
+        f"{path}:2:3: S017 valid only when H ≡ 0 or 3 (mod 4) and W ≡ 0 or 3 (mod 4); other sizes fail: "
+        f"`convlint sizes` lists the valid sizes and explains the others",
+        "Found 1 problem (1 info) in 1 of 1 spec."]
+
+
+def test_named_sizes_valid_at_every_size_pass_quietly(write_spec, capsys):
+    path = write_spec("inputs:\n  image: [N, 3, H, W]\nlayers:\n  - {type: Conv2d, out_channels: 4, kernel_size: 3, padding: 1}\n")
+    assert lint(capsys, path) == (0, "All checks passed (1 spec checked).\n")

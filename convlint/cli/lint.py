@@ -5,6 +5,7 @@ import sys
 
 from convlint.cli.common import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, JSON_FORMAT, TEXT_FORMAT, add_common,
                                  add_selection, config_of, registry_of, use_colour)
+from convlint.findings import Severity
 from convlint.linting.runner import lint_paths
 from convlint.report import formatters, output_formats
 
@@ -55,4 +56,12 @@ def run(args, out) -> int:
         print(f"convlint: note: {note}", file=sys.stderr)
     if any(finding.code in TOOL_FAULTS for finding in findings):
         return EXIT_ERROR
-    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+    failing = [finding for finding in findings if fails(finding, registry.rules)]
+    return EXIT_FINDINGS if failing and not args.exit_zero else EXIT_CLEAN
+
+
+def fails(finding, rules) -> bool:
+    """Whether ``finding`` makes ``lint`` exit 1: errors and warnings do, and info findings of rules that
+    are off by default (chosen with ``select``); info findings of default rules (S017) only inform."""
+    rule = rules.get(finding.code)
+    return finding.severity is not Severity.INFO or rule is None or not rule.default_enabled

@@ -6,7 +6,8 @@ Lint reports what holds for every size, nothing that holds for some only:
   (problems that have nothing to do with the sizes, or a layer that fails at
   any size), found by the exact solver of :mod:`convlint.sizes.solver`;
 - S015 for a name that no value makes valid (when nothing above explains it);
-- S016 when a layer's size arithmetic cannot be followed exactly.
+- S016 when a layer's size arithmetic cannot be followed exactly;
+- S017 (info) in one line when only some values are valid, with the condition on each name.
 
 The sizes that are valid, and why others fail, are the job of ``convlint sizes``.
 The summary prints every size as an exact expression in the names.
@@ -47,6 +48,13 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
     if always:
         return list(always.values())
     findings = []
+    conditional = [solution for solution in solutions
+                   if not solution.valid.empty and solution.valid.describe(solution.name) != f"{solution.name} ≥ 1"]
+    if conditional and not any(solution.valid.empty for solution in solutions):
+        conditions = " and ".join(solution.valid.describe(solution.name) for solution in conditional)
+        findings.append(_finding(registry, spec, "S017",
+                                 f"valid only when {conditions}; other sizes fail: `convlint sizes` lists the "
+                                 f"valid sizes and explains the others", conditional[0].name))
     for solution in solutions:
         if solution.valid.empty:
             others = ", ".join(f"{other} = {value}" for other, value in solution.held.items())
