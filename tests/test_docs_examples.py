@@ -72,3 +72,22 @@ def test_console_example(page, index, tmp_path):
                               capture_output=True, text=True, timeout=300)
         shown = done.stdout + done.stderr if not done.stdout else done.stderr + done.stdout
         assert matches(expected, shown), f"$ {command}\n--- page ---\n{expected}--- actual ---\n{shown}"
+
+
+def test_readme_is_a_front_door():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) < 120
+    assert "python3 -m pip install -e . && convlint lint specs/" in readme
+    assert "python3 -m pip install -e '.[test]' && python3 -m pytest -q" in readme
+    assert "--index-url https://download.pytorch.org/whl/cpu" in readme
+    for target in re.findall(r"\]\((docs/[\w.-]+\.md)\)", readme):
+        owned_elsewhere = {"docs/performance.md", "docs/plugins.md", "docs/architecture.md"}
+        assert target in owned_elsewhere or (ROOT / target).is_file(), target
+
+
+def test_pre_commit_snippet_says_what_to_put_there():
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    snippet = page.split("# .pre-commit-config.yaml\n", 1)[1].split("```", 1)[0]
+    assert "your-org" not in snippet
+    assert "repo: URL_OF_THE_CONVLINT_REPOSITORY" in snippet and "rev: COMMIT_OR_TAG" in snippet
+    assert "git rev-parse HEAD" in page
