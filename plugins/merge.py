@@ -33,6 +33,25 @@ def meeting_output_padding(first: tuple, other: tuple, producers: list) -> str:
     return ""
 
 
+def mismatch_help(first: tuple, other: tuple, name: str) -> str:
+    """What kind of mismatch two same-rank shapes have, as the tail of a message: an off-by-one (a
+    spatial size differs by 1: padding or rounding), or a projection (channels differ, or sizes differ
+    by a whole factor: the branch ``name`` needs a 1×1 conv with a stride, as ResNet's downsample)."""
+    if len(first) != len(other) or len(first) < 3:
+        return ""
+    spatial = list(zip(first[2:], other[2:]))
+    if first[1] == other[1] and all(abs(a - b) <= 1 for a, b in spatial):
+        axes = ", ".join(str(axis + 2) for axis, (a, b) in enumerate(spatial) if a != b)
+        return (f"; an off-by-one in dim {axes}: a padding or a rounding (ceil_mode, output_padding) upstream "
+                f"makes one branch 1 larger")
+    factors = {a // b if a >= b else b // a for a, b in spatial if a != b and max(a, b) % min(a, b) == 0}
+    if len(factors) <= 1 and all(a == b or max(a, b) % min(a, b) == 0 for a, b in spatial):
+        stride = factors.pop() if factors else 1
+        return (f"; a projection is missing: give `{name}` a 1×1 conv to {first[1]} channels"
+                f"{f' with stride {stride}' if stride > 1 else ''} (as ResNet's downsample)")
+    return ""
+
+
 def _producers(ctx: LayerContext, index: int) -> list:
     """The layers that made input 0 and input ``index`` (``None`` where unknown)."""
     layers = ctx.source_layers or [None] * len(ctx.inputs)
@@ -91,7 +110,7 @@ class Add(LayerType):
         first = ctx.inputs[0]
         for index, (name, shape) in enumerate(zip(names[1:], ctx.inputs[1:]), start=1):
             if shape != first:
-                fix = meeting_output_padding(first, shape, _producers(ctx, index))
+                fix = meeting_output_padding(first, shape, _producers(ctx, index)) or mismatch_help(first, shape, name)
                 ctx.report("S010", f"`{names[0]}` gives {format_shape(first)} but `{name}` gives "
                                    f"{format_shape(shape)}; Add needs equal shapes{fix}", "from")
                 return None

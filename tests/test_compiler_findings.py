@@ -53,3 +53,23 @@ def test_layers_are_numbered_from_one(write_spec, registry):
     messages = [message for _, message in codes(path, registry)]
     assert any(message.startswith("layer 2 must be a mapping") for message in messages)
     assert "layer 3 has no `type`" in messages
+
+
+def test_add_mismatch_tells_off_by_one_from_projection(write_spec, registry):
+    off_by_one = write_spec("""
+        inputs: {x: [1, 8, 9, 9]}
+        layers:
+          - {name: a, type: Conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+          - {name: b, type: Conv2d, from: x, out_channels: 8, kernel_size: 2, padding: 1}
+          - {name: add, type: Add, from: [a, b]}
+        """)
+    ((code, message),) = codes(off_by_one, registry)
+    assert code == "S010" and "an off-by-one in dim 2, 3" in message and "projection" not in message
+    projection = write_spec("""
+        inputs: {x: [1, 8, 16, 16]}
+        layers:
+          - {name: a, type: Conv2d, out_channels: 16, kernel_size: 3, stride: 2, padding: 1}
+          - {name: add, type: Add, from: [a, x]}
+        """, "projection.yaml")
+    ((code, message),) = codes(projection, registry)
+    assert code == "S010" and "give `x` a 1×1 conv to 16 channels with stride 2" in message
