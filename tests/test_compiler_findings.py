@@ -73,3 +73,13 @@ def test_add_mismatch_tells_off_by_one_from_projection(write_spec, registry):
         """, "projection.yaml")
     ((code, message),) = codes(projection, registry)
     assert code == "S010" and "give `x` a 1×1 conv to 16 channels with stride 2" in message
+
+
+def test_yaml_errors_in_plain_words_at_their_position(write_spec, registry):
+    tab = write_spec("inputs: {x: [1, 3, 8, 8]}\nlayers:\n\t- {type: ReLU}\n")
+    (finding,) = lint_file(tab, registry, Config()).findings
+    assert (finding.code, finding.line, finding.column) == ("Y001", 3, 1)
+    assert finding.message.startswith("invalid YAML: a tab character: YAML indents with spaces only")
+    unclosed = write_spec("inputs: {x: [1, 3, 8, 8]}\nlayers:\n  - {type: ReLU\n", "unclosed.yaml")
+    (finding,) = lint_file(unclosed, registry, Config()).findings
+    assert finding.message.startswith("invalid YAML: a `{...}` mapping is not closed")
