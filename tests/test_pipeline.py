@@ -99,7 +99,8 @@ def test_summary_table_of_named_sizes_states_its_sizes(seg, capsys):
 def test_render_draws_a_named_size_spec(seg, tmp_path, capsys):
     code, _, err = run(capsys, "render", seg, "-o", tmp_path / "seg.dot")
     assert code == 0, err
-    assert "stem" in (tmp_path / "seg.dot").read_text()
+    dot = (tmp_path / "seg.dot").read_text()
+    assert "stem" in dot and "N×16×⌈H/2⌉×⌈W/2⌉" in dot and "N×3×H×W" in dot
 
 
 def test_schema_accepts_named_sizes(capsys):

@@ -15,6 +15,7 @@ Graphviz, and the exit code is 2.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import tempfile
@@ -135,7 +136,8 @@ def _draw_job(job: Job, registry: Registry, config: Config, rankdir: str, fold: 
         err.write(concise(result.findings))
         return EXIT_FINDINGS
     findings: list[Finding] = result.findings
-    diagram = build_diagram(result.checked.analysis, findings, registry, fold=fold)
+    diagram = build_diagram(_shown_analysis(result.spec, result.checked.analysis, registry), findings, registry,
+                            fold=fold)
     try:
         data = draw(diagram, job.fmt, rankdir)
     except DotMissing as error:
@@ -161,6 +163,19 @@ def _draw_job(job: Job, registry: Registry, config: Config, rankdir: str, fold: 
         err.write(f"convlint: {job.spec_path}: {len(findings)} finding(s) drawn in red; "
                   f"`convlint lint {job.spec_path}` lists them\n")
     return EXIT_FINDINGS if errors else EXIT_CLEAN
+
+
+def _shown_analysis(spec, analysis, registry: Registry):
+    """``analysis`` with each shape as drawn: for named input sizes, expressions in the names
+    (``N×16×⌊H/2⌋×⌊W/2⌋``) where the solver follows the layer, else the shape at the stated sizes."""
+    if not spec.size_names:
+        return analysis
+    from convlint.sizes.named import symbolic_shapes
+
+    expressions = symbolic_shapes(spec, registry)
+    nodes = {name: dataclasses.replace(node, shape=tuple(expressions[name]))
+             if expressions.get(name) is not None else node for name, node in analysis.nodes.items()}
+    return dataclasses.replace(analysis, nodes=nodes)
 
 
 def run(args, out, err=None) -> int:
