@@ -135,7 +135,7 @@ def _draw_job(job: Job, registry: Registry, config: Config, rankdir: str, fold: 
             return EXIT_CLEAN
         err.write(concise(result.findings))
         return EXIT_FINDINGS
-    findings: list[Finding] = result.findings
+    findings: list[Finding] = [finding for finding in result.findings if finding.severity is not Severity.INFO]
     diagram = build_diagram(_shown_analysis(result.spec, result.checked.analysis, registry), findings, registry,
                             fold=fold)
     try:
