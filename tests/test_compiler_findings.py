@@ -20,7 +20,7 @@ def test_missing_keyword_is_named_in_the_help(write_spec, registry):
     path = write_spec("inputs: {x: [1, 3, 8, 8]}\nlayers:\n  - {name: c, type: Conv2d, out_channels: 4}\n")
     ((code, message),) = codes(path, registry)
     assert code == "Y008" and message.startswith("Conv2d requires `kernel_size`")
-    assert message.endswith("add `kernel_size: …` to layer `c`")
+    assert message.endswith("add `kernel_size` to layer `c`")
 
 
 def test_type_names_are_suggested_ignoring_case(write_spec, registry):

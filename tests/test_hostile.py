@@ -221,14 +221,16 @@ def _column_of_value(index: int) -> int:
 
 
 def test_many_layers_each_with_findings(tmp_path):
-    """The largest accepted spec where every layer has three findings stays within the bounds."""
+    """The largest accepted spec where every layer has two or three findings stays within the bounds."""
     from convlint.spec.model import MAX_LAYERS
     spec = tmp_path / "bad.yaml"
     spec.write_text("inputs: {x: [1, 3, 8, 8]}\nlayers:\n" + "- {type: Conv2d, kernl_size: 3}\n" * MAX_LAYERS)
     rc, findings, seconds, peak_mb = lint_in_child(spec)
     assert seconds <= MAX_SECONDS and peak_mb <= MAX_PEAK_MB, (seconds, peak_mb)
     codes = sorted(f["code"] for f in findings)
-    assert codes == ["Y006"] * MAX_LAYERS + ["Y008"] * (2 * MAX_LAYERS)
+    # `kernl_size` is one finding (Y006, which names the required `kernel_size`) while the suggestion
+    # budget lasts, then Y006 and a Y008 for `kernel_size`; every layer also lacks `out_channels` (Y008)
+    assert codes.count("Y006") == MAX_LAYERS and MAX_LAYERS < codes.count("Y008") < 2 * MAX_LAYERS
 
 
 def test_thousands_of_inputs(tmp_path):

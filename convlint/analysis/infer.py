@@ -280,7 +280,7 @@ def _report_missing(ctx: LayerContext, layer_type: LayerType, keys: list[str]) -
     for key in keys:
         description = layer_type.keywords[key].doc
         ctx.report("Y008", f"{layer_type.name} requires `{key}`{f' ({description})' if description else ''}; "
-                           f"add `{key}: …` to layer `{ctx.layer.name}`", "type")
+                           f"add `{key}` to layer `{ctx.layer.name}`", "type")
 
 
 def _checked_shape(shape) -> Shape:

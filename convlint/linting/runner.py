@@ -176,11 +176,13 @@ def _instantiated(spec: Spec, values: dict[str, int]) -> dict[str, tuple]:
 
 
 def lint_file(path: Path, registry: Registry, config: Config | None = None, selection: RuleSelection | None = None,
-              notes: list[str] | None = None, named: bool = True, text: str | None = None) -> FileResult:
+              notes: list[str] | None = None, named: bool = True, text: str | None = None,
+              keep: bool = True) -> FileResult:
     """Lint one file under ``config`` (default: no configuration); an unexpected exception becomes an
     X002 finding.  Notes for the user are appended to ``notes``.  A file that is no spec is a finding
     when ``named`` (see :func:`load_file`), else skipped.  ``text``, when given, is the file's
-    content (read from standard input), and ``path`` only names it."""
+    content (read from standard input), and ``path`` only names it.  ``keep``: keep the pipeline's
+    result (with the analysis) in ``result.checked``; otherwise only the findings are kept."""
     notes = notes if notes is not None else []
     name = str(path)
     try:
@@ -188,7 +190,7 @@ def lint_file(path: Path, registry: Registry, config: Config | None = None, sele
             result = load_file(path, named) if text is None else load_text(text, name)
             if result.spec is not None:
                 checked = check_spec(result.spec, registry, config, selection)
-                result.findings, result.checked = checked.findings, checked
+                result.findings, result.checked = checked.findings, checked if keep else None
                 notes.extend(checked.notes)
             else:
                 selection = selection or RuleSelection(config or Config(), registry.rules)
@@ -200,11 +202,12 @@ def lint_file(path: Path, registry: Registry, config: Config | None = None, sele
 
 
 def lint_paths(paths: Iterable[str | Path], registry: Registry, config: Config | None = None,
-               stdin: str | None = None, stdin_filename: str = "-", skip_non_specs: bool = False) -> RunReport:
+               stdin: str | None = None, stdin_filename: str = "-", skip_non_specs: bool = False,
+               keep: bool = False) -> RunReport:
     """Lint every selected file; the path ``-`` stands for ``stdin`` (the text of standard input),
     named ``stdin_filename`` in findings and ``per-file-ignores``.  With ``skip_non_specs`` a named YAML
     file that is no spec is skipped as one found in a directory is (pre-commit names every YAML file),
-    unless it looks like a broken spec.  Raises ``FileNotFoundError`` for a
+    unless it looks like a broken spec.  ``keep``: keep each spec's analysis (see :func:`lint_file`).  Raises ``FileNotFoundError`` for a
     missing path and :class:`~convlint.linting.config.ConfigError` for rule codes the configuration
     gets wrong."""
     config = config or Config()
@@ -213,8 +216,9 @@ def lint_paths(paths: Iterable[str | Path], registry: Registry, config: Config |
     results = []
     for raw in paths:
         if str(raw) == "-":
-            results.append(lint_file(Path(stdin_filename), registry, config, selection, notes, text=stdin or ""))
+            results.append(lint_file(Path(stdin_filename), registry, config, selection, notes, text=stdin or "",
+                                     keep=keep))
             continue
-        results += [lint_file(path, registry, config, selection, notes, named and not skip_non_specs)
+        results += [lint_file(path, registry, config, selection, notes, named and not skip_non_specs, keep=keep)
                     for path, named in select_files([raw], config)]
     return RunReport(results, notes)
