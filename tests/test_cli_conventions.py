@@ -192,3 +192,15 @@ def test_render_honours_no_name(tmp_path, capsys):
     code, _, err = run(capsys, "render", SPECS / "lenet5.yaml", "-o", tmp_path / "lenet.dot", "-p", "no:conv")
     assert code == 1 and "finding(s) drawn in red" in err
     assert run(capsys, "render", SPECS / "lenet5.yaml", "-o", tmp_path / "lenet.dot")[0] == 0
+
+
+def test_debug_prints_the_traceback_of_an_internal_error_on_one_file(capsys, monkeypatch):
+    import convlint.linting.runner as runner
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("inside")
+    monkeypatch.setattr(runner, "check_spec", broken)
+    code, out, err = run(capsys, "lint", "--format", "concise", SPECS / "lenet5.yaml")
+    assert code == 2 and "X002 internal error: RuntimeError: inside" in out and "Traceback" not in err
+    code, out, err = run(capsys, "lint", "--format", "concise", "--debug", SPECS / "lenet5.yaml")
+    assert code == 2 and "Traceback (most recent call last)" in err and "RuntimeError: inside" in err

@@ -54,6 +54,9 @@ def run(args, out) -> int:
         out.write(formatters.lint_tally(findings, report.checked, report.skipped))
     for note in report.notes:
         print(f"convlint: note: {note}", file=sys.stderr)
+    for result in report.results:
+        if result.traceback is not None and args.debug:
+            print(f"convlint: internal error on {result.path}:\n{result.traceback}", end="", file=sys.stderr)
     if any(finding.code in TOOL_FAULTS for finding in findings):
         return EXIT_ERROR
     failing = [finding for finding in findings if fails(finding, registry.rules)]

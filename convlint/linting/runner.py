@@ -7,6 +7,7 @@ that file, drop those a ``# convlint: noqa`` comment covers, and report unused s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from traceback import format_exc
 from pathlib import Path
 from typing import Iterable
 
@@ -35,6 +36,8 @@ class FileResult:
     spec: Spec | None = None
     skipped: bool = False
     checked: "Checked | None" = None
+    traceback: str | None = None
+    """The traceback of an internal error (X002), for ``--debug``."""
 
 
 def _file_finding(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Finding:
@@ -197,7 +200,7 @@ def lint_file(path: Path, registry: Registry, config: Config | None = None, sele
                 result.findings = [finding for finding in result.findings if selection.is_enabled(finding.code, name)]
     except Exception as error:  # the last line of defence: report, go on with the next file
         message = f"internal error: {type(error).__name__}: {error}"
-        return FileResult(name, [_file_finding(name, "X002", message)])
+        return FileResult(name, [_file_finding(name, "X002", message)], traceback=format_exc())
     return result
 
 
