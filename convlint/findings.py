@@ -44,7 +44,7 @@ class Finding:
     ``line`` and ``column`` are 1-based positions in the YAML source (0 when
     the problem has no place, e.g. an unreadable file).  ``layer`` is the
     layer's name, or ``None`` for file- and spec-level problems.  ``fix``, when known, is a change
-    that removes the finding without bringing another.
+    that removes the finding without bringing another; ``help`` says in words what to change.
     """
 
     code: str
@@ -55,6 +55,8 @@ class Finding:
     column: int = 0
     layer: str | None = None
     fix: Fix | None = None
+    help: str | None = None
+    """The change to make, in words, when it is particular to this finding but not a :class:`Fix`."""
 
     def to_json(self) -> dict:
         """The JSON object of the lint contract: path, line, column, code, severity, layer, message and

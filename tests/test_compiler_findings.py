@@ -83,3 +83,12 @@ def test_yaml_errors_in_plain_words_at_their_position(write_spec, registry):
     unclosed = write_spec("inputs: {x: [1, 3, 8, 8]}\nlayers:\n  - {type: ReLU\n", "unclosed.yaml")
     (finding,) = lint_file(unclosed, registry, Config()).findings
     assert finding.message.startswith("invalid YAML: a `{...}` mapping is not closed")
+
+
+def test_the_help_line_belongs_to_the_finding(write_spec, capsys):
+    from convlint.cli.main import main
+    path = write_spec("inputs: {x: [1, 3, 8, 8]}\nlayers:\n  - {name: c, type: Conv2d, kernel_size: 3}\n"
+                      "  - {name: p, type: MaxPool, from: x, kernel_size: 2}\n")
+    main(["lint", "--format", "full", str(path)])
+    helps = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("= help:")]
+    assert helps == ["= help: add `out_channels: <value>` to layer `c`", "= help: use `type: MaxPool2d`"]

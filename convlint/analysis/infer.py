@@ -143,8 +143,10 @@ def _infer_layer(run: _Run, layer: Layer, inputs: list[Shape | None]) -> tuple[N
     ctx = LayerContext(layer, [], {}, 0, run.spec.path, registry.rules)
     if layer_type is None:
         if layer.type is not None:
-            ctx.report("Y007", f"unknown layer type `{layer.type}`{_type_suggestion(run, layer.type, inputs)}",
-                       "type")
+            suggestion = _type_suggestion(run, layer.type, inputs)
+            hint = "" if suggestion is None else f" (did you mean `{suggestion[0]}`{suggestion[1]}?)"
+            ctx.report("Y007", f"unknown layer type `{layer.type}`{hint}", "type",
+                       help=None if suggestion is None else f"use `type: {suggestion[0]}`")
         return info, ctx.findings
     try:  # everything the layer type's plugin computes; its faults are X001 findings, not crashes
         info.family = layer_type.family
@@ -165,19 +167,22 @@ def _infer_layer(run: _Run, layer: Layer, inputs: list[Shape | None]) -> tuple[N
     return info, ctx.findings
 
 
-def _type_suggestion(run: _Run, name: str, inputs: list[Shape | None]) -> str:
-    """`` (did you mean `MaxPool2d`?)``: a known type whose name extends ``name`` (ignoring case) and
-    that takes the input's rank (``MaxPool`` on a 4-D input), else the closest name (``Relu`` → ``ReLU``)."""
+def _type_suggestion(run: _Run, name: str, inputs: list[Shape | None]) -> tuple[str, str] | None:
+    """(type name, why) for an unknown type ``name``: the type spelled the same but for case
+    (``Relu`` → ``ReLU``), else the one type whose name extends ``name`` and takes the input's rank
+    (``MaxPool`` on a 4-D input → ``MaxPool2d``), else the closest name; ``None`` when none is close."""
     types = run.registry.types
     same = next((type_name for type_name in types if type_name.lower() == name.lower()), None)
     if same is not None:
-        return f" (did you mean `{same}`?)"
+        return same, ""
     rank = len(inputs[0]) if inputs and inputs[0] is not None else None
     fitting = [type_name for type_name, layer_type in types.items()
-               if type_name.lower().startswith(name.lower()) and rank is not None and (layer_type.input_ranks is None or rank in layer_type.input_ranks)]
+               if type_name.lower().startswith(name.lower()) and rank is not None
+               and (layer_type.input_ranks is None or rank in layer_type.input_ranks)]
     if len(fitting) == 1:
-        return f" (did you mean `{fitting[0]}` for the {rank}-D input?)"
-    return run.suggestions(name, types)
+        return fitting[0], f" for the {rank}-D input"
+    closest = run.suggestions.closest(name, types)
+    return None if closest is None else (closest, "")
 
 
 def _infer_with_type(run: _Run, ctx: LayerContext, layer_type: LayerType, info: NodeInfo,
@@ -194,7 +199,8 @@ def _infer_with_type(run: _Run, ctx: LayerContext, layer_type: LayerType, info: 
                 hint = f" (did you mean `{guess}`, which {layer.type} requires?)"
             else:
                 hint = "" if guess is None else f" (did you mean `{guess}`?)"
-            ctx.report("Y006", f"{layer.type} has no keyword `{key}`{hint}", key)
+            ctx.report("Y006", f"{layer.type} has no keyword `{key}`{hint}", key,
+                       help=None if guess is None else f"rename `{key}` to `{guess}`")
     if not _check_arity(ctx, layer_type, layer) or any(shape is None for shape in inputs) or not layer.sources:
         _convert_args(run, ctx, layer_type, layer_type.spatial_dims, meant)
         return None
@@ -280,7 +286,8 @@ def _report_missing(ctx: LayerContext, layer_type: LayerType, keys: list[str]) -
     for key in keys:
         description = layer_type.keywords[key].doc
         ctx.report("Y008", f"{layer_type.name} requires `{key}`{f' ({description})' if description else ''}; "
-                           f"add `{key}` to layer `{ctx.layer.name}`", "type")
+                           f"add `{key}` to layer `{ctx.layer.name}`", "type",
+                   help=f"add `{key}: <value>` to layer `{ctx.layer.name}`")
 
 
 def _checked_shape(shape) -> Shape:

@@ -56,12 +56,13 @@ class LayerContext:
         """True when the spec writes ``key`` for this layer (rather than taking the default)."""
         return key in self.layer.kwargs
 
-    def report(self, code: str, message: str, key: str | None = None, fix: Fix | None = None) -> None:
+    def report(self, code: str, message: str, key: str | None = None, fix: Fix | None = None,
+               help: str | None = None) -> None:
         """Record a finding with ``code``, placed at ``key``'s line when the layer writes it, with an
-        optional structured ``fix``."""
+        optional structured ``fix`` or ``help`` text of its own."""
         line, column = self.layer.position_of(key)
         self.findings.append(Finding(code, self.rules[code].severity, message, self.path, line, column,
-                                     self.layer.name, fix))
+                                     self.layer.name, fix, help))
 
 
 class LayerType:

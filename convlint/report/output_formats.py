@@ -53,7 +53,7 @@ def full(findings: list[Finding], specs: Mapping[str, Spec], rules: Mapping[str,
         spec = specs.get(finding.path)
         excerpt = _excerpt(finding, spec) if spec is not None else []
         block += excerpt
-        fix = finding.fix.describe() if finding.fix is not None else None
+        fix = finding.fix.describe() if finding.fix is not None else finding.help
         if fix is None and rule is not None:
             fix = doc_sections(rule).get("Fix")
         pad = " " * (excerpt[0].index("|") if excerpt else 0)
