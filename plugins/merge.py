@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.infer import format_shape
+from convlint.findings import Fix
 from convlint.layers.keywords import Int, IntTuple, KeywordError
 from convlint_plugins.basic import normalised_dim
 
 
-def meeting_output_padding(first: tuple, other: tuple, producers: list) -> str:
-    """``; set output_padding: [1, 0] on `up3` to make them meet`` when that change of a ConvTranspose exists.
+def meeting_output_padding(first: tuple, other: tuple, producers: list) -> Fix | None:
+    """The change of a ConvTranspose's ``output_padding`` that makes ``first`` and ``other`` meet
+    (``set output_padding: [1, 0] on `up3```), when one exists.
 
     ``producers`` are the layers that made ``first`` and ``other`` (``None`` for
     an input).  Only spatial dims may differ, and the new output_padding must
-    stay below the stride or the dilation (S007).  Empty when no such change exists.
+    stay below the stride or the dilation (S007).
     """
     if len(first) < 3 or first[:2] != other[:2]:
-        return ""
+        return None
     ndim = len(first) - 2
     for mine, target, layer in ((first, other, producers[0]), (other, first, producers[-1])):
         if layer is None or not str(layer.type).startswith("ConvTranspose"):
@@ -29,8 +31,8 @@ def meeting_output_padding(first: tuple, other: tuple, producers: list) -> str:
         wanted = [op + want - have for op, want, have in zip(padding, target[2:], mine[2:])]
         if all(0 <= op and (op < s or op < d) for op, s, d in zip(wanted, stride, dilation)):
             shown = wanted[0] if ndim == 1 else list(wanted)
-            return f"; set output_padding: {shown} on `{layer.name}` to make them meet"
-    return ""
+            return Fix(layer.name, (("output_padding", shown),), f"output becomes {format_shape((*mine[:2], *target[2:]))}")
+    return None
 
 
 def mismatch_help(first: tuple, other: tuple, name: str) -> str:
@@ -80,10 +82,9 @@ class Concat(LayerType):
             differ = [axis for axis in range(len(first)) if axis != dim and shape[axis] != first[axis]]
             if differ:
                 axes = ", ".join(str(axis) for axis in differ)
-                fix = meeting_output_padding(first, shape, _producers(ctx, index))
                 ctx.report("S009", f"`{names[0]}` gives {format_shape(first)} but `{name}` gives "
-                                   f"{format_shape(shape)}: they differ in dim {axes}, and only dim {dim} may differ"
-                                   f"{fix}", "from")
+                                   f"{format_shape(shape)}: they differ in dim {axes}, and only dim {dim} may differ",
+                           "from", meeting_output_padding(first, shape, _producers(ctx, index)))
                 return None
         return (*first[:dim], sum(shape[dim] for shape in ctx.inputs), *first[dim + 1:])
 
@@ -110,9 +111,10 @@ class Add(LayerType):
         first = ctx.inputs[0]
         for index, (name, shape) in enumerate(zip(names[1:], ctx.inputs[1:]), start=1):
             if shape != first:
-                fix = meeting_output_padding(first, shape, _producers(ctx, index)) or mismatch_help(first, shape, name)
+                fix = meeting_output_padding(first, shape, _producers(ctx, index))
+                kind = "" if fix is not None else mismatch_help(first, shape, name)
                 ctx.report("S010", f"`{names[0]}` gives {format_shape(first)} but `{name}` gives "
-                                   f"{format_shape(shape)}; Add needs equal shapes{fix}", "from")
+                                   f"{format_shape(shape)}; Add needs equal shapes{kind}", "from", fix)
                 return None
         return first
 
