@@ -10,11 +10,13 @@ from convlint.analysis.infer import Analysis
 from convlint.analysis.loading import analyze_numeric, as_spec, load_spec, load_spec_text
 from convlint.findings import Finding
 from convlint.layers.registry import Registry, default_registry
+from convlint.linting.config import Config, load_config
 from convlint.linting.enabled import lint_at_declared_sizes
-from convlint.linting.spec_lint import lint_spec
+from convlint.linting.runner import Checked, check_spec
 from convlint.spec.model import Spec
 
-__all__ = ["analyze", "default_registry", "lint", "lint_at_declared_sizes", "load", "load_text", "run", "summarize"]
+__all__ = ["analyze", "check", "default_registry", "lint", "lint_at_declared_sizes", "load", "load_text", "run",
+           "summarize"]
 
 
 def load(path: str | Path) -> Spec:
@@ -35,29 +37,50 @@ def load_text(text: str, path: str = "<string>") -> Spec:
 def analyze(spec: Spec | str | Path, registry: Registry | None = None) -> Analysis:
     """Infer every node's shape and parameter count; see :class:`convlint.analysis.infer.Analysis`.
 
-    Raises ``ValueError`` for a spec with named sizes (use :func:`summarize` or ``convlint sizes``).
+    A spec with named sizes is analysed at the sizes :func:`summarize` states (``sizes_at``).
     """
-    return analyze_numeric(as_spec(spec), registry or default_registry())
+    spec = as_spec(spec)
+    registry = registry or default_registry()
+    if spec.size_names:
+        return check(spec, registry).analysis
+    return analyze_numeric(spec, registry)
 
 
-def lint(spec: Spec | str | Path, registry: Registry | None = None) -> list[Finding]:
-    """All findings for ``spec`` (rules that are off by default excluded), in source order.
+def _config(config: Config | str | Path | None) -> Config:
+    """``config`` itself, or read from the file it names, or (``None``) found as ``convlint lint`` finds it."""
+    return config if isinstance(config, Config) else load_config(config)
 
-    When the declared input size is what fails, the first size finding also names the
-    nearest valid input sizes (:mod:`convlint.sizes.nearest`).
+
+def check(spec: Spec | str | Path, registry: Registry | None = None,
+          config: Config | str | Path | None = None) -> Checked:
+    """The lint pipeline's whole result for ``spec``: findings, notes and analysis
+    (see :class:`convlint.linting.runner.Checked`)."""
+    return check_spec(as_spec(spec), registry or default_registry(), _config(config))
+
+
+def lint(spec: Spec | str | Path, registry: Registry | None = None,
+         config: Config | str | Path | None = None) -> list[Finding]:
+    """The findings ``convlint lint`` reports for ``spec``, in source order.
+
+    ``config`` is a :class:`~convlint.linting.config.Config`, a TOML file, or ``None`` for the
+    nearest ``pyproject.toml`` with a ``[tool.convlint]`` table (as on the command line): rule
+    selection, per-file ignores, noqa comments and budgets apply as in ``convlint lint``.  When the
+    declared input size is what fails, the first size finding also names the nearest valid sizes.
     """
-    return lint_spec(as_spec(spec), registry or default_registry())
+    return check(spec, registry, config).findings
 
 
 def summarize(spec: Spec | str | Path, registry: Registry | None = None, depth: int | None = None,
-              flops: bool = False) -> dict:
-    """The summary of ``spec`` as the JSON object of ``convlint summary --format json``.
+              flops: bool = False, config: Config | str | Path | None = None) -> dict:
+    """The summary of ``spec`` as the JSON object of ``convlint summary --format json``
+    (see :func:`convlint.report.summary.build_summary`); ``diagnostics`` are the findings of
+    :func:`lint` under the same ``config``; ``depth`` folds layers into their block instances,
+    ``flops`` adds ``flops`` per layer and ``total_flops``."""
+    from convlint.report.summary import build_summary
 
-    See :func:`convlint.report.summary_data.summarize_spec` for its keys; ``depth`` folds
-    layers into their block instances, ``flops`` adds ``flops`` per layer and ``total_flops``.
-    """
-    from convlint.report.summary_data import summarize_spec
-    return summarize_spec(as_spec(spec), registry or default_registry(), depth, flops)
+    spec = as_spec(spec)
+    registry = registry or default_registry()
+    return build_summary(spec, check(spec, registry, config), registry, depth, flops)
 
 
 def run(spec: Spec | str | Path, inputs: dict | None = None, weights=None, seed: int = 0, **options) -> dict:

@@ -250,6 +250,15 @@ in production.""",
 only at multiples of 8): H = 100 breaks it""",
          fix="""change the layers so that every promised size is valid (`convlint sizes` lists them), or
 promise only the sizes the network accepts."""),
+    Rule("S018", "Only some input sizes are valid", I,
+         what="""for a spec whose input sizes are names (`image: [N, 3, H, W]`), says in one line
+which values of the names are valid when some sizes fail and others work (`H ≡ 0 or 3 (mod 4)`).""",
+         why="""the spec passes lint, but a caller with another image size gets dropped input or
+mismatched branches; the condition belongs in the network's documentation or its input checks.""",
+         example="""`inputs: {image: [N, 3, H, W]}`, a stride-2 conv then a 2×2 max-pool and a transposed conv
+concatenated with the conv's output: the branches meet only when `H ≡ 0 or 3 (mod 4)`.""",
+         fix="""nothing to change if the condition is intended; `convlint sizes` lists the valid sizes and
+explains each failing one, and padding or kernel changes there make more sizes valid."""),
     Rule("S030", "Size not divisible by the layer's factor", E,
          what="""reports a layer that splits a dimension into equal parts that do not fit: GroupNorm
 `num_groups` or ChannelShuffle `groups` that do not divide the channels, PixelShuffle channels not

@@ -16,23 +16,34 @@ CUTOFF = 0.6
 """Least similarity (difflib's ratio) of a suggested name."""
 
 
-def suggest(name: str, known) -> str:
-    """`` (did you mean `x`?)`` for the closest known name, or an empty string.
+def closest(name: str, known) -> str | None:
+    """The known name closest to ``name``, compared ignoring case (``Relu`` → ``ReLU``), or ``None``.
 
     Only names of at most :data:`MAX_NAME_LENGTH` characters whose lengths could reach the cutoff
     (ratio ≤ 2·min/(sum of lengths)) are compared.
     """
     if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH:
-        return ""
-    size = len(name)
-    candidates = [item for item in known if isinstance(item, str) and len(item) <= MAX_NAME_LENGTH
-                  and 2 * min(size, len(item)) >= CUTOFF * (size + len(item))]
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=CUTOFF)
-    return f" (did you mean `{close[0]}`?)" if close else ""
+        return None
+    by_lower: dict[str, str] = {}
+    for choice in known:
+        if isinstance(choice, str) and len(choice) <= MAX_NAME_LENGTH:
+            by_lower.setdefault(choice.lower(), choice)
+    lowered, size = name.lower(), len(name)
+    if lowered in by_lower:
+        return by_lower[lowered]
+    candidates = [item for item in by_lower if 2 * min(size, len(item)) >= CUTOFF * (size + len(item))]
+    close = difflib.get_close_matches(lowered, candidates, n=1, cutoff=CUTOFF)
+    return by_lower[close[0]] if close else None
+
+
+def suggest(name: str, known) -> str:
+    """`` (did you mean `x`?)`` for :func:`closest`, or an empty string."""
+    found = closest(name, known)
+    return f" (did you mean `{found}`?)" if found is not None else ""
 
 
 class Suggestions:
-    """:func:`suggest` within a budget of :data:`MAX_COMPARISONS` name comparisons per spec.
+    """:func:`closest` within a budget of :data:`MAX_COMPARISONS` name comparisons per spec.
 
     Each suggestion compares the name with every known one, so a spec with
     thousands of wrong names would take quadratic time without this budget;
@@ -44,8 +55,14 @@ class Suggestions:
     def __init__(self):
         self.left = self.MAX_COMPARISONS
 
-    def __call__(self, name: str, known) -> str:
+    def closest(self, name: str, known) -> str | None:
+        """:func:`closest`, or ``None`` once the budget is spent."""
         if len(known) > self.left:
-            return ""
+            return None
         self.left -= len(known)
-        return suggest(name, known)
+        return closest(name, known)
+
+    def __call__(self, name: str, known) -> str:
+        """`` (did you mean `x`?)`` for the closest known name, or an empty string."""
+        found = self.closest(name, known)
+        return f" (did you mean `{found}`?)" if found is not None else ""

@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.infer import format_shape
+from convlint.findings import Fix
 from convlint.layers.keywords import Int, IntTuple, KeywordError
 from convlint_plugins.basic import normalised_dim
 
 
-def meeting_output_padding(first: tuple, other: tuple, producers: list) -> str:
-    """``; set output_padding: [1, 0] on `up3` to make them meet`` when that change of a ConvTranspose exists.
+def meeting_output_padding(first: tuple, other: tuple, producers: list) -> Fix | None:
+    """The change of a ConvTranspose's ``output_padding`` that makes ``first`` and ``other`` meet
+    (``set output_padding: [1, 0] on `up3```), when one exists.
 
     ``producers`` are the layers that made ``first`` and ``other`` (``None`` for
     an input).  Only spatial dims may differ, and the new output_padding must
-    stay below the stride or the dilation (S007).  Empty when no such change exists.
+    stay below the stride or the dilation (S007).
     """
     if len(first) < 3 or first[:2] != other[:2]:
-        return ""
+        return None
     ndim = len(first) - 2
     for mine, target, layer in ((first, other, producers[0]), (other, first, producers[-1])):
         if layer is None or not str(layer.type).startswith("ConvTranspose"):
@@ -29,7 +31,26 @@ def meeting_output_padding(first: tuple, other: tuple, producers: list) -> str:
         wanted = [op + want - have for op, want, have in zip(padding, target[2:], mine[2:])]
         if all(0 <= op and (op < s or op < d) for op, s, d in zip(wanted, stride, dilation)):
             shown = wanted[0] if ndim == 1 else list(wanted)
-            return f"; set output_padding: {shown} on `{layer.name}` to make them meet"
+            return Fix(layer.name, (("output_padding", shown),), f"output becomes {format_shape((*mine[:2], *target[2:]))}")
+    return None
+
+
+def mismatch_help(first: tuple, other: tuple, name: str) -> str:
+    """What kind of mismatch two same-rank shapes have, as the tail of a message: an off-by-one (a
+    spatial size differs by 1: padding or rounding), or a projection (channels differ, or sizes differ
+    by a whole factor: the branch ``name`` needs a 1×1 conv with a stride, as ResNet's downsample)."""
+    if len(first) != len(other) or len(first) < 3:
+        return ""
+    spatial = list(zip(first[2:], other[2:]))
+    if first[1] == other[1] and all(abs(a - b) <= 1 for a, b in spatial):
+        axes = ", ".join(str(axis + 2) for axis, (a, b) in enumerate(spatial) if a != b)
+        return (f"; an off-by-one in dim {axes}: a padding or a rounding (ceil_mode, output_padding) upstream "
+                f"makes one branch 1 larger")
+    factors = {a // b if a >= b else b // a for a, b in spatial if a != b and max(a, b) % min(a, b) == 0}
+    if len(factors) <= 1 and all(a == b or max(a, b) % min(a, b) == 0 for a, b in spatial):
+        stride = factors.pop() if factors else 1
+        return (f"; a projection is missing: give `{name}` a 1×1 conv to {first[1]} channels"
+                f"{f' with stride {stride}' if stride > 1 else ''} (as ResNet's downsample)")
     return ""
 
 
@@ -86,10 +107,9 @@ class Concat(LayerType):
             differ = [axis for axis in range(len(first)) if axis != dim and shape[axis] != first[axis]]
             if differ:
                 axes = ", ".join(str(axis) for axis in differ)
-                fix = meeting_output_padding(first, shape, _producers(ctx, index))
                 ctx.report("S009", f"`{names[0]}` gives {format_shape(first)} but `{name}` gives "
-                                   f"{format_shape(shape)}: they differ in dim {axes}, and only dim {dim} may differ"
-                                   f"{fix}", "from")
+                                   f"{format_shape(shape)}: they differ in dim {axes}, and only dim {dim} may differ",
+                           "from", meeting_output_padding(first, shape, _producers(ctx, index)))
                 return None
         return (*first[:dim], sum(shape[dim] for shape in ctx.inputs), *first[dim + 1:])
 
@@ -125,8 +145,9 @@ class Add(LayerType):
         for index, (name, shape) in enumerate(zip(names[1:], ctx.inputs[1:]), start=1):
             if shape != first:
                 fix = meeting_output_padding(first, shape, _producers(ctx, index))
+                kind = "" if fix is not None else mismatch_help(first, shape, name)
                 ctx.report("S010", f"`{names[0]}` gives {format_shape(first)} but `{name}` gives "
-                                   f"{format_shape(shape)}; Add needs equal shapes{fix}", "from")
+                                   f"{format_shape(shape)}; Add needs equal shapes{kind}", "from", fix)
                 return None
         return first
 

@@ -12,6 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 
 
+@pytest.fixture(autouse=True)
+def _from_the_project_root(monkeypatch):
+    """Every test starts in the project root, so `pytest /abs/path/tests` works from any directory."""
+    monkeypatch.chdir(ROOT)
+
+
 @pytest.fixture(scope="session")
 def registry():
     """The built-in layer types, loaded through convlint's own entry points only."""

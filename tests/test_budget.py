@@ -1,5 +1,4 @@
-"""Budgets: a spec or the configuration caps the parameter count (B001); `macs` is checked
-when the analysis counts MACs and skipped with a note otherwise."""
+"""Budgets: a spec or the configuration caps the parameter and MAC counts (B001)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,20 +53,37 @@ def test_spec_budget_wins_over_the_configured_one(tmp_path, capsys, monkeypatch)
     assert lint(capsys, lenet_with(tmp_path, "budget: {params: 70000}"))[0] == 0
 
 
-def test_macs_are_skipped_with_a_note_when_not_counted(tmp_path, capsys):
-    code, out, err = lint(capsys, lenet_with(tmp_path, "budget: {params: 70000, macs: 1}"))
-    assert code == 0
-    assert "note:" in err and "budget.macs is not checked" in err
+# LeNet-5 MACs by hand (32×32 input, bias not counted): c1 6·28·28·25 = 117,600; c3 16·10·10·150 = 240,000;
+# f5 400·120 = 48,000; f6 120·84 = 10,080; out 84·10 = 840.
+LENET_MACS = 117_600 + 240_000 + 48_000 + 10_080 + 840
 
 
-def test_macs_are_checked_when_the_analysis_counts_them(tmp_path):
+def test_macs_budget_is_checked(tmp_path, capsys):
+    path = lenet_with(tmp_path, "budget: {params: 70000, macs: 1000}")
+    code, out, err = lint(capsys, path)
+    assert code == 1 and "note:" not in err
+    assert f"B001 {LENET_MACS:,} MACs, over the spec's budget of 1,000 by {LENET_MACS - 1000:,}" in out
+
+
+def test_macs_budget_at_the_count_passes(tmp_path, capsys):
+    assert lint(capsys, lenet_with(tmp_path, f"budget: {{macs: {LENET_MACS}}}"))[0] == 0
+
+
+def test_macs_are_checked_by_check_budget(tmp_path):
     spec = load_file(lenet_with(tmp_path, "budget: {macs: 1000}")).spec
-    analysis = analyze(spec, REGISTRY)
-    analysis.total_macs = 416_520  # stands in for a MAC-counting analysis
-    check = check_budget(spec, analysis, {}, REGISTRY.rules)
+    check = check_budget(spec, analyze(spec, REGISTRY), {}, REGISTRY.rules)
     assert [(f.code, f.message) for f in check.findings] == [
         ("B001", "416,520 MACs, over the spec's budget of 1,000 by 415,520 (41552.0%)")]
     assert check.notes == []
+
+
+def test_budget_of_a_named_size_spec_is_checked_at_stated_sizes(tmp_path, capsys):
+    text = (SPECS / "lenet5.yaml").read_text(encoding="utf-8").replace("[1, 1, 32, 32]", "[N, 1, 32, 32]")
+    assert "[N, 1, 32, 32]" in text
+    path = tmp_path / "lenet_n.yaml"
+    path.write_text(text.replace("name: lenet5\n", "name: lenet5\nbudget: {macs: 1000}\n"), encoding="utf-8")
+    code, out, _ = lint(capsys, path)
+    assert code == 1 and f"B001 {LENET_MACS:,} MACs at N = 1, over the spec's budget of 1,000" in out
 
 
 @pytest.mark.parametrize("budget", ["budget: 5", "budget: {params: 1.5e6}", "budget: {flops: 10}",

@@ -34,7 +34,8 @@ def test_lint_json_contract():
     done = convlint("lint", "--format", "json", BROKEN / "unet_odd_input.yaml")
     assert done.returncode == 1
     items = json.loads(done.stdout)
-    assert [set(item) for item in items] == [{"path", "line", "column", "code", "severity", "layer", "message"}] * 2
+    assert [set(item) for item in items] == [{"path", "line", "column", "code", "severity", "layer", "message",
+                                              "fix"}] * 2
     assert [(i["line"], i["code"], i["severity"], i["layer"]) for i in items] == [
         (12, "S001", "warning", "down3"), (15, "S009", "error", "cat3")]
 
@@ -58,7 +59,8 @@ def test_yaml_without_layers_is_skipped_quietly(tmp_path):
     (tmp_path / "notes.txt").write_text("layers: not yaml we look at\n")
     done = convlint("lint", tmp_path)
     assert done.returncode == 0
-    assert done.stdout == "All checks passed (0 specs checked).\n"
+    assert done.stdout == ("All checks passed (0 specs checked).\n"
+                           "Skipped 2 YAML files that are not a spec (no top-level `layers`).\n")
 
 
 def test_directories_are_searched_recursively(tmp_path):

@@ -175,12 +175,12 @@ def test_missing_config_file_is_exit_2(project, capsys):
     assert code == 2 and "nope.toml" in err
 
 
-def test_readme_configuration_example_is_valid(tmp_path):
+def test_documented_configuration_example_is_valid(tmp_path):
     from convlint.linting.config import load_config
     from convlint.layers.registry import load_registry
     from convlint.linting.selection import RuleSelection
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
     example = readme.split("## Configuration", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
     path = write(tmp_path / "pyproject.toml", example)
     config = load_config(start=tmp_path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from convlint.cli import lint as lint_command
 from convlint.cli import main as cli
 from convlint.findings import Finding, Severity
 from convlint.report.output_formats import github
@@ -34,7 +35,7 @@ def test_concise(capsys):
     first, tally = out.splitlines()
     assert code == 1
     assert first.startswith(f"{S001}:6:{column}: S001 H_out = (5 + 2·0 − 2)/2 + 1 = 2.5, floored to 2")
-    assert first.endswith(" [c1]")
+    assert first.endswith(" [c1] (fix: set kernel_size: 3 on `c1` (output stays 2×2))")
     assert tally == "Found 1 problem (1 warning) in 1 of 1 spec."
 
 
@@ -59,7 +60,7 @@ def test_full_separates_the_arithmetic_from_the_suggested_change(capsys):
     _, out = lint(capsys, "--format", "full", S001)
     notes = [line.strip() for line in out.splitlines() if line.strip().startswith("= ")]
     assert notes[0].startswith("= warning: H_out = (5 + 2·0 − 2)/2 + 1 = 2.5, floored to 2: input row 5 of 5")
-    assert notes[1].startswith("= help: use H: kernel_size=3 (output stays 2)")
+    assert notes[1] == "= help: set kernel_size: 3 on `c1` (output stays 2×2)"
 
 
 class Terminal(io.StringIO):
@@ -70,8 +71,8 @@ class Terminal(io.StringIO):
 def test_default_format_is_full_on_a_terminal_and_concise_otherwise():
     args = cli.build_parser().parse_args(["lint", str(S001)])
     terminal, pipe = Terminal(), io.StringIO()
-    cli.run_lint(args, terminal)
-    cli.run_lint(args, pipe)
+    lint_command.run(args, terminal)
+    lint_command.run(args, pipe)
     assert "^^^^^^ S001" in terminal.getvalue()
     assert pipe.getvalue().count("\n") == 2 and "^" not in pipe.getvalue()
 
@@ -80,7 +81,9 @@ def test_json_contract(capsys):
     code, out = lint(capsys, "--format", "json", S001)
     data = json.loads(out)
     assert code == 1
-    assert [list(item) for item in data] == [["path", "line", "column", "code", "severity", "layer", "message"]]
+    assert [list(item) for item in data] == [["path", "line", "column", "code", "severity", "layer", "message", "fix"]]
+    assert data[0]["fix"] == {"layer": "c1", "set": {"kernel_size": 3}, "outcome": "output stays 2×2",
+                              "description": "set kernel_size: 3 on `c1` (output stays 2×2)"}
     assert {k: data[0][k] for k in ("path", "line", "code", "severity", "layer")} == {
         "path": str(S001), "line": 6, "code": "S001", "severity": "warning", "layer": "c1"}
 

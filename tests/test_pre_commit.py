@@ -27,7 +27,8 @@ def hook() -> dict:
 
 def test_hook_definition():
     definition = hook()
-    assert (definition["entry"], definition["language"], definition["types"]) == ("convlint lint", "python", ["yaml"])
+    assert (definition["entry"], definition["language"], definition["types"]) == ("convlint lint --skip-non-specs", "python",
+                                                                                      ["yaml"])
     assert definition.get("pass_filenames", True) is True
 
 
@@ -49,7 +50,8 @@ def test_entry_command_on_the_files_pre_commit_passes(repository):
     clean = subprocess.run([*entry, "good.yaml", "workflow.yaml"], cwd=repository, capture_output=True, text=True)
     dirty = subprocess.run([*entry, "bad.yaml", "good.yaml", "workflow.yaml"], cwd=repository,
                            capture_output=True, text=True)
-    assert (clean.returncode, clean.stdout) == (0, "All checks passed (1 spec checked).\n")
+    assert (clean.returncode, clean.stdout) == (0, "All checks passed (1 spec checked).\n"
+                                                   "Skipped 1 YAML file that is not a spec (no top-level `layers`).\n")
     assert dirty.returncode == 1
     assert dirty.stdout.startswith("bad.yaml:6:") and "in 1 of 2 specs" in dirty.stdout
 

@@ -276,7 +276,8 @@ def test_named_sizes_summary_and_lint():
     shapes = {row["name"]: row["output_shape"] for row in summarize(spec)["layers"]}
     assert shapes["down1"] == ["N", 8, "⌊H/2⌋", "⌊W/2⌋"]
     assert shapes["enc2"] == ["N", 16, "⌈(H − 1)/4⌉", "⌈(W − 1)/4⌉"]  # ⌊(⌊H/2⌋ − 1)/2⌋ + 1
-    assert lint(spec) == []  # valid for some sizes: nothing to report
+    [info] = lint(spec)  # valid for some sizes: one info line with the conditions
+    assert info.code == "S018" and "H is a multiple of 4 and W is a multiple of 4" in info.message
     problem = size_problem(spec, REGISTRY)
     held = reference_values(problem)
     assert solve(problem, "H", held).valid.describe("H") == "H is a multiple of 4"
@@ -359,7 +360,7 @@ def test_several_inputs_share_or_keep_their_names():
 
 
 def test_held_sizes_found_when_no_square_size_is_valid():
-    """H must be even and W odd: no square image works, yet each size has its answer and lint is clean."""
+    """H must be even and W odd: no square image works, yet each size has its answer, which lint states."""
     spec = spec_from("inputs: {x: [1, 2, H, W]}\nlayers:\n"
                      "  - {name: a, type: MaxPool2d, kernel_size: [2, 3], stride: [2, 2]}\n"
                      "  - {name: b, type: ConvTranspose2d, out_channels: 2, kernel_size: [2, 3], stride: [2, 2]}\n"
@@ -369,7 +370,8 @@ def test_held_sizes_found_when_no_square_size_is_valid():
     assert held == {"H": 2, "W": 3}
     assert solve(problem, "H", held).valid.describe("H") == "H is a multiple of 2"
     assert solve(problem, "W", held).valid.describe("W") == "W ≥ 3 and W ≡ 1 (mod 2)"
-    assert lint(spec) == []
+    assert [(f.code, f.message.split(";")[0]) for f in lint(spec)] == [
+        ("S018", "valid only when H is a multiple of 2 and W ≥ 3 and W ≡ 1 (mod 2)")]
 
 
 # --- every built-in type, and held sizes found when no square size is valid ---------------------------------

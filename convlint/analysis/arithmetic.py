@@ -208,19 +208,28 @@ def exact_fixes(axis: WindowAxis) -> list[AxisFix]:
     return fixes
 
 
-def padding_fixes(axis: WindowAxis, keys=None, kernel_within_input: bool = False) -> list[str]:
+def layer_fixes(axis: WindowAxis, keys=None, kernel_within_input: bool = False) -> list[AxisFix]:
+    """The changes of :func:`exact_fixes` a layer can take: only those setting a keyword in ``keys``
+    (when given: an AvgPool has no ``dilation``), and no kernel larger than the unpadded input when
+    ``kernel_within_input`` (as AvgPool3d requires)."""
+    return [fix for fix in exact_fixes(axis)
+            if (keys is None or fix.key in keys)
+            and not (kernel_within_input and fix.key == "kernel_size" and fix.value > axis.size)]
+
+
+def padding_fixes(axis: WindowAxis, keys=None, kernel_within_input: bool = False,
+                  stride_follows_kernel: bool = False) -> list[str]:
     """Smallest changes that make a floor-mode axis exact, as text, nearest first.
 
-    The layer changes of :func:`exact_fixes` (only those setting a keyword in
-    ``keys``, when given: an AvgPool has no ``dilation``; and no kernel larger
-    than the unpadded input when ``kernel_within_input``, as AvgPool3d requires),
-    then the layer input sizes either side that divide evenly.
+    The changes of :func:`layer_fixes`, then the layer input sizes either side that divide evenly.
+    ``stride_follows_kernel``: the stride is not written and defaults to the kernel size (pools),
+    so a new kernel size must come with the stride written out.
     """
     remainder = axis.numerator % axis.stride
     if remainder == 0:
         return []
-    suggestions = [str(fix) for fix in exact_fixes(axis)
-                   if (keys is None or fix.key in keys)
-                   and not (kernel_within_input and fix.key == "kernel_size" and fix.value > axis.size)]
+    suggestions = [f"{fix.key}={fix.value} with stride={axis.stride} {str(fix).split(' ', 1)[1]}"
+                   if stride_follows_kernel and fix.key == "kernel_size" else str(fix)
+                   for fix in layer_fixes(axis, keys, kernel_within_input)]
     suggestions.append(f"a layer input of {axis.size - remainder} or {axis.size + axis.stride - remainder}")
     return suggestions

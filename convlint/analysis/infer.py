@@ -175,8 +175,10 @@ def _infer_layer(run: _Run, layer: Layer, inputs: list[Shape | None]) -> tuple[N
     ctx = LayerContext(layer, [], {}, 0, run.spec.path, registry.rules)
     if layer_type is None:
         if layer.type is not None:
-            ctx.report("Y007", f"unknown layer type `{layer.type}`{run.suggestions(layer.type, registry.types)}",
-                       "type")
+            suggestion = _type_suggestion(run, layer.type, inputs)
+            hint = "" if suggestion is None else f" (did you mean `{suggestion[0]}`{suggestion[1]}?)"
+            ctx.report("Y007", f"unknown layer type `{layer.type}`{hint}", "type",
+                       help=None if suggestion is None else f"use `type: {suggestion[0]}`")
         return info, ctx.findings
     owner = registry.owners.get(layer.type, "?")
     try:  # everything the layer type's plugin computes; its faults are X001 findings, not crashes
@@ -201,16 +203,42 @@ def _infer_layer(run: _Run, layer: Layer, inputs: list[Shape | None]) -> tuple[N
     return info, ctx.findings
 
 
+def _type_suggestion(run: _Run, name: str, inputs: list[Shape | None]) -> tuple[str, str] | None:
+    """(type name, why) for an unknown type ``name``: the type spelled the same but for case
+    (``Relu`` → ``ReLU``), else the one type whose name extends ``name`` and takes the input's rank
+    (``MaxPool`` on a 4-D input → ``MaxPool2d``), else the closest name; ``None`` when none is close."""
+    types = run.registry.types
+    same = next((type_name for type_name in types if type_name.lower() == name.lower()), None)
+    if same is not None:
+        return same, ""
+    rank = len(inputs[0]) if inputs and inputs[0] is not None else None
+    fitting = [type_name for type_name, layer_type in types.items()
+               if type_name.lower().startswith(name.lower()) and rank is not None
+               and (layer_type.input_ranks is None or rank in layer_type.input_ranks)]
+    if len(fitting) == 1:
+        return fitting[0], f" for the {rank}-D input"
+    closest = run.suggestions.closest(name, types)
+    return None if closest is None else (closest, "")
+
+
 def _infer_with_type(run: _Run, ctx: LayerContext, layer_type: LayerType, info: NodeInfo,
                      inputs: list[Shape | None]) -> Shape | None:
     """Check ``ctx.layer`` against ``layer_type`` and return its output shape (``None`` if unknown)."""
     layer = ctx.layer
     keywords = layer_type.keywords
+    meant = set()  # required keywords that a misspelled one stands for: one problem, one finding
     for key in layer.kwargs:
         if key not in keywords:
-            ctx.report("Y006", f"{layer.type} has no keyword `{key}`{run.suggestions(key, keywords)}", key)
+            guess = run.suggestions.closest(key, keywords)
+            if guess is not None and guess not in layer.kwargs and keywords[guess].required:
+                meant.add(guess)
+                hint = f" (did you mean `{guess}`, which {layer.type} requires?)"
+            else:
+                hint = "" if guess is None else f" (did you mean `{guess}`?)"
+            ctx.report("Y006", f"{layer.type} has no keyword `{key}`{hint}", key,
+                       help=None if guess is None else f"rename `{key}` to `{guess}`")
     if not _check_arity(ctx, layer_type, layer) or any(shape is None for shape in inputs) or not layer.sources:
-        _convert_args(run, ctx, layer_type, layer_type.spatial_dims)
+        _convert_args(run, ctx, layer_type, layer_type.spatial_dims, meant)
         return None
     info.input_shapes = list(inputs)
     rank = len(inputs[0])
@@ -220,7 +248,7 @@ def _infer_with_type(run: _Run, ctx: LayerContext, layer_type: LayerType, info: 
                            f"{format_shape(inputs[0])} from `{layer.sources[0]}`", "from")
         return None
     ndim = layer_type.spatial_dims if layer_type.spatial_dims is not None else max(rank - 2, 0)
-    args = _convert_args(run, ctx, layer_type, ndim)
+    args = _convert_args(run, ctx, layer_type, ndim, meant)
     if args is None:
         return None
     ctx.inputs, ctx.args, ctx.ndim = list(inputs), args, ndim
@@ -266,17 +294,23 @@ def _check_arity(ctx: LayerContext, layer_type: LayerType, layer: Layer) -> bool
     return True
 
 
-def _convert_args(run: _Run, ctx: LayerContext, layer_type: LayerType, ndim: int | None) -> dict | None:
-    """Check and default the keyword arguments; ``None`` if any is wrong or ``ndim`` unknown."""
-    if ndim is None:
+def _convert_args(run: _Run, ctx: LayerContext, layer_type: LayerType, ndim: int | None,
+                  misspelled: set[str] = frozenset()) -> dict | None:
+    """Check and default the keyword arguments; ``None`` if any is wrong or ``ndim`` unknown.
+
+    A missing required keyword is Y008, unless it is in ``misspelled`` (Y006 already says so).
+    """
+    written = ctx.layer.kwargs
+    if ndim is None:  # the input is unknown: what does not need its rank is still checked
+        required = [key for key, keyword in layer_type.keywords.items() if keyword.required]
+        _report_missing(ctx, layer_type, [key for key in required if key not in written and key not in misspelled])
         return None
     defaults, required = run.keywords.defaults(layer_type, ndim)
     args = dict(defaults)
-    ok = True
-    written = ctx.layer.kwargs
+    ok = not misspelled
     for key in required:
-        if key not in written:
-            ctx.report("Y008", f"{layer_type.name} requires `{key}`", "type")
+        if key not in written and key not in misspelled:
+            _report_missing(ctx, layer_type, [key])
             ok = False
     keywords = layer_type.keywords
     for key, value in written.items():
@@ -288,6 +322,15 @@ def _convert_args(run: _Run, ctx: LayerContext, layer_type: LayerType, ndim: int
             ctx.report("Y005", f"`{key}`: {problem}", key)
             ok = False
     return args if ok else None
+
+
+def _report_missing(ctx: LayerContext, layer_type: LayerType, keys: list[str]) -> None:
+    """Y008 for each required keyword in ``keys`` that the layer does not write, naming it."""
+    for key in keys:
+        description = layer_type.keywords[key].doc
+        ctx.report("Y008", f"{layer_type.name} requires `{key}`{f' ({description})' if description else ''}; "
+                           f"add `{key}` to layer `{ctx.layer.name}`", "type",
+                   help=f"add `{key}: <value>` to layer `{ctx.layer.name}`")
 
 
 def _checked_shape(shape) -> Shape:

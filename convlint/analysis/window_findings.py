@@ -5,7 +5,8 @@ the arithmetic with the layer's own numbers and say what to change.
 """
 from __future__ import annotations
 
-from convlint.analysis.arithmetic import WindowAxis, padding_fixes
+from convlint.analysis.arithmetic import WindowAxis, layer_fixes, padding_fixes
+from convlint.findings import Fix
 from convlint.layers.layer_type import LayerContext
 
 AXIS_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -48,7 +49,7 @@ def check_windows(ctx: LayerContext, axes: list[WindowAxis], is_conv: bool,
         elif axis.unread_tail and not axis.skips_by_design:
             padding_only.append((symbol, axis))
         sizes.append(out)
-    _report_lost_input(ctx, lost, kernel_within_input)
+    _report_lost_input(ctx, axes, lost, kernel_within_input)
     if padding_only:
         ctx.report("S014", "; ".join(f"{axis.formula(symbol)}: the last {axis.unread_tail} unread "
                                      f"position{'s are' if axis.unread_tail != 1 else ' is'} right padding only"
@@ -63,8 +64,9 @@ def _describe_loss(symbol: str, axis: WindowAxis) -> str:
     return f"{axis.formula(symbol)}: input {which} of {axis.size} {'is' if lost == 1 else 'are'} never read"
 
 
-def _report_lost_input(ctx: LayerContext, lost: list[tuple[str, WindowAxis]], kernel_within_input: bool) -> None:
-    """One S001 (or S013 for stride > window) finding covering every axis that loses input."""
+def _report_lost_input(ctx: LayerContext, axes: list[WindowAxis], lost: list[tuple[str, WindowAxis]],
+                       kernel_within_input: bool) -> None:
+    """One S001 (or S013 for stride > window) finding covering every axis of ``axes`` that loses input."""
     by_design = [(symbol, axis) for symbol, axis in lost if axis.skips_by_design]
     real = [(symbol, axis) for symbol, axis in lost if not axis.skips_by_design]
     if by_design:
@@ -72,12 +74,53 @@ def _report_lost_input(ctx: LayerContext, lost: list[tuple[str, WindowAxis]], ke
         ctx.report("S013", "; ".join(_describe_loss(symbol, axis) for symbol, axis in by_design)
                    + f" (stride {stride} exceeds the window of {span}: a strided subsample by design)", "stride")
     if real:
+        tied = stride_follows_kernel(ctx)
         fixes = []
         for symbol, axis in real:
-            options = padding_fixes(axis, ctx.args, kernel_within_input)
+            options = padding_fixes(axis, ctx.args, kernel_within_input, tied)
             if options:
                 fixes.append(f"{symbol}: {' or '.join(options)}")
         fix = (f". For an exact size use {'; '.join(fixes)}; `convlint sizes` lists the network input sizes "
                f"that need no change" if fixes else "")
         key = "stride" if ctx.written("stride") else "kernel_size"
-        ctx.report("S001", "; ".join(_describe_loss(symbol, axis) for symbol, axis in real) + fix, key)
+        ctx.report("S001", "; ".join(_describe_loss(symbol, axis) for symbol, axis in real) + fix, key,
+                   _structured_fix(ctx, axes, kernel_within_input))
+
+
+def stride_follows_kernel(ctx: LayerContext) -> bool:
+    """True when the layer's stride is not written and defaults to its kernel size (as a pool's does)."""
+    return not ctx.written("stride") and "stride" in ctx.args and ctx.args["stride"] is None
+
+
+def _as_written(values: list[int]) -> object:
+    """One int when every axis has the same value, else the per-axis list."""
+    return values[0] if len(set(values)) == 1 else list(values)
+
+
+def _structured_fix(ctx: LayerContext, axes: list[WindowAxis], kernel_within_input: bool) -> Fix | None:
+    """One change of the layer's keywords that makes every axis read all its input and keeps the
+    output size, or ``None`` when some axis has no such change (then only the input size can help).
+
+    Each axis takes its first output-keeping change (kernel size, padding or dilation).  When the
+    stride defaults to the kernel size, a new kernel size comes with the old stride written out.
+    """
+    changes: dict[str, list[int]] = {}
+    for index, axis in enumerate(axes):
+        if not axis.dropped_input or axis.skips_by_design:
+            continue
+        keeping = [fix for fix in layer_fixes(axis, ctx.args, kernel_within_input) if fix.output == fix.before]
+        current = {"kernel_size": axis.kernel, "padding": axis.pad_left, "dilation": axis.dilation}
+        if not keeping:
+            return None
+        change = keeping[0]
+        values = changes.setdefault(change.key, [current[change.key] for _ in axes])
+        if change.key == "padding" and any(a.pad_left != a.pad_right for a in axes):
+            return None
+        values[index] = change.value
+    if not changes:
+        return None
+    edits = [(key, _as_written(values)) for key, values in changes.items()]
+    if "kernel_size" in changes and stride_follows_kernel(ctx):
+        edits.append(("stride", _as_written([axis.stride for axis in axes])))
+    shape = "×".join(str(axis.out) for axis in axes)
+    return Fix(ctx.layer.name, tuple(edits), f"output stays {shape}")

@@ -15,6 +15,7 @@ Graphviz, and the exit code is 2.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass
@@ -23,16 +24,32 @@ from pathlib import Path
 from convlint.spec.files import iter_yaml_files
 from convlint.findings import Finding, Severity
 from convlint.report.formatters import concise
-from convlint.linting.runner import load_file
+from convlint.linting.config import Config
+from convlint.linting.runner import lint_file
 from convlint.output import RefusedOutput, write_atomically
+from convlint.cli.common import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError, add_common, add_selection,
+                                 config_of, registry_of)
 from convlint.layers.registry import Registry
 
 SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-class RenderUsageError(Exception):
+class RenderUsageError(UsageError):
     """The command line cannot be carried out as given (exit code 2)."""
+
+
+def add_parser(commands) -> None:
+    parser = commands.add_parser("render", help="draw specs as architecture diagrams (needs Graphviz)")
+    parser.add_argument("paths", nargs="+", metavar="SPEC", help="spec files or directories")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="output file (.svg, .png, .pdf, .dot, .gv), - for stdout, or a directory")
+    parser.add_argument("--format", choices=("svg", "png", "pdf", "dot"), help="output format (default: from -o)")
+    parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom or left-to-right")
+    parser.add_argument("--no-fold", action="store_true",
+                        help="draw norm, activation and dropout layers as boxes of their own")
+    add_selection(parser)
+    parser.add_argument("--force", action="store_true", help="replace a symbolic link at -o with the output")
+    add_common(parser)
 
 
 @dataclass
@@ -66,6 +83,9 @@ def plan(paths: list[str], output: str, fmt: str | None) -> list[Job]:
     if target.is_dir() or output.endswith(("/", os.sep)) or len(specs) > 1 or given_dir:
         if target.exists() and not target.is_dir():
             raise RenderUsageError(f"{output} is a file; several diagrams need a directory for `-o`")
+        if not target.is_dir() and target.suffix.lower() in SUFFIX_FORMATS and not output.endswith(("/", os.sep)):
+            raise RenderUsageError(f"`-o {output}` names one file, but there are {len(specs)} diagrams to draw; "
+                                   f"give a directory (such as `-o diagrams/`) or a single spec")
         suffix = "." + (fmt or "svg")
         return [Job(path, target / relative.with_suffix(suffix), fmt or "svg", named)
                 for path, relative, named in specs]
@@ -76,24 +96,24 @@ def plan(paths: list[str], output: str, fmt: str | None) -> list[Job]:
     return [Job(specs[0][0], target, chosen)]
 
 
-def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err, force: bool = False) -> int:
+def _draw_job(job: Job, registry: Registry, config: Config, rankdir: str, fold: bool, out, err,
+              force: bool = False) -> int:
     """Draw one spec; returns its exit code. Problems are printed to ``err``."""
-    from convlint.analysis.loading import analyze_numeric
-    from convlint.linting.spec_lint import lint_spec
     from convlint.render.collapse import MAX_BOXES, collapse, fitting_depth
     from convlint.render.diagram import build_diagram
     from convlint.render.draw import DotMissing, DrawError, draw
 
-    result = load_file(job.spec_path)
-    if result.spec is None:
+    result = lint_file(job.spec_path, registry, config, named=False)
+    if result.checked is None:
         if result.skipped and job.named:
             raise RenderUsageError(f"{job.spec_path} is not a spec (it has no top-level `layers` key)")
         if result.skipped:
             return EXIT_CLEAN
         err.write(concise(result.findings))
         return EXIT_FINDINGS
-    findings: list[Finding] = lint_spec(result.spec, registry)
-    diagram = build_diagram(analyze_numeric(result.spec, registry), findings, registry, fold=fold)
+    findings: list[Finding] = [finding for finding in result.findings if finding.severity is not Severity.INFO]
+    diagram = build_diagram(_shown_analysis(result.spec, result.checked.analysis, registry), findings, registry,
+                            fold=fold)
     if job.fmt != "dot" and len(diagram.boxes) > MAX_BOXES:
         depth = fitting_depth(diagram, MAX_BOXES)
         if depth is None:
@@ -140,13 +160,24 @@ def _draw_job(job: Job, registry: Registry, rankdir: str, fold: bool, out, err, 
     return EXIT_FINDINGS if errors else EXIT_CLEAN
 
 
+def _shown_analysis(spec, analysis, registry: Registry):
+    """``analysis`` with each shape as drawn: for named input sizes, expressions in the names
+    (``N×16×⌊H/2⌋×⌊W/2⌋``) where the solver follows the layer, else the shape at the stated sizes."""
+    if not spec.size_names:
+        return analysis
+    from convlint.sizes.named import symbolic_shapes
+
+    expressions = symbolic_shapes(spec, registry)
+    nodes = {name: dataclasses.replace(node, shape=tuple(expressions[name]))
+             if expressions.get(name) is not None else node for name, node in analysis.nodes.items()}
+    return dataclasses.replace(analysis, nodes=nodes)
+
+
 def run(args, out, err=None) -> int:
     """Run ``convlint render`` for parsed ``args``; returns the exit code (the worst over all specs)."""
-    from convlint.cli.plugin_option import registry_from
-
     err = err or sys.stderr
+    registry, config = registry_of(args), config_of(args)
     jobs = plan(args.paths, args.output, args.format)
-    registry = registry_from(args)
     force = getattr(args, "force", False)
-    codes = [_draw_job(job, registry, args.rankdir, not args.no_fold, out, err, force) for job in jobs]
+    codes = [_draw_job(job, registry, config, args.rankdir, not args.no_fold, out, err, force) for job in jobs]
     return max(codes)

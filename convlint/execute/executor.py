@@ -174,6 +174,16 @@ def _initial_state(contexts: dict, expected: dict, seed: int, dtype) -> dict[str
     return state
 
 
+def work_buffer_bytes(analysis: Analysis, itemsize: int, chunk_bytes: int) -> int:
+    """Bytes of the largest temporary a kernel unfolds (im2col columns), at most ``chunk_bytes``.
+
+    An unfold holds one element per kernel tap, input channel of a group and output (or, transposed,
+    input) position; each takes part in at least one multiply-accumulate, so a layer's MACs bound it.
+    """
+    largest = max((node.macs or 0 for node in analysis.nodes.values()), default=0)
+    return min(chunk_bytes, largest * itemsize)
+
+
 def execute(analysis: Analysis, registry, inputs: Mapping[str, np.ndarray] | None = None,
             weights: Mapping[str, np.ndarray] | None = None, seed: int = 0, dtype: str = "float32",
             keep_all: bool = False, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
@@ -192,11 +202,12 @@ def execute(analysis: Analysis, registry, inputs: Mapping[str, np.ndarray] | Non
         layer = analysis.spec.layer_by_name[missing[0]]
         raise ExecutionError(f"layer `{layer.name}` (line {layer.line}): layer type {layer.type} has no executor "
                              f"(its plugin `{registry.owners.get(layer.type, '?')}` defines no forward)")
-    peak = plan_memory(analysis, itemsize, keep_all) + chunk_bytes
+    work = work_buffer_bytes(analysis, itemsize, chunk_bytes)
+    peak = plan_memory(analysis, itemsize, keep_all) + work
     limit = memory_limit if memory_limit is not None else int(available_memory() * DEFAULT_MEMORY_FRACTION)
     if peak > limit:
         raise ExecutionError(f"this run needs about {format_bytes(peak)} (activations, parameters and a "
-                             f"{format_bytes(chunk_bytes)} work buffer), over the limit of {format_bytes(limit)}; "
+                             f"{format_bytes(work)} work buffer), over the limit of {format_bytes(limit)}; "
                              f"use a smaller batch or input, or raise the limit (--max-memory)")
     rng = np.random.default_rng(seed)
     given_inputs = dict(inputs or {})

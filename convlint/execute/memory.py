@@ -1,7 +1,6 @@
 """Memory figures: how much is available, and bytes in words."""
 from __future__ import annotations
 
-import math
 import os
 
 DEFAULT_CHUNK_BYTES = 256 * 2**20
@@ -31,15 +30,22 @@ def format_bytes(count: int) -> str:
     return f"{count} B"
 
 
+UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+         "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+"""Byte units, decimal (``MB`` = 10⁶) and binary (``MiB`` = 2²⁰), case-insensitive."""
+
+
 def parse_bytes(text: str) -> int:
-    """``"2GB"``, ``"512 MB"``, ``"1e9"`` → bytes; ``ValueError`` for anything else."""
+    """``"2GiB"``, ``"512 MB"``, ``"1.5G"``, ``"1e9"`` → bytes; ``ValueError`` naming the units otherwise."""
     cleaned = text.strip().upper().replace(" ", "")
-    number, size = cleaned, 1
-    for unit, factor in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3), ("B", 1)):
-        if cleaned.endswith(unit):
-            number, size = cleaned[: -len(unit)], factor
-            break
-    value = float(number) * size
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"a memory size must be a finite number of bytes, got {text!r}")
-    return int(value)
+    number = cleaned.rstrip("KMGTIB")
+    unit = cleaned[len(number):]
+    unit = unit + "B" if unit in ("K", "M", "G", "T") else unit
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1.0
+    if unit not in UNITS or not value >= 0 or value == float("inf"):
+        raise ValueError(f"cannot read {text!r} as a size: give a number of bytes with an optional unit "
+                         f"(B, kB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 2GiB or 512MB")
+    return int(value * UNITS[unit])

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from convlint.execute.memory import DEFAULT_CHUNK_BYTES
 from convlint.analysis.arithmetic import TransposedAxis, WindowAxis
-from convlint.findings import Finding
+from convlint.findings import Finding, Fix
 from convlint.layers.keywords import Keyword
 from convlint.rules import RULES, Rule
 from convlint.spec.model import Layer
@@ -66,10 +66,13 @@ class LayerContext:
         """True when the spec writes ``key`` for this layer (rather than taking the default)."""
         return key in self.layer.kwargs
 
-    def report(self, code: str, message: str, key: str | None = None) -> None:
-        """Record a finding with ``code``, placed at ``key``'s line when the layer writes it."""
+    def report(self, code: str, message: str, key: str | None = None, fix: Fix | None = None,
+               help: str | None = None) -> None:
+        """Record a finding with ``code``, placed at ``key``'s line when the layer writes it, with an
+        optional structured ``fix`` or ``help`` text of its own."""
         line, column = self.layer.position_of(key)
-        self.findings.append(Finding(code, self.rules[code].severity, message, self.path, line, column, self.layer.name))
+        self.findings.append(Finding(code, self.rules[code].severity, message, self.path, line, column,
+                                     self.layer.name, fix, help))
 
 
 def state_key(layer: str, entry: str) -> str:

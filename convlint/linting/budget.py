@@ -3,7 +3,9 @@
 A spec may declare ``budget: {params: 1000000, macs: 500000000}`` at its top level, and the
 configuration may declare ``[tool.convlint.budget]`` for every spec; the spec's own value
 wins.  Exceeding a limit is a B001 finding.  ``macs`` is checked when the analysis counts
-multiply-accumulates (an ``Analysis.total_macs`` attribute); otherwise it is skipped with a note.
+multiply-accumulates of every layer; where some layer's count is unknown the total is a lower
+bound and the message says "at least".  A spec with named input sizes is checked at the sizes the
+caller states (``at``, e.g. ``N = 1, H = 32, W = 32``), named in the message.
 """
 from __future__ import annotations
 
@@ -53,26 +55,30 @@ def declared_budget(spec: Spec, rules: Mapping[str, Rule], check: BudgetCheck) -
 
 
 def check_budget(spec: Spec, analysis: Analysis, configured: Mapping[str, int],
-                 rules: Mapping[str, Rule]) -> BudgetCheck:
-    """Compare the spec's totals with its budget (its own, else the configured one)."""
+                 rules: Mapping[str, Rule], at: str = "") -> BudgetCheck:
+    """Compare the spec's totals with its budget (its own, else the configured one).
+
+    ``analysis`` is of the spec itself, or of the spec at the named sizes ``at`` describes.
+    """
     check = BudgetCheck()
     declared, position = declared_budget(spec, rules, check)
-    totals = {"params": analysis.total_params, "macs": getattr(analysis, "total_macs", None)}
-    incomplete = any(node.params is None for node in analysis.nodes.values() if node.family != "input")
+    layers = [node for node in analysis.nodes.values() if node.family != "input"]
+    totals = {"params": analysis.total_params, "macs": sum(node.macs or 0 for node in layers)}
+    incomplete = {"params": any(node.params is None for node in layers),
+                  "macs": any(node.macs is None for node in layers)}
     for key in BUDGET_KEYS:
         limit = declared.get(key, configured.get(key))
         if limit is None:
             continue
         total = totals[key]
         source = "the spec's budget" if key in declared else "the configured budget"
-        if total is None:
-            check.notes.append(f"{spec.path}: budget.{key} is not checked: this convlint does not count {UNITS[key]}")
-            continue
         if total > limit:
             over = total - limit
-            bound = "at least " if incomplete else ""
-            message = (f"{bound}{total:,} {UNITS[key]}, over {source} of {limit:,} by {over:,} "
-                       f"({over / limit:.1%})" if limit else f"{bound}{total:,} {UNITS[key]}, over {source} of 0")
+            bound = "at least " if incomplete[key] else ""
+            where_sizes = f" at {at}" if at else ""
+            message = (f"{bound}{total:,} {UNITS[key]}{where_sizes}, over {source} of {limit:,} by {over:,} "
+                       f"({over / limit:.1%})" if limit else
+                       f"{bound}{total:,} {UNITS[key]}{where_sizes}, over {source} of 0")
             where = position if key in declared and position else (1, 1)
             check.findings.append(Finding("B001", rules["B001"].severity, message, spec.path, *where, None))
     return check

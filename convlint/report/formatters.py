@@ -9,11 +9,22 @@ from convlint.findings import Finding, Severity
 from convlint.analysis.infer import format_shape
 
 
-def concise(findings: list[Finding]) -> str:
-    """One line per finding: ``path:line:col: CODE message`` (untrusted text escaped, see convlint.escaping)."""
+SEVERITY_COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+"""ANSI colours of the rule code by severity: red, yellow, cyan."""
+
+
+def paint(text: str, code: str, colour: bool) -> str:
+    """``text`` in the ANSI style ``code`` (``"1"`` bold, ``"31"`` red, ...) when ``colour``, else as is."""
+    return f"\033[{code}m{text}\033[0m" if colour else text
+
+
+def concise(findings: list[Finding], colour: bool = False) -> str:
+    """One line per finding: ``path:line:col: CODE message`` (untrusted text escaped, see
+    convlint.escaping; path bold, code by severity when ``colour``)."""
     return "".join(
-        f"{printable(f.path)}:{f.line}:{f.column}: {f.code} {printable(f.message)}"
-        f"{f' [{printable(f.layer)}]' if f.layer else ''}\n"
+        f"{paint(f'{printable(f.path)}:{f.line}:{f.column}:', '1', colour)} "
+        f"{paint(f.code, SEVERITY_COLOURS[f.severity], colour)} {printable(f.message)}"
+        f"{f' [{printable(f.layer)}]' if f.layer else ''}{f' (fix: {printable(f.fix.describe())})' if f.fix else ''}\n"
         for f in findings
     )
 
@@ -35,8 +46,15 @@ def _json_row(data: dict) -> str:
     return row if len(row) <= MAX_SHOWN else json.dumps(encodable_values(data), ensure_ascii=False)
 
 
-def lint_tally(findings: list[Finding], checked: int) -> str:
-    """The closing line: ``Found 3 problems (2 errors, 1 warning) in 2 of 6 specs.`` or all clear."""
+def lint_tally(findings: list[Finding], checked: int, skipped: int = 0) -> str:
+    """The closing line: ``Found 3 problems (2 errors, 1 warning) in 2 of 6 specs.`` or all clear,
+    then how many YAML files found in directories were skipped as not specs."""
+    tail = (f"Skipped {skipped} YAML file{'s' if skipped != 1 else ''} that "
+            f"{'are' if skipped != 1 else 'is'} not a spec (no top-level `layers`).\n" if skipped else "")
+    return _tally(findings, checked) + tail
+
+
+def _tally(findings: list[Finding], checked: int) -> str:
     if not findings:
         return f"All checks passed ({checked} spec{'s' if checked != 1 else ''} checked).\n"
     counts = {severity: sum(1 for f in findings if f.severity is severity) for severity in Severity}
@@ -90,11 +108,21 @@ def summary_table(summary: dict) -> str:
                                   for i, (cell, width) in enumerate(zip(row, widths))).rstrip() + "\n")
     text = f"{printable(summary['name'])}  ({printable(summary['path'])})\n{rule}\n{line(header)}{rule}\n"
     text += "".join(line(row) for row in rows)
-    text += f"{rule}\nTotal params: {_thousands(summary['total_params'])}\n"
+    bound = "" if summary["complete"] else "at least "
+    text += f"{rule}\n"
+    if summary["sizes_at"]:
+        at = ", ".join(f"{name} = {value}" for name, value in summary["sizes_at"].items())
+        text += f"Shapes hold for every size; the numbers below are at {at}\n"
+    text += f"Total params: {bound}{_thousands(summary['total_params'])}\n"
     if work == "flops":
-        text += f"Total FLOPs: {_thousands(summary['total_flops'])} ({_si(summary['total_flops'])}; 2 × MACs)\n"
+        text += (f"Total FLOPs: {bound}{_thousands(summary['total_flops'])} "
+                 f"({_si(summary['total_flops'])}; 2 × MACs)\n")
     else:
-        text += f"Total MACs: {_thousands(summary['total_macs'])} ({_si(summary['total_macs'])})\n"
+        text += f"Total MACs: {bound}{_thousands(summary['total_macs'])} ({_si(summary['total_macs'])})\n"
+    if not summary["complete"]:
+        missed = summary["not_counted"]
+        text += (f"  Incomplete: {len(missed)} layer{'s' if len(missed) != 1 else ''} not counted "
+                 f"({', '.join(missed[:5])}{', …' if len(missed) > 5 else ''})\n")
     text += ("  MACs: one multiply-add per kernel tap, bias not counted (fvcore's convention); ConvTranspose\n"
              "  counted over its input positions; norms, pools, activations and merges count 0.\n")
     text += (f"Input: {_mb(summary['input_bytes'])} MB, params: {_mb(summary['param_bytes'])} MB, "

@@ -14,24 +14,10 @@ from convlint.report.rule_docs import doc_sections
 from convlint.rules import Rule
 from convlint.spec.model import Spec
 
-FIX_VERBS = ("use ", "set ", "add ", "pad ", "reduce ", "delete ", "choose ", "adjust ", "leave ", "rename ",
-             "correct ", "shrink ", "insert ")
-EXACT_SIZE = ". For an exact size use "
 KEY_AT = re.compile(r"[\w-]+|#.*")
 """What the caret marks: the key at the finding's column, or a whole comment (for N001)."""
 CONTEXT_LINES = 6
 """At most this many lines above the finding are shown to reach the start of its layer."""
-
-
-def split_message(message: str) -> tuple[str, str | None]:
-    """(what was found, with its arithmetic; the suggested change or ``None``)."""
-    if EXACT_SIZE in message:
-        found, fix = message.split(EXACT_SIZE, 1)
-        return found, "use " + fix
-    head, sep, tail = message.rpartition("; ")
-    if sep and tail.startswith(FIX_VERBS):
-        return head, tail
-    return message, None
 
 
 MAX_EXCERPT_WIDTH = 160
@@ -73,8 +59,8 @@ def _excerpt(finding: Finding, spec: Spec, lines: list[str]) -> list[str]:
 
 def full(findings: list[Finding], specs: Mapping[str, Spec], rules: Mapping[str, Rule]) -> str:
     """Ruff-style findings: location, code and title, the YAML around the layer with a caret
-    under the offending key, the arithmetic, and the suggested change.  Linear in the findings
-    and the source: each spec's source is split once, and each excerpt line is clipped."""
+    under the offending key, the arithmetic, and the fix (the finding's own, else the rule's advice).
+    Linear in the findings and the source: each spec's source is split once, and each excerpt line is clipped."""
     blocks = []
     source_lines: dict[str, list[str]] = {}
     for finding in findings:
@@ -89,11 +75,11 @@ def full(findings: list[Finding], specs: Mapping[str, Spec], rules: Mapping[str,
                 source_lines[finding.path] = spec.source.splitlines()
             excerpt = _excerpt(finding, spec, source_lines[finding.path])
         block += excerpt
-        found, fix = split_message(finding.message)
+        fix = finding.fix.describe() if finding.fix is not None else finding.help
         if fix is None and rule is not None:
             fix = doc_sections(rule).get("Fix")
         pad = " " * (excerpt[0].index("|") if excerpt else 0)
-        block.append(f"{pad}= {finding.severity.value}: {printable(found)}")
+        block.append(f"{pad}= {finding.severity.value}: {printable(finding.message)}")
         if fix:
             block.append(f"{pad}= help: {printable(fix)}")
         blocks.append("\n".join(block) + "\n")
@@ -120,8 +106,9 @@ def github(findings: list[Finding]) -> str:
             properties += [f"line={finding.line}", f"col={finding.column}"]
         properties.append(f"title={_escape_property(finding.code)}")
         layer = f" [{finding.layer}]" if finding.layer else ""
+        fix = f" (fix: {finding.fix.describe()})" if finding.fix is not None else ""
         lines.append(f"::{GITHUB_COMMANDS[finding.severity]} {','.join(properties)}::"
-                     f"{_escape_data(finding.code + ' ' + finding.message + layer)}\n")
+                     f"{_escape_data(finding.code + ' ' + finding.message + layer + fix)}\n")
     return "".join(lines)
 
 
@@ -153,6 +140,8 @@ def _sarif_result(finding: Finding, index: Mapping[str, int]) -> dict:
               "message": {"text": encodable(finding.message)}, "locations": [location]}
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
+    if finding.fix is not None:  # a SARIF `fixes` entry needs byte ranges: the change goes in a property bag
+        result["properties"] = {"fix": finding.fix.to_json()}
     return result
 
 

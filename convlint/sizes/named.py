@@ -6,24 +6,21 @@ Lint reports what holds for every size, nothing that holds for some only:
   (problems that have nothing to do with the sizes, or a layer that fails at
   any size), found by the exact solver of :mod:`convlint.sizes.solver`;
 - S015 for a name that no value makes valid (when nothing above explains it);
-- S016 when a layer's size arithmetic cannot be followed exactly.
+- S016 when a layer's size arithmetic cannot be followed exactly;
+- S017 (info) in one line when only some values are valid, with the condition on each name.
 
 The sizes that are valid, and why others fail, are the job of ``convlint sizes``.
 The summary prints every size as an exact expression in the names.
 """
 from __future__ import annotations
 
-import copy
-
 from convlint.findings import Finding
-from convlint.analysis.infer import analyze
 from convlint.layers.registry import Registry
-from convlint.linting.enabled import enabled_findings
 from convlint.sizes.contract import contract_findings
 from convlint.sizes.expr import Expr
 from convlint.sizes.solver import reference_values, size_problem, solve_all
 from convlint.spec.model import Spec
-from convlint.sizes.symbolic import Unsupported, varies
+from convlint.sizes.symbolic import Unsupported
 
 
 def _finding(registry: Registry, spec: Spec, code: str, message: str, name: str,
@@ -51,6 +48,13 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
     findings = contract_findings(spec, registry, problem, solutions)
     if always:
         return list(always.values()) + findings
+    conditional = [solution for solution in solutions
+                   if not solution.valid.empty and solution.valid.describe(solution.name) != f"{solution.name} ≥ 1"]
+    if conditional and not any(solution.valid.empty for solution in solutions):
+        conditions = " and ".join(solution.valid.describe(solution.name) for solution in conditional)
+        findings.append(_finding(registry, spec, "S018",
+                                 f"valid only when {conditions}; other sizes fail: `convlint sizes` lists the "
+                                 f"valid sizes and explains the others", conditional[0].name))
     for solution in solutions:
         if solution.valid.empty:
             others = ", ".join(f"{other} = {value}" for other, value in solution.held.items())
@@ -65,71 +69,27 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
     return findings
 
 
-def summarize_named_sizes(spec: Spec, registry: Registry) -> dict:
-    """The ``summary --format json`` object, with sizes as expressions (strings) in the names.
-
-    MACs, memory and receptive fields are ``None`` (they follow the sizes).
-    Parameter counts are those at valid sizes, ``None`` where they depend on a size
-    (a Linear whose in_features follow a flattened size: see :func:`_params_vary`).
-    """
+def reference_sizes(spec: Spec, registry: Registry) -> dict[str, int]:
+    """The values of the named sizes at which summaries and budgets state numbers: the declared
+    sizes when valid, else small valid ones (see :func:`reference_values`); 1 for each name
+    when the solver cannot follow the spec."""
     problem = size_problem(spec, registry)
     try:
-        held = reference_values(problem)
+        return reference_values(problem)
+    except Unsupported:
+        return {name: 1 for name in problem.names}
+
+
+def symbolic_shapes(spec: Spec, registry: Registry) -> dict[str, list | None]:
+    """Each node's output shape with sizes as expressions in the names (strings such as
+    ``"⌊H/2⌋"``, ints where constant); ``None`` where the solver cannot follow a layer."""
+    problem = size_problem(spec, registry)
+    try:
         shapes = problem.propagation({}).shapes
     except Unsupported:
-        held, shapes = {name: 1 for name in problem.names}, {}
-    analysis = analyze(problem.instantiate(held), registry)
-    layers = []
-    for layer in spec.layers:
-        node = analysis.nodes.get(layer.name)
-        shape = shapes.get(layer.name)
-        inputs = [shapes.get(source) for source in layer.sources]
-        size_dependent = node is None or _params_vary(registry, node, inputs, held)
-        layers.append({
-            "name": layer.name,
-            "type": layer.type or "?",
-            "output_shape": None if shape is None else [dim if isinstance(dim, int) else _shown(dim) for dim in shape],
-            "params": None if node is None or size_dependent else node.params,
-            **dict.fromkeys(SIZE_MEASURES),
-        })
-    return {
-        "path": spec.path,
-        "name": spec.name,
-        "layers": layers,
-        "total_params": sum(layer["params"] or 0 for layer in layers),
-        **dict.fromkeys(SIZE_TOTALS),
-        "dtype": spec.dtype,
-        "diagnostics": [finding.to_json() for finding in enabled_findings(lint_named_sizes(spec, registry), registry)],
-    }
-
-
-SIZE_MEASURES = ("macs", "activation_bytes", "receptive_field", "effective_stride", "receptive_field_center")
-"""Per-layer summary entries that follow the sizes: ``None`` (unknown) for named sizes."""
-
-SIZE_TOTALS = ("total_macs", "input_bytes", "param_bytes", "total_activation_bytes", "inference_bytes")
-"""Summary totals that follow the sizes: ``None`` for named sizes."""
-
-FAR = 10**6
-"""How far :func:`_params_vary` moves every name: past any floor division the solver follows."""
-
-
-def _params_vary(registry: Registry, node, inputs: list, held: dict[str, int]) -> bool:
-    """True when the layer's parameter count changes with the named sizes (or cannot be told).
-
-    The count at ``held`` is compared with the count the layer type gives when every
-    name is ``FAR`` larger (its input shapes evaluated there).
-    """
-    if node.context is None or any(shape is None for shape in inputs):
-        return True
-    if not any(varies(dim) for shape in inputs for dim in shape):
-        return False
-    far = {name: value + FAR for name, value in held.items()}
-    moved = copy.copy(node.context)
-    moved.inputs = [tuple(dim if isinstance(dim, int) else dim.evaluate(far) for dim in shape) for shape in inputs]
-    try:
-        return registry.types[node.type].count_params(moved, node.shape) != node.params
-    except Exception:  # a plugin that cannot count at other sizes: the count is not shown
-        return True
+        return {}
+    return {name: None if shape is None else [dim if isinstance(dim, int) else _shown(dim) for dim in shape]
+            for name, shape in shapes.items()}
 
 
 def _shown(dim) -> str:

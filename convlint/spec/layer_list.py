@@ -91,12 +91,12 @@ def parse_layers(data: Node, inputs: dict[str, InputDecl], found: FindingCollect
     for index, item in enumerate(raw):
         position = raw.item_positions[index]
         if not isinstance(item, Node):
-            found.add("Y002", f"layer {index} must be a mapping with at least a `type`, got {show(item)}", position)
+            found.add("Y002", f"layer {index + 1} must be a mapping with at least a `type`, got {show(item)}", position)
             previous = None
             continue
         layer_type = item.get("type")
         if layer_type is None:
-            found.add("Y004", f"layer {index} has no `type`", position, item.get("name") if is_name(item.get("name")) else None)
+            found.add("Y004", f"layer {index + 1} has no `type`", position, item.get("name") if is_name(item.get("name")) else None)
         elif not isinstance(layer_type, str):
             found.add("Y002", f"`type` must be a layer class name, got {show(layer_type)}", item.position_of("type"))
             layer_type = None

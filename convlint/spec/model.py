@@ -19,12 +19,15 @@ from convlint.findings import Finding
 from convlint.layers.keywords import MAX_INT, show
 from convlint.spec.layer_list import FindingCollector, InputDecl, Layer, is_name, parse_layers
 from convlint.spec.yaml_source import MAX_NODES, Node, YamlError, YamlProblem, load_yaml
+from convlint.suggestions import suggest
 
 __all__ = ["MAX_LAYERS", "DTYPE_BYTES", "InputDecl", "Layer", "NotASpec", "SIZE_NAME", "SPEC_MARKER", "Spec", "parse_spec"]
 
 SPEC_MARKER = re.compile(r"""^(?:layers|[ \t]*"layers"|[ \t]*'layers')[ \t]*:|[{,][ \t]*"layers"[ \t]*:""", re.MULTILINE)
 """A top-level ``layers:`` key, also JSON-style (``"layers":``): how an unparsable file is recognised
 as a spec."""
+TOP_LEVEL_KEYS = ("name", "inputs", "layers", "outputs", "blocks", "dtype", "budget", "sizes")
+"""The keys a spec may have at its top level."""
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
 """Bytes per element of the spec-level ``dtype:`` values (default float32)."""
@@ -85,7 +88,28 @@ class Spec:
 
 
 class NotASpec(Exception):
-    """The YAML file is not a network spec (it has no top-level ``layers`` key)."""
+    """The YAML file is not a network spec (it has no top-level ``layers`` key); ``reason`` says so
+    in words, with the nearest top-level key when one looks like a typo of ``layers``."""
+
+    def __init__(self, path: str, data=None):
+        super().__init__(path)
+        self.looks_like_spec = False
+        """True when a top-level key is ``inputs`` or close to ``layers``: a broken spec, not other YAML."""
+        if isinstance(data, Node) and data:
+            keys = [str(key) for key in data]
+            typo = next((key for key in keys if suggest(key, ["layers"])), None)
+            self.looks_like_spec = typo is not None or "inputs" in keys
+            hint = f"; `{typo}` is there (did you mean `layers`?)" if typo else f" (it has {_listed(keys)})"
+            self.reason = f"it has no top-level `layers` key{hint}"
+        elif data is None or data == {} or data == []:
+            self.reason = "it has no `layers:` line (it is empty, or YAML that is not a mapping)"
+        else:
+            self.reason = f"it holds {type(data).__name__} data, not a mapping with a top-level `layers` key"
+
+
+def _listed(keys: list[str]) -> str:
+    shown = ", ".join(f"`{key}`" for key in keys[:5])
+    return shown + (", …" if len(keys) > 5 else "")
 
 
 def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
@@ -108,8 +132,9 @@ def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
         return Spec(path, Path(path).stem, {}, [], [], text, found.findings)
     data = document.data
     if not isinstance(data, Node) or "layers" not in data:
-        raise NotASpec(path)
+        raise NotASpec(path, data)
 
+    _check_top_level_keys(data, found)
     name = data.get("name", Path(path).stem)
     if not isinstance(name, str):
         found.add("Y002", f"`name` must be a string, got {show(name)}", data.position_of("name"))
@@ -127,6 +152,13 @@ def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
         found.add(problem.code, problem.message, (problem.line, problem.column), layer_at_line(problem.line))
     return Spec(path, name, inputs, layers, outputs, text, found.findings,
                 outputs_position=data.position_of("outputs"), dtype=_parse_dtype(data, found), groups=groups)
+
+
+def _check_top_level_keys(data: Node, found: FindingCollector) -> None:
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            found.add("Y002", f"unknown top-level key `{key}`{suggest(str(key), TOP_LEVEL_KEYS)}; a spec has "
+                              f"{', '.join(f'`{known}`' for known in TOP_LEVEL_KEYS)}", data.position_of(key))
 
 
 def _parse_dtype(data: Node, found: FindingCollector) -> str:

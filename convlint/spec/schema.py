@@ -12,7 +12,7 @@ import json
 from convlint.linting.config import BUDGET_KEYS
 from convlint.layers.layer_type import LayerType
 from convlint.layers.registry import Registry
-from convlint.spec.model import DTYPE_BYTES
+from convlint.spec.model import DTYPE_BYTES, SIZE_NAME
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 NAME = {"type": "string", "minLength": 1}
@@ -96,8 +96,10 @@ def spec_schema(registry: Registry) -> dict:
             "outputs": {"oneOf": [NAME, {"type": "array", "items": NAME, "minItems": 1}]},
         },
     }
-    shape = {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2,
-             "description": "[N, C, *spatial] or [N, features]"}
+    size_name = {"type": "string", "pattern": SIZE_NAME.pattern, "description": "a named size such as H"}
+    shape = {"type": "array", "items": {"anyOf": [{"type": "integer", "minimum": 1}, size_name]}, "minItems": 2,
+             "prefixItems": [{}, {"type": "integer", "minimum": 1}],
+             "description": "[N, C, *spatial] or [N, features]; N and the spatial sizes may be names (H)"}
     return {
         "$schema": DRAFT,
         "title": "convlint network spec",

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from convlint.spec.cycle_collector import paused_cycle_collector
+from convlint.spec.yaml_words import plain_words
 
 try:
     _Loader = yaml.CSafeLoader
@@ -339,7 +340,7 @@ def _load_with(loader_class, text: str, max_nodes: int | None) -> Document:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = " ".join(part for part in (error.context, error.problem) if part)
+        message = plain_words(error.problem or "", error.context or "", text, line, column)
         raise YamlError(YamlProblem("Y001", f"invalid YAML: {message}", line, column)) from None
     except yaml.reader.ReaderError as error:
         line, column = _reader_position(text, error.position, loader_class)
