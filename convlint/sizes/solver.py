@@ -70,7 +70,11 @@ GRID_LAYER_BUDGET = 200_000
 
 MAX_SIZES = 200_000
 """The most sizes of one name whose verdicts :func:`solve` may need before validity repeats
-(checked before any size is tried).  The (layer, size) pairs it may look at are at most twice that."""
+(checked before any size is tried)."""
+
+TABLE_BUDGET = 50
+"""The distinct forms times the sizes they are followed over may be at most this many times ``MAX_SIZES``
+(or the budget given to :func:`solve`)."""
 
 MAX_CHECKS = 12_000
 """The most single-layer checks all solves of one spec may run (about a second)."""
@@ -367,8 +371,10 @@ def _solve_line(problem: SizeProblem, name: str, substitution: dict, held: dict,
     if threshold + period > max_sizes:
         raise Unsupported(f"{name}: validity settles only after {threshold + period} sizes "
                           f"(period {period}); too many to check", _slowest(plans))
-    if sum(plan.threshold + plan.period for plan in plans) > 2 * max_sizes:
-        raise Unsupported(f"{name}: the layers' sizes settle too late to check them all", _slowest(plans))
+    forms = {dim for plan in plans for shape in plan.record.inputs if shape for dim in shape if varies(dim)}
+    if len(forms) * (threshold + period) > TABLE_BUDGET * max_sizes:
+        raise Unsupported(f"{name}: {len(forms)} sizes to follow over {threshold + period} values; too many "
+                          f"to check", _slowest(plans))
     checks = problem.checks()
     size = threshold + period
     tables = _Tables(name, size)
