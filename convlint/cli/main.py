@@ -15,6 +15,7 @@ from convlint.spec.files import iter_yaml_files
 from convlint.linting.runner import lint_paths
 from convlint.layers.registry import Registry, load_registry
 from convlint.rules import rule_doc
+from convlint.cli.server import run_server
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 LINT_FORMATS = ("full", "concise", "json", "github", "sarif")
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the spec format")
     _add_common(schema)
+    _add_common(commands.add_parser("server", help="run the language server on stdin/stdout (needs convlint[server])"))
     return parser
 
 
@@ -237,7 +239,8 @@ def run_run(args, out) -> int:
 
 
 COMMANDS = {"lint": run_lint, "summary": run_summary, "sizes": run_sizes, "render": run_render, "rule": run_rule,
-            "plugins": run_plugins, "run": run_run, "schema": run_schema}
+            "plugins": run_plugins, "run": run_run, "schema": run_schema,
+            "server": run_server}
 
 
 def main(argv: list[str] | None = None) -> int:

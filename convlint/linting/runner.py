@@ -17,7 +17,7 @@ from convlint.findings import Finding
 from convlint.spec.gc_pause import paused_gc
 from convlint.linting.globs import matches_any, relative_posix
 from convlint.analysis.graph import build_graph
-from convlint.analysis.infer import analyze
+from convlint.analysis.infer import Analysis, analyze
 from convlint.sizes.named import lint_named_sizes
 from convlint.sizes.nearest import with_nearest_sizes
 from convlint.linting.noqa import apply_suppressions, find_suppressions, unused_suppressions
@@ -35,17 +35,20 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     spec: Spec | None = None
     skipped: bool = False
+    analysis: Analysis | None = None
+    """The inference of a spec with numeric input sizes, kept for tools that show more than findings."""
 
 
 def _file_finding(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Finding:
     return Finding(code, RULES[code].severity, message, path, line, column, None)
 
 
-def load_file(path: Path) -> FileResult:
-    """Read and parse one file; unreadable files and YAML errors become findings, non-specs are skipped."""
+def load_file(path: Path, text: str | None = None) -> FileResult:
+    """Read and parse one file (or ``text``, an editor's unsaved content of it); unreadable files and
+    YAML errors become findings, non-specs are skipped."""
     name = str(path)
     try:
-        text = read_text(path)
+        text = read_text(path) if text is None else text
     except TooLargeFile as error:
         if not SPEC_MARKER.search(error.head.decode("utf-8", "replace")):
             return FileResult(name, skipped=True)  # a large YAML file that is no spec
@@ -98,22 +101,23 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
 
 
 def lint_file(path: Path, registry: Registry, config: Config | None = None, selection: RuleSelection | None = None,
-              notes: list[str] | None = None) -> FileResult:
-    """Lint one file under ``config`` (default: no configuration); an unexpected exception becomes an
-    X002 finding.  Notes for the user (budget keys that cannot be checked) are appended to ``notes``."""
+              notes: list[str] | None = None, text: str | None = None) -> FileResult:
+    """Lint one file (or ``text``, an editor's unsaved content of it) under ``config`` (default: no
+    configuration); an unexpected exception becomes an X002 finding.  Notes for the user (budget keys
+    that cannot be checked) are appended to ``notes``."""
     config = config or Config()
     selection = selection or RuleSelection(config, registry.rules)
     notes = notes if notes is not None else []
     name = str(path)
     try:
         with paused_gc():  # a large parse makes no garbage cycles worth collecting
-            result = load_file(path)
+            result = load_file(path, text)
             if result.spec is None:
                 raw = result.findings
             elif result.spec.size_names:  # findings that hold for every value of the named sizes
                 raw = lint_named_sizes(result.spec, registry)
             else:
-                analysis = analyze(result.spec, registry)
+                analysis = result.analysis = analyze(result.spec, registry)
                 budget = check_budget(result.spec, analysis, config.budget, registry.rules)
                 raw = analysis.findings + budget.findings
                 notes.extend(budget.notes)
