@@ -55,6 +55,8 @@ class SpecFacts:
     layers: dict[str, LayerFacts]
     parsed: bool
     analysis: Analysis | None = None
+    receptive_fields: object = None
+    """The :class:`~convlint.analysis.receptive_field.ReceptiveFields` of ``analysis``, made on first use."""
 
 
 def config_for(path: Path) -> Config:
@@ -124,7 +126,9 @@ def receptive_field(facts: SpecFacts, name: str, registry: Registry) -> list[int
         return None
     from convlint.analysis.receptive_field import ReceptiveFields
 
-    axes = ReceptiveFields(facts.analysis, registry).of(name)
+    if facts.receptive_fields is None:
+        facts.receptive_fields = ReceptiveFields(facts.analysis, registry)
+    axes = facts.receptive_fields.of(name)
     return None if axes is None else [axis.size for axis in axes]
 
 
