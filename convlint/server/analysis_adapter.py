@@ -21,7 +21,6 @@ from convlint.layers.registry import Registry
 from convlint.linting.config import Config, load_config
 from convlint.linting.runner import lint_file
 from convlint.report.output_formats import split_message
-from convlint.rules import RULES
 from convlint.spec.model import Spec
 from convlint.spec.yaml_source import Node, load_yaml
 
@@ -68,10 +67,8 @@ def analyse_text(text: str, path: Path, registry: Registry, config: Config) -> S
     """Lint and infer ``text`` (the editor's content of ``path``) as ``convlint lint`` would the file."""
     result = lint_file(path, registry, config, text=text)
     spec = result.spec
-    if spec is None:
-        findings = result.findings or [Finding("Y002", RULES["Y002"].severity,
-                                               "no top-level `layers:` key: not a convlint spec", str(path), 1, 1)]
-        return SpecFacts(findings, None, {}, parsed=False)
+    if spec is None:  # unreadable (findings), or YAML that is no spec (skipped quietly, as `lint` does)
+        return SpecFacts(result.findings, None, {}, parsed=False)
     parsed = not any(finding.code == "Y001" for finding in spec.findings)
     if result.analysis is not None:
         layers = _numeric_layers(spec, result.analysis)
