@@ -252,16 +252,22 @@ async def test_go_to_definition_of_a_layer_and_a_block(client: LanguageClient):
     await closed(client, uri)
 
 
-def test_lint_does_not_import_the_server_extra():
-    code = ("import sys\nfrom convlint.cli.main import main\nmain(['lint', sys.argv[1]])\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', 'convlint.server')))")
-    done = subprocess.run([sys.executable, "-c", code, str(SPECS)], capture_output=True, text=True, timeout=60)
-    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
 
-
-def test_server_without_pygls_says_how_to_install_it():
-    code = ("import sys\nsys.modules['pygls'] = None\nfrom convlint.cli.main import main\n"
-            "sys.exit(main(['server']))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert "pip install 'convlint[server]'" in done.stderr and "Traceback" not in done.stderr
+async def test_typing_a_layer_character_by_character(client: LanguageClient):
+    path = SPECS / "lenet5.yaml"
+    text = path.read_text()
+    uri = await opened(client, path)
+    typed = "  - {name: f7, type: Linear, from: out, in_features: 10, out_features: 3}\n"
+    cut = text.index("outputs:")  # the new layer goes after the last one
+    for version, end in enumerate(range(0, len(typed) + 1, 6), start=2):
+        partial = text[:cut] + typed[:end] + text[cut:]
+        await changed(client, uri, partial, version)
+        assert len(await hints_of(client, uri, partial)) >= len(layer_lines(text))
+    final = text[:cut] + typed + text[cut:]
+    await changed(client, uri, final, 100)
+    assert [d.code for d in client.diagnostics[uri]] == [f.code for f in api_lint(load_text(final))]
+    line = next(number for number, content in enumerate(final.splitlines()) if "name: f7" in content)
+    import torch
+    params = sum(parameter.numel() for parameter in torch.nn.Linear(10, 3).parameters())
+    assert (await hints_of(client, uri, final))[line] == f"→ 1×3 · {params:,} params"
+    await closed(client, uri)
