@@ -32,9 +32,9 @@ async def client(lsp_client: LanguageClient):
     await lsp_client.shutdown_session()
 
 
-def cli_json(*args: str):
+def cli_json(*args: str, cwd: Path | None = None):
     done = subprocess.run([sys.executable, "-m", "convlint", *args, "--format", "json"], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, cwd=cwd)
     return json.loads(done.stdout)
 
 
@@ -270,4 +270,14 @@ async def test_typing_a_layer_character_by_character(client: LanguageClient):
     import torch
     params = sum(parameter.numel() for parameter in torch.nn.Linear(10, 3).parameters())
     assert (await hints_of(client, uri, final))[line] == f"→ 1×3 · {params:,} params"
+    await closed(client, uri)
+
+
+async def test_diagnostics_follow_the_project_configuration(client: LanguageClient, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text('[tool.convlint]\nignore = ["S001"]\n')
+    path = tmp_path / "spec.yaml"
+    path.write_text((RULE_FIXTURES / "S001.yaml").read_text())
+    uri = await opened(client, path)
+    assert [d.code for d in client.diagnostics[uri]] == [f["code"] for f in cli_json("lint", str(path), cwd=tmp_path)]
+    assert "S001" in [f["code"] for f in cli_json("lint", str(RULE_FIXTURES / "S001.yaml"))]
     await closed(client, uri)

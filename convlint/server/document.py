@@ -10,7 +10,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from convlint.layers.registry import Registry
-from convlint.linting.config import Config
+from convlint.linting.config import Config, ConfigError
 from convlint.server.analysis_adapter import SpecFacts, analyse_text, config_for
 
 KEPT_ANALYSES = 8
@@ -23,7 +23,12 @@ class DocumentState:
 
     def __init__(self, path: Path):
         self.path = path
-        self.config: Config = config_for(path)
+        self.config_error: str | None = None
+        """Why the project's configuration could not be used (its defaults are used instead)."""
+        try:
+            self.config: Config = config_for(path)
+        except ConfigError as error:
+            self.config, self.config_error = Config(root=path.parent), str(error)
         self.current: SpecFacts | None = None
         self.good: SpecFacts | None = None
         self._by_text: OrderedDict[str, SpecFacts] = OrderedDict()
@@ -32,7 +37,11 @@ class DocumentState:
         """Analyse ``text`` (or re-use its earlier analysis) and make it current."""
         facts = self._by_text.pop(text, None)
         if facts is None:
-            facts = analyse_text(text, self.path, registry, self.config)
+            try:
+                facts = analyse_text(text, self.path, registry, self.config)
+            except ConfigError as error:  # rule codes the configuration gets wrong
+                self.config, self.config_error = Config(root=self.path.parent), str(error)
+                facts = analyse_text(text, self.path, registry, self.config)
         self._by_text[text] = facts
         while len(self._by_text) > KEPT_ANALYSES:
             self._by_text.popitem(last=False)
@@ -43,4 +52,4 @@ class DocumentState:
 
     def analysed(self, text: str) -> bool:
         """True when ``text`` is the text of the current analysis."""
-        return self.current is not None and self._by_text and next(reversed(self._by_text)) == text
+        return self.current is not None and bool(self._by_text) and next(reversed(self._by_text)) == text

@@ -35,7 +35,11 @@ class SpecServer(LanguageServer):
     def state(self, uri: str) -> DocumentState:
         """The document's state, created on first use."""
         if uri not in self.documents:
-            self.documents[uri] = DocumentState(Path(to_fs_path(uri) or uri))
+            state = self.documents[uri] = DocumentState(Path(to_fs_path(uri) or uri))
+            if state.config_error:
+                self.window_show_message(types.ShowMessageParams(
+                    type=types.MessageType.Warning,
+                    message=f"convlint: {state.config_error}; linting with the default configuration"))
         return self.documents[uri]
 
     def codec(self, uri: str) -> features.Codec:
