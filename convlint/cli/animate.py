@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from convlint.cli.plugin_option import add_plugin_option
+from convlint.cli.common import add_common, registry_of
 from convlint.output import RefusedOutput, write_atomically
 from convlint.spec.files import UnreadableFile
 from convlint.spec.model import NotASpec
@@ -66,7 +66,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--max-cells", type=int, default=8, metavar="N",
                         help="most output cells drawn per axis; a larger layer shows its first and last ones (8)")
     parser.add_argument("--force", action="store_true", help="replace a symbolic link at -o (never its target)")
-    add_plugin_option(parser)
+    add_common(parser)
     return parser
 
 
@@ -123,13 +123,13 @@ def render(args, registry) -> tuple[bytes, int]:
     return data, scene.frames
 
 
-def run(args, registry, out) -> int:
+def run(args, out) -> int:
     """``convlint animate``: write the file; 0 on success, 2 with a message for any problem."""
     from convlint.render.animate.layer import AnimateError
     from convlint.render.animate.raster import MissingPillow
 
     try:
-        data, count = render(args, registry)
+        data, count = render(args, registry_of(args))
     except (AnimateError, MissingPillow, UnreadableFile, NotASpec) as error:
         message = (f"{args.spec} is not a spec (no top-level `layers`)" if isinstance(error, NotASpec)
                    else f"{args.spec}: {error}" if isinstance(error, UnreadableFile) else error)

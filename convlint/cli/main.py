@@ -1,5 +1,5 @@
 """The ``convlint`` command line: one module per command (lint, summary, sizes, render, run, rule,
-plugins, schema), each with ``add_parser(commands)`` and ``run(args, out) -> exit code``.
+plugins, schema, animate, server), each with ``add_parser(commands)`` and ``run(args, out) -> exit code``.
 
 Exit codes (as ruff's): 0 clean, 1 findings, 2 bad configuration, usage error or internal error.
 """
@@ -10,12 +10,12 @@ import sys
 import traceback
 
 from convlint import __version__
-from convlint.cli import lint, plugins, render, rule, run, schema, sizes, summary
+from convlint.cli import animate, lint, plugins, render, rule, run, schema, server, sizes, summary
 from convlint.cli.common import EXIT_CLEAN, EXIT_ERROR, UsageError
 from convlint.linting.config import ConfigError
 
 COMMANDS = {"lint": lint, "summary": summary, "sizes": sizes, "render": render, "rule": rule,
-            "plugins": plugins, "run": run, "schema": schema}
+            "plugins": plugins, "run": run, "schema": schema, "animate": animate, "server": server}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""The language server (``convlint server``): findings, shapes, fixes and completion in the editor."""
