@@ -19,7 +19,7 @@ from math import prod
 
 from convlint.analysis.infer import Analysis
 from convlint.analysis.receptive_field import ReceptiveFields
-from convlint.spec.gc_pause import paused_gc
+from convlint.spec.cycle_collector import paused_cycle_collector
 from convlint.spec.model import DTYPE_BYTES
 
 
@@ -31,7 +31,7 @@ def _number(value):
 def layer_measures(analysis: Analysis, registry) -> dict[str, dict]:
     """Per layer name: ``macs``, ``activation_bytes``, ``receptive_field``, ``effective_stride``,
     ``receptive_field_center`` (per-axis lists; ``None`` where unknown)."""
-    with paused_gc():  # many small acyclic objects: nothing for the cyclic collector to find
+    with paused_cycle_collector():  # many small acyclic objects: nothing for the cyclic collector to find
         return _layer_measures(analysis, registry)
 
 

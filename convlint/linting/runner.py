@@ -52,7 +52,7 @@ def load_file(path: Path, named: bool = False) -> FileResult:
     a Y002 finding that says why it is no spec."""
     name = str(path)
     try:
-        text = read_text(path) if text is None else text
+        text = read_text(path)
     except TooLargeFile as error:
         if not error.mentions(re.compile(SPEC_MARKER.pattern.encode(), SPEC_MARKER.flags & ~re.UNICODE)):
             if named:
