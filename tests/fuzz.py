@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -21,12 +22,15 @@ from hypothesis import strategies as st
 
 from convlint.api import summarize
 from convlint.report.formatters import concise, lint_json
+from convlint.report.output_formats import full
 from convlint.linting.runner import lint_file
 from convlint.layers.registry import load_registry
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 BUNDLED = [path.read_bytes() for path in sorted(SPECS.glob("*.yaml"))]
 MAX_SECONDS = 2.0
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""Characters that must never reach a terminal from a formatter (``\n`` ends each finding)."""
 REGISTRY = load_registry(only_distribution="convlint")
 TYPES = sorted(REGISTRY.types) + ["Conv2D", "Nope"]
 KEYWORDS = sorted({key for layer_type in REGISTRY.types.values() for key in layer_type.keywords}) + ["strides"]
@@ -36,6 +40,12 @@ scalars = st.one_of(ints, st.floats(allow_nan=True), st.booleans(), st.none(), s
                     st.sampled_from(["same", "valid", "zeros", "nearest", "bilinear"]))
 values = st.one_of(scalars, st.lists(ints, max_size=4), st.lists(scalars, max_size=3))
 names = st.sampled_from(["x", "a", "b", "c", "conv", "relu_1", "y"])
+hostile_names = st.one_of(names, st.lists(st.sampled_from(
+    list("ab.:/\\\"'# -[]{}<>&;") + ["\n", "\r", "\x1b", "\x07", "\x00", "\u2028", "\u202e", "\x9b",
+                                           "# convlint: noqa", "->", "..", "$p"]), min_size=1, max_size=8).map("".join))
+"""Layer names with control characters, newlines, DOT and YAML syntax, noqa comments and parameters."""
+strides = st.one_of(st.integers(1, 4), st.sampled_from([33_300, 1_000_003, 1_000_033, 2**31 - 1, 2**40, 2**62]))
+"""Strides and kernel sizes, small or pathological (large, coprime pairs)."""
 
 
 @st.composite
@@ -71,6 +81,82 @@ def random_yaml(draw) -> bytes:
 
 
 @st.composite
+def hostile_specs(draw, sizes=st.integers(1, 4)) -> bytes:
+    """Valid structure with hostile names (also in `from`); strides, kernel sizes and input sizes
+    drawn from ``sizes`` (pass :data:`strides` for pathological ones)."""
+    height = draw(st.one_of(st.integers(1, 64), sizes))
+    layers = []
+    for _ in range(draw(st.integers(1, 5))):
+        layer = {"name": draw(hostile_names), "type": draw(st.sampled_from(
+            ["Conv2d", "MaxPool2d", "ConvTranspose2d", "AvgPool2d", "ReLU", "Flatten", "Linear"]))}
+        if layer["type"] in ("Conv2d", "ConvTranspose2d"):
+            layer["out_channels"] = draw(st.integers(1, 4))
+        if layer["type"] != "ReLU":
+            layer["kernel_size"] = draw(st.one_of(sizes, st.lists(sizes, min_size=2, max_size=2)))
+            layer["stride"] = draw(st.one_of(sizes, st.lists(sizes, min_size=2, max_size=2)))
+        if layer["type"] == "Linear":
+            layer = {"name": layer["name"], "type": "Linear", "in_features": draw(sizes), "out_features": 2}
+        if draw(st.integers(0, 3)) == 0 and layers:
+            layer["from"] = draw(st.sampled_from([item["name"] for item in layers]))
+        layers.append(layer)
+    shape = draw(st.sampled_from([[1, 3, height, height], [1, 3, "H", "W"], [1, 3, height, "W"]]))
+    spec = {"inputs": {draw(hostile_names): shape}, "layers": layers}
+    return yaml.safe_dump(spec, default_flow_style=draw(st.booleans()), allow_unicode=True).encode("utf-8", "surrogatepass")
+
+
+PARAMS = ["p", "q", "k"]
+
+
+@st.composite
+def expressions(draw, depth: int = 0) -> str:
+    """A block expression from the grammar: numbers, parameters (also unknown ones), arithmetic,
+    comparisons, ``and``/``or``/``not`` and ``a if c else b``."""
+    if depth > 3 or draw(st.integers(0, 2)) == 0:
+        return draw(st.one_of(st.sampled_from(PARAMS + ["pp", "true", "false", "'s'"]),
+                              st.integers(-5, 40).map(str), st.sampled_from(["10**3", "2**64", "0x" + "f" * 40, "1.5"])))
+    left, right = draw(expressions(depth + 1)), draw(expressions(depth + 1))
+    form = draw(st.sampled_from(["{} + {}", "{} - {}", "{} * {}", "{} // {}", "{} % {}", "{} / {}", "{} == {}",
+                                 "{} < {}", "{} and {}", "{} or {}", "not {}", "-{}", "({})", "{} if {} else {}"]))
+    if form == "{} if {} else {}":
+        return form.format(left, right, draw(expressions(depth + 1)))
+    return form.format(left, right) if form.count("{}") == 2 else form.format(left)
+
+
+parameter_values = st.one_of(st.integers(-2, 9), st.sampled_from(["$p", "$q", "$pp", "$(p*p*p*p)"]),
+                             expressions().map(lambda text: f"$({text})"))
+
+
+@st.composite
+def block_specs(draw) -> bytes:
+    """Specs with blocks: parameters set by grammar-generated expressions, nested blocks, repeats
+    (small, large and invalid), `when` conditions and `first` overrides."""
+    blocks = {}
+    for number in range(draw(st.integers(1, 3))):
+        inner = []
+        for _ in range(draw(st.integers(1, 3))):
+            kind = draw(st.sampled_from(["Conv2d", "ReLU", "MaxPool2d"] + list(blocks)))
+            layer: dict = {"type": kind}
+            if kind == "Conv2d":
+                layer.update(out_channels=draw(parameter_values), kernel_size=draw(parameter_values))
+            elif kind == "MaxPool2d":
+                layer["kernel_size"] = draw(parameter_values)
+            elif kind in blocks:
+                layer["p"] = draw(parameter_values)
+                layer["repeat"] = draw(st.one_of(st.integers(1, 3), st.sampled_from([0, 10_000, 10**6, "$p", "$(q*q)"])))
+            if draw(st.integers(0, 3)) == 0:
+                layer["when"] = draw(st.one_of(st.booleans(), expressions().map(lambda text: f"$({text})")))
+            inner.append(layer)
+        blocks[f"b{number}"] = {"params": {"p": draw(st.integers(1, 4)), "q": 2, "k": 3}, "layers": inner}
+    top = {"type": draw(st.sampled_from(list(blocks))), "p": draw(parameter_values)}
+    if draw(st.booleans()):
+        top["repeat"] = draw(st.one_of(st.integers(1, 4), st.sampled_from([10_000, 10_001, -1, "$p"])))
+    if draw(st.booleans()):
+        top["first"] = {"p": draw(parameter_values)}
+    spec = {"inputs": {"x": [1, 3, 16, 16]}, "blocks": blocks, "layers": [top]}
+    return yaml.safe_dump(spec, default_flow_style=draw(st.booleans())).encode("utf-8")
+
+
+@st.composite
 def mutated_specs(draw) -> bytes:
     """A bundled spec with a few random byte-level edits: flips, insertions, deletions, duplications."""
     data = bytearray(draw(st.sampled_from(BUNDLED)))
@@ -99,7 +185,13 @@ def check_lint(data: bytes, directory: Path) -> None:
     path.write_bytes(data)
     start = time.process_time()
     result = lint_file(path, REGISTRY)
-    concise(result.findings), lint_json(result.findings)
+    text = concise(result.findings)
+    assert text.count("\n") == len(result.findings), "a finding spans more than one line"
+    assert not UNSAFE.search(text), "a control character reaches the terminal"
+    json.loads(lint_json(result.findings))
+    if result.spec is not None:
+        shown = full(result.findings, {result.path: result.spec}, REGISTRY.rules)
+        assert not UNSAFE.search(shown.replace("\n", "")), "a control character reaches the terminal"
     if result.spec is not None and not any(finding.code == "X002" for finding in result.findings):
         json.dumps(summarize(result.spec, REGISTRY))
     seconds = time.process_time() - start
@@ -109,7 +201,12 @@ def check_lint(data: bytes, directory: Path) -> None:
         assert finding.line >= 1 and finding.column >= 1, finding
 
 
-STRATEGIES = {"random specs": random_specs(), "random YAML": random_yaml(), "mutated specs": mutated_specs()}
+STRATEGIES = {"random specs": random_specs(), "random YAML": random_yaml(), "mutated specs": mutated_specs(),
+              "hostile names": hostile_specs(), "block specs": block_specs(),
+              "pathological strides": hostile_specs(strides)}
+IN_SUITE = ["random specs", "random YAML", "mutated specs", "hostile names", "block specs"]
+"""The strategies tests/test_fuzz.py runs.  "pathological strides" runs in the long fuzz only: the
+size solver still loops over the period of huge coprime strides before checking its budget."""
 
 
 def fuzz_test(strategy, max_examples: int):

@@ -14,7 +14,7 @@ EXAMPLES = int(os.environ.get("CONVLINT_FUZZ_EXAMPLES", "250"))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(fuzz.STRATEGIES))
+@pytest.mark.parametrize("name", fuzz.IN_SUITE)
 def test_fuzz(name):
     fuzz.fuzz_test(fuzz.STRATEGIES[name], EXAMPLES)()
 

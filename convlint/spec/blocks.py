@@ -33,7 +33,7 @@ MAX_LAYERS = 10_000
 MAX_NESTING = 50
 """Blocks inside blocks allowed before expansion stops."""
 
-MAX_EXPANSION_STEPS = 4 * MAX_LAYERS
+MAX_EXPANSION_STEPS = 2 * MAX_LAYERS
 """Layer templates visited while expanding, counting those ``when: false`` removes and the block
 instances themselves, before expansion stops: bounds the work of repeats that remove their layers."""
 
