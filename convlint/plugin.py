@@ -14,7 +14,7 @@ from convlint.analysis.infer import format_shape
 from convlint.analysis.window_findings import axis_symbols, check_windows
 from convlint.findings import Finding, Severity
 from convlint.layers.hookspecs import hookimpl, hookspec, register_layer_types, register_rules
-from convlint.layers.keywords import (Bool, Choice, Float, FloatTuple, Int, IntTuple, Keyword, KeywordError,
+from convlint.layers.keywords import (Bool, Choice, Float, FloatTuple, Int, IntList, IntTuple, Keyword, KeywordError,
                                       Optional, Padding, SizeTuple)
 from convlint.layers.layer_type import DIAGRAM_ROLES, FAMILIES, LayerContext, LayerType, Shape
 from convlint.render.labels import args_label
@@ -24,7 +24,7 @@ HOOKS = (register_layer_types, register_rules)
 """The hook specifications a plugin may implement (with ``@hookimpl``)."""
 
 __all__ = [
-    "Bool", "Choice", "DIAGRAM_ROLES", "FAMILIES", "Finding", "Float", "FloatTuple", "HOOKS", "Int", "IntTuple",
+    "Bool", "Choice", "DIAGRAM_ROLES", "FAMILIES", "Finding", "Float", "FloatTuple", "HOOKS", "Int", "IntList", "IntTuple",
     "Keyword", "KeywordError", "LayerContext", "LayerType", "Optional", "Padding", "Rule", "SECTIONS", "Severity",
     "Shape", "SizeTuple", "TransposedAxis", "WindowAxis", "adaptive_window", "args_label", "axis_symbols", "check_windows",
     "format_shape", "hookimpl", "hookspec", "same_padding", "transposed_out",

@@ -100,19 +100,20 @@ def test_the_local_type_runs(project, capsys, tmp_path):
         assert [outputs[key].shape for key in outputs.files] == [(1, 3, 2, 2)]
 
 
-@pytest.mark.parametrize("module_text,reference", [
-    ("raise RuntimeError('boom')\n", "broken.py"),
-    (None, "missing.py"),
-    (None, "no_such_package.layers"),
-])
-def test_a_plugin_that_cannot_load_is_a_finding(project, capsys, module_text, reference):
+def test_a_plugin_that_cannot_load_is_a_finding(project, capsys):
     root, _ = project
-    if module_text is not None:
-        (root / reference).write_text(module_text)
-    code, out = _lint(capsys, "-p", reference, "spec.yaml")
+    (root / "broken.py").write_text("raise RuntimeError('boom')\n")
+    code, out = _lint(capsys, "-p", "broken.py", "spec.yaml")
     assert code == 2
-    assert f"X001 plugin `{reference}` failed to load" in out
+    assert "X001 plugin `broken.py` failed to load" in out
     assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("reference", ["missing.py", "no_such_package.layers"])
+def test_a_plugin_that_does_not_exist_is_a_usage_error(project, capsys, reference):
+    assert main(["lint", "--format", "concise", "-p", reference, "spec.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert f"-p {reference}: no plugin is called {reference!r}" in err and "Traceback" not in err
 
 
 def test_installed_plugins_are_still_disabled_by_name(project, capsys):

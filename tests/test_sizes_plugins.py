@@ -16,7 +16,7 @@ from convlint.spec.model import parse_spec
 class Unshuffle(convlint.LayerType):
     """``torch.nn.PixelUnshuffle``: ``(N, C, H, W)`` → ``(N, C·r², H/r, W/r)``; H and W must be multiples of r."""
 
-    name = "PixelUnshuffle"
+    name = "SpaceToDepth"
     input_ranks = (4,)
     keywords = {"downscale_factor": Int(minimum=1, doc="r")}
 
@@ -66,7 +66,7 @@ REGISTRY = load_registry(only_distribution="convlint", extra=[("unshuffle", Plug
 SPEC = """
 inputs: {x: [1, 3, H, W]}
 layers:
-  - {name: down, type: PixelUnshuffle, downscale_factor: 3}
+  - {name: down, type: SpaceToDepth, downscale_factor: 3}
   - {name: scale, type: Scale}
   - {name: conv, type: Conv2d, out_channels: 8, kernel_size: 3, stride: 2}
 """
@@ -84,14 +84,14 @@ def brute_force(problem, name, held, upto):
 
 
 def test_plugin_layer_is_solved_exactly():
-    """PixelUnshuffle by 3 then a 3×3 stride-2 conv: H = 3·m with m odd and m ≥ 3, i.e. H ≥ 9, H ≡ 3 (mod 6)."""
+    """SpaceToDepth (PixelUnshuffle) by 3 then a 3×3 stride-2 conv: H = 3·m with m odd and m ≥ 3, i.e. H ≥ 9, H ≡ 3 (mod 6)."""
     problem = size_problem(spec_from(SPEC), REGISTRY)
     held = reference_values(problem)
     for name in ("H", "W"):
         solution = solve(problem, name, held)
         assert solution.valid.values(200) == brute_force(problem, name, held, 200)
     assert solve(problem, "H", held).valid.describe("H") == "H ≥ 9 and H ≡ 3 (mod 6)"
-    assert lint(spec_from(SPEC), REGISTRY) == []
+    assert [finding.code for finding in lint(spec_from(SPEC), REGISTRY)] == ["S018"]  # valid at some sizes only
 
 
 def test_plugin_sizes_in_the_summary():
@@ -107,12 +107,15 @@ def test_layer_without_symbolic_shape_is_named():
 
 
 def test_summary_counts_params_unless_they_follow_a_size():
-    """The Linear's weight follows the flattened ⌊H/4⌋·⌊W/4⌋ unless in_features is declared."""
+    """The Linear's weight follows the flattened ⌊H/4⌋·⌊W/4⌋ unless in_features is declared: it is
+    counted at the sizes the summary states (``sizes_at``)."""
     text = ("inputs: {x: [1, 1, H, W]}\nlayers:\n"
             "  - {name: conv, type: Conv2d, out_channels: 2, kernel_size: 4, stride: 4}\n"
             "  - {name: flat, type: Flatten}\n  - {name: head, type: Linear, out_features: 3}\n")
-    params = {row["name"]: row["params"] for row in summarize(spec_from(text))["layers"]}
-    assert params == {"conv": 2 * 16 + 2, "flat": 0, "head": None}
+    summary = summarize(spec_from(text))
+    params = {row["name"]: row["params"] for row in summary["layers"]}
+    features = 2 * (summary["sizes_at"]["H"] // 4) * (summary["sizes_at"]["W"] // 4)
+    assert params == {"conv": 2 * 16 + 2, "flat": 0, "head": features * 3 + 3}
     declared = text.replace("out_features: 3}", "out_features: 3, in_features: 32}")
     params = {row["name"]: row["params"] for row in summarize(spec_from(declared))["layers"]}
     assert params["head"] == 32 * 3 + 3

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+from pathlib import Path
 from convlint.cli.plugin_option import add_plugin_option, registry_from
-from convlint.layers.registry import Registry, installed_plugin_names
+from convlint.layers.registry import Registry, installed_plugin_names, is_plugin_file
 from convlint.linting.config import Config, load_config
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -60,10 +62,24 @@ def registry_of(args) -> Registry:
     that is not installed is a usage error."""
     known = installed_plugin_names()
     for value in args.plugin:
-        if value.startswith("no:") and value.removeprefix("no:") not in known:
-            raise UsageError(f"-p {value}: no plugin is called {value.removeprefix('no:')!r}; installed plugins: "
-                             f"{', '.join(sorted(known))}")
+        name = value.removeprefix("no:")
+        local = not value.startswith("no:") and (Path(value).is_file() if is_plugin_file(value) else _importable(value))
+        if name not in known and not local:
+            raise UsageError(f"-p {value}: no plugin is called {name!r}, and it is no .py file or importable module; "
+                             f"installed plugins: {', '.join(sorted(known))}")
     return registry_from(args)
+
+
+def _importable(module: str) -> bool:
+    """True when ``module`` (a dotted name) is a module of the current directory or can be found on
+    the import path, without importing it."""
+    relative = Path(*module.split("."))
+    if relative.with_suffix(".py").is_file() or (relative / "__init__.py").is_file():
+        return True
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def use_colour(stream) -> bool:

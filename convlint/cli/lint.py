@@ -43,8 +43,8 @@ def run(args, out) -> int:
     elif chosen == "github":
         out.write(output_formats.github(findings))
     elif chosen == "sarif":
-        from convlint import __version__
-        out.write(output_formats.sarif(findings, registry.rules, __version__))
+        from importlib.metadata import version
+        out.write(output_formats.sarif(findings, registry.rules, version("convlint")))
     else:
         if chosen == TEXT_FORMAT:
             specs = {result.path: result.spec for result in report.results if result.spec is not None}

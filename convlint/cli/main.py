@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from importlib.metadata import version
 
-from convlint import __version__
 from convlint.cli import animate, lint, plugins, render, rule, run, schema, server, sizes, summary
 from convlint.cli.common import EXIT_CLEAN, EXIT_ERROR, UsageError
 from convlint.linting.config import ConfigError
@@ -21,7 +21,7 @@ COMMANDS = {"lint": lint, "summary": summary, "sizes": sizes, "render": render, 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per job."""
     parser = argparse.ArgumentParser(prog="convlint", description="Check the size arithmetic of CNN specs.")
-    parser.add_argument("--version", action="version", version=f"convlint {__version__}")
+    parser.add_argument("--version", action="version", version=f"convlint {version('convlint')}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS.values():
         module.add_parser(commands)
@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (also used as the console script)."""
+    for stream in (sys.stdout, sys.stderr):  # text the encoding cannot hold is escaped, never an error
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command].run(args, sys.stdout)

@@ -7,13 +7,13 @@ always match what the editor shows.
 from __future__ import annotations
 
 import asyncio
+from importlib.metadata import version
 from pathlib import Path
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from convlint import __version__
 from convlint.layers.registry import Registry
 from convlint.server import features
 from convlint.server.analysis_adapter import SpecFacts
@@ -27,7 +27,7 @@ class SpecServer(LanguageServer):
     """A language server for convlint specs: one :class:`DocumentState` per open document."""
 
     def __init__(self, registry: Registry):
-        super().__init__("convlint", __version__)
+        super().__init__("convlint", version("convlint"))
         self.registry = registry
         self.documents: dict[str, DocumentState] = {}
         self.pending: dict[str, asyncio.Task] = {}

@@ -51,7 +51,8 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
     conditional = [solution for solution in solutions
                    if not solution.valid.empty and solution.valid.describe(solution.name) != f"{solution.name} ≥ 1"]
     if conditional and not any(solution.valid.empty for solution in solutions):
-        conditions = " and ".join(solution.valid.describe(solution.name) for solution in conditional)
+        conditions = " and ".join(solution.valid.describe(solution.name).removeprefix("only ")
+                                  for solution in conditional)
         findings.append(_finding(registry, spec, "S018",
                                  f"valid only when {conditions}; other sizes fail: `convlint sizes` lists the "
                                  f"valid sizes and explains the others", conditional[0].name))

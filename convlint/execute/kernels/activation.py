@@ -7,21 +7,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from convlint.execute.kernels.elementwise import _as_float, tanh
+from convlint.execute.kernels.elementwise import as_float, tanh
 
 __all__ = ["hardsigmoid", "mish", "prelu", "softplus"]
 
 
 def hardsigmoid(x) -> np.ndarray:
     """``clip(x / 6 + 1/2, 0, 1)`` (``torch.nn.Hardsigmoid``: ``relu6(x + 3) / 6``)."""
-    x = _as_float(x)
+    x = as_float(x)
     t = x.dtype.type
     return np.clip(x + t(3), t(0), t(6)) / t(6)
 
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
     """``log(1 + exp(beta·x)) / beta``, and ``x`` itself where ``beta·x > threshold`` (``torch.nn.Softplus``)."""
-    x = _as_float(x)
+    x = as_float(x)
     t = x.dtype.type
     scaled = x * t(beta)
     smooth = np.logaddexp(t(0), scaled) / t(beta)
@@ -30,13 +30,13 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
 
 def mish(x) -> np.ndarray:
     """``x · tanh(softplus(x))`` (``torch.nn.Mish``)."""
-    x = _as_float(x)
+    x = as_float(x)
     return x * tanh(softplus(x))
 
 
 def prelu(x, weight) -> np.ndarray:
     """``x`` where ``x ≥ 0``, else ``weight · x`` with one ``weight`` for all channels or one per channel (dim 1)."""
-    x = _as_float(x)
+    x = as_float(x)
     weight = np.asarray(weight, dtype=x.dtype)
     if weight.size > 1:
         weight = weight.reshape((1, -1) + (1,) * (x.ndim - 2))

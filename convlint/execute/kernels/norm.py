@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from convlint.execute.kernels.elementwise import _as_float
+from convlint.execute.kernels.elementwise import as_float
 
 __all__ = ["group_norm", "instance_norm", "layer_norm"]
 
@@ -32,7 +32,7 @@ def _affine(y: np.ndarray, weight, bias, shape: tuple[int, ...]) -> np.ndarray:
 
 def layer_norm(x, normalized_ndim: int, weight=None, bias=None, eps: float = 1e-5) -> np.ndarray:
     """``torch.nn.LayerNorm`` over the last ``normalized_ndim`` dims; ``weight``/``bias`` have those dims' shape."""
-    x = _as_float(x)
+    x = as_float(x)
     axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
     y = _affine(_normalise(x, axes, eps), weight, bias, x.shape[x.ndim - normalized_ndim:])
     return y.astype(x.dtype, copy=False)
@@ -41,7 +41,7 @@ def layer_norm(x, normalized_ndim: int, weight=None, bias=None, eps: float = 1e-
 def group_norm(x, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> np.ndarray:
     """``torch.nn.GroupNorm``: channels split into ``num_groups`` groups, each normalised over its
     channels and all spatial positions; ``weight``/``bias`` are per channel ``(C,)``."""
-    x = _as_float(x)
+    x = as_float(x)
     batch, channels = x.shape[:2]
     grouped = x.reshape(batch, num_groups, -1)
     y = _normalise(grouped, (2,), eps).reshape(x.shape)
@@ -53,7 +53,7 @@ def instance_norm(x, weight=None, bias=None, eps: float = 1e-5, running_mean=Non
                   running_var=None) -> np.ndarray:
     """``torch.nn.InstanceNorm{1,2,3}d`` in eval mode: each (sample, channel) normalised over its spatial
     positions, or with the running statistics when they are given (``track_running_stats``)."""
-    x = _as_float(x)
+    x = as_float(x)
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     if running_mean is not None:
         wide = x.astype(np.float64)
