@@ -228,11 +228,7 @@ class BatchNorm(LayerType):
         return layer.input
 
     def parameter_shapes(self, ctx: LayerContext) -> dict:
-        channels = (ctx.args["num_features"] or ctx.input[1],)
-        shapes = {"weight": channels, "bias": channels} if ctx.args["affine"] else {}
-        if ctx.args["track_running_stats"]:
-            shapes.update(running_mean=channels, running_var=channels)
-        return shapes
+        return channel_norm_shapes(ctx)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         """Inference: running statistics when tracked, else the batch's own (as PyTorch in eval mode)."""
@@ -246,6 +242,16 @@ class BatchNorm(LayerType):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+
+def channel_norm_shapes(ctx: LayerContext) -> dict:
+    """State-dict entries of a per-channel norm (BatchNorm, InstanceNorm): ``weight`` and ``bias`` when
+    ``affine``, ``running_mean`` and ``running_var`` when ``track_running_stats``; each ``(C,)``."""
+    channels = (ctx.args["num_features"] or ctx.input[1],)
+    shapes = {"weight": channels, "bias": channels} if ctx.args["affine"] else {}
+    if ctx.args["track_running_stats"]:
+        shapes.update(running_mean=channels, running_var=channels)
+    return shapes
 
 
 NORM_FILLS = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.infer import format_shape
 from convlint.layers.keywords import Bool, Float, Int, IntList, Optional
+from convlint_plugins.basic import channel_norm_shapes
 
 
 def affine_fills(shapes: dict) -> dict:
@@ -181,11 +182,7 @@ class InstanceNorm(Norm):
         return ctx.input
 
     def parameter_shapes(self, ctx: LayerContext) -> dict:
-        channels = (ctx.args["num_features"] or ctx.input[1],)
-        shapes = {"weight": channels, "bias": channels} if ctx.args["affine"] else {}
-        if ctx.args["track_running_stats"]:
-            shapes.update(running_mean=channels, running_var=channels)
-        return shapes
+        return channel_norm_shapes(ctx)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.execute.kernels.norm import instance_norm
