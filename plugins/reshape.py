@@ -96,8 +96,8 @@ class Reshape(Rearrange):
                 return None
             layer.compare(total, known)
             return tuple(shape)
-        return tuple(whole_parts(layer, total, known, "the element count") if size == -1 else size
-                     for size in shape)
+        part = whole_parts(layer, total, known, "the element count")
+        return None if part is None else tuple(part if size == -1 else size for size in shape)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         return inputs[0].reshape(self.infer(ctx))
@@ -136,7 +136,10 @@ class Unflatten(Rearrange):
         size = layer.input[dim]
         known = math.prod(item for item in sizes if item != -1)
         if -1 in sizes:
-            sizes = tuple(whole_parts(layer, size, known, f"dim {dim}") if item == -1 else item for item in sizes)
+            part = whole_parts(layer, size, known, f"dim {dim}")
+            if part is None:
+                return None
+            sizes = tuple(part if item == -1 else item for item in sizes)
         elif isinstance(size, int) and size != known:
             return None
         else:
