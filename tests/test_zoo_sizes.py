@@ -16,6 +16,7 @@ from convlint.analysis.infer import analyze
 from convlint.api import default_registry, lint, lint_at_declared_sizes, summarize
 from convlint.sizes.solver import reference_values, size_problem, solve
 from convlint.spec.model import parse_spec
+from tests.conftest import SPECS
 
 REGISTRY = default_registry()
 BOUND = 40
@@ -112,7 +113,7 @@ def chains(draw):
     return f"inputs: {{x: [1, 4, H, W]}}\nlayers:\n{layers}\n"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(chains())
 def test_random_chains_are_solved_exactly(text):
     assert_solved_exactly(text)
@@ -250,3 +251,13 @@ def test_unfollowable_arithmetic_is_named(layers, why):
     """A layer whose sizes cannot be followed exactly gets S016 naming it and why, not a guess."""
     [finding] = lint(spec_from(f"inputs: {{x: [1, 2, H, W]}}\nlayers:\n{layers}\n"), REGISTRY)
     assert finding.code == "S016" and why in finding.message
+
+
+@pytest.mark.parametrize("spec, sizes", [("shufflenet_v2_x1_0", ("[1, 3, 224, 224]", "[1, 3, H, W]")),
+                                         ("tcn", ("[1, 8, 256]", "[1, 8, L]"))])
+def test_zoo_specs_with_named_sizes(spec, sizes):
+    """ShuffleNet (Split, Chunk, ChannelShuffle) and a TCN (Chomp1d) with named sizes: exact, and valid
+    at the sizes they declare."""
+    text = (SPECS / f"{spec}.yaml").read_text().replace(*sizes)
+    assert_solved_exactly(text)
+    assert not [finding for finding in lint(spec_from(text), REGISTRY) if finding.code == "S016"]
