@@ -68,7 +68,8 @@ class Pad(LayerType):
             if isinstance(size, int) and (widest >= size if self.mode == "reflect" else widest > size):
                 return None
             layer.compare(size, widest)
-        return (batch, channels, *(size + before + after for size, (before, after) in zip(spatial, layer.args["padding"])))
+        return (batch, channels, *(size + before + after
+                                   for size, (before, after) in zip(spatial, layer.args["padding"])))
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.execute.kernels.rearrange import pad

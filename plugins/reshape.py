@@ -16,6 +16,13 @@ class Rearrange(LayerType):
     family = "reshape"
 
 
+def permutation(dims: tuple[int, ...], rank: int) -> tuple[int, ...] | None:
+    """``dims`` made non-negative, or ``None`` when it is no permutation of ``0..rank-1``."""
+    if len(dims) != rank or not all(-rank <= dim < rank for dim in dims) or len({dim % rank for dim in dims}) != rank:
+        return None
+    return tuple(dim % rank for dim in dims)
+
+
 class Permute(Rearrange):
     """torchvision's ``ops.misc.Permute`` (``torch.permute``): dim ``k`` of the output is dim ``dims[k]``
     of the input (ConvNeXt's ``[0, 2, 3, 1]`` makes ``(N, C, H, W)`` channels-last)."""
@@ -33,22 +40,17 @@ class Permute(Rearrange):
         Exact wherever the sizes go: a varying size moved into the channel position
         is compared by the next layer's own ``symbolic_shape`` (a convolution's
         ``in_channels``), like any varying channel count."""
-        rank = len(layer.input)
-        dims = layer.args["dims"]
-        if len(dims) != rank or not all(-rank <= dim < rank for dim in dims) or len({dim % rank for dim in dims}) != rank:
-            return None
-        return tuple(layer.input[dim % rank] for dim in dims)
+        dims = permutation(layer.args["dims"], len(layer.input))
+        return None if dims is None else tuple(layer.input[dim] for dim in dims)
 
     def _dims(self, ctx: LayerContext) -> tuple[int, ...] | None:
         """``dims`` made non-negative, or ``None`` after reporting S032."""
-        rank = len(ctx.input)
-        dims = ctx.args["dims"]
-        if len(dims) != rank or not all(-rank <= dim < rank for dim in dims) or \
-                len({dim % rank for dim in dims}) != rank:
+        rank, dims = len(ctx.input), ctx.args["dims"]
+        if permutation(dims, rank) is None:
             ctx.report("S032", f"dims {list(dims)} is not a permutation of the {rank} dims of "
                                f"{format_shape(ctx.input)} (each of 0..{rank - 1} exactly once)", "dims")
             return None
-        return tuple(dim % rank for dim in dims)
+        return permutation(dims, rank)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         return inputs[0].transpose(self._dims(ctx))

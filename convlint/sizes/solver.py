@@ -535,7 +535,8 @@ def _plan(name: str, record: LayerRecord, max_sizes: int, memo: dict) -> _Plan:
     ``memo`` keeps periods and settling points of forms that several layers share.
     """
     required: dict[Expr, int] = {}  # form → a value it must reach (and then never fall below)
-    dims = [dim for shape in [*record.inputs, *record.all_outputs] if shape for dim in shape if varies(dim)]
+    shapes = [*record.inputs, *record.all_outputs]
+    dims = [dim for shape in shapes if shape for dim in shape if varies(dim)]
     products = []
     for dim in dims:  # every size must stay ≥ 1 (S002)
         if isinstance(dim, Expr):
