@@ -233,7 +233,10 @@ The check is exact (see `convlint sizes`), not a sample of sizes.""",
          what="""for a spec with named input sizes, reports a layer whose sizes the exact size
 solver cannot follow: a plugin layer type that gives no `symbolic_shape`, an Upsample
 scale_factor that is not a simple fraction, flattened sizes that are concatenated, compared or
-slid over, or sizes that settle or repeat only after more values than the solver's budget.""",
+slid over, a Split into pieces of one size or a Chunk of a varying size (the number of pieces
+changes with it), a `-1` of Reshape/View/Unflatten over a product of varying sizes that it does
+not divide, a Mul broadcasting two different varying sizes, or sizes that settle or repeat only
+after more values than the solver's budget.""",
          why="""the spec is not checked for any size; lint a copy with numbers instead.""",
          example="""a plugin layer `PixelShuffle` without `symbolic_shape` in a spec with `inputs: {x: [1, 16, H, W]}`""",
          fix="""give the inputs numeric sizes, add `symbolic_shape` to the plugin's layer type, or use

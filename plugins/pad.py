@@ -57,6 +57,20 @@ class Pad(LayerType):
                 return None
         return (batch, channels, *(size + before + after for size, (before, after) in zip(spatial, ctx.args["padding"])))
 
+    def symbolic_shape(self, layer):
+        """Each spatial size plus its widths; reflection and circular padding compare each size with
+        its wider width."""
+        batch, channels, *spatial = layer.input
+        for size, (before, after) in zip(spatial, layer.args["padding"]):
+            if self.mode not in ("reflect", "circular"):
+                continue
+            widest = max(before, after)
+            if isinstance(size, int) and (widest >= size if self.mode == "reflect" else widest > size):
+                return None
+            layer.compare(size, widest)
+        return (batch, channels, *(size + before + after
+                                   for size, (before, after) in zip(spatial, layer.args["padding"])))
+
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.execute.kernels.rearrange import pad
         return pad(inputs[0], ctx.args["padding"], self.mode, ctx.args.get("value", 0.0))

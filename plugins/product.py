@@ -16,6 +16,30 @@ def broadcast(first: tuple, other: tuple) -> tuple | None:
     return tuple(max(a, b) for a, b in zip(*padded))
 
 
+def symbolic_broadcast(layer, first: tuple, other: tuple) -> tuple | None:
+    """:func:`broadcast` of shapes whose dims may vary (see :meth:`Mul.symbolic_shape`); ``None`` when two
+    constant dims do not broadcast."""
+    from convlint.sizes.symbolic import varies
+    rank = max(len(first), len(other))
+    padded = [(1,) * (rank - len(shape)) + tuple(shape) for shape in (first, other)]
+    joined = []
+    for a, b in zip(*padded):
+        if varies(a) and varies(b):
+            if a is not b and a != b:
+                layer.unsupported(f"broadcasts the varying sizes {a} and {b} against each other")
+            joined.append(a)
+        elif varies(a) or varies(b):
+            size, fixed = (a, b) if varies(a) else (b, a)
+            if fixed != 1:
+                layer.compare(size, fixed)
+            joined.append(size if fixed == 1 else fixed)
+        elif a != b and 1 not in (a, b):
+            return None
+        else:
+            joined.append(max(a, b))
+    return tuple(joined)
+
+
 class Mul(LayerType):
     """``torch.mul`` of two or more tensors, broadcast against each other (a ``(N, C, 1, 1)`` gate times a
     ``(N, C, H, W)`` map)."""
@@ -35,6 +59,18 @@ class Mul(LayerType):
                                    f"aligned at the last dim)", "from")
                 return None
             shape = joined
+        return shape
+
+    def symbolic_shape(self, layer):
+        """The broadcast shape, pair by pair as :meth:`infer`.  A varying size against a constant
+        ``c ≠ 1`` is compared with ``c`` (it broadcasts when equal to ``c`` or 1, giving ``c``);
+        against 1 it passes through.  Two different varying sizes are unsupported: their broadcast
+        (``max``, or a mismatch unless one is 1) is not affine."""
+        shape = layer.inputs[0]
+        for other in layer.inputs[1:]:
+            shape = symbolic_broadcast(layer, shape, other)
+            if shape is None:
+                return None
         return shape
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):

@@ -16,6 +16,13 @@ class Rearrange(LayerType):
     family = "reshape"
 
 
+def permutation(dims: tuple[int, ...], rank: int) -> tuple[int, ...] | None:
+    """``dims`` made non-negative, or ``None`` when it is no permutation of ``0..rank-1``."""
+    if len(dims) != rank or not all(-rank <= dim < rank for dim in dims) or len({dim % rank for dim in dims}) != rank:
+        return None
+    return tuple(dim % rank for dim in dims)
+
+
 class Permute(Rearrange):
     """torchvision's ``ops.misc.Permute`` (``torch.permute``): dim ``k`` of the output is dim ``dims[k]``
     of the input (ConvNeXt's ``[0, 2, 3, 1]`` makes ``(N, C, H, W)`` channels-last)."""
@@ -27,16 +34,23 @@ class Permute(Rearrange):
         dims = self._dims(ctx)
         return None if dims is None else tuple(ctx.input[dim] for dim in dims)
 
+    def symbolic_shape(self, layer):
+        """The input dims in the order of ``dims``; ``None`` when ``dims`` is no permutation.
+
+        Exact wherever the sizes go: a varying size moved into the channel position
+        is compared by the next layer's own ``symbolic_shape`` (a convolution's
+        ``in_channels``), like any varying channel count."""
+        dims = permutation(layer.args["dims"], len(layer.input))
+        return None if dims is None else tuple(layer.input[dim] for dim in dims)
+
     def _dims(self, ctx: LayerContext) -> tuple[int, ...] | None:
         """``dims`` made non-negative, or ``None`` after reporting S032."""
-        rank = len(ctx.input)
-        dims = ctx.args["dims"]
-        if len(dims) != rank or not all(-rank <= dim < rank for dim in dims) or \
-                len({dim % rank for dim in dims}) != rank:
+        rank, dims = len(ctx.input), ctx.args["dims"]
+        if permutation(dims, rank) is None:
             ctx.report("S032", f"dims {list(dims)} is not a permutation of the {rank} dims of "
                                f"{format_shape(ctx.input)} (each of 0..{rank - 1} exactly once)", "dims")
             return None
-        return tuple(dim % rank for dim in dims)
+        return permutation(dims, rank)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         return inputs[0].transpose(self._dims(ctx))
@@ -69,6 +83,24 @@ class Reshape(Rearrange):
             return None
         return tuple(total // known if size == -1 else size for size in shape)
 
+    def symbolic_shape(self, layer):
+        """``shape`` with ``-1`` as the element count divided by the others; the count is compared with
+        their product, or (with ``-1``) its remainder by it is tracked.  Unsupported: a ``-1`` over
+        a product of several varying sizes (not affine)."""
+        from convlint.sizes.expr import multiply
+        shape = layer.args["shape"]
+        if shape.count(-1) > 1 or 0 in shape:
+            return None
+        known = math.prod(size for size in shape if size != -1)
+        total = multiply(list(layer.input))
+        if -1 not in shape:
+            if isinstance(total, int) and total != known:
+                return None
+            layer.compare(total, known)
+            return tuple(shape)
+        part = whole_parts(layer, total, known, "the element count")
+        return None if part is None else tuple(part if size == -1 else size for size in shape)
+
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         return inputs[0].reshape(self.infer(ctx))
 
@@ -97,8 +129,49 @@ class Unflatten(Rearrange):
         sizes = tuple(size // known if item == -1 else item for item in sizes)
         return (*ctx.input[:dim], *sizes, *ctx.input[dim + 1:])
 
+    def symbolic_shape(self, layer):
+        """``dim`` replaced by ``unflattened_size``, as :class:`Reshape` does with the whole shape."""
+        rank, dim, sizes = len(layer.input), layer.args["dim"], layer.args["unflattened_size"]
+        if not -rank <= dim < rank or sizes.count(-1) > 1 or 0 in sizes:
+            return None
+        dim %= rank
+        size = layer.input[dim]
+        known = math.prod(item for item in sizes if item != -1)
+        if -1 in sizes:
+            part = whole_parts(layer, size, known, f"dim {dim}")
+            if part is None:
+                return None
+            sizes = tuple(part if item == -1 else item for item in sizes)
+        elif isinstance(size, int) and size != known:
+            return None
+        else:
+            layer.compare(size, known)
+        return (*layer.input[:dim], *sizes, *layer.input[dim + 1:])
+
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         return inputs[0].reshape(self.infer(ctx))
+
+
+def whole_parts(layer, size, part: int, what: str):
+    """``size // part`` for a ``-1`` entry, its remainder tracked (it must be 0); ``None`` when ``size``
+    is an int that ``part`` does not divide.  A product of several varying sizes is followed when
+    ``part`` divides its constant factor (``[N, -1]`` after a convolution); else unsupported."""
+    from convlint.sizes.expr import Product, multiply
+    if isinstance(size, int):
+        return None if size % part else size // part
+    if isinstance(size, Product):
+        factor = math.prod(item for item in size.factors if isinstance(item, int))
+        if factor % part:
+            layer.unsupported(f"-1 stands for {what} {size} divided by {part}, a product of several varying "
+                              f"sizes: not affine")
+        return multiply([factor // part, *(item for item in size.factors if not isinstance(item, int))])
+    layer.track(remainder(size, part))
+    return size // part
+
+
+def remainder(size, divisor: int):
+    """``size mod divisor`` for an int or an affine form (``size − divisor·⌊size/divisor⌋``)."""
+    return size - (size // divisor) * divisor
 
 
 class ChannelShuffle(Rearrange):
@@ -141,6 +214,16 @@ class PixelShuffle(Rearrange):
             return None
         return (batch, channels // (factor * factor), height * factor, width * factor)
 
+    def symbolic_shape(self, layer):
+        """``(N, C/r², H·r, W·r)``; the remainder of the channels by ``r²`` is tracked."""
+        square = layer.args["upscale_factor"] ** 2
+        batch, channels, height, width = layer.input
+        if isinstance(channels, int) and channels % square:
+            return None
+        layer.track(remainder(channels, square))
+        factor = layer.args["upscale_factor"]
+        return (batch, channels // square, height * factor, width * factor)
+
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.execute.kernels.rearrange import pixel_shuffle
         return pixel_shuffle(inputs[0], ctx.args["upscale_factor"])
@@ -164,6 +247,16 @@ class PixelUnshuffle(Rearrange):
             ctx.report("S030", f"downscale_factor={factor} does not divide the size {height}×{width} of "
                                f"`{ctx.layer.sources[0]}`", "downscale_factor")
             return None
+        return (batch, channels * factor * factor, height // factor, width // factor)
+
+    def symbolic_shape(self, layer):
+        """``(N, C·r², H/r, W/r)``; the remainders of H and W by ``r`` are tracked."""
+        factor = layer.args["downscale_factor"]
+        batch, channels, height, width = layer.input
+        for size in (height, width):
+            if isinstance(size, int) and size % factor:
+                return None
+            layer.track(remainder(size, factor))
         return (batch, channels * factor * factor, height // factor, width // factor)
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
@@ -193,6 +286,23 @@ class Pieces(Rearrange):
             return None
         return [(*ctx.input[:dim], size, *ctx.input[dim + 1:]) for size in sizes]
 
+    def piece_sizes(self, layer, size):
+        """:meth:`sizes` for a symbolic layer: the piece sizes of ``dim`` of ``size`` (an int or a
+        varying form), ``None`` when there are none at any size."""
+        raise NotImplementedError
+
+    def symbolic_shape(self, layer):
+        """One shape per piece.  A varying size cut into pieces of a given size makes a number of
+        pieces that changes with the size: unsupported (pieces listed by size are followed)."""
+        rank, dim = len(layer.input), layer.args["dim"]
+        if not -rank <= dim < rank:
+            return None
+        dim %= rank
+        sizes = self.piece_sizes(layer, layer.input[dim])
+        if sizes is None:
+            return None
+        return [(*layer.input[:dim], size, *layer.input[dim + 1:]) for size in sizes]
+
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         import numpy
         dim = ctx.args["dim"] % len(ctx.input)
@@ -221,8 +331,21 @@ class Split(Pieces):
                                    f"has {size}", "split_size_or_sections")
                 return None
             return list(written)
-        piece = written[0]
-        return [piece] * (size // piece) + ([size % piece] if size % piece else [])
+        return equal_pieces(size, written[0])
+
+    def piece_sizes(self, layer, size):
+        """Listed sizes: constant pieces, their sum compared with ``size``; one size: needs ``size`` constant."""
+        from convlint.sizes.symbolic import varies
+        written = layer.args["split_size_or_sections"]
+        if isinstance(layer.layer.kwargs.get("split_size_or_sections"), list):
+            if isinstance(size, int) and sum(written) != size:
+                return None
+            layer.compare(size, sum(written))
+            return list(written)
+        if varies(size):
+            layer.unsupported(f"Split of the varying size {size} into pieces of {written[0]}: the number of "
+                              f"pieces changes with the size")
+        return equal_pieces(size, written[0])
 
 
 class Chunk(Pieces):
@@ -233,8 +356,20 @@ class Chunk(Pieces):
     keywords = {"chunks": Int(doc="number of pieces", minimum=1), "dim": Int(1, "dim to cut (1: channels)")}
 
     def sizes(self, ctx: LayerContext, size: int):
-        piece = -(-size // ctx.args["chunks"])
-        return [piece] * (size // piece) + ([size % piece] if size % piece else [])
+        return equal_pieces(size, -(-size // ctx.args["chunks"]))
+
+    def piece_sizes(self, layer, size):
+        """Needs ``size`` constant: the number of pieces of a varying size changes with it."""
+        from convlint.sizes.symbolic import varies
+        if varies(size):
+            layer.unsupported(f"Chunk of the varying size {size}: the number and size of the pieces change "
+                              f"with the size")
+        return equal_pieces(size, -(-size // layer.args["chunks"]))
+
+
+def equal_pieces(size: int, piece: int) -> list[int]:
+    """Pieces of ``piece`` along a dim of ``size``, the last one smaller when ``piece`` does not divide it."""
+    return [piece] * (size // piece) + ([size % piece] if size % piece else [])
 
 
 class Chomp1d(Rearrange):
@@ -248,6 +383,11 @@ class Chomp1d(Rearrange):
     def infer(self, ctx: LayerContext):
         batch, channels, length = ctx.input
         return (batch, channels, length - ctx.args["chomp_size"])
+
+    def symbolic_shape(self, layer):
+        """The length less ``chomp_size`` (no check besides a length ≥ 1)."""
+        batch, channels, length = layer.input
+        return (batch, channels, length - layer.args["chomp_size"])
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         return inputs[0][:, :, :-ctx.args["chomp_size"]]

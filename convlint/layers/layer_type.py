@@ -133,7 +133,8 @@ class LayerType:
         ``+``, ``-``, ``*`` by an int and ``//`` by a positive int, so the functions of
         :mod:`convlint.analysis.arithmetic` work on it unchanged.  Return ``None`` when
         the layer fails at every size for a reason that does not depend on them (a
-        keyword combination ``infer`` refuses).
+        keyword combination ``infer`` refuses).  A type with :attr:`multiple_outputs`
+        returns a list of shapes, as its ``infer`` does; ``name.k`` then reads shape ``k``.
 
         The solver decides validity with :meth:`infer` itself, at sizes it chooses; to
         choose them it must know every quantity ``infer``'s checks read besides the

@@ -52,6 +52,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from math import lcm, prod
 
+from convlint.analysis.graph import producer
 from convlint.analysis.infer import LayerChecker, spec_findings
 from convlint.linting.enabled import lint_at_declared_sizes
 from convlint.findings import Finding
@@ -407,7 +408,7 @@ def _verdicts(found: Propagation, plans: list, checks: LayerChecks, tables: _Tab
         row, outcomes = _layer_row(record, plan, checks, tables, _still_valid(valid, plan) if skip else None)
         _and_periodic(valid, row, plan)
         if always is not None:
-            reached = all(clean.get(source, False) for source in record.layer.sources)
+            reached = all(clean.get(producer(source, clean)[0], False) for source in record.layer.sources)
             clean[record.layer.name] = reached and all(outcome.shape is not None for outcome in outcomes)
             if reached:
                 always += _everywhere(outcomes)
@@ -534,7 +535,8 @@ def _plan(name: str, record: LayerRecord, max_sizes: int, memo: dict) -> _Plan:
     ``memo`` keeps periods and settling points of forms that several layers share.
     """
     required: dict[Expr, int] = {}  # form → a value it must reach (and then never fall below)
-    dims = [dim for shape in [*record.inputs, record.output] if shape for dim in shape if varies(dim)]
+    shapes = [*record.inputs, *record.all_outputs]
+    dims = [dim for shape in shapes if shape for dim in shape if varies(dim)]
     products = []
     for dim in dims:  # every size must stay ≥ 1 (S002)
         if isinstance(dim, Expr):

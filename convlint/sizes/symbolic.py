@@ -20,6 +20,10 @@ A layer whose output cannot be computed for a reason that does not depend on
 the sizes (unknown type, bad keyword, wrong rank or arity) gets ``None``, as
 do the layers after it.  A layer type whose arithmetic cannot be followed
 raises :class:`Unsupported`.
+
+A layer type with ``multiple_outputs`` returns a list of shapes from
+``symbolic_shape``, as its ``infer`` does; a layer reading ``name.k`` gets output
+``k`` (resolved by :func:`convlint.analysis.graph.producer`, as in inference).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from convlint.analysis.graph import producer
 from convlint.analysis.keyword_cache import KeywordCache
 from convlint.layers.registry import Registry
 from convlint.sizes.expr import Expr, NotAffine, Product
@@ -54,7 +59,8 @@ class LayerRecord:
     ``dim`` with the integer ``c``; ``pairs``: ``(a, b)`` for two dims the layer needs
     equal (a merge); ``ordered``: ``(a, b)`` for two dims a check orders (a crop's
     input and target); ``tracked``: other
-    forms its checks read (a channel count divided by ``groups``).
+    forms its checks read (a channel count divided by ``groups``); ``outputs``: every
+    output of a layer with several (``output`` is then the first, as in inference).
     """
 
     layer: Layer
@@ -64,6 +70,14 @@ class LayerRecord:
     pairs: list[tuple[object, object]] = field(default_factory=list)
     ordered: list[tuple[object, object]] = field(default_factory=list)
     tracked: list[object] = field(default_factory=list)
+    outputs: list[tuple] | None = None
+
+    @property
+    def all_outputs(self) -> list[tuple]:
+        """Every output shape this layer makes (none when it fails at every size)."""
+        if self.outputs is not None:
+            return self.outputs
+        return [] if self.output is None else [self.output]
 
 
 class SymbolicLayer:
@@ -133,10 +147,21 @@ class Propagation:
 
     A layer with an input that is never sized (after a layer that fails at every
     size) has a record with ``output`` ``None``, for its size-independent checks.
+    ``outputs``: every output of each layer with several (``shapes`` holds its first).
     """
 
     shapes: dict[str, tuple | None] = field(default_factory=dict)
     records: list[LayerRecord] = field(default_factory=list)
+    outputs: dict[str, list[tuple]] = field(default_factory=dict)
+
+    def shape_of(self, source: str) -> tuple | None:
+        """The shape tensor ``source`` (a node, or ``name.k`` of a layer with several outputs) has,
+        ``None`` where it has none (not sized, or an output the layer does not make)."""
+        name, index = producer(source, self.shapes)
+        pieces = self.outputs.get(name)
+        if pieces is None:
+            return self.shapes.get(name) if index is None else None
+        return pieces[index] if index is not None and index < len(pieces) else None
 
 
 def varies(dim) -> bool:
@@ -161,7 +186,7 @@ def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple]) -> Propa
             result.shapes[name] = inputs.get(name)
             continue
         layer: Layer = data["decl"]
-        sources = [result.shapes.get(source) for source in layer.sources]
+        sources = [result.shape_of(source) for source in layer.sources]
         if not sources or any(source is None for source in sources):
             record = LayerRecord(layer, sources)  # never sized: only its size-independent checks run
         else:
@@ -169,6 +194,8 @@ def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple]) -> Propa
         result.records.append(record)
         shape = record.output
         result.shapes[name] = None if shape is None else tuple(constant(dim) for dim in shape)
+        if record.outputs is not None:
+            result.outputs[name] = [tuple(constant(dim) for dim in output) for output in record.outputs]
     return result
 
 
@@ -211,5 +238,8 @@ def _layer_record(layer: Layer, registry: Registry, inputs: list[tuple], keyword
     except Exception as error:  # a plugin's fault: the solver cannot follow that layer
         raise Unsupported(f"layer `{layer.name}`: symbolic_shape of {layer.type} failed: "
                           f"{type(error).__name__}", layer) from None
+    if shape is not None and layer_type.multiple_outputs:
+        symbolic.record.outputs = [tuple(output) for output in shape]
+        shape = symbolic.record.outputs[0] if symbolic.record.outputs else None
     symbolic.record.output = None if shape is None else tuple(shape)
     return symbolic.record
