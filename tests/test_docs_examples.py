@@ -76,7 +76,7 @@ def test_console_example(page, index, tmp_path):
 
 def test_readme_is_a_front_door():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert len(readme.splitlines()) < 120
+    assert len(readme.splitlines()) < 130
     assert "python3 -m pip install -e . && convlint lint specs/" in readme
     assert "python3 -m pip install -e '.[test]' && python3 -m pytest -q" in readme
     assert "--index-url https://download.pytorch.org/whl/cpu" in readme
