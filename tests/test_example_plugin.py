@@ -138,3 +138,18 @@ def test_summary_command_with_the_plugin_file(capsys):
     assert main(["summary", "--format", "json", "-p", str(EXAMPLE / MODULE), str(SPEC)]) == 0
     (summary,) = json.loads(capsys.readouterr().out)
     assert [row["output_shape"] for row in summary["layers"] if row["name"] == "shuffle"] == [[2, 3, 24, 24]]
+
+
+def test_named_sizes_are_solved_exactly(registry):
+    """With `image: [N, 3, H, W]` the plugin's layers take part in `convlint sizes`: its valid set equals
+    linting every size one by one."""
+    from convlint.linting.enabled import lint_at_declared_sizes
+    from convlint.sizes.solver import reference_values, size_problem, solve
+
+    spec = convlint.api.load_text(SPEC.read_text().replace("[2, 3, 12, 12]", "[N, 3, H, W]"), "named.yaml")
+    problem = size_problem(spec, registry)
+    held = reference_values(problem)
+    solution = solve(problem, "H", held)
+    brute = [x for x in range(1, 41) if not lint_at_declared_sizes(problem.instantiate({**held, "H": x}), registry)]
+    assert solution.valid.values(40) == brute
+    assert not any(finding.code == "S016" for finding in convlint.lint(spec, registry))

@@ -44,6 +44,11 @@ class SqueezeExcitation(LayerType):
                                f"channels; set input_channels: {channels} or leave it out", "input_channels")
         return ctx.input
 
+    def symbolic_shape(self, layer):
+        """The input shape, for named input sizes; a declared ``input_channels`` is compared with the channels."""
+        layer.compare(layer.input[1], layer.args["input_channels"])
+        return layer.input
+
     def parameter_shapes(self, ctx: LayerContext) -> dict:
         channels, squeeze = ctx.args["input_channels"] or ctx.input[1], ctx.args["squeeze_channels"]
         return {"fc1.weight": (squeeze, channels, 1, 1), "fc1.bias": (squeeze,),
@@ -97,6 +102,17 @@ class DepthToSpace(LayerType):
         if channels % (factor * factor):
             ctx.report("D001", f"`{ctx.layer.sources[0]}` gives {format_shape(ctx.input)}: {channels} channels are "
                                f"not a multiple of upscale_factor² = {factor * factor}", "upscale_factor")
+            return None
+        return (batch, channels // (factor * factor), height * factor, width * factor)
+
+    def symbolic_shape(self, layer):
+        """``(N, C/r², H·r, W·r)`` for named input sizes: the same arithmetic as :meth:`infer`; ``None`` (fails
+        at every size) when the channels are not a multiple of r²."""
+        factor = layer.args["upscale_factor"]
+        batch, channels, height, width = layer.input
+        if not isinstance(channels, int):
+            layer.unsupported("DepthToSpace needs a channel count that does not follow a named size")
+        if channels % (factor * factor):
             return None
         return (batch, channels // (factor * factor), height * factor, width * factor)
 
