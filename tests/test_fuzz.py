@@ -1,4 +1,5 @@
-"""A bounded fuzzing round in the test suite (about 20 s); tests/fuzz.py has the long run."""
+"""A bounded fuzzing round in the test suite (about 20 s), the same examples on every run; tests/fuzz.py has
+the long run, with new examples each time."""
 from __future__ import annotations
 
 import os
@@ -16,7 +17,7 @@ EXAMPLES = int(os.environ.get("CONVLINT_FUZZ_EXAMPLES", "250"))
 @pytest.mark.slow
 @pytest.mark.parametrize("name", fuzz.IN_SUITE)
 def test_fuzz(name):
-    fuzz.fuzz_test(fuzz.STRATEGIES[name], EXAMPLES)()
+    fuzz.fuzz_test(fuzz.STRATEGIES[name], EXAMPLES, in_suite=True)()
 
 
 def test_check_lint_catches_internal_errors(tmp_path, monkeypatch):

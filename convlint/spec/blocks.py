@@ -168,7 +168,11 @@ def _eval(node, env: dict, text: str):
         left = _eval(node.left, env, text)
         for op, right_node in zip(node.ops, node.comparators):
             right = _eval(right_node, env, text)
-            if not _COMPARE[type(op)](left, right):
+            try:
+                holds = _COMPARE[type(op)](left, right)
+            except TypeError:
+                raise ExpressionError(f"`$({text})`: cannot compare {show(left)} with {show(right)}") from None
+            if not holds:
                 return False
             left = right
         return True
