@@ -22,8 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from convlint.api import summarize
-from convlint.report.formatters import concise, lint_json
-from convlint.report.output_formats import full
+from convlint.report.concise import concise
+from convlint.report.full import full
+from convlint.report.json_findings import lint_json
 from convlint.linting.runner import lint_file
 from convlint.layers.registry import load_registry
 

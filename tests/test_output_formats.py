@@ -10,7 +10,7 @@ import pytest
 from convlint.cli import lint as lint_command
 from convlint.cli import main as cli
 from convlint.findings import Finding, Severity
-from convlint.report.output_formats import github
+from convlint.report.github import github
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import sys
 
-from convlint.cli.common import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, JSON_FORMAT, TEXT_FORMAT, add_common,
+from convlint.cli.common import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, TEXT_FORMAT, add_common,
                                  add_selection, config_of, registry_of, use_colour)
 from convlint.findings import Severity
 from convlint.linting.runner import lint_paths
-from convlint.report import formatters, output_formats
+from convlint.report.formats import FORMATS, render
+from convlint.report.lint_output import LintOutput
 
-FORMATS = (TEXT_FORMAT, "concise", JSON_FORMAT, "github", "sarif")
 TOOL_FAULTS = ("X001", "X002")
 """Codes that mean a plugin or convlint itself failed: `lint` exits with EXIT_ERROR."""
 
@@ -18,7 +18,7 @@ def add_parser(commands) -> None:
     parser = commands.add_parser("lint", help="report problems in spec files")
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="spec files or directories (searched for *.yaml, *.yml); - reads standard input")
-    parser.add_argument("--format", choices=FORMATS, default=None,
+    parser.add_argument("--format", choices=tuple(FORMATS), default=None,
                         help="output format (default: full on a terminal, concise otherwise)")
     parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     parser.add_argument("--stdin-filename", metavar="PATH", default="-",
@@ -38,20 +38,9 @@ def run(args, out) -> int:
     report = lint_paths(args.paths, registry, config_of(args), stdin, args.stdin_filename, args.skip_non_specs)
     findings = report.findings
     chosen = args.format or (TEXT_FORMAT if out.isatty() else "concise")
-    if chosen == JSON_FORMAT:
-        out.write(formatters.lint_json(findings))
-    elif chosen == "github":
-        out.write(output_formats.github(findings))
-    elif chosen == "sarif":
-        from importlib.metadata import version
-        out.write(output_formats.sarif(findings, registry.rules, version("convlint")))
-    else:
-        if chosen == TEXT_FORMAT:
-            specs = {result.path: result.spec for result in report.results if result.spec is not None}
-            out.write(output_formats.full(findings, specs, registry.rules))
-        else:
-            out.write(formatters.concise(findings, use_colour(out)))
-        out.write(formatters.lint_tally(findings, report.checked, report.skipped))
+    specs = {result.path: result.spec for result in report.results if result.spec is not None}
+    out.write(render(chosen, LintOutput(findings, specs, registry.rules, report.checked, report.skipped,
+                                        use_colour(out))))
     for note in report.notes:
         print(f"convlint: note: {note}", file=sys.stderr)
     for result in report.results:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from convlint.spec.files import iter_yaml_files
 from convlint.findings import Finding, Severity
-from convlint.report.formatters import concise
+from convlint.report.concise import concise
 from convlint.linting.config import Config
 from convlint.linting.runner import lint_file
 from convlint.output import RefusedOutput, write_atomically

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import sys
 
+from convlint.analysis.infer import format_shape
 from convlint.analysis.loading import analyze_numeric, load_spec
 from convlint.cli.common import add_common, config_of, registry_of
 from convlint.escaping import printable
 from convlint.layers.registry import Registry
 from convlint.output import RefusedOutput, check_output_path, write_atomically
-from convlint.report import formatters
+from convlint.report.concise import concise
 from convlint.spec.files import UnreadableFile
 from convlint.spec.model import NotASpec, Spec
 
@@ -113,7 +114,7 @@ def execute_command(args, registry: Registry, out) -> int:
         result = execute(analyze_numeric(spec, registry), registry, inputs, weights, args.seed, args.dtype,
                          keep_all=args.all, memory_limit=limit)
     except SpecHasErrors as refused:
-        out.write(formatters.concise(refused.findings))
+        out.write(concise(refused.findings))
         print(f"convlint: {refused}", file=sys.stderr)
         return 1
     except NotASpec:
@@ -132,7 +133,7 @@ def execute_command(args, registry: Registry, out) -> int:
         print(f"convlint: no weights given for {len(result.initialised)} entries; initialised as PyTorch does "
               f"(seed {args.seed}): {printable(', '.join(result.initialised[:6]))}"
               f"{' …' if len(result.initialised) > 6 else ''}", file=sys.stderr)
-    shapes = ", ".join(f"{printable(name, 80)} {formatters.format_shape(array.shape)}" for name, array in
+    shapes = ", ".join(f"{printable(name, 80)} {format_shape(array.shape)}" for name, array in
                        list(result.outputs.items())[:8])
     out.write(f"wrote {len(result.outputs)} array(s) to {printable(args.output)}: {shapes}"
               f"{' …' if len(result.outputs) > 8 else ''} (planned peak memory {format_bytes(result.peak_bytes)})\n")

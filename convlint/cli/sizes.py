@@ -6,7 +6,7 @@ from pathlib import Path
 
 from convlint.cli.common import EXIT_CLEAN, EXIT_FINDINGS, JSON_FORMAT, UsageError, add_common, config_of, registry_of
 from convlint.linting.runner import load_file
-from convlint.report import formatters
+from convlint.report.concise import concise
 
 
 def add_parser(commands) -> None:
@@ -30,7 +30,7 @@ def run(args, out) -> int:
     config_of(args)  # a broken configuration is reported here as for every command
     result = load_file(Path(args.path), named=True)
     if result.spec is None:
-        raise UsageError(formatters.concise(result.findings[:1]).strip())
+        raise UsageError(concise(result.findings[:1]).strip())
     try:
         report = sizes_report.sizes_report(result.spec, registry_of(args), sizes_report.parse_try(args.tries),
                                            args.upto)

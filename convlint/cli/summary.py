@@ -7,7 +7,8 @@ import json
 from convlint.cli.common import (EXIT_CLEAN, EXIT_FINDINGS, JSON_FORMAT, add_common, add_selection,
                                  add_text_format, config_of, registry_of)
 from convlint.linting.runner import lint_paths
-from convlint.report import formatters
+from convlint.report.concise import concise
+from convlint.report.summary_table import summary_table
 
 
 def _positive(text: str) -> int:
@@ -42,7 +43,7 @@ def run(args, out) -> int:
     if args.format == JSON_FORMAT:
         out.write(json.dumps(summaries, indent=2, ensure_ascii=False) + "\n")
     else:
-        out.write("\n".join(formatters.summary_table(summary) for summary in summaries))
-        out.write(formatters.concise(problems))
+        out.write("\n".join(summary_table(summary) for summary in summaries))
+        out.write(concise(problems))
     has_errors = problems or any(d["severity"] == "error" for s in summaries for d in s["diagnostics"])
     return EXIT_FINDINGS if has_errors else EXIT_CLEAN

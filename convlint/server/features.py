@@ -11,7 +11,7 @@ from lsprotocol import types
 
 from convlint.findings import Finding, Severity
 from convlint.layers.registry import Registry
-from convlint.report.output_formats import KEY_AT
+from convlint.report.full import KEY_AT
 from convlint.server import analysis_adapter as adapter
 from convlint.server.analysis_adapter import LayerFacts, SpecFacts
 from convlint.server.edits import Edit, add_noqa, set_keyword

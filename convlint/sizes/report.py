@@ -9,7 +9,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from convlint.report.formatters import concise
+from convlint.report.concise import concise
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
 from convlint.sizes.contract import Contract, declared_contracts

@@ -19,7 +19,7 @@ from convlint.layers.registry import Registry
 from convlint.render.animate.frames import (GATHER, SCATTER, Frames, gather_axis, scatter_axis, single_cell_axis,
                                             transposed_gather_axis)
 from convlint.render.animate.scene import Labels
-from convlint.report.formatters import concise
+from convlint.report.concise import concise
 from convlint.spec.files import read_text
 from convlint.spec.model import Spec, parse_spec
 

@@ -1,67 +1,11 @@
-"""Printing findings and summaries. Formatters only print; they decide nothing."""
+"""The text table of ``convlint summary``, printed from the summary object of
+:func:`convlint.report.summary.build_summary`.  Formatters only print; they decide nothing."""
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 
-from convlint.escaping import MAX_SHOWN, encodable_values, has_undecodable, printable
-from convlint.findings import Finding, Severity
 from convlint.analysis.infer import format_shape
-
-
-SEVERITY_COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
-"""ANSI colours of the rule code by severity: red, yellow, cyan."""
-
-
-def paint(text: str, code: str, colour: bool) -> str:
-    """``text`` in the ANSI style ``code`` (``"1"`` bold, ``"31"`` red, ...) when ``colour``, else as is."""
-    return f"\033[{code}m{text}\033[0m" if colour else text
-
-
-def concise(findings: list[Finding], colour: bool = False) -> str:
-    """One line per finding: ``path:line:col: CODE message`` (untrusted text escaped, see
-    convlint.escaping; path bold, code by severity when ``colour``)."""
-    return "".join(
-        f"{paint(f'{printable(f.path)}:{f.line}:{f.column}:', '1', colour)} "
-        f"{paint(f.code, SEVERITY_COLOURS[f.severity], colour)} {printable(f.message)}"
-        f"{f' [{printable(f.layer)}]' if f.layer else ''}{f' (fix: {printable(f.fix.describe())})' if f.fix else ''}\n"
-        for f in findings
-    )
-
-
-def lint_json(findings: list[Finding]) -> str:
-    """A JSON list of finding objects (path, line, column, code, severity, layer, message), one per line."""
-    if not findings:
-        return "[]\n"
-    rows = ",\n  ".join(_json_row(finding.to_json()) for finding in findings)
-    if has_undecodable(rows):  # a file name with a byte that is not UTF-8: one search over all rows
-        rows = ",\n  ".join(json.dumps(encodable_values(finding.to_json()), ensure_ascii=False)
-                             for finding in findings)
-    return f"[\n  {rows}\n]\n"
-
-
-def _json_row(data: dict) -> str:
-    """One finding as JSON; its strings cut to the shown length when the row is long."""
-    row = json.dumps(data, ensure_ascii=False)
-    return row if len(row) <= MAX_SHOWN else json.dumps(encodable_values(data), ensure_ascii=False)
-
-
-def lint_tally(findings: list[Finding], checked: int, skipped: int = 0) -> str:
-    """The closing line: ``Found 3 problems (2 errors, 1 warning) in 2 of 6 specs.`` or all clear,
-    then how many YAML files found in directories were skipped as not specs."""
-    tail = (f"Skipped {skipped} YAML file{'s' if skipped != 1 else ''} that "
-            f"{'are' if skipped != 1 else 'is'} not a spec (no top-level `layers`).\n" if skipped else "")
-    return _tally(findings, checked) + tail
-
-
-def _tally(findings: list[Finding], checked: int) -> str:
-    if not findings:
-        return f"All checks passed ({checked} spec{'s' if checked != 1 else ''} checked).\n"
-    counts = {severity: sum(1 for f in findings if f.severity is severity) for severity in Severity}
-    parts = [f"{count} {severity.value}{'s' if count != 1 else ''}" for severity, count in counts.items() if count]
-    files = len({f.path for f in findings})
-    return (f"Found {len(findings)} problem{'s' if len(findings) != 1 else ''} ({', '.join(parts)}) "
-            f"in {files} of {checked} spec{'s' if checked != 1 else ''}.\n")
+from convlint.escaping import printable
 
 
 def _thousands(value) -> str:
