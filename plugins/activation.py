@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.layers.keywords import Choice, Float, Int
-from convlint_plugins.basic import INPLACE, Elementwise
+from .basic import INPLACE, Elementwise
 
 
 class Activation(Elementwise):
@@ -13,6 +13,7 @@ class Activation(Elementwise):
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         from convlint.execute.kernels import activation
+        assert self.kernel is not None, "every Activation names its kernel"
         function = getattr(activation, self.kernel)
         return function(inputs[0], **{name: ctx.args[key] for name, key in self.kernel_args.items()})
 

@@ -48,7 +48,7 @@ def elementwise_types() -> list[LayerType]:
     """Activations, dropouts and Identity, each with the keywords of its torch.nn class."""
     slope = Float(0.01, "slope for negative inputs")
     probability = Float(0.5, "probability of an element to be zeroed", minimum=0, maximum=1)
-    types = [Elementwise(name, "activation", {"inplace": INPLACE}, name.lower())
+    types: list[LayerType] = [Elementwise(name, "activation", {"inplace": INPLACE}, name.lower())
              for name in ("ReLU", "ReLU6", "SiLU", "Hardswish")]
     types += [Elementwise(name, "activation", kernel=name.lower()) for name in ("Sigmoid", "Tanh")]
     types.append(Elementwise("LeakyReLU", "activation", {"negative_slope": slope, "inplace": INPLACE},

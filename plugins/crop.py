@@ -75,12 +75,15 @@ class CenterCrop(LayerType):
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         x = inputs[0]
         target = self.target(ctx)
+        assert target is not None, "forward runs only on layers whose infer succeeded"
         window = tuple(slice(crop_start(size, want), crop_start(size, want) + want)
                        for size, want in zip(x.shape[2:], target))
         return x[(slice(None), slice(None), *window)]
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
-        start = crop_start(ctx.input[2 + axis], self.target(ctx)[axis])
+        target = self.target(ctx)
+        assert target is not None, "input_spans is asked only of layers whose infer succeeded"
+        start = crop_start(ctx.input[2 + axis], target[axis])
         return [(position + start, position + start)] + [None] * (len(ctx.inputs) - 1)
 
 

@@ -5,7 +5,7 @@ from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.infer import format_shape
 from convlint.findings import Fix
 from convlint.layers.keywords import Int, IntTuple, KeywordError
-from convlint_plugins.basic import normalised_dim
+from .basic import normalised_dim
 
 
 def meeting_output_padding(first: tuple, other: tuple, producers: list) -> Fix | None:

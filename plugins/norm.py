@@ -5,7 +5,7 @@ from __future__ import annotations
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.infer import format_shape
 from convlint.layers.keywords import Bool, Float, Int, IntList, Optional
-from convlint_plugins.basic import channel_norm_shapes
+from .basic import channel_norm_shapes
 
 
 def affine_fills(shapes: dict) -> dict:

@@ -2,9 +2,11 @@
 each in 1, 2 and 3 dimensions."""
 from __future__ import annotations
 
+from typing import Any
+
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.infer import format_shape
-from convlint.layers.keywords import Float, IntList, KeywordError
+from convlint.layers.keywords import REQUIRED, Float, IntList, Keyword, KeywordError
 from convlint.analysis.window_findings import axis_symbols
 
 MODES = {"Zero": "constant", "Constant": "constant", "Reflection": "reflect", "Replication": "replicate",
@@ -12,14 +14,22 @@ MODES = {"Zero": "constant", "Constant": "constant", "Reflection": "reflect", "R
 """Class-name prefix → the padding mode of :func:`convlint.execute.kernels.rearrange.pad`."""
 
 
-class PadWidths(IntList):
+class PadWidths(Keyword):
     """``padding``: one int for every side, or ``2·ndim`` ints in PyTorch's order, last axis first
-    (``[left, right, top, bottom, front, back]``); converted to ``(before, after)`` per axis, first axis first."""
+    (``[left, right, top, bottom, front, back]``); converted to ``(before, after)`` per axis, first axis first.
+    Each width is checked as an :class:`IntList` item (``minimum``: the smallest width allowed)."""
 
     kind = "pad widths"
 
+    def __init__(self, default: Any = REQUIRED, doc: str = "", minimum: int | None = None):
+        super().__init__(default, doc)
+        self.widths = IntList(minimum=minimum, scalar=True)
+
+    def schema(self, ndim: int) -> dict:
+        return self.widths.schema(ndim)
+
     def convert(self, value, ndim: int) -> tuple[tuple[int, int], ...]:
-        widths = super().convert(value, ndim)
+        widths = self.widths.convert(value, ndim)
         if len(widths) == 1 and not isinstance(value, list):
             widths = widths * (2 * ndim)
         if len(widths) != 2 * ndim:
@@ -41,8 +51,7 @@ class Pad(LayerType):
         self.spatial_dims = ndim
         self.input_ranks = (ndim + 2,)
         self.keywords = {"padding": PadWidths(doc="width per side: one int, or before/after per axis, last axis "
-                                                  "first", minimum=None if self.mode == "constant" else 0,
-                                              scalar=True)}
+                                                  "first", minimum=None if self.mode == "constant" else 0)}
         if prefix == "Constant":
             self.keywords["value"] = Float(doc="the value padded in")
 

@@ -7,7 +7,7 @@ import math
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.infer import format_shape
 from convlint.layers.keywords import Int, IntList
-from convlint_plugins.basic import normalised_dim
+from .basic import normalised_dim
 
 
 class Rearrange(LayerType):
@@ -57,7 +57,9 @@ class Permute(Rearrange):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         """Identity along a spatial axis that stays in place; unknown along one that moves."""
-        return [(position, position)] if self._dims(ctx)[2 + axis] == 2 + axis else None
+        dims = self._dims(ctx)
+        assert dims is not None, "input_spans is asked only of layers whose infer succeeded"
+        return [(position, position)] if dims[2 + axis] == 2 + axis else None
 
 
 class Reshape(Rearrange):
@@ -306,7 +308,9 @@ class Pieces(Rearrange):
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         import numpy
         dim = ctx.args["dim"] % len(ctx.input)
-        ends = numpy.cumsum(self.sizes(ctx, ctx.input[dim]))[:-1]
+        sizes = self.sizes(ctx, ctx.input[dim])
+        assert sizes is not None, "forward runs only on layers whose infer succeeded"
+        ends = numpy.cumsum(sizes)[:-1]
         return numpy.split(inputs[0], ends, axis=dim)
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):

@@ -7,7 +7,7 @@ from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.arithmetic import TransposedAxis, transposed_formula, transposed_out
 from convlint.layers.keywords import Choice, IntTuple
 from convlint.analysis.window_findings import axis_symbols
-from convlint_plugins.conv import channel_keywords, check_channels, symbolic_channels
+from .conv import channel_keywords, check_channels, symbolic_channels
 
 
 class ConvTranspose(LayerType):

@@ -9,6 +9,7 @@ findings, so one mistake is reported once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import AbstractSet
 
 import networkx as nx
 
@@ -101,7 +102,7 @@ def _input_shapes(run: "_Run", layer: Layer, nodes: dict[str, NodeInfo], finding
         node = nodes.get(name)
         shape = None if node is None else node.output(index)
         if node is not None and node.shape is not None and shape is None:
-            if index is None:
+            if index is None and node.outputs is not None:  # several outputs, none chosen
                 problem = (f"`{name}` gives {len(node.outputs)} tensors; name one of them: "
                            f"{', '.join(f'`{name}.{number}`' for number in range(len(node.outputs)))}")
             else:
@@ -162,8 +163,9 @@ def _topological_order(spec: Spec, graph: nx.DiGraph, nodes: dict[str, dict], fi
             members = sorted(component, key=lambda node: graph.nodes[node]["decl"].index)
             first = graph.nodes[members[0]]["decl"]
             loop = " → ".join(members + [members[0]])
+            line, column = first.position_of("from")
             findings.append(Finding("G002", RULES["G002"].severity, f"layers form a cycle: {loop}",
-                                    spec.path, *first.position_of("from"), first.name))
+                                    spec.path, line, column, first.name))
     acyclic = graph.subgraph(node for node in graph if node not in cyclic)
     return list(nx.topological_sort(acyclic))
 
@@ -180,7 +182,7 @@ def _infer_layer(run: _Run, layer: Layer, inputs: list[Shape | None]) -> tuple[N
             ctx.report("Y007", f"unknown layer type `{layer.type}`{hint}", "type",
                        help=None if suggestion is None else f"use `type: {suggestion[0]}`")
         return info, ctx.findings
-    owner = registry.owners.get(layer.type, "?")
+    owner = registry.owners.get(info.type, "?")  # info.type is layer.type: the type is known
     try:  # everything the layer type's plugin computes; its faults are X001 findings, not crashes
         with plugin_call(owner):
             info.family = layer_type.family
@@ -240,18 +242,19 @@ def _infer_with_type(run: _Run, ctx: LayerContext, layer_type: LayerType, info: 
     if not _check_arity(ctx, layer_type, layer) or any(shape is None for shape in inputs) or not layer.sources:
         _convert_args(run, ctx, layer_type, layer_type.spatial_dims, meant)
         return None
-    info.input_shapes = list(inputs)
-    rank = len(inputs[0])
+    known = [shape for shape in inputs if shape is not None]  # every one, as checked above
+    info.input_shapes = known
+    rank = len(known[0])
     if layer_type.input_ranks is not None and rank not in layer_type.input_ranks:
         accepted = " or ".join(str(r) for r in layer_type.input_ranks)
         ctx.report("S011", f"{layer.type} takes a {accepted}-D input, got a {rank}-D tensor "
-                           f"{format_shape(inputs[0])} from `{layer.sources[0]}`", "from")
+                           f"{format_shape(known[0])} from `{layer.sources[0]}`", "from")
         return None
     ndim = layer_type.spatial_dims if layer_type.spatial_dims is not None else max(rank - 2, 0)
     args = _convert_args(run, ctx, layer_type, ndim, meant)
     if args is None:
         return None
-    ctx.inputs, ctx.args, ctx.ndim = list(inputs), args, ndim
+    ctx.inputs, ctx.args, ctx.ndim = list(known), args, ndim
     ctx.source_layers = [run.spec.layer_by_name.get(producer(source, run.spec.layer_by_name)[0])
                          for source in layer.sources]
     info.args = args
@@ -295,7 +298,7 @@ def _check_arity(ctx: LayerContext, layer_type: LayerType, layer: Layer) -> bool
 
 
 def _convert_args(run: _Run, ctx: LayerContext, layer_type: LayerType, ndim: int | None,
-                  misspelled: set[str] = frozenset()) -> dict | None:
+                  misspelled: AbstractSet[str] = frozenset()) -> dict | None:
     """Check and default the keyword arguments; ``None`` if any is wrong or ``ndim`` unknown.
 
     A missing required keyword is Y008, unless it is in ``misspelled`` (Y006 already says so).

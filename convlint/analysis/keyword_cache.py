@@ -44,7 +44,8 @@ class KeywordCache:
         key = (id(layer_type), ndim)
         entry = self._defaults.get(key)
         if entry is None:
-            args, required = {}, []
+            args: dict[str, object] = {}
+            required: list[str] = []
             for name, keyword in layer_type.keywords.items():
                 if keyword.required:
                     required.append(name)
@@ -60,6 +61,7 @@ class KeywordCache:
         key = None if value_key is None else (id(keyword), ndim, value_key)
         if key is not None and key in self._values:
             return self._values[key]
+        result: tuple[object, str | None]
         try:
             result = (keyword.convert(value, ndim), None)
         except KeywordError as error:

@@ -57,7 +57,8 @@ def totals(analysis: Analysis, measures: dict[str, dict]) -> dict:
     """Spec totals: ``total_macs``, ``dtype``, ``input_bytes``, ``param_bytes``,
     ``total_activation_bytes`` and ``inference_bytes`` (their sum)."""
     element = DTYPE_BYTES[analysis.spec.dtype]
-    inputs = sum(prod(node.shape) * element for node in analysis.nodes.values() if node.family == "input")
+    inputs = sum(prod(node.shape) * element for node in analysis.nodes.values()
+                 if node.family == "input" and node.shape is not None)
     params = analysis.total_params * element
     activations = sum(row["activation_bytes"] or 0 for row in measures.values())
     return {

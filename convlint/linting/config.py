@@ -108,7 +108,8 @@ def load_config(explicit: str | Path | None = None, start: Path | None = None) -
     found = find_pyproject(start)
     if found is None:
         return Config(root=start.resolve())
-    return parse_config(_convlint_table(_load_toml(found)), found)
+    table = _convlint_table(_load_toml(found))
+    return parse_config(table if table is not None else {}, found)  # {}: the table went between the two reads
 
 
 def _strings(where: str, key: str, value) -> list[str]:

@@ -47,11 +47,12 @@ def find_suppressions(spec: Spec) -> list[Suppression]:
     Text that only looks like such a comment inside a quoted or block scalar (a layer named
     ``"a # convlint: noqa"``) is not a comment and counts for nothing.
     """
-    layer_starts, owners = {}, {}
-    for layer in spec.layers:
-        layer_starts.setdefault(layer.line, layer.name)
-        for line, _ in layer.key_positions.values():
-            owners.setdefault(line, layer.name)
+    layer_starts: dict[int, str] = {}
+    owners: dict[int, str] = {}
+    for declared in spec.layers:
+        layer_starts.setdefault(declared.line, declared.name)
+        for line, _ in declared.key_positions.values():
+            owners.setdefault(line, declared.name)
     candidates = {number: text for number, text in enumerate(spec.source.splitlines(), start=1)
                   if "noqa" in text.lower() and NOQA.search(text)}
     inside = _scalar_spans(spec.source, candidates) if candidates else {}

@@ -38,7 +38,7 @@ def _sarif_result(finding: Finding, index: Mapping[str, int]) -> dict:
         location["physicalLocation"]["region"] = {"startLine": finding.line, "startColumn": max(finding.column, 1)}
     if finding.layer:
         location["logicalLocations"] = [{"name": encodable(finding.layer), "kind": "object"}]
-    result = {"ruleId": finding.code, "level": SARIF_LEVELS[finding.severity],
+    result: dict[str, object] = {"ruleId": finding.code, "level": SARIF_LEVELS[finding.severity],
               "message": {"text": encodable(finding.message)}, "locations": [location]}
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]

@@ -364,6 +364,7 @@ class Expander:
     def instance(self, template: Layer, path: str, sources: list[str], kwargs: dict, env: dict,
                  stack: tuple[str, ...]) -> str:
         """Expand one use of a block (with its repeats); returns the full name of its output tensor."""
+        assert template.type is not None, "the caller found the type among the blocks"
         block = self.blocks[template.type]
         if block.name in stack:
             cycle = " → ".join((*stack[stack.index(block.name):], block.name))
@@ -380,11 +381,12 @@ class Expander:
                         template.position_of("repeat"), path)
             repeat = 1
         start = self._value(kwargs.pop("start", 0), env, template, "start", path)
-        if start is not _FAILED and (not isinstance(start, int) or isinstance(start, bool) or start < 0):
+        if start is _FAILED:
+            start = 0
+        elif not isinstance(start, int) or isinstance(start, bool) or start < 0:
             self.report("C001", f"`start` must be a non-negative integer, got {show(start)}",
                         template.position_of("start"), path)
-            start = _FAILED
-        start = 0 if start is _FAILED else start
+            start = 0
         first = kwargs.pop("first", {})
         if not isinstance(first, dict):
             self.report("C001", f"`first` must map parameters of the first copy to values, got {show(first)}",

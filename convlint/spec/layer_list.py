@@ -7,6 +7,7 @@ as written and checked later by each layer's type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 from convlint.findings import Finding
 from convlint.layers.keywords import show
@@ -70,7 +71,7 @@ def is_name(value) -> bool:
     return isinstance(value, str) and value != ""
 
 
-def parse_layers(data: Node, inputs: dict[str, InputDecl], found: FindingCollector,
+def parse_layers(data: Node, inputs: Mapping[str, InputDecl | None], found: FindingCollector,
                  max_layers: int | None = None) -> list[Layer]:
     """The layers of ``data["layers"]`` (a spec's, or a block's body); problems go to ``found``.
 

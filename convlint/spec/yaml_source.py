@@ -23,12 +23,14 @@ position instead of crashing or hanging:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import yaml
 
 from convlint.spec.cycle_collector import paused_cycle_collector
 from convlint.spec.yaml_words import plain_words
 
+_Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 try:
     _Loader = yaml.CSafeLoader
 except AttributeError:  # libyaml not compiled in
@@ -116,7 +118,7 @@ def _position(mark) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
 
-def _fail(message: str, position: tuple[int, int], code: str = "Y001"):
+def _fail(message: str, position: tuple[int, int], code: str = "Y001") -> NoReturn:
     raise YamlError(YamlProblem(code, message, *position))
 
 
