@@ -37,7 +37,7 @@ from __future__ import annotations
 from fractions import Fraction
 from functools import lru_cache
 from math import gcd
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard, TypeVar
 
 from convlint.analysis.graph import producer
 from convlint.analysis.infer import Analysis
@@ -92,7 +92,10 @@ class PeriodicMap(NamedTuple):
         if low is None:
             return None
         high = self._reading(last, -1, last - first)
-        return self.at(low)[0], self.at(high)[1]
+        assert high is not None, "searching back from last reaches low at the latest"
+        start, end = self.at(low), self.at(high)
+        assert start is not None and end is not None, "_reading finds positions that read"
+        return start[0], end[1]
 
     def _reading(self, start: int, step: int, limit: int) -> int | None:
         """The first position from ``start`` in direction ``step``, at most ``limit`` away, that reads."""
@@ -133,6 +136,14 @@ class _Budget:
         if self.calls <= 0:
             raise Unknown
         self.calls -= 1
+
+
+Known = TypeVar("Known")
+
+
+def _all_known(items: list[Known | None]) -> TypeGuard[list[Known]]:
+    """True when no item of ``items`` is ``None``."""
+    return all(item is not None for item in items)
 
 
 def _checked_spans(budget: _Budget, layer_type, context, axis: int, position: int,
@@ -192,8 +203,8 @@ class _Layer:
         start = -(-PROBE_START // period) * period
         for position in range(start, start + period):
             for here, there in zip(self.reads(position), self.reads(position + period)):
-                if (here is None) != (there is None) or (
-                        here is not None and (there[0] - here[0], there[1] - here[1]) != (shift, shift)):
+                if (here is None) != (there is None) or (here is not None and there is not None and (
+                        (there[0] - here[0], there[1] - here[1]) != (shift, shift))):
                     return False
         return True
 
@@ -220,7 +231,7 @@ class ReceptiveFields:
             found = self.map(name, axis)
             if found is None:
                 return None
-            spans = [span for span in found.spans if span is not None] if found.period > 1 else found.spans
+            spans = [span for span in found.spans if span is not None]
             fields.append(AxisField(max([last - start + 1 for start, last in spans]),
                                     _fraction(found.shift, found.period), _fraction(spans[0][0] + spans[0][1], 2)))
         return fields
@@ -264,37 +275,40 @@ class ReceptiveFields:
         """Distill's recurrence, for a layer of one phase reading every source, all of one phase: output
         ``o`` reads ``a + s·o .. b + s·o`` of a source whose output ``x`` reads ``c + j·x .. d + j·x``, so
         it reads ``c + j·a + j·s·o .. d + j·b + j·s·o``.  ``None`` where that does not apply."""
-        if any(source is None or source.period != 1 for source in sources):
+        if not _all_known(sources) or any(source.period != 1 for source in sources):
+            return None
+        reads = [source.spans[0] for source in sources]  # each source's one phase
+        if not _all_known(reads):
             return None
         count, budget = len(sources), self._budget
         here = _checked_spans(budget, layer_type, context, axis, 0, count)
         step = _checked_spans(budget, layer_type, context, axis, 1, count)
         far = _checked_spans(budget, layer_type, context, axis, FAR, count)
-        if not all(here) or not all(step) or not all(far):
+        if not _all_known(here) or not _all_known(step) or not _all_known(far):
             return None
         stride = step[0][0] - here[0][0]
-        jump = None
+        jump = sources[0].shift
         for source, now, after, later in zip(sources, here, step, far):
             if (after[0] - now[0], after[1] - now[1]) != (stride, stride) or \
                     (later[0] - now[0], later[1] - now[1]) != (stride * FAR, stride * FAR):
                 return None
-            if jump not in (None, source.shift):
+            if source.shift != jump:
                 return None
-            jump = source.shift
-        lows = [source.spans[0][0] + jump * now[0] for source, now in zip(sources, here)]
-        highs = [source.spans[0][1] + jump * now[1] for source, now in zip(sources, here)]
+        lows = [read[0] + jump * now[0] for read, now in zip(reads, here)]
+        highs = [read[1] + jump * now[1] for read, now in zip(reads, here)]
         return PeriodicMap(1, jump * stride, ((min(lows), max(highs)),))
 
     def _through(self, layer: _Layer, sources: list[PeriodicMap | None]) -> PeriodicMap:
         """The composition of ``layer``'s own map with the maps of the sources it reads."""
         read = {index for phase in range(layer.period) for index, span in enumerate(layer.reads(phase)) if span}
-        if any(sources[index] is None for index in read):
+        known = {index: source for index, source in enumerate(sources) if source is not None}
+        if not read <= known.keys():
             raise Unknown
         period, shift = layer.period, None
         for index in read:  # whole cycles of every source's phases
-            period *= sources[index].period // gcd(sources[index].period, period // layer.period * layer.shift)
+            period *= known[index].period // gcd(known[index].period, period // layer.period * layer.shift)
         for index in read:
-            source = sources[index]
+            source = known[index]
             steps = period // layer.period * layer.shift  # source positions per composed period
             if shift not in (None, steps // source.period * source.shift):
                 raise Unknown  # paths with different effective strides meet
@@ -305,7 +319,7 @@ class ReceptiveFields:
         for position in range(period):
             lows, highs = [], []
             for index, span in enumerate(layer.reads(position)):
-                found = span and sources[index].over(*span)
+                found = span and known[index].over(*span)
                 if found:
                     lows.append(found[0])
                     highs.append(found[1])

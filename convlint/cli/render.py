@@ -104,7 +104,7 @@ def _draw_job(job: Job, registry: Registry, config: Config, rankdir: str, fold: 
     from convlint.render.draw import DotMissing, DrawError, draw
 
     result = lint_file(job.spec_path, registry, config, named=False)
-    if result.checked is None:
+    if result.checked is None or result.spec is None:  # checked only where the spec parsed
         if result.skipped and job.named:
             raise RenderUsageError(f"{job.spec_path} is not a spec (it has no top-level `layers` key)")
         if result.skipped:
@@ -168,8 +168,8 @@ def _shown_analysis(spec, analysis, registry: Registry):
     from convlint.sizes.named import symbolic_shapes
 
     expressions = symbolic_shapes(spec, registry)
-    nodes = {name: dataclasses.replace(node, shape=tuple(expressions[name]))
-             if expressions.get(name) is not None else node for name, node in analysis.nodes.items()}
+    nodes = {name: node if (shape := expressions.get(name)) is None else dataclasses.replace(node, shape=tuple(shape))
+             for name, node in analysis.nodes.items()}
     return dataclasses.replace(analysis, nodes=nodes)
 
 

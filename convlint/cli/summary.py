@@ -36,7 +36,7 @@ def run(args, out) -> int:
     registry = registry_of(args)
     summaries, problems = [], []
     for result in lint_paths(args.paths, registry, config_of(args), keep=True).results:
-        if result.checked is not None:
+        if result.checked is not None and result.spec is not None:  # checked only where the spec parsed
             summaries.append(build_summary(result.spec, result.checked, registry, args.depth, args.flops))
         else:
             problems += result.findings

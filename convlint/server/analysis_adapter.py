@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from convlint.analysis.infer import Analysis, format_shape
 from convlint.analysis.window_findings import axis_symbols
@@ -22,6 +23,9 @@ from convlint.linting.config import Config, load_config
 from convlint.linting.runner import lint_file
 from convlint.spec.model import Spec
 from convlint.spec.yaml_source import Node, load_yaml
+
+if TYPE_CHECKING:
+    from convlint.analysis.receptive_field import ReceptiveFields
 
 RULE_DOCS_URL = "https://github.com/your-org/convlint/blob/main/docs/rules.md"
 """The rule catalogue page (``convlint rule --markdown``); each rule has an anchor named after its code."""
@@ -53,7 +57,7 @@ class SpecFacts:
     layers: dict[str, LayerFacts]
     parsed: bool
     analysis: Analysis | None = None
-    receptive_fields: object = None
+    receptive_fields: ReceptiveFields | None = None
     """The :class:`~convlint.analysis.receptive_field.ReceptiveFields` of ``analysis``, made on first use."""
 
 
@@ -100,10 +104,10 @@ def _symbolic_layers(spec: Spec, registry: Registry, analysis: Analysis | None) 
         node = analysis.nodes.get(layer.name) if analysis is not None else None
         facts[layer.name] = LayerFacts(layer.name, layer.type or "?", layer.line, layer.column,
                                        shapes.get(layer.name), None if node is None else node.params)
-    for name, layer in facts.items():
+    for name, fact in facts.items():
         sources = spec.layer_by_name[name].sources
         shapes_read = [facts[source].shape if source in facts else _input_shape(spec, source) for source in sources]
-        layer.input_shapes = [shape for shape in shapes_read if shape is not None]
+        fact.input_shapes = [shape for shape in shapes_read if shape is not None]
     return facts
 
 

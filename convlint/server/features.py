@@ -167,7 +167,7 @@ def code_actions(facts: SpecFacts, codec: Codec, uri: str, first: int, last: int
         layer = facts.spec.layer_by_name.get(finding.layer) if finding.layer else None
         target = facts.spec.layer_by_name.get(fix.layer) if fix is not None else None
         edits = _fix_edits(codec, target, fix) if target is not None else None
-        if edits:
+        if edits and fix is not None:
             actions.append(types.CodeAction(title=f"{fix.title} ({finding.code})", kind=types.CodeActionKind.QuickFix,
                                             diagnostics=diagnostic, is_preferred=True,
                                             edit=_workspace_edit(uri, codec, *edits)))

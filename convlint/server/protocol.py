@@ -46,20 +46,20 @@ class SpecServer(LanguageServer):
         """Position conversion for the document's current text."""
         return features.Codec(self.workspace.position_codec, self.workspace.get_text_document(uri).lines)
 
-    def refresh(self, uri: str) -> DocumentState:
-        """Analyse the document's current text unless that is done already."""
+    def refresh(self, uri: str) -> SpecFacts:
+        """The analysis of the document's current text, made now unless that is done already."""
         text = self.workspace.get_text_document(uri).source
         state = self.state(uri)
-        if not state.analysed(text):
-            state.update(text, self.registry)
-        return state
+        if state.current is not None and state.analysed(text):
+            return state.current
+        return state.update(text, self.registry)
 
     def publish(self, uri: str) -> None:
         """Analyse the document and publish its diagnostics."""
-        state = self.refresh(uri)
+        facts = self.refresh(uri)
         document = self.workspace.get_text_document(uri)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, version=document.version, diagnostics=features.diagnostics(state.current, self.codec(uri))))
+            uri=uri, version=document.version, diagnostics=features.diagnostics(facts, self.codec(uri))))
 
     async def publish_later(self, uri: str) -> None:
         """Publish after :data:`DEBOUNCE_SECONDS` without further changes."""
@@ -68,7 +68,8 @@ class SpecServer(LanguageServer):
 
     def shown(self, uri: str) -> SpecFacts | None:
         """The analysis to show hints, hovers and completions from: the last one whose YAML parsed."""
-        return self.refresh(uri).good
+        self.refresh(uri)
+        return self.state(uri).good
 
 
 def build_server(registry: Registry) -> SpecServer:
@@ -115,7 +116,7 @@ def build_server(registry: Registry) -> SpecServer:
                     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
     def code_action(ls: SpecServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         uri = params.text_document.uri
-        facts = ls.refresh(uri).current
+        facts = ls.refresh(uri)
         return features.code_actions(facts, ls.codec(uri), uri, params.range.start.line, params.range.end.line)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION,

@@ -139,7 +139,7 @@ def contract_findings(spec: Spec, registry: Registry, problem: SizeProblem | Non
     if not contracts:
         return findings
     try:
-        held, solutions = (None, solutions) if solutions is not None else solve_all(problem)
+        _, solutions = (None, solutions) if solutions is not None else solve_all(problem)
     except Unsupported:
         return findings  # lint reports S016 for a named-size spec; a numeric spec has no proof to give
     by_name = {solution.name: solution for solution in solutions}

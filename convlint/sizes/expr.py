@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from math import gcd, lcm
-from typing import Mapping, Union
+from typing import Mapping, Sequence, Union
 
 Atom = Union[str, "Floor"]
 
@@ -236,7 +236,7 @@ def table(form: "Expr | Product", name: str, count: int, cache: dict) -> list[in
             if isinstance(atom, str):
                 if atom != name:
                     raise ValueError(f"{form} depends on {atom}, not only on {name}")
-                column = range(count)
+                column: Sequence[int] = range(count)
             else:
                 column = [value // atom.den for value in table(atom.num, name, count, cache)]
             values = [value + coef * item for value, item in zip(values, column)]

@@ -51,6 +51,7 @@ import itertools
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from math import lcm, prod
+from typing import Mapping
 
 from convlint.analysis.graph import producer
 from convlint.analysis.infer import LayerChecker, spec_findings
@@ -302,11 +303,11 @@ class SizeProblem:
         """True when the network lints clean with these sizes."""
         return not self.findings(values)
 
-    def propagation(self, values: dict[str, "int | Expr"]) -> Propagation:
+    def propagation(self, values: Mapping[str, "int | Expr"]) -> Propagation:
         """Symbolic shapes with the names in ``values`` replaced (ints) and the rest as names."""
         inputs = {}
         for decl in self.spec.inputs.values():
-            shape = list(decl.shape)
+            shape: list[int | str | Expr] = list(decl.shape)
             for name, places in self.positions.items():
                 for input_name, index in places:
                     if input_name == decl.name:
@@ -330,7 +331,7 @@ def size_problem(spec: Spec, registry: Registry) -> SizeProblem:
         return SizeProblem(spec, registry, positions)
     groups: dict[tuple[str, int], list[tuple[str, int]]] = {}
     for decl in spec.inputs.values():
-        spatial = decl.shape[2:]
+        spatial = [dim for dim in decl.shape[2:] if isinstance(dim, int)]  # every one: no size is named
         for offset, (symbol, value) in enumerate(zip(axis_symbols(len(spatial)), spatial)):
             groups.setdefault((symbol, value), []).append((decl.name, offset + 2))
     symbols = [symbol for symbol, _ in groups]
@@ -380,7 +381,7 @@ def _solve_line(problem: SizeProblem, name: str, substitution: dict, held: dict,
     size = threshold + period
     tables = _Tables(name, size)
     valid = _verdicts(found, plans, checks, tables, size, skip=True)
-    always: list[Finding] = []
+    always = []
     if valid.find(1) < 0:  # nothing valid: find what fails everywhere, checking every size this time
         always = list(checks.base)
         _verdicts(found, plans, checks, tables, size, skip=False, always=always)
@@ -489,15 +490,17 @@ def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _T
         if not outcome.ok:
             row[:] = bytes(size)
         return row, [outcome]
-    starts = {1}
-    for form in {dim for shape in record.inputs for dim in shape if varies(dim)}:
+    shapes = [shape for shape in record.inputs if shape is not None]  # every one, as checked above
+    changed = {1}
+    for form in {dim for shape in shapes for dim in shape if varies(dim)}:
         changes = tables.changes(form)
-        starts.update(changes[:bisect_left(changes, size)])
-    starts = sorted(starts)
-    columns = [[tables.values(dim) if varies(dim) else dim for dim in shape] for shape in record.inputs]
+        changed.update(changes[:bisect_left(changes, size)])
+    starts = sorted(changed)
+    columns = [[tables.values(dim) if varies(dim) else dim for dim in shape] for shape in shapes]
     pairs = [tuple(tables.values(dim) if varies(dim) else [dim] * tables.size for dim in pair)
              for pair in record.pairs]
-    outcomes, mismatch = {}, None
+    outcomes: dict[tuple, Outcome] = {}
+    mismatch: Outcome | None = None
     x = 1 if needed is None else needed.find(1, 1)
     while 0 <= x < size:  # one run of equal input shapes at a time, only runs where the verdict matters
         index = bisect_right(starts, x) - 1
@@ -506,9 +509,9 @@ def _layer_row(record: LayerRecord, plan: _Plan, checks: LayerChecks, tables: _T
         if any(left[start] != right[start] for left, right in pairs):
             outcome = mismatch = mismatch or checks.outcome(record.layer, key, needed is None)
         else:
-            outcome = outcomes.get(key)
-            if outcome is None:
-                outcome = outcomes[key] = checks.outcome(record.layer, key, needed is None)
+            if key not in outcomes:
+                outcomes[key] = checks.outcome(record.layer, key, needed is None)
+            outcome = outcomes[key]
         if not outcome.ok:
             row[start:end] = bytes(end - start)
         x = end if needed is None else needed.find(1, end)
@@ -557,7 +560,7 @@ def _plan(name: str, record: LayerRecord, max_sizes: int, memo: dict) -> _Plan:
         bound = _root_ceiling(-(-least // abs(scale)), len(growing))
         for factor in growing:
             required[factor] = max(required.get(factor, 0), bound)
-    shifts = {}
+    shifts: dict[Expr, tuple[int, int]] = {}
     for form in [*required, *differences, *periodic]:
         if form not in memo:
             memo[form] = period_and_shift(form, name)
@@ -567,11 +570,12 @@ def _plan(name: str, record: LayerRecord, max_sizes: int, memo: dict) -> _Plan:
         raise Unsupported(f"{name}: the sizes of layer `{record.layer.name}` repeat only every {period} values; "
                           f"too many to check", record.layer)
     threshold = 1
-    for form, least in [*required.items(), *((difference, None) for difference in differences)]:
-        if shifts[form][1]:
-            if (form, least) not in memo:
-                memo[form, least] = _settles(name, form, least, *shifts[form], memo)
-            threshold = max(threshold, memo[form, least])
+    for form, floor in [*required.items(), *((difference, None) for difference in differences)]:
+        form_period, shift = shifts[form]
+        if shift:
+            if (form, floor) not in memo:
+                memo[form, floor] = _settles(name, form, floor, form_period, shift, memo)
+            threshold = max(threshold, memo[form, floor])
     if threshold > max_sizes:
         raise Unsupported(f"{name}: layer `{record.layer.name}` settles only at {name} = {threshold}; "
                           f"too many sizes to check", record.layer)
@@ -702,7 +706,9 @@ def reference_values(problem: SizeProblem, max_sizes: int = MAX_SIZES,
     if found is not None:
         return found
     runs, most = 0, min(GRID_SEARCH, GRID_LAYER_BUDGET // max(1, len(problem.spec.layers)))
-    for largest in itertools.count(1):  # combinations by their largest size: (1, 1), (1, 2), (2, 1), (2, 2), ...
+    largest = 0
+    while True:  # combinations by their largest size: (1, 1), (1, 2), (2, 1), (2, 2), ...
+        largest += 1
         for sizes in itertools.product(range(1, largest + 1), repeat=len(spatial)):
             if max(sizes) != largest:
                 continue

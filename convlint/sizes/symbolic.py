@@ -28,6 +28,7 @@ A layer type with ``multiple_outputs`` returns a list of shapes from
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import networkx as nx
 
@@ -54,7 +55,8 @@ class Unsupported(Exception):
 class LayerRecord:
     """What one layer's symbolic arithmetic found.
 
-    ``inputs``: the shapes it reads; ``output``: its shape (``None`` when it fails at
+    ``inputs``: the shapes it reads (``None`` where one is unknown: the layer is then never
+    sized); ``output``: its shape (``None`` when it fails at
     every size); ``bounds``: ``(dim, c)`` for each check that compares a varying
     ``dim`` with the integer ``c``; ``pairs``: ``(a, b)`` for two dims the layer needs
     equal (a merge); ``ordered``: ``(a, b)`` for two dims a check orders (a crop's
@@ -64,11 +66,11 @@ class LayerRecord:
     """
 
     layer: Layer
-    inputs: list[tuple]
+    inputs: Sequence[tuple | None]
     output: tuple | None = None
-    bounds: list[tuple[object, int]] = field(default_factory=list)
-    pairs: list[tuple[object, object]] = field(default_factory=list)
-    ordered: list[tuple[object, object]] = field(default_factory=list)
+    bounds: list[tuple[Expr | Product, int]] = field(default_factory=list)
+    pairs: list[tuple[int | Expr, int | Expr]] = field(default_factory=list)
+    ordered: list[tuple[int | Expr, int | Expr]] = field(default_factory=list)
     tracked: list[object] = field(default_factory=list)
     outputs: list[tuple] | None = None
 
@@ -187,10 +189,11 @@ def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple]) -> Propa
             continue
         layer: Layer = data["decl"]
         sources = [result.shape_of(source) for source in layer.sources]
-        if not sources or any(source is None for source in sources):
+        known = [source for source in sources if source is not None]
+        if not sources or len(known) < len(sources):
             record = LayerRecord(layer, sources)  # never sized: only its size-independent checks run
         else:
-            record = _layer_record(layer, registry, sources, keywords)
+            record = _layer_record(layer, registry, known, keywords)
         result.records.append(record)
         shape = record.output
         result.shapes[name] = None if shape is None else tuple(constant(dim) for dim in shape)
