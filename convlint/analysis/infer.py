@@ -53,6 +53,13 @@ class NodeInfo:
             return None
         return self.outputs[index]
 
+    @property
+    def all_outputs(self) -> list[Shape]:
+        """Every output shape: ``outputs`` of a layer with several, else ``[shape]`` (none when unknown)."""
+        if self.outputs is not None:
+            return self.outputs
+        return [] if self.shape is None else [self.shape]
+
 
 @dataclass
 class Analysis:

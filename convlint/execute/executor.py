@@ -15,7 +15,7 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, cast
 
 import numpy as np
 
@@ -98,7 +98,7 @@ def plan_memory(analysis: Analysis, itemsize: int, keep_all: bool) -> int:
         if name not in kept:
             last = max([position[reader] for reader in graph.successors(name) if reader in position] + [position[name]])
             frees_at.setdefault(last, []).append(name)
-    sizes = {name: sum(math.prod(shape) for shape in node.outputs or [node.shape]) * itemsize
+    sizes = {name: sum(math.prod(shape) for shape in node.all_outputs) * itemsize
              for name, node in analysis.nodes.items()}
     live = peak = 0
     for index, name in enumerate(order):
@@ -211,10 +211,11 @@ def execute(analysis: Analysis, registry, inputs: Mapping[str, np.ndarray] | Non
                              f"use a smaller batch or input, or raise the limit (--max-memory)")
     rng = np.random.default_rng(seed)
     given_inputs = dict(inputs or {})
-    values: dict[str, np.ndarray] = {}
+    values: dict[str, np.ndarray | list[np.ndarray]] = {}  # a list for a layer with several outputs
     for name, decl in analysis.spec.inputs.items():
         array = given_inputs.get(name)
-        values[name] = (_random_input(decl.shape, rng, numpy_dtype) if array is None
+        shape = cast("tuple[int, ...]", decl.shape)  # an analysis to execute has every size a number
+        values[name] = (_random_input(shape, rng, numpy_dtype) if array is None
                         else np.asarray(array, dtype=numpy_dtype))
     state, initialised = _check_parameters(analysis, registry, weights or {}, seed, numpy_dtype, chunk_bytes)
     graph = analysis.spec.graph
@@ -228,7 +229,7 @@ def execute(analysis: Analysis, registry, inputs: Mapping[str, np.ndarray] | Non
         arrays = [values[source] if index is None else values[source][index] for source, index in reads]
         result = layer_type.forward(ctx, arrays, state[name])
         results = [np.asarray(array) for array in result] if node.outputs is not None else [np.asarray(result)]
-        for array, predicted in zip(results, node.outputs or [node.shape]):
+        for array, predicted in zip(results, node.all_outputs):
             if tuple(array.shape) != predicted:
                 raise ExecutorBug(f"layer `{name}` ({node.type}) produced {format_shape(array.shape)} but the "
                                   f"linter predicted {format_shape(predicted)}: this is a bug in convlint or in "

@@ -45,10 +45,10 @@ def collapse(diagram: Diagram, depth: int, groups: dict[str, str]) -> Diagram:
             boxes[group] = replace(inside[0], spine=None)
             continue
         names = [name for box in inside for name in box.members]
-        params = [box.params for box in inside]
+        params = [box.params for box in inside if box.params is not None]
         boxes[group] = Box(group, "layer", group, groups.get(group, f"{len(names)} layers"), inside[0].family,
                            members=names, shape=inside[-1].shape,
-                           params=None if None in params else sum(params),
+                           params=None if len(params) < len(inside) else sum(params),
                            findings=[finding for box in inside for finding in box.findings])
     edges, seen = [], set()
     for edge in diagram.edges:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -53,7 +53,8 @@ __all__ = [
 ]
 
 #: PyTorch ``padding_mode`` -> :func:`numpy.pad` mode.
-PADDING_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+PADDING_MODES: dict[str, Literal["constant", "reflect", "edge", "wrap"]] = {
+    "zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 # Performance knobs (not part of the semantics).  A block's temporaries are
 # kept near _TARGET_BYTES so that the im2col buffer is still in cache when the
@@ -334,13 +335,13 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
             cols_buf = np.empty(nb * g * kk * p, dtype)
         dst = out[(blk[0], slice(None)) + blk[1:]]                          # (nb, C_out, *osz)
         if merged:
-            cols = cols_buf[: nb * g * kk * p].reshape(g, kk, nb * p)
+            cols: np.ndarray = cols_buf[: nb * g * kk * p].reshape(g, kk, nb * p)
             parallel.copyto(cols[:, :ck].reshape((g, cg) + kernel + (nb,) + osz), src.transpose(perm), workers)
             if kk > ck:
                 cols[:, ck] = 1
             if res_buf is None:
                 res_buf = np.empty(nb * c_out * p, dtype)
-            res = res_buf[: nb * c_out * p].reshape(g, coutg, nb * p)
+            res: np.ndarray = res_buf[: nb * c_out * p].reshape(g, coutg, nb * p)
             np.matmul(wmat, cols, out=res)
             dst[...] = res.reshape((c_out, nb) + osz).swapaxes(0, 1)
             continue
@@ -445,6 +446,7 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
     crop = tuple(slice(0, o) for o in out_sp[1:])
     taps = (slice(None),) * len(kt)
     cols_buf = res_buf = None
+    blocks: Iterable[tuple[slice, ...]]
     if stack:
         # every sample of a block computes its own halo rows: count them
         per_sample = (rows_out + halo) * stack_unit
@@ -463,7 +465,7 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
         r0, r1, _ = blk[1].indices(rows_out)
         length = (r1 - r0) * row
         span = length + halo * row
-        if cols_buf is None:
+        if cols_buf is None or res_buf is None:  # both made at the first block
             cols_buf = np.empty(nb * g * kk * span, dtype)
             res_buf = np.empty(nb * g * ks * coutg * span, dtype)
         cols = cols_buf[: nb * g * kk * span].reshape(nb, g, kk, span)

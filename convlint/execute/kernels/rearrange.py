@@ -4,11 +4,14 @@
 """
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 __all__ = ["channel_shuffle", "pad", "pixel_shuffle", "pixel_unshuffle"]
 
-PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+PAD_MODES: dict[str, Literal["constant", "reflect", "edge", "wrap"]] = {
+    "constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 """PyTorch's padding modes → ``numpy.pad``'s."""
 
 

@@ -176,7 +176,7 @@ def conv_transpose(x, weight, bias=None, stride=1, padding=0, output_padding=0, 
         length = rows * row
         plane_rows = rows + dq[0]
         plane = plane_rows * row + slack
-        if res_buf is None:
+        if res_buf is None or ph_buf is None:  # both made at the first block
             res_buf = np.empty(nb * c_out * ksize * length, dtype)
             ph_buf = np.empty(nb * c_out * nphase * plane, dtype)
         res = res_buf[: nb * c_out * ksize * length].reshape(nb, g, coutg * ksize, length)

@@ -189,5 +189,7 @@ class Frames:
         (``INPUT`` in the gather view: the input elements read; ``OUTPUT`` in scatter: the outputs
         written, ``OUTPUT_PADDING`` ones included)."""
         kinds = {kind, OUTPUT_PADDING} if kind == OUTPUT else {kind}
-        return {(self.rows.index[r], self.columns.index[c]) for r, c in self.touched(row, column)
-                if self.rows.canvas[r] in kinds and self.columns.canvas[c] in kinds}
+        return {(row_index, column_index) for r, c in self.touched(row, column)
+                if self.rows.canvas[r] in kinds and self.columns.canvas[c] in kinds
+                and (row_index := self.rows.index[r]) is not None
+                and (column_index := self.columns.index[c]) is not None}

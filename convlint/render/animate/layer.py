@@ -112,7 +112,8 @@ def spec_window(path: str, name: str, sizes: dict[str, int], registry: Registry)
         raise AnimateError(f"{path} has named input sizes ({', '.join(names)}); say which size to draw the "
                            f"layer at, e.g. {example}")
     if names:
-        spec = spec.with_input_shapes({key: tuple(sizes.get(dim, dim) for dim in decl.shape)
+        spec = spec.with_input_shapes({key: tuple(sizes.get(dim, dim) if isinstance(dim, str) else dim
+                                                  for dim in decl.shape)
                                        for key, decl in spec.inputs.items()})
     layer = spec.layer_by_name.get(name)
     at = "" if not sizes else " at " + ", ".join(f"{key}={value}" for key, value in sizes.items())
@@ -164,13 +165,15 @@ def window_frames(window: Window, transposed_as: str = "conv") -> tuple[Frames, 
     """The frames of ``window``'s first two spatial axes, and the words around them."""
     axes, symbols = window.axes[:2], window.symbols[:2]
     transposed = isinstance(axes[0], TransposedAxis)
+    windows = [axis for axis in axes if isinstance(axis, WindowAxis)]  # a layer's axes are all of one kind
+    spread = [axis for axis in axes if isinstance(axis, TransposedAxis)]
     view = TRANSPOSED_VIEWS[transposed_as] if transposed else GATHER
     if not transposed:
-        per_axis = [gather_axis(axis, symbol) for axis, symbol in zip(axes, symbols)]
+        per_axis = [gather_axis(axis, symbol) for axis, symbol in zip(windows, symbols)]
     elif view == GATHER:
-        per_axis = [transposed_gather_axis(axis, symbol) for axis, symbol in zip(axes, symbols)]
+        per_axis = [transposed_gather_axis(axis, symbol) for axis, symbol in zip(spread, symbols)]
     else:
-        per_axis = [scatter_axis(axis, symbol) for axis, symbol in zip(axes, symbols)]
+        per_axis = [scatter_axis(axis, symbol) for axis, symbol in zip(spread, symbols)]
     rows, columns = (per_axis[0], per_axis[1]) if len(per_axis) == 2 else (single_cell_axis(view), per_axis[0])
     frames = Frames(view, rows, columns, len(per_axis))
     sizes = "×".join(str(axis.size) for axis in axes)
@@ -179,14 +182,14 @@ def window_frames(window: Window, transposed_as: str = "conv") -> tuple[Frames, 
     if len(window.axes) > 2:
         notes.append(f"drawn along {', '.join(symbols)} of {', '.join(window.symbols)}")
     if not transposed:
-        pads = sorted({(axis.pad_left, axis.pad_right) for axis in axes})
+        pads = sorted({(axis.pad_left, axis.pad_right) for axis in windows})
         padding = "" if pads == [(0, 0)] else " · padding " + ", ".join(
             str(left) if left == right else f"{left}+{right}" for left, right in pads)
         canvas_title, frames_title = f"input {sizes}{padding}", f"output {outs}"
     elif view == GATHER:
         canvas_title, frames_title = f"input {sizes}, zeros inserted, padded", f"output {outs}"
         described: dict[str, list[str]] = {}
-        for axis, symbol in zip(axes, symbols):
+        for axis, symbol in zip(spread, symbols):
             before = axis.dilation * (axis.kernel - 1) - axis.padding
             extra = f" + output_padding {axis.output_padding} after" if axis.output_padding else ""
             described.setdefault(f"{axis.stride - 1} zero(s) between inputs, padding {before} per side{extra}, "

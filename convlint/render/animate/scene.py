@@ -110,7 +110,7 @@ class Track:
         self.offset: dict[int, int] = {}
         self.gaps: list[int] = []
         position = 0
-        for previous, cell in zip([None] + shown, shown):
+        for previous, cell in zip([None, *shown], shown):
             if previous is not None and cell != previous + 1:
                 self.gaps.append(position)
                 position += 1
@@ -343,7 +343,7 @@ def build_scene(frames: Frames, labels: Labels, limit: int = 8) -> Scene:
                    str(count), SMALL_SIZE + 1, TEXT, "middle", bold=True), since, until)
 
     width = max(right_x + right_size[0] - MARGIN, max(text_width(labels.title, TITLE_SIZE, True), *(text_width(t) for t in lines)))
-    y = grid_bottom + 14
+    y: float = grid_bottom + 14
     for line in lines:
         y += LINE_HEIGHT
         b.add(Text(MARGIN, y, line))
@@ -357,7 +357,8 @@ def build_scene(frames: Frames, labels: Labels, limit: int = 8) -> Scene:
 
 def _legend(b: _Builder, x0: float, y0: float, kinds: set[str], unread: bool, gather: bool, width: int) -> float:
     """Swatches for the kinds drawn, wrapped to ``width``; returns the bottom edge."""
-    entries = [(CELL_STYLE[kind], LEGEND[kind]) for kind in LEGEND if kind in kinds]
+    entries: list[tuple[tuple[str, str | None, bool], str]] = [(CELL_STYLE[kind], LEGEND[kind])
+                                                               for kind in LEGEND if kind in kinds]
     if unread:
         entries.append(((FINDING_FILL, FINDING_LINE, False), UNREAD))
     entries.append(((TAP_REAL, None, False), "read") if gather else ((STAMP, None, False), "written"))
