@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from convlint.cli.common import add_common, registry_of
+from convlint.cli.common import EXIT_CLEAN, EXIT_ERROR, add_common, registry_of
 from convlint.output import RefusedOutput, write_atomically
 from convlint.spec.files import UnreadableFile
 from convlint.spec.model import NotASpec
@@ -134,12 +134,12 @@ def run(args, out) -> int:
         message = (f"{args.spec} is not a spec (no top-level `layers`)" if isinstance(error, NotASpec)
                    else f"{args.spec}: {error}" if isinstance(error, UnreadableFile) else error)
         print(f"convlint: error: {message}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
 
     try:
         write_atomically(args.output, data, getattr(args, "force", False))
     except RefusedOutput as refused:
         print(f"convlint: error: {refused}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     out.write(f"wrote {args.output}: {count} frame(s)\n")
-    return 0
+    return EXIT_CLEAN

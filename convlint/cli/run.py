@@ -81,8 +81,7 @@ def _at_sizes(spec: Spec, sizes: dict[str, int], path: str) -> Spec:
                            f"--input NAME=FILE.npy or the sizes, e.g. {example}")
     if not sizes:
         return spec
-    return spec.with_input_shapes({name: tuple(sizes.get(dim, dim) if isinstance(dim, str) else dim
-                                               for dim in decl.shape) for name, decl in spec.inputs.items()})
+    return spec.at_sizes(sizes)
 
 
 def execute_command(args, registry: Registry, out) -> int:

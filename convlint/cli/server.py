@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from convlint.cli.common import EXIT_ERROR, add_common, registry_of
+from convlint.cli.common import EXIT_CLEAN, EXIT_ERROR, add_common, registry_of
 
 
 def add_parser(commands) -> None:
@@ -19,4 +19,4 @@ def run(args, out) -> int:
               f"pip install 'convlint[server]'", file=sys.stderr)
         return EXIT_ERROR
     build_server(registry_of(args)).start_io()
-    return 0
+    return EXIT_CLEAN

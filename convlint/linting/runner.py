@@ -155,7 +155,7 @@ def check_spec(spec: Spec, registry: Registry, config: Config | None = None,
     if spec.size_names:
         from convlint.sizes.named import lint_named_sizes, reference_sizes
         sizes_at = reference_sizes(spec, registry)
-        analysis = analyze(spec.with_input_shapes(_instantiated(spec, sizes_at)), registry)
+        analysis = analyze(spec.at_sizes(sizes_at), registry)  # sizes_at holds every name
         raw = lint_named_sizes(spec, registry)
     else:
         sizes_at = {}
@@ -172,12 +172,6 @@ def check_spec(spec: Spec, registry: Registry, config: Config | None = None,
         enabled += unused_suppressions(suppressions, name, registry.rules,
                                        lambda code: selection.is_enabled(code, name))
     return Checked(_sorted(enabled), budget.notes, analysis, sizes_at)
-
-
-def _instantiated(spec: Spec, values: dict[str, int]) -> dict[str, tuple]:
-    """The input shapes of ``spec`` with each named size replaced by its value in ``values``."""
-    return {name: tuple(values.get(dim, 1) if isinstance(dim, str) else dim for dim in decl.shape)
-            for name, decl in spec.inputs.items()}
 
 
 def lint_file(path: Path, registry: Registry, config: Config | None = None, selection: RuleSelection | None = None,

@@ -51,7 +51,7 @@ import itertools
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from math import lcm, prod
-from typing import Mapping
+from typing import Callable, Mapping
 
 from convlint.analysis.graph import producer
 from convlint.analysis.infer import LayerChecker, spec_findings
@@ -283,17 +283,21 @@ class SizeProblem:
         """Names that appear only in the batch position."""
         return {name for name, places in self.positions.items() if all(index == 0 for _, index in places)}
 
-    def instantiate(self, values: dict[str, int]) -> Spec:
-        """The spec with every named size replaced by its integer in ``values``."""
+    def input_shapes(self, size_of: Callable[[str], "int | Expr"]) -> dict[str, tuple]:
+        """Each input's shape with ``size_of(name)`` at every place of a named size."""
         shapes = {}
         for decl in self.spec.inputs.values():
-            shape = list(decl.shape)
+            shape: list[int | str | Expr] = list(decl.shape)
             for name, places in self.positions.items():
                 for input_name, index in places:
                     if input_name == decl.name:
-                        shape[index] = values[name]
+                        shape[index] = size_of(name)
             shapes[decl.name] = tuple(shape)
-        return self.spec.with_input_shapes(shapes)
+        return shapes
+
+    def instantiate(self, values: dict[str, int]) -> Spec:
+        """The spec with every named size replaced by its integer in ``values``."""
+        return self.spec.with_input_shapes(self.input_shapes(values.__getitem__))
 
     def findings(self, values: dict[str, int]) -> list[Finding]:
         """What ``convlint lint`` reports with these sizes."""
@@ -305,14 +309,7 @@ class SizeProblem:
 
     def propagation(self, values: Mapping[str, "int | Expr"]) -> Propagation:
         """Symbolic shapes with the names in ``values`` replaced (ints) and the rest as names."""
-        inputs = {}
-        for decl in self.spec.inputs.values():
-            shape: list[int | str | Expr] = list(decl.shape)
-            for name, places in self.positions.items():
-                for input_name, index in places:
-                    if input_name == decl.name:
-                        shape[index] = values.get(name, Expr.symbol(name))
-            inputs[decl.name] = tuple(shape)
+        inputs = self.input_shapes(lambda name: values.get(name, Expr.symbol(name)))
         return propagate(self.spec, self.registry, inputs)
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from convlint.findings import Finding
 from convlint.layers.keywords import MAX_INT, show
@@ -66,6 +66,12 @@ class Spec:
         """The named input sizes (``H`` in ``[N, 3, H, W]``), in order of first appearance."""
         names = [dim for decl in self.inputs.values() for dim in decl.shape if isinstance(dim, str)]
         return list(dict.fromkeys(names))
+
+    def at_sizes(self, sizes: Mapping[str, int]) -> "Spec":
+        """A copy (see :meth:`with_input_shapes`) with each named input size in ``sizes`` replaced by its
+        value (``{"H": 32}``: ``[N, 3, H, W]`` becomes ``[N, 3, 32, W]``)."""
+        return self.with_input_shapes({name: tuple(sizes.get(dim, dim) if isinstance(dim, str) else dim
+                                                   for dim in decl.shape) for name, decl in self.inputs.items()})
 
     def with_input_shapes(self, shapes: dict[str, tuple]) -> "Spec":
         """A copy of the spec whose inputs named in ``shapes`` have those shapes instead; the

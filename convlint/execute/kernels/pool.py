@@ -17,6 +17,7 @@ Output size (PyTorch's ``pooling_output_shape``), per axis::
 """
 from __future__ import annotations
 
+from typing import Callable
 
 import numpy as np
 
@@ -187,15 +188,11 @@ def _adaptive_sizes(x: np.ndarray, output_size) -> tuple[int, tuple]:
     return lead, outs
 
 
-def adaptive_avg_pool(x, output_size) -> np.ndarray:
-    """Adaptive average pooling, exactly ``torch.nn.AdaptiveAvgPoolNd``.
-
-    ``x``: ``(N, C, *in)``; ``output_size``: int or one per axis, ``None``
-    keeping that axis' input size.  Output ``i`` averages the window
-    ``[floor(i*in/out), ceil((i+1)*in/out))``; windows may overlap and differ in
-    size.  Each axis is one BLAS matmul with an ``(in, out)`` averaging matrix.
-    Returns ``(N, C, *output_size)``.
-    """
+def _pool_each_axis(x, output_size, pool_axis: Callable[[np.ndarray, int, np.ndarray, np.ndarray], np.ndarray]
+                    ) -> np.ndarray:
+    """Adaptive pooling one spatial axis at a time: ``pool_axis(out, axis, start, end)`` pools ``axis`` of
+    ``out`` over the windows ``start[i]..end[i] - 1`` (:func:`adaptive_windows`); an axis whose output size
+    is its input size is left as it is.  Returns a new ``(N, C, *output_size)`` array."""
     x = as_float(x)
     lead, outs = _adaptive_sizes(x, output_size)
     out = x
@@ -205,11 +202,27 @@ def adaptive_avg_pool(x, output_size) -> np.ndarray:
         if o == n_in:
             continue  # identity windows
         start, end = adaptive_windows(n_in, o)
-        idx = np.arange(n_in)[:, None]
-        mat = ((idx >= start) & (idx < end)).astype(out.dtype) / (end - start).astype(out.dtype)
-        moved = np.moveaxis(out, axis, -1)
-        out = np.moveaxis(moved @ mat, -1, axis)
+        out = pool_axis(out, axis, start, end)
     return np.ascontiguousarray(out) if out is not x else x.copy()
+
+
+def adaptive_avg_pool(x, output_size) -> np.ndarray:
+    """Adaptive average pooling, exactly ``torch.nn.AdaptiveAvgPoolNd``.
+
+    ``x``: ``(N, C, *in)``; ``output_size``: int or one per axis, ``None``
+    keeping that axis' input size.  Output ``i`` averages the window
+    ``[floor(i*in/out), ceil((i+1)*in/out))``; windows may overlap and differ in
+    size.  Each axis is one BLAS matmul with an ``(in, out)`` averaging matrix.
+    Returns ``(N, C, *output_size)``.
+    """
+    return _pool_each_axis(x, output_size, _average_axis)
+
+
+def _average_axis(out: np.ndarray, axis: int, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    idx = np.arange(out.shape[axis])[:, None]
+    mat = ((idx >= start) & (idx < end)).astype(out.dtype) / (end - start).astype(out.dtype)
+    moved = np.moveaxis(out, axis, -1)
+    return np.moveaxis(moved @ mat, -1, axis)
 
 
 def adaptive_max_pool(x, output_size) -> np.ndarray:
@@ -219,16 +232,10 @@ def adaptive_max_pool(x, output_size) -> np.ndarray:
     padded to the longest by repeating their last element, and takes the max.
     NaNs propagate.  Returns ``(N, C, *output_size)``.
     """
-    x = as_float(x)
-    lead, outs = _adaptive_sizes(x, output_size)
-    out = x
-    for a, o in enumerate(outs):
-        axis = lead + a
-        n_in = out.shape[axis]
-        if o == n_in:
-            continue
-        start, end = adaptive_windows(n_in, o)
-        width = int((end - start).max()) if o else 1
-        idx = np.minimum(start[:, None] + np.arange(width)[None, :], (end - 1)[:, None])  # (o, width)
-        out = np.take(out, idx, axis=axis).max(axis=axis + 1)   # axis -> (o, width) -> o
-    return np.ascontiguousarray(out) if out is not x else x.copy()
+    return _pool_each_axis(x, output_size, _max_axis)
+
+
+def _max_axis(out: np.ndarray, axis: int, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    width = int((end - start).max()) if len(start) else 1
+    idx = np.minimum(start[:, None] + np.arange(width)[None, :], (end - 1)[:, None])  # (o, width)
+    return np.take(out, idx, axis=axis).max(axis=axis + 1)   # axis -> (o, width) -> o

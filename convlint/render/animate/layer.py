@@ -112,9 +112,7 @@ def spec_window(path: str, name: str, sizes: dict[str, int], registry: Registry)
         raise AnimateError(f"{path} has named input sizes ({', '.join(names)}); say which size to draw the "
                            f"layer at, e.g. {example}")
     if names:
-        spec = spec.with_input_shapes({key: tuple(sizes.get(dim, dim) if isinstance(dim, str) else dim
-                                                  for dim in decl.shape)
-                                       for key, decl in spec.inputs.items()})
+        spec = spec.at_sizes(sizes)
     layer = spec.layer_by_name.get(name)
     at = "" if not sizes else " at " + ", ".join(f"{key}={value}" for key, value in sizes.items())
     title = f"{name}: {_describe(layer)}{at}" if layer else name
