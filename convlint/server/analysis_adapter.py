@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from convlint.analysis.infer import Analysis, format_shape
+from convlint.analysis.infer import Analysis
 from convlint.analysis.window_findings import axis_symbols
 from convlint.findings import Finding
 from convlint.layers.keywords import REQUIRED
@@ -114,11 +114,6 @@ def _symbolic_layers(spec: Spec, registry: Registry, analysis: Analysis | None) 
 def _input_shape(spec: Spec, name: str) -> list | None:
     decl = spec.inputs.get(name)
     return None if decl is None else list(decl.shape)
-
-
-def shape_text(shape: list | None) -> str:
-    """``1×64×56×56`` (as ``summary`` prints it), ``?`` when unknown."""
-    return format_shape(shape)
 
 
 def receptive_field(facts: SpecFacts, name: str, registry: Registry) -> list[int] | None:

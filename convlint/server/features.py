@@ -9,6 +9,7 @@ from typing import Sequence
 
 from lsprotocol import types
 
+from convlint.analysis.infer import format_shape
 from convlint.findings import Finding, Severity
 from convlint.layers.registry import Registry
 from convlint.report.full import KEY_AT
@@ -64,7 +65,7 @@ def diagnostics(facts: SpecFacts, codec: Codec) -> list[types.Diagnostic]:
 
 def hint_label(layer: LayerFacts) -> str:
     """``→ 1×64×56×56 · 1,792 params`` (the parameter count left out when there are none)."""
-    label = f"→ {adapter.shape_text(layer.shape)}"
+    label = f"→ {format_shape(layer.shape)}"
     if layer.shape is not None and layer.params:
         label += f" · {layer.params:,} params"
     return label
