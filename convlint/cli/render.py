@@ -1,8 +1,9 @@
-"""``convlint render``: draw specs as architecture diagrams (SVG, PNG, PDF or Graphviz DOT).
+"""``convlint render``: draw specs as architecture diagrams (SVG, PNG, PDF, Graphviz DOT, or an
+explorable HTML page).
 
 Where each diagram goes:
 
-- ``-o FILE``: one spec, format from the suffix (``.svg``, ``.png``, ``.pdf``, ``.dot``/``.gv``)
+- ``-o FILE``: one spec, format from the suffix (``.svg``, ``.png``, ``.pdf``, ``.dot``/``.gv``, ``.html``)
   unless ``--format`` says otherwise.
 - ``-o -``: one spec, written to standard output (SVG unless ``--format`` says otherwise).
 - ``-o DIR``: one file per spec, named after the spec file (``DIR/unet.svg``); ``DIR`` is taken
@@ -32,7 +33,7 @@ from convlint.cli.common import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageErr
 from convlint.cli.summary import _positive
 from convlint.layers.registry import Registry
 
-SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".html": "html"}
 
 
 class RenderUsageError(UsageError):
@@ -55,8 +56,9 @@ def add_parser(commands) -> None:
     parser = commands.add_parser("render", help="draw specs as architecture diagrams (needs Graphviz)")
     parser.add_argument("paths", nargs="+", metavar="SPEC", help="spec files or directories")
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
-                        help="output file (.svg, .png, .pdf, .dot, .gv), - for stdout, or a directory")
-    parser.add_argument("--format", choices=("svg", "png", "pdf", "dot"), help="output format (default: from -o)")
+                        help="output file (.svg, .png, .pdf, .dot, .gv, or .html: an explorable page), - for stdout, "
+                             "or a directory")
+    parser.add_argument("--format", choices=("svg", "png", "pdf", "dot", "html"), help="output format (default: from -o)")
     parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom or left-to-right")
     parser.add_argument("--no-fold", action="store_true",
                         help="draw norm, activation and dropout layers as boxes of their own")
@@ -146,6 +148,7 @@ def _draw_job(job: Job, registry: Registry, config: Config, options: Options, ou
             err.write(f"convlint: {error}; nothing written (`--format dot` writes the Graphviz source)\n")
             return EXIT_ERROR
         source = job.target.with_suffix(".dot")
+        fmt = "svg" if job.fmt == "html" else job.fmt
         try:
             write_atomically(source, draw(diagram.drawn, "dot", options.rankdir, edge_labels=options.edge_labels),
                              force)
@@ -154,7 +157,7 @@ def _draw_job(job: Job, registry: Registry, config: Config, options: Options, ou
             return EXIT_ERROR
         err.write(f"convlint: {job.target} not drawn: {error}.\n"
                   f"convlint: wrote the diagram's Graphviz source to {source}; once Graphviz is installed, "
-                  f"rerun this command or run `dot -T{job.fmt} {source} -o {job.target}`\n")
+                  f"rerun this command or run `dot -T{fmt} {source} -o {job.target.with_suffix('.' + fmt)}`\n")
         return EXIT_ERROR
     except DrawError as error:
         err.write(f"convlint: {job.spec_path}: {error}\n")

@@ -42,16 +42,18 @@ def at_depth(full: Diagram, depth: int | None, groups: dict[str, str]) -> Diagra
 
 
 def layout(full: Diagram, spec_groups: dict[str, str], depth: int | None, limit: int | None) -> Layout:
-    """The layout at ``depth`` (``None``: chosen by :func:`~convlint.render.collapse.page_depth`),
-    collapsed deeper when the diagram has more than ``limit`` boxes (``None``: no limit).
+    """The layout at ``depth`` (``None``: chosen by :func:`~convlint.render.collapse.page_depth` from
+    the spec's blocks), collapsed deeper when the diagram has more than ``limit`` boxes (``None``: no limit).
 
     Raises :class:`TooLarge` when it has more and cannot be collapsed.
     """
-    groups = block_groups(full, spec_groups)
+    # a spec without blocks is grouped by its name levels only when it must be collapsed
+    groups = block_groups(full, spec_groups) if depth is not None else spec_groups
     if depth is None:
         depth = page_depth(full, groups)
     forced = False
     if limit is not None and len(at_depth(full, depth, groups).boxes) > limit:
+        groups = block_groups(full, spec_groups)
         fitting = fitting_depth(full, limit, groups)
         if fitting is None:
             raise TooLarge(f"{len(full.boxes):,} boxes are more than Graphviz can lay out in time ({limit:,}) and "
