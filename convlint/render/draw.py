@@ -98,7 +98,7 @@ def to_graphviz(diagram: Diagram, rankdir: str = "TB", edge_labels: str = "chang
         _add_edge(dot, diagram, edge, ids, rankdir, _edge_text(edge, diagram, shown_in, edge_labels))
     first_input = next((ids[box.id] for box in diagram.boxes.values() if box.kind == "input"), None)
     _add_legend(dot, diagram, rankdir, first_input)
-    _add_findings_legend(dot, diagram, numbers)
+    _add_findings_legend(dot, diagram, ids, numbers)
     return dot
 
 
@@ -233,13 +233,14 @@ def _label(box: Box, marker: int | None = None) -> str:
     if marker is None:
         cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
     else:
-        badge = (f'<TD BGCOLOR="{FINDING_LINE}" STYLE="ROUNDED" VALIGN="TOP" ROWSPAN="{len(rows)}">'
+        badge = (f'<TD BGCOLOR="{FINDING_LINE}" STYLE="ROUNDED">'
                  f'<FONT COLOR="white" POINT-SIZE="9"><B> {marker} </B></FONT></TD>')
-        cells = f"<TR><TD>{rows[0]}</TD>{badge}</TR>" + "".join(f"<TR><TD>{row}</TD></TR>" for row in rows[1:])
+        cells = f"<TR><TD>{rows[0]}</TD>{badge}</TR>" + "".join(f'<TR><TD COLSPAN="2">{row}</TD></TR>'
+                                                                for row in rows[1:])
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
 
 
-def _add_findings_legend(dot, diagram: Diagram, numbers: dict[str, int]) -> None:
+def _add_findings_legend(dot, diagram: Diagram, ids: dict[str, str], numbers: dict[str, int]) -> None:
     """The findings under the diagram: one row per finding, after its box's marker number
     (``–`` for a finding that belongs to no box)."""
     rows = [(str(numbers[box.id]), finding) for box in diagram.boxes.values() for finding in box.findings]
@@ -252,10 +253,12 @@ def _add_findings_legend(dot, diagram: Diagram, numbers: dict[str, int]) -> None
         for number, finding in rows)
     label = (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">'
              f'<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Findings</B></TD></TR>{cells}</TABLE>>')
-    with dot.subgraph() as bottom:
-        bottom.attr(rank="sink")
-        bottom.node("findings", label, shape="plaintext", fontsize="9", fontcolor="#a00000", id="findings",
-                    tooltip="findings")
+    dot.node("findings", label, shape="plaintext", fontsize="9", fontcolor="#a00000", id="findings",
+             tooltip="findings")
+    tails = {edge.tail for edge in diagram.edges}
+    for box_id, box in diagram.boxes.items():  # below every box that ends a path or lies on the spine
+        if box_id not in tails or box.spine is not None:
+            dot.edge(ids[box_id], "findings", style="invis")
 
 
 def _finding_line(finding, with_layer: bool = False) -> str:
