@@ -103,7 +103,7 @@ main { display: flex; height: 72vh; border-bottom: 1px solid #ccc; }
 #findings li { cursor: pointer; color: #a00000; margin-bottom: 4px; }
 g.node.selected polygon, g.node.selected path, g.node.selected ellipse { stroke: #ff9800; stroke-width: 4; }
 g.node { cursor: pointer; }
-g.cluster > text { cursor: pointer; text-decoration: underline; }
+g.cluster text { cursor: pointer; text-decoration: underline; }
 table { border-collapse: collapse; font-size: 12px; margin: 12px; }
 td, th { border: 1px solid #ddd; padding: 2px 6px; text-align: left; }
 tr.total { font-weight: bold; }
@@ -147,7 +147,7 @@ function show(index, focus) {
     node.addEventListener("dblclick", () => expand(node.id));
   });
   s.querySelectorAll("g.cluster").forEach(cluster => {
-    const text = cluster.querySelector(":scope > text");
+    const text = cluster.querySelector("text");  // the label, inside its tooltip link
     if (text) text.addEventListener("click", () => collapseTo(cluster.id));
   });
   if (focus) pickLayer(focus);
