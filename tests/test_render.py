@@ -307,12 +307,13 @@ def normalized_svg(data: bytes) -> list:
 
 
 @needs_dot
-def test_readme_diagram_is_up_to_date(tmp_path):
-    assert "](docs/unet.svg)" in (ROOT / "README.md").read_text()
-    fresh = render(tmp_path, SPECS / "unet.yaml", "unet.svg")
-    committed = (ROOT / "docs" / "unet.svg").read_bytes()
+@pytest.mark.parametrize("name", ["resnet50", "unet_original"])
+def test_readme_diagrams_are_up_to_date(tmp_path, name):
+    assert f'src="docs/{name}.svg"' in (ROOT / "README.md").read_text()
+    fresh = render(tmp_path, SPECS / f"{name}.yaml", f"{name}.svg")
+    committed = (ROOT / "docs" / f"{name}.svg").read_bytes()
     assert normalized_svg(committed) == normalized_svg(fresh), (
-        "docs/unet.svg is out of date: run `convlint render specs/unet.yaml -o docs/unet.svg`")
+        f"docs/{name}.svg is out of date: run `convlint render specs/{name}.yaml -o docs/{name}.svg`")
 
 
 def test_missing_graphviz_package_is_a_clear_error(tmp_path, monkeypatch, capsys):
