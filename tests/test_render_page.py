@@ -125,3 +125,18 @@ def test_named_sizes_show_as_expressions(browser, tmp_path):
     assert "output N×256×" in page.inner_text("#details")
     assert "N×256×" in page.inner_text("#summary")
     assert not outside and not errors
+
+
+def test_hostile_names_stay_text(browser, tmp_path):
+    spec = tmp_path / "hostile.yaml"
+    name = "</script><script>window.hacked = 1</script><!--"
+    spec.write_text("inputs: {x: [1, 3, 16, 16]}\nlayers:\n"
+                    f"  - {{name: '{name}', type: Conv2d, out_channels: 4, kernel_size: 3}}\n")
+    out = tmp_path / "hostile.html"
+    assert main(["render", str(spec), "-o", str(out)]) == 0
+    page, outside, errors = open_page(browser, out)
+    assert page.evaluate("window.hacked === undefined")
+    page.locator("g.node", has_text="Conv2d").first.click()
+    assert page.inner_text("#details").startswith(name)
+    assert name in page.inner_text("#summary")
+    assert not outside and not errors

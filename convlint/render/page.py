@@ -42,7 +42,8 @@ def page(spec, checked, layout: Layout, registry: Registry, rankdir: str = "TB",
                    for row in summary["layers"]},
         "findings": summary["diagnostics"],
     }
-    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    # no `<` in the script element, so no name can end it or open a comment inside it
+    payload = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
     title = escape(f"{spec.name} · convlint")
     return (PAGE.replace("{{title}}", title).replace("{{table}}", _table(summary))
             .replace("{{data}}", payload)).encode("utf-8")
