@@ -14,6 +14,7 @@ import subprocess
 from html import escape
 
 from convlint.escaping import printable
+from convlint.render.collapse import chain
 from convlint.render.diagram import Box, Diagram, Edge
 
 DOT_TIME_LIMIT = 60.0
@@ -120,7 +121,8 @@ def _add_boxes(dot, diagram: Diagram, ids: dict[str, str], numbers: dict[str, in
         inside.setdefault(box.block, []).append(box)
     children: dict[str | None, list[str]] = {}
     for path in diagram.clusters:
-        children.setdefault(_parent_cluster(path, diagram.clusters), []).append(path)
+        holders = chain(path, diagram.clusters)
+        children.setdefault(holders[-1] if holders else None, []).append(path)
     cluster_ids = {path: f"cluster_{number}" for number, path in enumerate(diagram.clusters)}
 
     def fill(graph, path: str | None) -> None:
@@ -134,16 +136,6 @@ def _add_boxes(dot, diagram: Diagram, ids: dict[str, str], numbers: dict[str, in
                 fill(cluster, child)
 
     fill(dot, None)
-
-
-def _parent_cluster(path: str, clusters: dict[str, str]) -> str | None:
-    """The innermost other cluster whose path ``path`` continues, or ``None``."""
-    parts = path.split(".")
-    for end in range(len(parts) - 1, 0, -1):
-        prefix = ".".join(parts[:end])
-        if prefix in clusters:
-            return prefix
-    return None
 
 
 def _shapes_shown(diagram: Diagram) -> dict[str, str]:
