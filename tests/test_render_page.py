@@ -102,8 +102,10 @@ def test_a_finding_links_to_its_box_and_a_cluster_label_collapses_its_block(brow
     page, outside, errors = open_page(browser, out)
     finding = page.locator("#findings li[data-layer]").first
     layer = finding.get_attribute("data-layer")
+    message = finding.inner_text()
     finding.click()
     assert page.inner_text("#details").startswith(layer)
+    assert message in page.inner_text("#details p.finding")
     assert page.locator("g.node.selected").count() == 1
     page.click("#fit")
     page.locator("g.cluster text", has_text="up2 · Up").click()  # collapse the Up blocks

@@ -58,7 +58,8 @@ def add_parser(commands) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="output file (.svg, .png, .pdf, .dot, .gv, or .html: an explorable page), - for stdout, "
                              "or a directory")
-    parser.add_argument("--format", choices=("svg", "png", "pdf", "dot", "html"), help="output format (default: from -o)")
+    parser.add_argument("--format", choices=("svg", "png", "pdf", "dot", "html"),
+                        help="output format (default: from -o)")
     parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom or left-to-right")
     parser.add_argument("--no-fold", action="store_true",
                         help="draw norm, activation and dropout layers as boxes of their own")

@@ -4,7 +4,7 @@ The page holds the diagram's SVG at every block depth (from 1 to the deepest, an
 each drawn by ``dot`` as ``convlint render`` draws it, and shows one at a time with pan (drag) and
 zoom (wheel, buttons).  A collapsed block expands (its box's *Expand* button, or a double click)
 by showing the next depth; a cluster collapses (a click on its label) by showing its own depth.
-A click on a box shows its layers' arithmetic, parameters, MACs and receptive fields, from
+A click on a box shows its findings and its layers' arithmetic, parameters, MACs and receptive fields, from
 :func:`convlint.report.summary.build_summary`.  The findings are listed, each linked to its box,
 and the summary table closes the page.
 """
@@ -102,6 +102,7 @@ main { display: flex; height: 72vh; border-bottom: 1px solid #ccc; }
 #details h3 { margin: 4px 0; }
 #details pre { background: #f3f3f3; padding: 4px; white-space: pre-wrap; }
 #findings li { cursor: pointer; color: #a00000; margin-bottom: 4px; }
+#details p.finding { color: #a00000; }
 g.node.selected polygon, g.node.selected path, g.node.selected ellipse { stroke: #ff9800; stroke-width: 4; }
 g.node { cursor: pointer; }
 g.cluster text { cursor: pointer; text-decoration: underline; }
@@ -196,6 +197,12 @@ function pick(id) {
     button.addEventListener("click", () => expand(id));
     details.appendChild(button);
   }
+  data.findings.filter(f => b.members.includes(f.layer)).forEach(f => {
+    const line = document.createElement("p");
+    line.className = "finding";
+    line.textContent = f.layer + " · " + f.code + " (line " + f.line + "): " + f.message;
+    details.appendChild(line);
+  });
   b.members.forEach(name => {
     const layer = data.layers[name];
     if (!layer) return;
