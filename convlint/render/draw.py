@@ -241,7 +241,7 @@ def _add_findings_legend(dot, diagram: Diagram, ids: dict[str, str], numbers: di
         return
     cells = "".join(
         f'<TR><TD BGCOLOR="{FINDING_LINE}" VALIGN="TOP"><FONT COLOR="white"><B>{escape(number)}</B></FONT></TD>'
-        f'<TD ALIGN="LEFT" BALIGN="LEFT">{escape(_finding_line(finding, with_layer=True))}</TD></TR>'
+        f'<TD ALIGN="LEFT" BALIGN="LEFT">{_wrapped(_legend_line(finding))}</TD></TR>'
         for number, finding in rows)
     label = (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">'
              f'<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Findings</B></TD></TR>{cells}</TABLE>>')
@@ -253,9 +253,28 @@ def _add_findings_legend(dot, diagram: Diagram, ids: dict[str, str], numbers: di
             dot.edge(ids[box_id], "findings", style="invis")
 
 
-def _finding_line(finding, with_layer: bool = False) -> str:
-    where = f"{_shown(finding.layer)} · " if with_layer and finding.layer else ""
-    return f"{where}{finding.code} (line {finding.line}): {_shown(finding.message)}"
+def _finding_line(finding) -> str:
+    return f"{finding.code} (line {finding.line}): {_shown(finding.message)}"
+
+
+LEGEND_TEXT = 600
+"""Most characters of one finding shown in the legend (wrapped at :data:`LEGEND_WIDTH`)."""
+
+LEGEND_WIDTH = 110
+"""Characters per line of the legend of findings."""
+
+
+def _legend_line(finding) -> str:
+    """``layer · CODE (line N): message``, with up to :data:`LEGEND_TEXT` characters of the message."""
+    where = f"{printable(finding.layer, 200)} · " if finding.layer else ""
+    return f"{where}{finding.code} (line {finding.line}): {printable(finding.message, LEGEND_TEXT)}"
+
+
+def _wrapped(text: str) -> str:
+    """``text`` escaped for an HTML-like label, wrapped at :data:`LEGEND_WIDTH` into left-aligned lines."""
+    import textwrap
+
+    return '<BR ALIGN="LEFT"/>'.join(escape(line) for line in textwrap.wrap(text, LEGEND_WIDTH)) + '<BR ALIGN="LEFT"/>'
 
 
 def _shown(text: str) -> str:
