@@ -302,3 +302,23 @@ def test_named_sizes_draw_as_expressions_in_a_u(tmp_path):
     assert any("Bottleneck ×6" in text for text in node_named(collapsed, "layer3").texts)
     assert any(text.startswith("N×1024×") for text in node_named(collapsed, "layer3").texts[-1:]
                + [" ".join(node_named(collapsed, "layer3").texts)])
+
+
+def test_mobilenet_v2_by_default_draws_each_repeat_as_one_box(tmp_path):
+    """Its repeats are numbered on (``features.4`` ×3 is ``features.4``, ``.5``, ``.6``), leaving no group
+    to collapse: the copies are merged into one box when the page needs it."""
+    spec = yaml.safe_load((SPECS / "mobilenetv2.yaml").read_text())
+    default = read_svg(render(tmp_path, SPECS / "mobilenetv2.yaml", "m.svg"))
+    one_each = read_svg(render(tmp_path, SPECS / "mobilenetv2.yaml", "d1.svg", "--depth", "1"))
+    params = lambda node: int(re.search(r"([\d,]+) params", " ".join(node.texts)).group(1).replace(",", ""))
+    repeats = [layer for layer in spec["layers"] if layer.get("repeat", 1) > 1]
+    assert repeats
+    for layer in repeats:
+        first = int(layer["name"].split(".")[1])
+        copies = [f"features.{first + number}" for number in range(layer["repeat"])]
+        node = node_named(default, f"{copies[0]}–{first + layer['repeat'] - 1}")
+        assert f"{layer['type']} ×{layer['repeat']}" in " ".join(node.texts)
+        assert params(node) == sum(params(node_named(one_each, copy)) for copy in copies)
+    single = [layer["name"] for layer in spec["layers"]
+              if layer.get("repeat", 1) == 1 and layer["type"] in spec["blocks"]]
+    assert all(node_named(default, name) for name in single)

@@ -117,7 +117,7 @@ def fitting_depth(diagram: Diagram, limit: int, groups: dict[str, str]) -> int |
     return None
 
 
-def _ranks(diagram: Diagram) -> int:
+def ranks(diagram: Diagram) -> int:
     """Boxes along the diagram's longest path."""
     graph = nx.DiGraph((edge.tail, edge.head) for edge in diagram.edges)
     graph.add_nodes_from(diagram.boxes)
@@ -133,7 +133,7 @@ def page_depth(diagram: Diagram, groups: dict[str, str]) -> int | None:
     deepest = deepest_level(diagram, groups)
     for depth in range(deepest, 0, -1):
         collapsed = collapse(diagram, depth, groups)
-        if len(collapsed.boxes) <= PAGE_BOXES and _ranks(collapsed) <= PAGE_RANKS:
+        if len(collapsed.boxes) <= PAGE_BOXES and ranks(collapsed) <= PAGE_RANKS:
             return depth
     return 1 if deepest else None
 
@@ -150,3 +150,50 @@ def clusters(diagram: Diagram, groups: dict[str, str]) -> dict[str, str]:
         for group in held:
             drawn[group] = groups[group]
     return drawn
+
+
+def merge_runs(diagram: Diagram) -> Diagram:
+    """``diagram`` with each run of collapsed copies of one block drawn as one box.
+
+    A run is a chain of collapsed boxes of the same block type, each the only reader of the one
+    before and keeping its shape, after the box that starts it: the copies of a repeat whose
+    numbering left no group to hold them (``features.4``, ``features.5``, ``features.6`` become
+    ``features.4–6``, ``InvertedResidual ×3``).
+    """
+    leaving: dict[str, list[Edge]] = {}
+    entering: dict[str, list[Edge]] = {}
+    for edge in diagram.edges:
+        leaving.setdefault(edge.tail, []).append(edge)
+        entering.setdefault(edge.head, []).append(edge)
+    run_of: dict[str, str] = {}
+    runs: dict[str, list[Box]] = {}
+    for box in diagram.boxes.values():
+        before = entering.get(box.id, [])
+        if (box.collapsed and len(before) == 1 and len(leaving.get(before[0].tail, [])) == 1
+                and before[0].tail in run_of):
+            start = run_of[before[0].tail]
+            last = runs[start][-1]
+            if last.id == before[0].tail and last.type == box.type and last.shape_text == box.shape_text:
+                runs[start].append(box)
+                run_of[box.id] = start
+                continue
+        run_of[box.id] = box.id
+        runs[box.id] = [box]
+    if all(len(run) == 1 for run in runs.values()):
+        return diagram
+    boxes = {}
+    for start, run in runs.items():
+        if len(run) == 1:
+            boxes[start] = run[0]
+            continue
+        params = [box.params for box in run]
+        name = f"{run[0].name}–{run[-1].name.rsplit('.', 1)[-1]}"
+        boxes[start] = replace(run[0], name=name, type=f"{run[0].type} ×{len(run)}",
+                               members=[member for box in run for member in box.members], shape=run[-1].shape,
+                               params=None if None in params else sum(params),
+                               findings=[finding for box in run for finding in box.findings],
+                               merges=any(box.merges for box in run), collapsed=sum(box.collapsed for box in run))
+    edges = [replace(edge, tail=run_of[edge.tail], head=run_of[edge.head], on_spine=False, upward=False, level=False)
+             for edge in diagram.edges if run_of[edge.tail] != run_of[edge.head]]
+    _mark_spine(boxes, edges)
+    return replace(diagram, boxes=boxes, edges=edges)

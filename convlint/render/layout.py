@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from convlint.render.collapse import (block_groups, clusters, collapse, deepest_level, fitting_depth,
-                                      page_depth)
+from convlint.render.collapse import (PAGE_RANKS, block_groups, clusters, collapse, deepest_level, fitting_depth,
+                                      merge_runs, page_depth, ranks)
 from convlint.render.diagram import Diagram
 
 
@@ -43,12 +43,14 @@ def at_depth(full: Diagram, depth: int | None, groups: dict[str, str]) -> Diagra
 
 def layout(full: Diagram, spec_groups: dict[str, str], depth: int | None, limit: int | None) -> Layout:
     """The layout at ``depth`` (``None``: chosen by :func:`~convlint.render.collapse.page_depth` from
-    the spec's blocks), collapsed deeper when the diagram has more than ``limit`` boxes (``None``: no limit).
+    the spec's blocks, with runs of copies of one block merged when it is still too tall for a page),
+    collapsed deeper when the diagram has more than ``limit`` boxes (``None``: no limit).
 
     Raises :class:`TooLarge` when it has more and cannot be collapsed.
     """
     # a spec without blocks is grouped by its name levels only when it must be collapsed
     groups = block_groups(full, spec_groups) if depth is not None else spec_groups
+    fit_page = depth is None
     if depth is None:
         depth = page_depth(full, groups)
     forced = False
@@ -60,4 +62,7 @@ def layout(full: Diagram, spec_groups: dict[str, str], depth: int | None, limit:
                            f"their names have no block levels to collapse; nothing drawn "
                            f"(`--format dot` writes the Graphviz source)")
         depth, forced = fitting, True
-    return Layout(full, at_depth(full, depth, groups), depth, groups, forced)
+    drawn = at_depth(full, depth, groups)
+    if fit_page and depth is not None and ranks(drawn) > PAGE_RANKS:
+        drawn = merge_runs(drawn)
+    return Layout(full, drawn, depth, groups, forced)
