@@ -88,10 +88,9 @@ def collapse(diagram: Diagram, depth: int, groups: dict[str, str]) -> Diagram:
             boxes[group] = replace(inside[0], spine=None)
             continue
         names = [name for box in inside for name in box.members]
-        params = [box.params for box in inside]
         boxes[group] = Box(group, "layer", group, groups.get(group, f"{len(names)} layers"), inside[0].family,
                            members=names, shape=inside[-1].shape,
-                           params=None if None in params else sum(params),
+                           params=_total([box.params for box in inside]),
                            findings=[finding for box in inside for finding in box.findings],
                            merges=any(box.merges for box in inside), collapsed=len(names))
     edges, seen = [], set()
@@ -102,6 +101,12 @@ def collapse(diagram: Diagram, depth: int, groups: dict[str, str]) -> Diagram:
             edges.append(replace(edge, tail=tail, head=head, on_spine=False, upward=False, level=False))
     _mark_spine(boxes, edges)
     return replace(diagram, boxes=boxes, edges=edges)
+
+
+def _total(counts: list[int | None]) -> int | None:
+    """The sum of parameter ``counts``, ``None`` when one is unknown."""
+    known = [count for count in counts if count is not None]
+    return sum(known) if len(known) == len(counts) else None
 
 
 def deepest_level(diagram: Diagram, groups: dict[str, str]) -> int:
@@ -186,11 +191,10 @@ def merge_runs(diagram: Diagram) -> Diagram:
         if len(run) == 1:
             boxes[start] = run[0]
             continue
-        params = [box.params for box in run]
         name = f"{run[0].name}–{run[-1].name.rsplit('.', 1)[-1]}"
         boxes[start] = replace(run[0], name=name, type=f"{run[0].type} ×{len(run)}",
                                members=[member for box in run for member in box.members], shape=run[-1].shape,
-                               params=None if None in params else sum(params),
+                               params=_total([box.params for box in run]),
                                findings=[finding for box in run for finding in box.findings],
                                merges=any(box.merges for box in run), collapsed=sum(box.collapsed for box in run))
     edges = [replace(edge, tail=run_of[edge.tail], head=run_of[edge.head], on_spine=False, upward=False, level=False)
