@@ -66,9 +66,9 @@ def test_fitting_depth_is_the_deepest_that_fits():
     spec, diagram = diagram_of(SPECS / "resnet50.yaml")
     at = {depth: len(collapse_module.collapse(diagram, depth, spec.groups).boxes) for depth in (1, 2, 3)}
     assert at[1] < at[2] < at[3] <= len(diagram.boxes)
-    assert collapse_module.fitting_depth(diagram, at[2]) == 2
-    assert collapse_module.fitting_depth(diagram, at[2] - 1) == 1
-    assert collapse_module.fitting_depth(diagram, at[1] - 1) is None
+    assert collapse_module.fitting_depth(diagram, at[2], spec.groups) == 2
+    assert collapse_module.fitting_depth(diagram, at[2] - 1, spec.groups) == 1
+    assert collapse_module.fitting_depth(diagram, at[1] - 1, spec.groups) is None
 
 
 @needs_dot
@@ -77,7 +77,7 @@ def test_render_collapses_a_diagram_too_large_to_lay_out_and_says_so(tmp_path, m
     fits_at_two = len(collapse_module.collapse(diagram, 2, spec.groups).boxes)
     monkeypatch.setattr("convlint.render.collapse.MAX_BOXES", fits_at_two)
     out = tmp_path / "r.svg"
-    main(["render", str(SPECS / "resnet50.yaml"), "-o", str(out)])
+    main(["render", str(SPECS / "resnet50.yaml"), "-o", str(out), "--depth", "3"])
     assert "drew block instances at depth 2" in capsys.readouterr().err
     nodes = [group for group in ET.fromstring(out.read_bytes()).iter(SVG + "g") if group.get("class") == "node"]
     names = [next(group.iter(SVG + "text")).text for group in nodes]  # a box's first line: its name

@@ -1,8 +1,9 @@
-"""``convlint render``: draw specs as architecture diagrams (SVG, PNG, PDF or Graphviz DOT).
+"""``convlint render``: draw specs as architecture diagrams (SVG, PNG, PDF, Graphviz DOT, or an
+explorable HTML page).
 
 Where each diagram goes:
 
-- ``-o FILE``: one spec, format from the suffix (``.svg``, ``.png``, ``.pdf``, ``.dot``/``.gv``)
+- ``-o FILE``: one spec, format from the suffix (``.svg``, ``.png``, ``.pdf``, ``.dot``/``.gv``, ``.html``)
   unless ``--format`` says otherwise.
 - ``-o -``: one spec, written to standard output (SVG unless ``--format`` says otherwise).
 - ``-o DIR``: one file per spec, named after the spec file (``DIR/unet.svg``); ``DIR`` is taken
@@ -29,24 +30,46 @@ from convlint.linting.runner import lint_file
 from convlint.output import RefusedOutput, write_atomically
 from convlint.cli.common import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError, add_common, add_selection,
                                  config_of, registry_of)
+from convlint.cli.summary import _positive
 from convlint.layers.registry import Registry
 
-SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".html": "html"}
 
 
 class RenderUsageError(UsageError):
     """The command line cannot be carried out as given (exit code 2)."""
 
 
+@dataclass
+class Options:
+    """How to draw: ``rankdir`` (``TB``/``LR``), ``fold``, block ``depth`` (``None``: chosen to fit a
+    page), ``edge_labels`` (``changes``/``all``/``none``) and PNG ``dpi``."""
+
+    rankdir: str = "TB"
+    fold: bool = True
+    depth: int | None = None
+    edge_labels: str = "changes"
+    dpi: int | None = None
+
+
 def add_parser(commands) -> None:
     parser = commands.add_parser("render", help="draw specs as architecture diagrams (needs Graphviz)")
     parser.add_argument("paths", nargs="+", metavar="SPEC", help="spec files or directories")
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
-                        help="output file (.svg, .png, .pdf, .dot, .gv), - for stdout, or a directory")
-    parser.add_argument("--format", choices=("svg", "png", "pdf", "dot"), help="output format (default: from -o)")
+                        help="output file (.svg, .png, .pdf, .dot, .gv, or .html: an explorable page), - for stdout, "
+                             "or a directory")
+    parser.add_argument("--format", choices=("svg", "png", "pdf", "dot", "html"),
+                        help="output format (default: from -o)")
     parser.add_argument("--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom or left-to-right")
     parser.add_argument("--no-fold", action="store_true",
                         help="draw norm, activation and dropout layers as boxes of their own")
+    parser.add_argument("--depth", type=_positive, metavar="N",
+                        help="draw each block use nested deeper than N levels as one box (Bottleneck ×6); "
+                             "default: every layer for up to 60 boxes, else the deepest depth that fits a page")
+    parser.add_argument("--edge-labels", choices=("changes", "all", "none"), default="changes",
+                        help="label edges with shapes where the shape changes or at merges (default), all, or none")
+    parser.add_argument("--dpi", type=_positive, default=None, metavar="N",
+                        help="pixels per inch of PNG output (default 192: crisp on high-density screens)")
     add_selection(parser)
     parser.add_argument("--force", action="store_true", help="replace a symbolic link at -o with the output")
     add_common(parser)
@@ -96,12 +119,10 @@ def plan(paths: list[str], output: str, fmt: str | None) -> list[Job]:
     return [Job(specs[0][0], target, chosen)]
 
 
-def _draw_job(job: Job, registry: Registry, config: Config, rankdir: str, fold: bool, out, err,
+def _draw_job(job: Job, registry: Registry, config: Config, options: Options, out, err,
               force: bool = False) -> int:
     """Draw one spec; returns its exit code. Problems are printed to ``err``."""
-    from convlint.render.collapse import MAX_BOXES, collapse, fitting_depth
-    from convlint.render.diagram import build_diagram
-    from convlint.render.draw import DotMissing, DrawError, draw
+    from convlint.render.draw import DEFAULT_DPI, DotMissing, DrawError, draw
 
     result = lint_file(job.spec_path, registry, config, named=False)
     if result.checked is None or result.spec is None:  # checked only where the spec parsed
@@ -112,34 +133,32 @@ def _draw_job(job: Job, registry: Registry, config: Config, rankdir: str, fold: 
         err.write(concise(result.findings))
         return EXIT_FINDINGS
     findings: list[Finding] = [finding for finding in result.findings if finding.severity is not Severity.INFO]
-    diagram = build_diagram(_shown_analysis(result.spec, result.checked.analysis, registry), findings, registry,
-                            fold=fold)
-    if job.fmt != "dot" and len(diagram.boxes) > MAX_BOXES:
-        depth = fitting_depth(diagram, MAX_BOXES)
-        if depth is None:
-            err.write(f"convlint: {job.spec_path}: {len(diagram.boxes):,} boxes are more than Graphviz can lay out "
-                      f"in time ({MAX_BOXES:,}) and their names have no block levels to collapse; nothing drawn "
-                      f"(`--format dot` writes the Graphviz source)\n")
-            return EXIT_ERROR
-        boxes = len(diagram.boxes)
-        diagram = collapse(diagram, depth, result.spec.groups)
-        err.write(f"convlint: {job.spec_path}: {boxes:,} boxes are more than Graphviz can lay out in time "
-                  f"({MAX_BOXES:,}); drew block instances at depth {depth} instead ({len(diagram.boxes):,} boxes)\n")
+    diagram = _diagram(job, result, findings, registry, options, err)
+    if diagram is None:
+        return EXIT_ERROR
     try:
-        data = draw(diagram, job.fmt, rankdir)
+        if job.fmt == "html":
+            from convlint.render.page import page
+
+            data = page(result.spec, result.checked, diagram, registry, options.rankdir, options.edge_labels)
+        else:
+            data = draw(diagram.drawn, job.fmt, options.rankdir, edge_labels=options.edge_labels,
+                        dpi=options.dpi or DEFAULT_DPI)
     except DotMissing as error:
         if job.target is None:
             err.write(f"convlint: {error}; nothing written (`--format dot` writes the Graphviz source)\n")
             return EXIT_ERROR
         source = job.target.with_suffix(".dot")
+        fmt = "svg" if job.fmt == "html" else job.fmt
         try:
-            write_atomically(source, draw(diagram, "dot", rankdir), force)
+            write_atomically(source, draw(diagram.drawn, "dot", options.rankdir, edge_labels=options.edge_labels),
+                             force)
         except RefusedOutput as refused:
             err.write(f"convlint: error: {refused}\n")
             return EXIT_ERROR
         err.write(f"convlint: {job.target} not drawn: {error}.\n"
                   f"convlint: wrote the diagram's Graphviz source to {source}; once Graphviz is installed, "
-                  f"rerun this command or run `dot -T{job.fmt} {source} -o {job.target}`\n")
+                  f"rerun this command or run `dot -T{fmt} {source} -o {job.target.with_suffix('.' + fmt)}`\n")
         return EXIT_ERROR
     except DrawError as error:
         err.write(f"convlint: {job.spec_path}: {error}\n")
@@ -155,9 +174,30 @@ def _draw_job(job: Job, registry: Registry, config: Config, rankdir: str, fold: 
             return EXIT_ERROR
     errors = [finding for finding in findings if finding.severity is Severity.ERROR]
     if findings and job.target is not None:
-        err.write(f"convlint: {job.spec_path}: {len(findings)} finding(s) drawn in red; "
-                  f"`convlint lint {job.spec_path}` lists them\n")
+        err.write(f"convlint: {job.spec_path}: {len(findings)} finding(s) drawn in red and listed under the "
+                  f"diagram; `convlint lint {job.spec_path}` lists them too\n")
     return EXIT_FINDINGS if errors else EXIT_CLEAN
+
+
+def _diagram(job: Job, result, findings: list[Finding], registry: Registry, options: Options, err):
+    """The :class:`~convlint.render.layout.Layout` of the spec (full and as drawn), or ``None`` after
+    saying why it cannot be drawn."""
+    from convlint.render.collapse import MAX_BOXES
+    from convlint.render.diagram import build_diagram
+    from convlint.render.layout import TooLarge, layout
+
+    full = build_diagram(_shown_analysis(result.spec, result.checked.analysis, registry), findings, registry,
+                         fold=options.fold)
+    try:
+        chosen = layout(full, result.spec.groups, options.depth, limit=MAX_BOXES if job.fmt != "dot" else None)
+    except TooLarge as error:
+        err.write(f"convlint: {job.spec_path}: {error}\n")
+        return None
+    if chosen.forced:
+        err.write(f"convlint: {job.spec_path}: {len(full.boxes):,} boxes are more than Graphviz can lay out in time "
+                  f"({MAX_BOXES:,}); drew block instances at depth {chosen.depth} instead "
+                  f"({len(chosen.drawn.boxes):,} boxes)\n")
+    return chosen
 
 
 def _shown_analysis(spec, analysis, registry: Registry):
@@ -179,5 +219,6 @@ def run(args, out, err=None) -> int:
     registry, config = registry_of(args), config_of(args)
     jobs = plan(args.paths, args.output, args.format)
     force = getattr(args, "force", False)
-    codes = [_draw_job(job, registry, config, args.rankdir, not args.no_fold, out, err, force) for job in jobs]
+    options = Options(args.rankdir, not args.no_fold, args.depth, args.edge_labels, args.dpi)
+    codes = [_draw_job(job, registry, config, options, out, err, force) for job in jobs]
     return max(codes)

@@ -11,11 +11,12 @@ three boxes rather than seven.  A layer with findings is never folded, so it
 keeps a box of its own to be drawn in red.
 
 The longest path through the diagram is its *spine*, drawn as one straight
-line with branches beside it.  When every other connection between spine
-boxes enters a layer of role ``concat`` and these skip connections nest (each spans the next,
-as in a U-Net), the diagram is drawn as a U: the spine turns halfway inside
-the innermost skip, boxes after the turn are placed on the way back up, and
-each skip connection runs level from encoder to decoder.
+line with branches beside it.  A *skip* joins two spine boxes, straight or
+through one or two boxes of its own (a crop, a 1×1 conv), and ends in a merge.
+When two or more skips nest (each spans the next, as in a U-Net or an FCN) and
+the outermost spans half the spine or more, the diagram is drawn as a U: the
+spine turns halfway inside the innermost skip, boxes after the turn are placed
+on the way back up, and each of these skips runs level from encoder to decoder.
 """
 from __future__ import annotations
 
@@ -41,7 +42,10 @@ class Box:
     ``shape`` is the output shape of the last member (``None`` when unknown),
     ``params`` the parameter count of all members together (``None`` when the
     box's own layer's count is unknown).  ``role`` is the layer type's
-    :attr:`~convlint.LayerType.diagram_role` (``"box"`` for inputs, outputs and unknown types).
+    :attr:`~convlint.LayerType.diagram_role` (``"box"`` for inputs, outputs and unknown types);
+    ``merges`` is true when the box joins tensors (role ``merge`` or ``concat``, or a collapsed
+    block holding such a layer).  ``collapsed`` counts the layers of a block drawn as this one box
+    (0 for any other box) and ``block`` is the innermost block use drawn as a cluster around it.
     """
 
     id: str
@@ -57,6 +61,9 @@ class Box:
     findings: list[Finding] = field(default_factory=list)
     spine: str | None = None
     role: str = "box"
+    merges: bool = False
+    collapsed: int = 0
+    block: str | None = None
 
     @property
     def shape_text(self) -> str:
@@ -70,7 +77,9 @@ class Edge:
 
     ``order`` is the tensor's 1-based position in the ``from`` list of a layer of
     role ``concat`` (``None`` for every other layer, where the order does not matter).
-    ``reference`` marks the size-only input of a layer of role ``crop``.
+    ``reference`` marks a size-only input (``like:``, or the second input of a layer of role ``crop``).
+    ``mismatch`` marks an input of a merge with findings whose shape cannot join the merge's first
+    input, whose shape is then ``expected``.
     ``on_spine`` marks a step along the spine, ``upward`` an edge drawn
     upward in a U layout and ``level`` a skip connection drawn horizontally.
     """
@@ -80,6 +89,8 @@ class Edge:
     label: str
     order: int | None = None
     reference: bool = False
+    mismatch: bool = False
+    expected: str = ""
     on_spine: bool = False
     upward: bool = False
     level: bool = False
@@ -90,6 +101,7 @@ class Diagram:
     """The boxes and edges of one spec, and the findings that belong to no layer.
 
     ``total_params`` sums the known parameter counts; ``params_complete`` says whether all are known.
+    ``clusters`` are the block uses drawn as labelled clusters (path → label such as ``Bottleneck ×6``).
     """
 
     name: str
@@ -98,6 +110,7 @@ class Diagram:
     spec_findings: list[Finding]
     total_params: int
     params_complete: bool
+    clusters: dict[str, str] = field(default_factory=dict)
 
     def families(self) -> list[str]:
         """The families of the layer boxes, in order of first appearance."""
@@ -136,13 +149,20 @@ def build_diagram(analysis: Analysis, findings: list[Finding], registry: Registr
     for tail, head in graph.edges:
         if box_of[tail] == box_of[head]:
             continue
-        reads = [producer(source, graph) for source in graph.nodes[head]["decl"].sources]
+        decl = graph.nodes[head]["decl"]
+        reads = [producer(source, graph) for source in decl.sources]
         position = [producer_name for producer_name, _ in reads].index(tail)
-        role = _role(registry, graph.nodes[head]["decl"].type)
+        role = _role(registry, decl.type)
         order_in_concat = position + 1 if role == "concat" else None
-        reference = role == "crop" and position >= 1
+        like = "like" in decl.key_positions and position == len(reads) - 1
+        reference = like or (role == "crop" and position >= 1)
         shape = analysis.nodes[tail].output(reads[position][1]) if tail in analysis.nodes else None
-        edges.append(Edge(box_of[tail], box_of[head], format_shape(shape), order_in_concat, reference))
+        first = reads[0]
+        first_shape = analysis.nodes[first[0]].output(first[1]) if first[0] in analysis.nodes else None
+        mismatch = (role in ("merge", "concat") and shape is not None and first_shape is not None
+                    and _differ(shape, first_shape, role) and head in by_layer)
+        edges.append(Edge(box_of[tail], box_of[head], format_shape(shape), order_in_concat, reference,
+                          mismatch, expected=format_shape(first_shape) if mismatch else ""))
     for position, output in enumerate(spec.outputs, start=1):
         if output not in box_of:
             continue
@@ -153,6 +173,15 @@ def build_diagram(analysis: Analysis, findings: list[Finding], registry: Registr
     _mark_spine(boxes, edges)
     complete = all(box.params is not None for box in boxes.values() if box.kind == "layer")
     return Diagram(spec.name, boxes, edges, spec_findings, analysis.total_params, complete)
+
+
+def _differ(shape: tuple, first: tuple, role: str) -> bool:
+    """True when an input of shape ``shape`` cannot join the first input's ``first``: for role
+    ``merge`` any difference, for ``concat`` one outside a single axis (the one joined along)."""
+    if len(shape) != len(first):
+        return True
+    differing = sum(1 for mine, theirs in zip(shape, first) if format_shape((mine,)) != format_shape((theirs,)))
+    return differing > (1 if role == "concat" else 0)
 
 
 def _unreached_node(graph: nx.DiGraph, registry: Registry, name: str) -> NodeInfo:
@@ -190,8 +219,10 @@ def _new_box(graph: nx.DiGraph, registry: Registry, info: NodeInfo, findings: li
     args = info.args or _written_args(registry, graph.nodes[info.name]["decl"])
     layer_type = registry.types.get(info.type)
     label = layer_type.label(args) if layer_type is not None else args_label(args)
+    role = _role(registry, info.type)
     return Box(info.name, "layer", info.name, info.type, info.family, label, members=[info.name],
-               shape=info.shape, params=info.params, findings=list(findings), role=_role(registry, info.type))
+               shape=info.shape, params=info.params, findings=list(findings), role=role,
+               merges=role in ("merge", "concat"))
 
 
 def _written_args(registry: Registry, layer: Layer) -> dict:
@@ -224,38 +255,72 @@ def free_box_id(boxes: dict[str, Box], wanted: str) -> str:
     return wanted
 
 
+MAX_SKIP_BOXES = 2
+"""Most boxes a skip connection of a U layout passes through (a crop, a 1×1 conv)."""
+
+
 def _mark_spine(boxes: dict[str, Box], edges: list[Edge]) -> None:
-    """Mark the spine (the longest path) and, for a U-Net-like diagram, the U turn."""
+    """Mark the spine (the longest path) and, for an encoder–decoder, the U turn."""
     graph = nx.DiGraph((edge.tail, edge.head) for edge in edges)
-    if not nx.is_directed_acyclic_graph(graph):
+    if not nx.is_directed_acyclic_graph(graph) or not graph:
         return
-    spine = nx.dag_longest_path(graph)
+    # a size-only input is no step of the data flow: the spine never runs through it
+    spine = nx.dag_longest_path(nx.DiGraph((edge.tail, edge.head) for edge in edges if not edge.reference))
     position = {box_id: index for index, box_id in enumerate(spine)}
     steps = set(zip(spine, spine[1:]))
     for edge in edges:
         edge.on_spine = (edge.tail, edge.head) in steps
-    skips = [edge for edge in edges if edge.tail in position and edge.head in position and not edge.on_spine]
-    turn = _u_turn(skips, position, boxes)
+    nested = _nested_skips(_skips(edges, position, boxes), len(spine))
+    turn = None
+    if nested:
+        start, end, _ = nested[-1]
+        turn = (start + end + 1) // 2
     rising = set(nx.descendants(graph, spine[turn])) | {spine[turn]} if turn is not None else set()
     for box_id in spine:
         boxes[box_id].spine = "up" if box_id in rising else "down"
+    level = {id(edge) for _, _, path in nested for edge in path}
     for edge in edges:
-        edge.level = turn is not None and edge in skips
+        edge.level = id(edge) in level
         edge.upward = edge.head in rising and not edge.level
 
 
-def _u_turn(skips: list[Edge], position: dict[str, int], boxes: dict[str, Box]) -> int | None:
-    """The spine position where a U layout turns upward, or ``None`` when the skips do not call for one.
+def _skips(edges: list[Edge], position: dict[str, int], boxes: dict[str, Box]) -> list[tuple[int, int, list[Edge]]]:
+    """The skip connections between spine boxes that end in a merge: ``(start, end, edges)``, where
+    ``start`` and ``end`` are spine positions and ``edges`` the path between them, straight or through
+    at most :data:`MAX_SKIP_BOXES` boxes off the spine (a crop, a 1×1 conv) that read and feed nothing else."""
+    leaving: dict[str, list[Edge]] = {}
+    entering: dict[str, int] = {}
+    for edge in edges:
+        leaving.setdefault(edge.tail, []).append(edge)
+        if not edge.reference:
+            entering[edge.head] = entering.get(edge.head, 0) + 1
+    skips = []
+    for edge in edges:
+        if edge.tail not in position or edge.on_spine or edge.reference:
+            continue
+        path = [edge]
+        while path[-1].head not in position and len(path) <= MAX_SKIP_BOXES:
+            box = path[-1].head
+            if entering.get(box) != 1 or len(leaving.get(box, [])) != 1:
+                break
+            path.append(leaving[box][0])
+        head = path[-1].head
+        if head in position and position[head] > position[edge.tail] and boxes[head].merges:
+            skips.append((position[edge.tail], position[head], path))
+    return skips
 
-    They do when all of them enter a layer of role ``concat`` and they nest: sorted by where they
-    start, each ends after the next one ends.  The turn lies halfway inside the
-    innermost skip.
+
+def _nested_skips(skips: list[tuple[int, int, list[Edge]]], length: int) -> list[tuple[int, int, list[Edge]]]:
+    """The skips a U layout draws level, outermost first, or ``[]`` when the diagram is no U.
+
+    It is one when two or more skips nest (each starts before and ends after the next) and the
+    outermost spans at least half of the spine: the longest such nesting is taken.
     """
-    if not skips or any(boxes[edge.head].role != "concat" for edge in skips):
-        return None
-    spans = sorted((position[edge.tail], position[edge.head]) for edge in skips)
-    if any(inner_start <= start or inner_end >= end
-           for (start, end), (inner_start, inner_end) in zip(spans, spans[1:])):
-        return None
-    start, end = spans[-1]
-    return (start + end + 1) // 2
+    ordered = sorted(skips, key=lambda skip: (skip[0], -skip[1]))
+    best: list[list] = []
+    for index, (start, end, _) in enumerate(ordered):
+        inside = [best[earlier] for earlier in range(index)
+                  if ordered[earlier][0] < start and ordered[earlier][1] > end]
+        best.append(max(inside, key=len, default=[]) + [ordered[index]])
+    chains = [found for found in best if len(found) >= 2 and 2 * (found[0][1] - found[0][0]) >= length]
+    return max(chains, key=len, default=[])

@@ -14,7 +14,8 @@ import subprocess
 from html import escape
 
 from convlint.escaping import printable
-from convlint.render.diagram import Box, Diagram
+from convlint.render.collapse import chain
+from convlint.render.diagram import Box, Diagram, Edge
 
 DOT_TIME_LIMIT = 60.0
 """Seconds ``dot`` may take to lay out and draw one diagram before it is stopped."""
@@ -64,56 +65,136 @@ def _graphviz():
     return graphviz
 
 
-def to_graphviz(diagram: Diagram, rankdir: str = "TB"):
-    """The diagram as a ``graphviz.Digraph`` laid out top-to-bottom (``TB``) or left-to-right (``LR``)."""
+EDGE_LABELS = ("changes", "all", "none")
+"""Which edges are labelled with their shape: where the shape changes or at a merge, every edge, none."""
+
+DEFAULT_DPI = 192
+"""Pixels per inch of PNG output: twice the usual 96, crisp on high-density screens."""
+
+
+def to_graphviz(diagram: Diagram, rankdir: str = "TB", edge_labels: str = "changes"):
+    """The diagram as a ``graphviz.Digraph`` laid out top-to-bottom (``TB``) or left-to-right (``LR``).
+
+    Block uses in :attr:`~convlint.render.diagram.Diagram.clusters` are drawn as labelled clusters;
+    ``edge_labels`` is one of :data:`EDGE_LABELS`.  A box with findings carries a numbered marker,
+    explained in the legend of findings under the diagram.
+    """
     graphviz = _graphviz()
-    errors = sum(len(box.findings) for box in diagram.boxes.values()) + len(diagram.spec_findings)
+    numbers = finding_numbers(diagram)
+    count = sum(len(box.findings) for box in diagram.boxes.values()) + len(diagram.spec_findings)
     title = f"{diagram.name} · {'' if diagram.params_complete else '≥ '}{diagram.total_params:,} params"
-    if errors:
-        title += f" · {errors} finding{'s' if errors != 1 else ''} (red)"
+    if count:
+        title += f" · {count} finding{'s' if count != 1 else ''} (red, listed below)"
     # Node IDs are generated (n0, n1, …): names, which the spec's author chose, appear only in
     # escaped labels and tooltips, so no name can add nodes, edges or attributes to the DOT source.
-    ids = {box_id: f"n{number}" for number, box_id in enumerate(diagram.boxes)}
+    ids = node_ids(diagram)
     dot = graphviz.Digraph("network")
     dot.attr("graph", rankdir=rankdir, label=_dot_text(printable(title)), labelloc="t", fontname=FONT, fontsize="14",
-             nodesep="0.3", ranksep="0.35", pad="0.2", newrank="true", forcelabels="true")
+             nodesep="0.3", ranksep="0.35", pad="0.2", newrank="true", forcelabels="true", splines="spline")
     dot.attr("node", fontname=FONT, fontsize="10", color=LINE, penwidth="1", margin="0.06,0.03")
     dot.attr("edge", fontname=FONT, fontsize="8", fontcolor=MUTED, color="#8a96a3", arrowsize="0.6")
-    first_input = None
-    for box in diagram.boxes.values():
-        dot.node(ids[box.id], _label(box), **_node_style(box))
-        if box.kind == "input" and first_input is None:
-            first_input = ids[box.id]
+    _add_boxes(dot, diagram, ids, numbers)
+    shown_in = _shapes_shown(diagram)
     for edge in diagram.edges:
-        label = " " + (edge.label if edge.order is None else f"{edge.order}: {edge.label}") + " "
-        weight = "8" if edge.on_spine else "1"
-        tooltip = f"{_shown(diagram.boxes[edge.tail].name)} → {_shown(diagram.boxes[edge.head].name)}: {edge.label}"
-        attributes = {"tooltip": _dot_text(tooltip),
-                      # top to bottom, labels placed after layout keep the ranks close together
-                      "xlabel" if rankdir == "TB" and not edge.level else "label": _dot_text(label)}
-        if edge.reference:
-            attributes["style"] = "dashed"
-        tail, head = ids[edge.tail], ids[edge.head]
-        if edge.level:
-            with dot.subgraph() as same_rank:
-                same_rank.attr(rank="same")
-                same_rank.edge(tail, head, **attributes)
-        elif edge.upward:  # laid out head-first, drawn with the arrow at the head
-            dot.edge(head, tail, weight=weight, dir="back", **attributes)
-        else:
-            dot.edge(tail, head, weight=weight, **attributes)
+        _add_edge(dot, diagram, edge, ids, rankdir, _edge_text(edge, diagram, shown_in, edge_labels))
+    first_input = next((ids[box.id] for box in diagram.boxes.values() if box.kind == "input"), None)
     _add_legend(dot, diagram, rankdir, first_input)
-    if diagram.spec_findings:
-        lines = "\n".join(_finding_line(finding) for finding in diagram.spec_findings)
-        dot.node("findings", _dot_text(lines), shape="note", style="filled", fillcolor=FINDING_FILL,
-                 color=FINDING_LINE, fontcolor="#a00000")
+    _add_findings_legend(dot, diagram, ids, numbers)
     return dot
+
+
+def node_ids(diagram: Diagram) -> dict[str, str]:
+    """The generated DOT (and SVG) id of each box: ``n0``, ``n1``, … in box order."""
+    return {box_id: f"n{number}" for number, box_id in enumerate(diagram.boxes)}
+
+
+def finding_numbers(diagram: Diagram) -> dict[str, int]:
+    """The marker number of each box with findings, 1, 2, … in box order."""
+    with_findings = [box.id for box in diagram.boxes.values() if box.findings]
+    return {box_id: number for number, box_id in enumerate(with_findings, start=1)}
+
+
+def _add_boxes(dot, diagram: Diagram, ids: dict[str, str], numbers: dict[str, int]) -> None:
+    """Every box, inside the nested clusters of the block uses that hold it."""
+    inside: dict[str | None, list[Box]] = {}
+    for box in diagram.boxes.values():
+        inside.setdefault(box.block, []).append(box)
+    children: dict[str | None, list[str]] = {}
+    for path in diagram.clusters:
+        holders = chain(path, diagram.clusters)
+        children.setdefault(holders[-1] if holders else None, []).append(path)
+    cluster_ids = {path: f"cluster_{number}" for number, path in enumerate(diagram.clusters)}
+
+    def fill(graph, path: str | None) -> None:
+        for box in inside.get(path, []):
+            graph.node(ids[box.id], _label(box, numbers.get(box.id)), id=ids[box.id], **_node_style(box))
+        for child in children.get(path, []):
+            with graph.subgraph(name=cluster_ids[child]) as cluster:
+                label = f"{_shown(child)} · {_shown(diagram.clusters[child])}"
+                cluster.attr(label=_dot_text(label), id=cluster_ids[child], style="rounded,dashed", color="#9aa5b1",
+                             fontcolor=MUTED, fontsize="9", labeljust="l", tooltip=_dot_text(label))
+                fill(cluster, child)
+
+    fill(dot, None)
+
+
+def _shapes_shown(diagram: Diagram) -> dict[str, str]:
+    """For each box, the shape of the tensor it reads first (its first non-reference input)."""
+    first: dict[str, str] = {}
+    for edge in diagram.edges:
+        if not edge.reference:
+            first.setdefault(edge.head, edge.label)
+    return first
+
+
+def _edge_text(edge: Edge, diagram: Diagram, reads: dict[str, str], edge_labels: str) -> str:
+    """The label of ``edge``: its shape where it says something (``edge_labels="changes"``): when the
+    tensor differs from the shape printed in its tail box, when the tail box changed the shape it
+    read, or when it enters a merge (numbered for a concat).  A mismatch shows both shapes."""
+    tail, head = diagram.boxes[edge.tail], diagram.boxes[edge.head]
+    text = edge.label if not edge.mismatch else f"{edge.label} ≠ {edge.expected}"
+    if edge.order is not None:
+        text = f"{edge.order}: {text}"
+    if edge.mismatch or edge_labels == "all":
+        return text
+    if edge_labels == "none":
+        return ""
+    changed = tail.kind == "layer" and edge.tail in reads and reads[edge.tail] != tail.shape_text
+    if edge.label != tail.shape_text or changed or head.role in ("merge", "concat", "crop"):
+        return text
+    return ""
+
+
+def _add_edge(dot, diagram: Diagram, edge: Edge, ids: dict[str, str], rankdir: str, text: str) -> None:
+    weight = "8" if edge.on_spine else "1"
+    tooltip = f"{_shown(diagram.boxes[edge.tail].name)} → {_shown(diagram.boxes[edge.head].name)}: {edge.label}"
+    if edge.mismatch:
+        tooltip += f" (the merge's first input is {edge.expected})"
+    attributes = {"tooltip": _dot_text(tooltip)}
+    if text:
+        # top to bottom, labels placed after layout keep the ranks close together
+        attributes["xlabel" if rankdir == "TB" and not edge.level else "label"] = _dot_text(f" {text} ")
+    if edge.reference:
+        attributes["style"] = "dashed"
+    if edge.mismatch:
+        attributes.update(color=FINDING_LINE, fontcolor=FINDING_LINE, penwidth="2")
+    tail, head = ids[edge.tail], ids[edge.head]
+    if edge.level:
+        with dot.subgraph() as same_rank:
+            same_rank.attr(rank="same")
+            same_rank.edge(tail, head, **attributes)
+    elif edge.upward:  # laid out head-first, drawn with the arrow at the head
+        dot.edge(head, tail, weight=weight, dir="back", **attributes)
+    else:
+        dot.edge(tail, head, weight=weight, **attributes)
 
 
 def _node_style(box: Box) -> dict:
     style = {"tooltip": _dot_text(_tooltip(box)), "fillcolor": FAMILY_COLOURS.get(box.family, FAMILY_COLOURS["other"])}
     if box.kind in ("input", "output"):
         style.update(shape="box", style="rounded,filled", fontcolor="white", color=style["fillcolor"])
+    elif box.collapsed:
+        style.update(shape="box3d", style="filled")
     elif box.role in ("merge", "concat"):
         style.update(shape="ellipse", style="filled", margin="0.02,0.02")
     else:
@@ -125,11 +206,13 @@ def _node_style(box: Box) -> dict:
     return style
 
 
-def _label(box: Box) -> str:
-    """An HTML-like label: name; type and key arguments; folded layers; output shape and parameters."""
+def _label(box: Box, marker: int | None = None) -> str:
+    """An HTML-like label: name; type and key arguments (or a block's label and layer count); folded
+    layers; output shape and parameters; finding codes, with the finding marker ``marker`` beside the name."""
     rows = [f"<B>{escape(_shown(box.name))}</B>"]
     if box.kind == "layer":
-        kind = escape(_shown(box.type)) + (f' <FONT COLOR="{MUTED}">{escape(_shown(box.args))}</FONT>' if box.args else "")
+        args = box.args or (f"{box.collapsed} layers" if box.collapsed else "")
+        kind = escape(_shown(box.type)) + (f' <FONT COLOR="{MUTED}">{escape(_shown(args))}</FONT>' if args else "")
         rows.append(kind)
         rows += [f'<FONT POINT-SIZE="9" COLOR="{MUTED}">+ {escape(_shown(type_))} {escape(_shown(name))}</FONT>'
                  for type_, name in box.folded]
@@ -139,12 +222,59 @@ def _label(box: Box) -> str:
     if box.findings:
         codes = " ".join(dict.fromkeys(finding.code for finding in box.findings))
         rows.append(f'<FONT POINT-SIZE="9" COLOR="{FINDING_LINE}"><B>{escape(codes)}</B></FONT>')
-    cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+    if marker is None:
+        cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+    else:
+        badge = (f'<TD BGCOLOR="{FINDING_LINE}" STYLE="ROUNDED">'
+                 f'<FONT COLOR="white" POINT-SIZE="9"><B> {marker} </B></FONT></TD>')
+        cells = f"<TR><TD>{rows[0]}</TD>{badge}</TR>" + "".join(f'<TR><TD COLSPAN="2">{row}</TD></TR>'
+                                                                for row in rows[1:])
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
+
+
+def _add_findings_legend(dot, diagram: Diagram, ids: dict[str, str], numbers: dict[str, int]) -> None:
+    """The findings under the diagram: one row per finding, after its box's marker number
+    (``–`` for a finding that belongs to no box)."""
+    rows = [(str(numbers[box.id]), finding) for box in diagram.boxes.values() for finding in box.findings]
+    rows += [("–", finding) for finding in diagram.spec_findings]
+    if not rows:
+        return
+    cells = "".join(
+        f'<TR><TD BGCOLOR="{FINDING_LINE}" VALIGN="TOP"><FONT COLOR="white"><B>{escape(number)}</B></FONT></TD>'
+        f'<TD ALIGN="LEFT" BALIGN="LEFT">{_wrapped(_legend_line(finding))}</TD></TR>'
+        for number, finding in rows)
+    label = (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">'
+             f'<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Findings</B></TD></TR>{cells}</TABLE>>')
+    dot.node("findings", label, shape="plaintext", fontsize="9", fontcolor="#a00000", id="findings",
+             tooltip="findings")
+    tails = {edge.tail for edge in diagram.edges}
+    for box_id, box in diagram.boxes.items():  # below every box that ends a path or lies on the spine
+        if box_id not in tails or box.spine is not None:
+            dot.edge(ids[box_id], "findings", style="invis")
 
 
 def _finding_line(finding) -> str:
     return f"{finding.code} (line {finding.line}): {_shown(finding.message)}"
+
+
+LEGEND_TEXT = 600
+"""Most characters of one finding shown in the legend (wrapped at :data:`LEGEND_WIDTH`)."""
+
+LEGEND_WIDTH = 110
+"""Characters per line of the legend of findings."""
+
+
+def _legend_line(finding) -> str:
+    """``layer · CODE (line N): message``, with up to :data:`LEGEND_TEXT` characters of the message."""
+    where = f"{printable(finding.layer, 200)} · " if finding.layer else ""
+    return f"{where}{finding.code} (line {finding.line}): {printable(finding.message, LEGEND_TEXT)}"
+
+
+def _wrapped(text: str) -> str:
+    """``text`` escaped for an HTML-like label, wrapped at :data:`LEGEND_WIDTH` into left-aligned lines."""
+    import textwrap
+
+    return '<BR ALIGN="LEFT"/>'.join(escape(line) for line in textwrap.wrap(text, LEGEND_WIDTH)) + '<BR ALIGN="LEFT"/>'
 
 
 def _shown(text: str) -> str:
@@ -188,21 +318,23 @@ def _add_legend(dot, diagram: Diagram, rankdir: str, anchor: str | None) -> None
             same_rank.node(legend)
 
 
-def draw(diagram: Diagram, fmt: str, rankdir: str = "TB", time_limit: float = DOT_TIME_LIMIT) -> bytes:
-    """The diagram in ``fmt`` (one of :data:`FORMATS`) as bytes.
+def draw(diagram: Diagram, fmt: str, rankdir: str = "TB", time_limit: float = DOT_TIME_LIMIT,
+         edge_labels: str = "changes", dpi: int = DEFAULT_DPI) -> bytes:
+    """The diagram in ``fmt`` (one of :data:`FORMATS`) as bytes; a PNG at ``dpi`` pixels per inch.
 
     Raises :class:`DotMissing` when ``dot`` is needed but not installed and
     :class:`DrawError` when the ``graphviz`` package is missing, or ``dot`` fails
     or runs longer than ``time_limit`` seconds (it is then stopped).
     """
-    dot = to_graphviz(diagram, rankdir)
+    dot = to_graphviz(diagram, rankdir, edge_labels)
     if fmt == "dot":
         return dot.source.encode("utf-8")
     program = shutil.which("dot")
     if program is None:
         raise DotMissing(f"Graphviz's `dot` program was not found on PATH; {INSTALL_HINT}")
+    command = [program, f"-T{fmt}"] + ([f"-Gdpi={dpi}"] if fmt == "png" else [])
     try:
-        done = subprocess.run([program, f"-T{fmt}"], input=dot.source.encode("utf-8"), capture_output=True,
+        done = subprocess.run(command, input=dot.source.encode("utf-8"), capture_output=True,
                               timeout=time_limit, check=False)
     except subprocess.TimeoutExpired:
         raise DrawError(f"Graphviz's `dot` did not lay out {len(diagram.boxes):,} boxes within {time_limit:g} s "
