@@ -81,9 +81,6 @@ class Opaque(LayerType):
             keywords["shape"] = [size if isinstance(size, int) and size > 0 else None for size in stated]
         return Imported(keywords)
 
-    def from_torch(self, module) -> dict:
-        return {"op": type(module).__name__}
-
 
 @hookimpl
 def register_layer_types(register):

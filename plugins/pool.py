@@ -180,6 +180,19 @@ class AdaptivePool(LayerType):
         """``GlobalAveragePool`` / ``GlobalMaxPool``, and ``ReduceMean`` / ``ReduceMax`` over every spatial axis
         keeping dims (PyTorch's exporter writes an adaptive pool to size 1 so)."""
         return ("GlobalMaxPool", "ReduceMax") if self.kind == "Max" else ("GlobalAveragePool", "ReduceMean")
+    @property
+    def torch_functions(self):  # type: ignore[override]
+        """``torch.nn.functional.adaptive_avg_pool2d`` and its kin."""
+        return (f"torch.nn.functional.adaptive_{self.kind.lower()}_pool{self.spatial_dims}d",)
+
+    def from_torch_call(self, args, kwargs, ndim):
+        """``F.adaptive_avg_pool2d(x, output_size)``."""
+        size = args[0] if args else kwargs.get("output_size")
+        if size is None or ndim != self.spatial_dims:
+            return None
+        size = list(size) if isinstance(size, (list, tuple)) else size
+        return {"output_size": size[0] if isinstance(size, list) and len(set(size)) == 1 else size}
+
 
     def from_onnx(self, node):
         """``output_size: 1`` when the node pools every spatial axis to 1."""

@@ -1,0 +1,154 @@
+"""A ``torch.nn.Module`` → :class:`~convlint.importing.model.ImportedModel`, by ``torch.fx`` tracing.
+
+Modules whose class is named like a registered layer type are kept whole (their keywords read by the
+type's ``from_torch``); other modules are traced through.  Functional calls (``F.relu``, ``torch.cat``,
+``x + y``) become the type whose ``torch_functions`` name them.  Anything else is the fallback stand-in
+with the output shape PyTorch computes for ``input_shape``.  Repeated sub-modules that compute the same
+layers become blocks (:mod:`convlint.importing.torch_blocks`).  ``torch`` is imported here only.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from convlint.importing.model import ImportedLayer, ImportedModel, clean_name
+
+
+class TorchImportError(Exception):
+    """The reference cannot be imported, built or traced; the message says why."""
+
+
+def build_module(reference: str):
+    """The module that ``package.module:factory`` makes: the factory called without arguments (a class
+    instantiated so)."""
+    module_name, _, attribute = reference.partition(":")
+    if not module_name or not attribute:
+        raise TorchImportError(f"{reference!r}: expected package.module:factory")
+    try:
+        import torch
+        factory = getattr(importlib.import_module(module_name), attribute)
+        model = factory()
+    except Exception as error:
+        raise TorchImportError(f"{reference}: cannot build the model: {type(error).__name__}: {error}") from None
+    if not isinstance(model, torch.nn.Module):
+        raise TorchImportError(f"{reference}: the factory returned a {type(model).__name__}, not a torch.nn.Module")
+    return model.eval()
+
+
+def _qualified(node) -> str:
+    from torch.fx.node import _get_qualified_name
+    if node.op == "call_method":
+        return f"torch.Tensor.{node.target}"
+    return _get_qualified_name(node.target).replace("_operator.", "operator.")
+
+
+def _scope(node) -> str:
+    """The module path the call was made in (``layer1.0``), or ``""`` at the top."""
+    stack = node.meta.get("nn_module_stack") or {}
+    paths = [value[0] if isinstance(value, tuple) else key for key, value in stack.items()]
+    return paths[-1] if paths else ""
+
+
+def trace(model, registry, input_shape: tuple[int, ...], name: str) -> tuple[ImportedModel, Any]:
+    """The imported model of ``model`` (traced with ``torch.fx``) for an input of ``input_shape``, and
+    the traced graph module."""
+    import torch
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    class Tracer(torch.fx.Tracer):
+        def is_leaf_module(self, module, qualified_name):
+            return type(module).__name__ in registry.types or super().is_leaf_module(module, qualified_name)
+
+    try:
+        graph = Tracer().trace(model)
+        traced = torch.fx.GraphModule(model, graph)
+        ShapeProp(traced).propagate(torch.zeros(input_shape))
+    except Exception as error:
+        raise TorchImportError(f"torch.fx cannot trace the model ({type(error).__name__}: {error}); "
+                               f"export it with torch.onnx.export and import the ONNX file instead") from None
+    functions: dict[str, Any] = {}
+    for layer_type in registry.types.values():
+        for function in getattr(layer_type, "torch_functions", ()):
+            functions.setdefault(function, layer_type)
+    fallback = next((t for t in registry.types.values() if getattr(t, "onnx_fallback", False)), None)
+    result = ImportedModel(name, name, {}, [], [])
+    tensors: dict[Any, str] = {}
+    taken: set[str] = set()
+
+    def unique(text: str) -> str:
+        candidate, count = text, 0
+        while candidate in taken:
+            count += 1
+            candidate = f"{text}_{count}"
+        taken.add(candidate)
+        return candidate
+
+    def shape(node) -> tuple | None:
+        meta = node.meta.get("tensor_meta")
+        return tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else None
+
+    for node in traced.graph.nodes:
+        if node.op == "placeholder":
+            tensors[node] = unique(clean_name(node.name, "x"))
+            result.inputs[tensors[node]] = list(input_shape)
+            continue
+        if node.op == "output":
+            outputs = node.args[0] if isinstance(node.args[0], (list, tuple)) else [node.args[0]]
+            result.outputs = [tensors[item] for item in outputs if item in tensors]
+            continue
+        if node.op == "get_attr" or shape(node) is None:
+            continue
+        flat = _flatten(node.args)
+        sources = [item for item in flat if item in tensors]
+        others = tuple(arg for arg in node.args if not _holds_tensor(arg, tensors))
+        ndim = len(shape(sources[0])) - 2 if sources and shape(sources[0]) else 0
+        layer_type, keywords, origin = None, None, ""
+        if node.op == "call_module":
+            module = traced.get_submodule(node.target)
+            layer_type = registry.types.get(type(module).__name__)
+            keywords = layer_type.from_torch(module) if layer_type is not None else None
+            layer_name, origin = str(node.target), f"module `{node.target}` ({type(module).__name__})"
+        elif node.op in ("call_function", "call_method"):
+            qualified = _qualified(node)
+            layer_type = functions.get(qualified)
+            keywords = layer_type.from_torch_call(others, dict(node.kwargs), ndim) if layer_type is not None else None
+            scope = _scope(node)
+            base = qualified.rsplit(".", 1)[-1].strip("_")
+            layer_name, origin = f"{scope}.{base}" if scope else base, f"call `{qualified}`"
+        else:
+            continue
+        if keywords is None:
+            result.problems.append(f"{origin}: no layer type imports it; imported as a stand-in layer")
+            if fallback is None:
+                raise TorchImportError(f"{origin}: no layer type imports it, and no stand-in type is installed")
+            layer_type = fallback
+            keywords = {"op": origin.split("`")[1], "shape": list(shape(node))}
+        name = unique(clean_name(layer_name, "layer"))
+        tensors[node] = name
+        result.layers.append(ImportedLayer(name, layer_type.name, [tensors[item] for item in sources], keywords,
+                                           origin))
+    return result, traced
+
+
+def _flatten(args) -> list:
+    items: list = []
+    for arg in args:
+        if isinstance(arg, (list, tuple)):
+            items += _flatten(arg)
+        else:
+            items.append(arg)
+    return items
+
+
+def _holds_tensor(arg, tensors) -> bool:
+    return any(item in tensors for item in _flatten([arg]))
+
+
+def import_torch(reference: str, registry, input_shape: tuple[int, ...]) -> ImportedModel:
+    """Build the model ``package.module:factory`` names and import it (see :func:`trace`), with blocks."""
+    from convlint.importing.torch_blocks import make_blocks
+    model = build_module(reference)
+    result, traced = trace(model, registry, input_shape, clean_name(reference.rpartition(":")[2], "model"))
+    result.weights = {key: value.detach().cpu().numpy() for key, value in model.state_dict().items()}
+    make_blocks(result, model)
+    return result
