@@ -96,9 +96,9 @@ def elementwise_types() -> list[LayerType]:
                              "gelu", {"approximate": "approximate"}).importing(
         ("Gelu",), (functional + "gelu",), {"approximate": ("approximate", "none")}))
     types += [Elementwise(name, "dropout", {"p": probability, "inplace": INPLACE}).importing(
-                  torch_functions=(functional + name.lower(),))
+                  ("Dropout",) if name == "Dropout" else (), (functional + name.lower(),))
               for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")]
-    types.append(Elementwise("Identity", "other"))
+    types.append(Elementwise("Identity", "other").importing(("Identity",)))
     return types
 
 

@@ -1,12 +1,13 @@
 """ONNX graph → :class:`~convlint.importing.model.ImportedModel`.
 
 Each node is offered to the layer types whose ``onnx_ops`` name its op (their ``from_onnx``); the
-first that accepts it makes the layer.  Shape computations (``Shape``, ``Gather``, ``Unsqueeze``,
-``Concat``, ``Cast``, ``Constant``… on sizes and constants, as PyTorch's exporter writes a flatten) are
-evaluated here, so the node that uses their result sees a constant, whose dims may be size names.
-``Identity`` and ``Dropout`` pass their input on.  A node no type accepts becomes the fallback type's
-stand-in (``onnx_fallback``), with its output shape from the file's shape information, and a line in
-``problems``.  ``onnx`` is imported here only, when a file is imported.
+first that accepts it makes the layer.  A node that reads constants only (and ``Shape``, which reads
+no values) is evaluated here with ONNX's reference implementation, so the shape computations PyTorch's
+exporter writes for a flatten (``Shape`` → ``Gather`` → ``Unsqueeze`` → ``Concat`` → ``Reshape``) reach the
+node that uses them as a constant.  A dynamic dim travels through them as a sentinel number and comes
+out as its size name.  A node no type accepts becomes the fallback type's stand-in (``onnx_fallback``),
+with its output shape from the file's shape information, and a line in ``problems``.  ``onnx`` is
+imported here only, when a file is imported.
 """
 from __future__ import annotations
 
@@ -18,13 +19,9 @@ from convlint.importing.model import ImportedLayer, ImportedModel, clean_name
 from convlint.importing.onnx_node import OnnxNode, Shape
 from convlint.layers.layer_type import state_key
 
-PASS_THROUGH = ("Identity", "Dropout")
-"""Ops that hand their (first) input on unchanged in inference."""
-
-FOLDABLE = ("Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "CastLike", "Identity", "Slice",
-            "Constant", "ConstantOfShape", "Mul", "Div", "Add", "Sub", "Reshape", "Expand", "Range", "Equal",
-            "Where", "ReduceProd")
-"""Ops evaluated when every input is known (a constant, or the dims of a shape)."""
+SENTINEL = 1 << 40
+"""Dynamic dim ``k`` of the graph's shapes is the number ``SENTINEL + k`` while shape computations are
+evaluated (any arithmetic on it gives a number that is no sentinel, so it is not mistaken for a size)."""
 
 
 class OnnxImportError(Exception):
@@ -113,6 +110,8 @@ class _Graph:
         self.result = ImportedModel(clean_name(Path(source).stem, "model"), source, {}, [], [])
         self.by_proto: dict[int, OnnxNode] = {}
         self.absorbed: dict[int, str] = {}
+        self.dim_names: dict[int, str] = {}
+        """Sentinel number → the size name it stands for."""
 
     # -- names --------------------------------------------------------------------------------------
     def unique(self, name: str) -> str:
@@ -154,94 +153,51 @@ class _Graph:
         return self.shapes.get(name)
 
     def constant_of(self, name: str):
-        return self.values.get(name)
+        """The known value of tensor ``name``, with sentinel dims as their size names (an object array)."""
+        value = self.values.get(name)
+        if value is None or value.dtype.kind not in "iu" or not (value >= SENTINEL).any():
+            return value
+        return self.numpy.array([self.dim_names.get(int(item), int(item)) for item in value.flat],
+                                dtype=object).reshape(value.shape)
+
+    def sentinel(self, dim) -> int:
+        """``dim`` as a number: itself, or the sentinel of a size name."""
+        if isinstance(dim, int):
+            return dim
+        for number, name in self.dim_names.items():
+            if name == dim and dim != "?":
+                return number
+        number = SENTINEL + len(self.dim_names)
+        self.dim_names[number] = dim  # an unnamed dim ("?") gets a sentinel of its own each time
+        return number
 
     def fold(self, node) -> bool:
-        """Evaluate ``node`` when it computes with known values only; True when its outputs are known."""
+        """Evaluate ``node`` when it reads known values only (``Shape``: a tensor of known rank); True when
+        its outputs are then known."""
         np = self.numpy
-        op = node.op_type
-        attributes = _attributes(node)
-        if op == "Shape":
+        if node.op_type == "Shape" and node.domain in ("", "ai.onnx"):
             shape = self.shapes.get(node.input[0])
-            if shape is None or "?" in shape:
+            if shape is None:
                 return False
-            dims = np.array(shape, dtype=object)
-            dims = dims[attributes.get("start", 0):attributes.get("end", len(shape))]
-            self.values[node.output[0]] = _settle(np, dims)
+            attributes = _attributes(node)
+            dims = [self.sentinel(dim) for dim in shape][attributes.get("start", 0):attributes.get("end", len(shape))]
+            self.values[node.output[0]] = np.array(dims, dtype=np.int64)
             return True
-        if op == "Constant":
-            value = next(iter(attributes.values()), None)
-            self.values[node.output[0]] = np.asarray(value)
-            return True
-        if op not in FOLDABLE or not all(not name or name in self.values for name in node.input):
+        if not all(not name or name in self.values for name in node.input):
             return False
-        inputs = [self.values[name] if name else None for name in node.input]
         try:
-            outputs = _evaluate(np, op, inputs, attributes)
-        except Exception:  # a computation that does not fold (strings in arithmetic): a layer after all
+            from onnx.reference import ReferenceEvaluator
+            outputs = ReferenceEvaluator(node).run(None, {name: self.values[name] for name in node.input if name})
+        except Exception:  # an op the reference cannot run (or that fails on these values): a layer after all
             return False
         for name, value in zip(node.output, outputs):
-            self.values[name] = _settle(np, value)
+            if name:
+                self.values[name] = np.asarray(value)
         return True
 
     graph_initializer_names: set[str] = set()
     containers: set[str] = set()
     """Module paths that hold other modules' nodes."""
-
-
-def _settle(np, value):
-    """An object array of dims as int64 when every dim is a number."""
-    value = np.asarray(value)
-    if value.dtype == object and all(isinstance(item, (int, np.integer)) for item in value.flat):
-        return value.astype(np.int64)
-    return value
-
-
-def _evaluate(np, op: str, inputs: list, attributes: dict) -> list:
-    """The outputs of a shape-computation op on known values (NumPy, object arrays for named dims)."""
-    first = inputs[0]
-    if op in ("Identity", "Cast", "CastLike"):
-        return [first]
-    if op == "Gather":
-        return [np.take(first, inputs[1].astype(np.int64), axis=attributes.get("axis", 0))]
-    if op in ("Unsqueeze", "Squeeze"):
-        axes = attributes.get("axes") if len(inputs) < 2 or inputs[1] is None else [int(a) for a in inputs[1].flat]
-        if op == "Unsqueeze":
-            result = first
-            rank = first.ndim + len(axes)
-            for axis in sorted(a % rank for a in axes):
-                result = np.expand_dims(result, axis)
-            return [result]
-        return [np.squeeze(first, axis=tuple(axes)) if axes is not None else np.squeeze(first)]
-    if op == "Concat":
-        return [np.concatenate([np.atleast_1d(item) for item in inputs], axis=attributes.get("axis", 0))]
-    if op == "Slice":
-        starts, ends = inputs[1].astype(np.int64), inputs[2].astype(np.int64)
-        axes = inputs[3] if len(inputs) > 3 and inputs[3] is not None else range(len(starts))
-        steps = inputs[4] if len(inputs) > 4 and inputs[4] is not None else [1] * len(starts)
-        index = [slice(None)] * first.ndim
-        for start, end, axis, step in zip(starts, ends, axes, steps):
-            index[int(axis)] = slice(int(start), int(max(min(end, 2**62), -2**62)), int(step))
-        return [first[tuple(index)]]
-    if op == "ConstantOfShape":
-        value = attributes.get("value", np.zeros(1, np.float32))
-        return [np.full([int(d) for d in first], value.flat[0], value.dtype)]
-    if op == "Reshape":
-        return [first.reshape([int(d) for d in inputs[1]])]
-    if op == "Expand":
-        return [first * np.ones([int(d) for d in inputs[1]], first.dtype)]
-    if op == "Range":
-        return [np.arange(first, inputs[1], inputs[2])]
-    if op == "Equal":
-        return [first == inputs[1]]
-    if op == "Where":
-        return [np.where(first, inputs[1], inputs[2])]
-    if op == "ReduceProd":
-        return [np.prod(first, keepdims=bool(attributes.get("keepdims", 1)))]
-    arithmetic = {"Mul": np.multiply, "Add": np.add, "Sub": np.subtract, "Div": np.floor_divide}
-    if any(isinstance(item, str) for value in inputs for item in np.asarray(value, dtype=object).flat):
-        raise ValueError("arithmetic on named dims")
-    return [arithmetic[op](first, inputs[1])]
 
 
 def import_onnx(path: Path, registry) -> ImportedModel:
@@ -273,10 +229,6 @@ def import_onnx(path: Path, registry) -> ImportedModel:
             continue
         data_inputs = [name for name in proto.input if name and name in state.tensors]
         if not data_inputs and state.fold(proto):
-            continue
-        if proto.op_type in PASS_THROUGH and data_inputs:
-            for output in proto.output[:1]:
-                state.tensors[output] = state.tensors[proto.input[0]]
             continue
         _import_node(state, proto, index, types_of.get(proto.op_type, []), fallback)
     result.outputs = [state.tensors[output.name] for output in state.graph.output if output.name in state.tensors]
@@ -323,6 +275,7 @@ def _import_node(state: _Graph, proto, index: int, candidates: list, fallback) -
         if fallback is None:
             raise OnnxImportError(f"{described}: {why}, and no stand-in layer type is installed")
         layer_type, answer = fallback, fallback.from_onnx(node)
+    assert layer_type is not None and answer is not None
     sources_at = answer.sources if answer.sources is not None else [
         position for position, tensor in enumerate(proto.input) if tensor and tensor not in state.values]
     sources = [state.tensors.get(proto.input[position], clean_name(proto.input[position])) for position in sources_at

@@ -105,7 +105,7 @@ def window_padding(node: OnnxNode, kernel: Sequence[int], dilation: Sequence[int
             if stride[axis] == 1:
                 totals.append(span - 1)
             elif axis < len(spatial) and isinstance(spatial[axis], int):
-                size = spatial[axis]
+                size = int(spatial[axis])
                 totals.append(max((-(-size // stride[axis]) - 1) * stride[axis] + span - size, 0))
             else:
                 return None

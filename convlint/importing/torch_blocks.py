@@ -79,9 +79,9 @@ def make_blocks(result: ImportedModel, model) -> None:
                                                             [inside(s) for s in layer.sources], layer.keywords)
                                               for layer in members]}
         last_name = layers[indices[-1]].name
-        chained = (previous is not None and previous[1] == signature and previous[2] + 1 == indices[0]
+        chained = previous is not None and (previous[1] == signature and previous[2] + 1 == indices[0]
                    and renamed.get(entry, entry) == previous[0].name and _next_number(previous[0], path))
-        if chained:
+        if chained and previous is not None:
             use = previous[0]
             use.keywords["repeat"] = use.keywords.get("repeat", 1) + 1
         else:
@@ -94,11 +94,12 @@ def make_blocks(result: ImportedModel, model) -> None:
         previous = (use, signature, end)
     if not replaced:
         return
-    new_layers = []
+    new_layers: list[ImportedLayer] = []
     for index, layer in enumerate(layers):
         if index in replaced:
-            if replaced[index] is not None:
-                new_layers.append(replaced[index])
+            use_here = replaced[index]
+            if use_here is not None:
+                new_layers.append(use_here)
             continue
         layer.sources = [renamed.get(source, source) for source in layer.sources]
         new_layers.append(layer)

@@ -101,7 +101,8 @@ def trace(model, registry, input_shape: tuple[int, ...], name: str) -> tuple[Imp
         flat = _flatten(node.args)
         sources = [item for item in flat if item in tensors]
         others = tuple(arg for arg in node.args if not _holds_tensor(arg, tensors))
-        ndim = len(shape(sources[0])) - 2 if sources and shape(sources[0]) else 0
+        first = shape(sources[0]) if sources else None
+        ndim = len(first) - 2 if first else 0
         layer_type, keywords, origin = None, None, ""
         if node.op == "call_module":
             module = traced.get_submodule(node.target)
@@ -122,7 +123,7 @@ def trace(model, registry, input_shape: tuple[int, ...], name: str) -> tuple[Imp
             if fallback is None:
                 raise TorchImportError(f"{origin}: no layer type imports it, and no stand-in type is installed")
             layer_type = fallback
-            keywords = {"op": origin.split("`")[1], "shape": list(shape(node))}
+            keywords = {"op": origin.split("`")[1], "shape": list(shape(node) or ())}
         name = unique(clean_name(layer_name, "layer"))
         tensors[node] = name
         result.layers.append(ImportedLayer(name, layer_type.name, [tensors[item] for item in sources], keywords,
