@@ -124,7 +124,8 @@ class _Graph:
 
     def layer_name(self, node, index: int) -> str:
         """From the weights' names (``layer1.0.conv1.weight``), the node's scope name
-        (``/layer1/layer1.0/conv1/Conv``) or PyTorch's recorded scopes; else ``<op>_<index>``.  A path
+        (``/layer1/layer1.0/conv1/Conv``), PyTorch's recorded scopes or the node's own name; else
+        ``<op>_<index>``.  A path
         that is a module holding others (the block an ``Add`` is written in) gets the op appended:
         ``layer1.0.add``."""
         path = self.module_path(node) or f"{node.op_type.lower()}_{index}"
@@ -146,7 +147,7 @@ class _Graph:
                 except (ValueError, SyntaxError):
                     break
                 return _module_path([str(scope) for scope in scopes[:-1]])
-        return ""
+        return "" if node.name.startswith("/") else node.name
 
     # -- values ---------------------------------------------------------------------------------------
     def shape_of(self, name: str) -> Shape | None:
@@ -228,7 +229,7 @@ def import_onnx(path: Path, registry) -> ImportedModel:
         if id(proto) in state.absorbed:
             continue
         data_inputs = [name for name in proto.input if name and name in state.tensors]
-        if not data_inputs and state.fold(proto):
+        if (not data_inputs or proto.op_type == "Shape") and state.fold(proto):
             continue
         _import_node(state, proto, index, types_of.get(proto.op_type, []), fallback)
     result.outputs = [state.tensors[output.name] for output in state.graph.output if output.name in state.tensors]
