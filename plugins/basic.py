@@ -56,9 +56,13 @@ class Elementwise(LayerType):
         return self
 
     def from_onnx(self, node):
-        """Keywords from :attr:`onnx_attributes`; ``None`` unless the node has :attr:`onnx_requires`."""
+        """Keywords from :attr:`onnx_attributes`; ``None`` unless the node has :attr:`onnx_requires` and reads
+        one tensor (a ``Concat`` of one tensor is an ``Identity``)."""
         from convlint.importing.onnx_node import Imported
         from convlint.importing.torch_values import keyword_values
+        tensors = [index for index, name in enumerate(node.input_names) if name and node.constant(index) is None]
+        if tensors != [0]:
+            return None
         for key, (wanted, default) in self.onnx_requires.items():
             value = node.constant(key) if isinstance(key, int) else node.attribute(key)
             value = default if value is None else float(value.flat[0] if hasattr(value, "flat") else value)
@@ -67,6 +71,15 @@ class Elementwise(LayerType):
         values = {keyword: node.attribute(attribute, default)
                   for attribute, (keyword, default) in self.onnx_attributes.items()}
         return Imported(keyword_values(self, values), sources=[0])
+
+
+class Passthrough(Elementwise):
+    """``Identity``, which also stands for a merge of one tensor (``torch.cat([x], 1)``, an ONNX ``Concat``
+    or ``Sum`` of one input), as DenseNet's first layers write."""
+
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """Any call of :attr:`torch_functions` that reads one tensor."""
+        return {} if inputs == 1 else None
 
 
 INPLACE = Bool(False, "modify the input in place")
@@ -98,7 +111,7 @@ def elementwise_types() -> list[LayerType]:
     types += [Elementwise(name, "dropout", {"p": probability, "inplace": INPLACE}).importing(
                   ("Dropout",) if name == "Dropout" else (), (functional + name.lower(),))
               for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")]
-    types.append(Elementwise("Identity", "other").importing(("Identity",)))
+    types.append(Passthrough("Identity", "other").importing(("Identity", "Concat", "Sum"), ("torch.cat", "torch.concat")))
     return types
 
 
@@ -288,7 +301,7 @@ class Flatten(LayerType):
             return None
         return Imported({}, sources=[0])
 
-    def from_torch_call(self, args, kwargs, ndim):
+    def from_torch_call(self, args, kwargs, ndim, inputs):
         """``torch.flatten(x, start_dim, end_dim)``."""
         values = dict(zip(("start_dim", "end_dim"), args), **kwargs)
         return {key: value for key, value in values.items() if value != self.keywords[key].default}

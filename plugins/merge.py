@@ -134,8 +134,10 @@ class Concat(LayerType):
     onnx_ops = ("Concat",)
     torch_functions = ("torch.cat", "torch.concat", "torch.concatenate")
 
-    def from_torch_call(self, args, kwargs, ndim):
-        """``torch.cat(tensors, dim)``."""
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """``torch.cat(tensors, dim)`` of two tensors or more."""
+        if inputs < 2:
+            return None
         dim = args[0] if args else kwargs.get("dim", 0)
         return {} if dim == 1 else {"dim": dim}
 
@@ -183,6 +185,10 @@ class Add(LayerType):
     # ---- Import (convlint import) ----
     onnx_ops = ("Add", "Sum")
     torch_functions = ("operator.add", "operator.iadd", "torch.add", "torch.Tensor.add")
+
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """``x + y``: a sum of two tensors or more, without ``alpha``."""
+        return {} if inputs >= 2 and not args and not kwargs else None
 
     def from_onnx(self, node):
         """Every input a tensor of the graph (an input that is a constant is no merge of tensors)."""

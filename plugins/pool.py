@@ -185,7 +185,7 @@ class AdaptivePool(LayerType):
         """``torch.nn.functional.adaptive_avg_pool2d`` and its kin."""
         return (f"torch.nn.functional.adaptive_{self.kind.lower()}_pool{self.spatial_dims}d",)
 
-    def from_torch_call(self, args, kwargs, ndim):
+    def from_torch_call(self, args, kwargs, ndim, inputs):
         """``F.adaptive_avg_pool2d(x, output_size)``."""
         size = args[0] if args else kwargs.get("output_size")
         if size is None or ndim != self.spatial_dims:

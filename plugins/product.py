@@ -92,6 +92,10 @@ class Mul(LayerType):
     onnx_ops = ("Mul",)
     torch_functions = ("operator.mul", "operator.imul", "torch.mul", "torch.Tensor.mul")
 
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """``x * y``: a product of two tensors or more (not of a tensor and a number)."""
+        return {} if inputs >= 2 and not args and not kwargs else None
+
     def from_onnx(self, node):
         """Every input a tensor of the graph (an input that is a constant is no merge of tensors)."""
         from convlint.importing.onnx_node import Imported

@@ -70,7 +70,7 @@ class Permute(Rearrange):
         perm = node.attribute("perm", list(reversed(range(rank or 0))))
         return Imported({"dims": [int(dim) for dim in perm]}, sources=[0]) if perm else None
 
-    def from_torch_call(self, args, kwargs, ndim):
+    def from_torch_call(self, args, kwargs, ndim, inputs):
         """``x.permute(0, 2, 3, 1)`` or ``torch.permute(x, [0, 2, 3, 1])``."""
         dims = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
         return {"dims": dims} if dims else None

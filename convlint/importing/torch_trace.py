@@ -66,10 +66,10 @@ def trace(model, registry, input_shape: tuple[int, ...], name: str) -> tuple[Imp
     except Exception as error:
         raise TorchImportError(f"torch.fx cannot trace the model ({type(error).__name__}: {error}); "
                                f"export it with torch.onnx.export and import the ONNX file instead") from None
-    functions: dict[str, Any] = {}
+    functions: dict[str, list] = {}
     for layer_type in registry.types.values():
         for function in getattr(layer_type, "torch_functions", ()):
-            functions.setdefault(function, layer_type)
+            functions.setdefault(function, []).append(layer_type)
     fallback = next((t for t in registry.types.values() if getattr(t, "onnx_fallback", False)), None)
     result = ImportedModel(name, name, {}, [], [])
     tensors: dict[Any, str] = {}
@@ -111,8 +111,10 @@ def trace(model, registry, input_shape: tuple[int, ...], name: str) -> tuple[Imp
             layer_name, origin = str(node.target), f"module `{node.target}` ({type(module).__name__})"
         elif node.op in ("call_function", "call_method"):
             qualified = _qualified(node)
-            layer_type = functions.get(qualified)
-            keywords = layer_type.from_torch_call(others, dict(node.kwargs), ndim) if layer_type is not None else None
+            for layer_type in functions.get(qualified, []):
+                keywords = layer_type.from_torch_call(others, dict(node.kwargs), ndim, len(sources))
+                if keywords is not None:
+                    break
             scope = _scope(node)
             base = qualified.rsplit(".", 1)[-1].strip("_")
             layer_name, origin = f"{scope}.{base}" if scope else base, f"call `{qualified}`"

@@ -288,15 +288,16 @@ class LayerType:
         from convlint.importing.torch_values import keyword_values
         return keyword_values(self, {key: getattr(module, key) for key in self.keywords if hasattr(module, key)})
 
-    def from_torch_call(self, args: tuple, kwargs: dict[str, Any], ndim: int) -> dict[str, Any] | None:
+    def from_torch_call(self, args: tuple, kwargs: dict[str, Any], ndim: int, inputs: int) -> dict[str, Any] | None:
         """The keywords of a functional call of :attr:`torch_functions`: ``args`` are the call's positional
         arguments after the tensors it reads, ``kwargs`` its keyword arguments, ``ndim`` the spatial rank
-        of its first input.  ``None`` when the call cannot be expressed by this type.
+        of its first input, ``inputs`` the number of tensors it reads.  ``None`` when the call cannot be
+        expressed by this type (the next type that names the function is asked).
 
         Default: the keyword arguments named like this type's keywords (others make it ``None``), and no
         further positional argument.
         """
         from convlint.importing.torch_values import keyword_values
-        if args or any(key not in self.keywords and key != "inplace" for key in kwargs):
+        if inputs != 1 or args or any(key not in self.keywords and key != "inplace" for key in kwargs):
             return None
         return keyword_values(self, {key: value for key, value in kwargs.items() if key in self.keywords})

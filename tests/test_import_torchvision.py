@@ -1,0 +1,85 @@
+"""torchvision models imported from ONNX (exported with dynamic H and W) and traced with --torch:
+exact parameter counts, the valid input sizes of the bundled specs, and PyTorch's per-layer shapes."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+from convlint.api import analyze, load_text  # noqa: E402
+from convlint.cli.main import main  # noqa: E402
+from convlint.importing.onnx_file import load_onnx  # noqa: E402
+from convlint.importing.spec_writer import spec_text  # noqa: E402
+from convlint.importing.torch_trace import import_torch  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from onnx_export import export  # noqa: E402
+from torchvision_oracle import module_outputs, torchvision_models  # noqa: E402
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+BUNDLED = {"resnet18": "resnet18", "mobilenet_v2": "mobilenetv2", "densenet121": "densenet121",
+           "efficientnet_b0": "efficientnet_b0"}
+SLOW = pytest.mark.slow
+MODELS = ["resnet18", pytest.param("mobilenet_v2", marks=SLOW), pytest.param("densenet121", marks=SLOW),
+          pytest.param("efficientnet_b0", marks=SLOW)]
+
+
+def parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def valid_sizes(path: Path, capsys) -> dict:
+    main(["sizes", str(path), "--format", "json", "--upto", "256"])
+    return {name: symbol["valid"] for name, symbol in json.loads(capsys.readouterr().out)["symbols"].items()}
+
+
+def named(spec: Path, tmp_path: Path) -> Path:
+    """The bundled spec with its input's spatial sizes named H and W, as the export leaves them."""
+    text = re.sub(r"(\n  \w+: \[1, 3, )\d+, \d+\]", r"\1H, W]", spec.read_text(encoding="utf-8"), count=1)
+    path = tmp_path / spec.name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_onnx_export_with_dynamic_sizes(tmp_path, registry, capsys, name):
+    model = getattr(torchvision_models(), name)(weights=None).eval()
+    path = export(model, torch.randn(1, 3, 224, 224), tmp_path / f"{name}.onnx", dynamic=True)
+    imported, text = load_onnx(path, registry)
+    assert imported.problems == []
+    assert imported.inputs == {"image": [1, 3, "H", "W"]}
+    assert analyze(load_text(text, str(path)), registry).total_params == parameters(model)
+    assert valid_sizes(path, capsys) == valid_sizes(named(SPECS / f"{BUNDLED[name]}.yaml", tmp_path), capsys)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_torch_import_matches_pytorch(registry, name):
+    torchvision_models()  # torchvision importable beside the CPU build of torch (see torchvision_oracle)
+    imported = import_torch(f"torchvision.models:{name}", registry, (1, 3, 224, 224))
+    model = getattr(torchvision_models(), name)(weights=None).eval()
+    spec = load_text(spec_text(imported, name), f"{name}.yaml")
+    analysis = analyze(spec, registry)
+    assert [f for f in analysis.findings if f.severity.value == "error"] == []
+    assert analysis.total_params == parameters(model)
+    _, shapes = module_outputs(model, torch.randn(1, 3, 224, 224))
+    compared = [layer for layer in analysis.nodes if layer in shapes]
+    assert len(compared) > 20
+    for layer in compared:
+        assert analysis.nodes[layer].shape == shapes[layer], layer
+
+
+def test_repeated_blocks_become_uses_with_repeat(registry):
+    torchvision_models()
+    imported = import_torch("torchvision.models:resnet18", registry, (1, 3, 224, 224))
+    text = spec_text(imported, "resnet18")
+    uses = {layer.name: layer for layer in imported.layers if layer.block}
+    assert set(imported.blocks) == {"BasicBlock"}
+    assert uses["layer1.0"].keywords == {"repeat": 2} and uses["layer1.0"].type == "BasicBlock"
+    assert set(uses) == {"layer1.0"}  # the other blocks differ from each other in their channels
+    assert "  - {name: layer1.0, type: BasicBlock, repeat: 2}\n" in text
