@@ -112,6 +112,13 @@ class Pool(LayerType):
         """``MaxPool`` or ``AveragePool``."""
         return ("MaxPool",) if self.kind == "Max" else ("AveragePool",)
 
+    def from_torch(self, module) -> dict:
+        """The module's keywords; the stride left out when it equals the kernel (PyTorch's default)."""
+        keywords = super().from_torch(module)
+        if keywords.get("stride") == keywords.get("kernel_size"):
+            keywords.pop("stride", None)
+        return keywords
+
     def from_onnx(self, node):
         """The window from the attributes; the stride left out when it equals the kernel (PyTorch's
         default); ONNX's ``count_include_pad`` defaults to 0, PyTorch's to true.  A MaxPool that also
@@ -123,7 +130,7 @@ class Pool(LayerType):
         if window is None or len(window["kernel_size"]) != self.spatial_dims or len(node.output_names) > 1:
             return None
         if window["stride"] == window["kernel_size"]:
-            del window["stride"]
+            del window["stride"]  # PyTorch's default
         values = {**window, "ceil_mode": bool(node.attribute("ceil_mode", 0))}
         if self.kind == "Avg":
             del values["dilation"]

@@ -122,13 +122,13 @@ class _Graph:
         self.names.add(candidate)
         return candidate
 
-    def layer_name(self, node, index: int) -> str:
+    def layer_name(self, node) -> str:
         """From the weights' names (``layer1.0.conv1.weight``), the node's scope name
         (``/layer1/layer1.0/conv1/Conv``), PyTorch's recorded scopes or the node's own name; else
-        ``<op>_<index>``.  A path
+        the op's name (``flatten``; :meth:`unique` numbers repeats).  A path
         that is a module holding others (the block an ``Add`` is written in) gets the op appended:
         ``layer1.0.add``."""
-        path = self.module_path(node) or f"{node.op_type.lower()}_{index}"
+        path = self.module_path(node) or node.op_type.lower()
         return f"{path}.{node.op_type.lower()}" if path in self.containers else path
 
     def module_path(self, node) -> str:
@@ -267,7 +267,7 @@ def _import_node(state: _Graph, proto, index: int, candidates: list, fallback) -
         if answer is not None:
             layer_type = candidate
             break
-    name = state.unique(clean_name(state.layer_name(proto, index), f"{proto.op_type.lower()}_{index}"))
+    name = state.unique(clean_name(state.layer_name(proto), f"node{index}"))
     described = f"node `{proto.name or index}` ({proto.op_type})"
     if answer is None:
         why = ("no layer type imports this op" if not candidates
