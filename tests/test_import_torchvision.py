@@ -78,8 +78,14 @@ def test_repeated_blocks_become_uses_with_repeat(registry):
     torchvision_models()
     imported = import_torch("torchvision.models:resnet18", registry, (1, 3, 224, 224))
     text = spec_text(imported, "resnet18")
-    uses = {layer.name: layer for layer in imported.layers if layer.block}
-    assert set(imported.blocks) == {"BasicBlock"}
-    assert uses["layer1.0"].keywords == {"repeat": 2} and uses["layer1.0"].type == "BasicBlock"
-    assert set(uses) == {"layer1.0"}  # the other blocks differ from each other in their channels
+    uses = {layer.name: (layer.type, layer.keywords) for layer in imported.layers if layer.block}
+    assert uses == {"layer1.0": ("BasicBlock", {"repeat": 2}), "layer2.0": ("BasicBlock2", {}),
+                    "layer2.1": ("BasicBlock", {"out_channels": 128}),
+                    "layer3.0": ("BasicBlock2", {"out_channels": 256}),
+                    "layer3.1": ("BasicBlock", {"out_channels": 256}),
+                    "layer4.0": ("BasicBlock2", {"out_channels": 512}),
+                    "layer4.1": ("BasicBlock", {"out_channels": 512})}
+    assert imported.blocks["BasicBlock"]["params"] == {"out_channels": 64}
     assert "  - {name: layer1.0, type: BasicBlock, repeat: 2}\n" in text
+    assert "      - {name: conv1, type: Conv2d, out_channels: $out_channels, kernel_size: 3, bias: false, padding: 1}\n" \
+        in text
