@@ -91,13 +91,15 @@ def elementwise_types() -> list[LayerType]:
     probability = Float(0.5, "probability of an element to be zeroed", minimum=0, maximum=1)
     functional = "torch.nn.functional."
     types = [Elementwise(name, "activation", {"inplace": INPLACE}, name.lower()).importing(
-                 onnx_ops, (functional + name.lower(), f"torch.{name.lower()}", f"torch.Tensor.{name.lower()}"),
+                 onnx_ops, (functional + name.lower(), f"torch.{name.lower()}", f"torch.Tensor.{name.lower()}",
+                            f"aten.{name.lower()}.default", f"aten.{name.lower()}_.default"),
                  requires=requires)
              for name, onnx_ops, requires in (("ReLU", ("Relu",), None),
                                               ("ReLU6", ("Clip",), {1: (0.0, None), 2: (6.0, None)}),
                                               ("SiLU", (), None), ("Hardswish", ("HardSwish",), None))]
     types += [Elementwise(name, "activation", kernel=name.lower()).importing(
-                  (name,), (functional + name.lower(), f"torch.{name.lower()}", f"torch.Tensor.{name.lower()}"))
+                  (name,), (functional + name.lower(), f"torch.{name.lower()}", f"torch.Tensor.{name.lower()}",
+                            f"aten.{name.lower()}.default"))
               for name in ("Sigmoid", "Tanh")]
     types.append(Elementwise("LeakyReLU", "activation", {"negative_slope": slope, "inplace": INPLACE},
                              "leaky_relu", {"negative_slope": "negative_slope"}).importing(
@@ -111,7 +113,8 @@ def elementwise_types() -> list[LayerType]:
     types += [Elementwise(name, "dropout", {"p": probability, "inplace": INPLACE}).importing(
                   ("Dropout",) if name == "Dropout" else (), (functional + name.lower(),))
               for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")]
-    types.append(Passthrough("Identity", "other").importing(("Identity", "Concat", "Sum"), ("torch.cat", "torch.concat")))
+    types.append(Passthrough("Identity", "other").importing(("Identity", "Concat", "Sum"),
+                                                           ("torch.cat", "torch.concat", "aten.cat.default")))
     return types
 
 
@@ -279,7 +282,7 @@ class Flatten(LayerType):
 
     # ---- Import (convlint import) ----
     onnx_ops = ("Flatten", "Reshape")
-    torch_functions = ("torch.flatten", "torch.Tensor.flatten")
+    torch_functions = ("torch.flatten", "torch.Tensor.flatten", "aten.flatten.using_ints")
 
     def from_onnx(self, node):
         """``Flatten`` with ``axis`` 1, or a ``Reshape`` to ``(batch, -1)`` (or to the batch and the product of the

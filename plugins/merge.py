@@ -132,7 +132,7 @@ class Concat(LayerType):
 
     # ---- Import (convlint import) ----
     onnx_ops = ("Concat",)
-    torch_functions = ("torch.cat", "torch.concat", "torch.concatenate")
+    torch_functions = ("torch.cat", "torch.concat", "torch.concatenate", "aten.cat.default")
 
     def from_torch_call(self, args, kwargs, ndim, inputs):
         """``torch.cat(tensors, dim)`` of two tensors or more."""
@@ -184,7 +184,8 @@ class Add(LayerType):
 
     # ---- Import (convlint import) ----
     onnx_ops = ("Add", "Sum")
-    torch_functions = ("operator.add", "operator.iadd", "torch.add", "torch.Tensor.add")
+    torch_functions = ("operator.add", "operator.iadd", "torch.add", "torch.Tensor.add", "aten.add.Tensor",
+                       "aten.add_.Tensor")
 
     def from_torch_call(self, args, kwargs, ndim, inputs):
         """``x + y``: a sum of two tensors or more, without ``alpha``."""

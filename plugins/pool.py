@@ -190,7 +190,8 @@ class AdaptivePool(LayerType):
     @property
     def torch_functions(self):  # type: ignore[override]
         """``torch.nn.functional.adaptive_avg_pool2d`` and its kin."""
-        return (f"torch.nn.functional.adaptive_{self.kind.lower()}_pool{self.spatial_dims}d",)
+        function = f"adaptive_{self.kind.lower()}_pool{self.spatial_dims}d"
+        return (f"torch.nn.functional.{function}", f"aten.{function}.default")
 
     def from_torch_call(self, args, kwargs, ndim, inputs):
         """``F.adaptive_avg_pool2d(x, output_size)``."""

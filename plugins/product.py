@@ -90,7 +90,8 @@ class Mul(LayerType):
 
     # ---- Import (convlint import) ----
     onnx_ops = ("Mul",)
-    torch_functions = ("operator.mul", "operator.imul", "torch.mul", "torch.Tensor.mul")
+    torch_functions = ("operator.mul", "operator.imul", "torch.mul", "torch.Tensor.mul", "aten.mul.Tensor",
+                       "aten.mul_.Tensor")
 
     def from_torch_call(self, args, kwargs, ndim, inputs):
         """``x * y``: a product of two tensors or more (not of a tensor and a number)."""

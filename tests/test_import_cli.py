@@ -59,4 +59,36 @@ def test_untraceable_module_says_to_export(capsys, tmp_path, monkeypatch):
         "        return x if x.sum() > 0 else -x\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert main(["import", "--torch", "branchy:Branchy"]) == 2
-    assert "torch.fx cannot trace the model" in capsys.readouterr().err
+    assert "neither torch.fx (" in capsys.readouterr().err
+
+
+def test_size_dependent_module_is_imported_through_torch_export(capsys, tmp_path, monkeypatch):
+    """``torch.fx`` cannot branch on a size; ``torch.export`` takes the branch of the given input shape."""
+    (tmp_path / "sized.py").write_text(
+        "import torch\n"
+        "class Sized(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)\n"
+        "        self.pool = torch.nn.MaxPool2d(2)\n"
+        "        self.head = torch.nn.Linear(8, 4)\n"
+        "    def forward(self, x):\n"
+        "        x = torch.relu(self.conv(x))\n"
+        "        if x.shape[-1] > 16:\n"
+        "            x = self.pool(x)\n"
+        "        return self.head(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1))\n",
+        encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = tmp_path / "sized.yaml"
+    assert main(["import", "--torch", "sized:Sized", "--input-shape", "1,3,32,32", "-o", str(spec)]) == 0
+    capsys.readouterr()
+    assert main(["summary", str(spec), "--format", "json"]) == 0
+    import json
+    summary = json.loads(capsys.readouterr().out)[0]
+    import sized
+    module = sized.Sized().eval()
+    assert summary["total_params"] == sum(p.numel() for p in module.parameters())
+    shapes = {row["name"]: row["output_shape"] for row in summary["layers"]}
+    assert shapes["pool"] == [1, 8, 16, 16] and shapes["head"] == [1, 4]
+    assert [row["type"] for row in summary["layers"]] == ["Conv2d", "ReLU", "MaxPool2d", "AdaptiveAvgPool2d",
+                                                          "Flatten", "Linear"]

@@ -16,7 +16,7 @@ from convlint.api import analyze, load_text  # noqa: E402
 from convlint.cli.main import main  # noqa: E402
 from convlint.importing.onnx_file import load_onnx  # noqa: E402
 from convlint.importing.spec_writer import spec_text  # noqa: E402
-from convlint.importing.torch_trace import import_torch  # noqa: E402
+from convlint.importing.torch_trace import exported, import_torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from onnx_export import export  # noqa: E402
@@ -66,6 +66,21 @@ def test_torch_import_matches_pytorch(registry, name):
     spec = load_text(spec_text(imported, name), f"{name}.yaml")
     analysis = analyze(spec, registry)
     assert [f for f in analysis.findings if f.severity.value == "error"] == []
+    assert analysis.total_params == parameters(model)
+    _, shapes = module_outputs(model, torch.randn(1, 3, 224, 224))
+    compared = [layer for layer in analysis.nodes if layer in shapes]
+    assert len(compared) > 20
+    for layer in compared:
+        assert analysis.nodes[layer].shape == shapes[layer], layer
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_torch_export_fallback_matches_pytorch(registry, name):
+    """The graph ``torch.export`` gives (used where ``torch.fx`` fails) imports to the same numbers."""
+    model = getattr(torchvision_models(), name)(weights=None).eval()
+    imported = exported(model, registry, (1, 3, 224, 224), name)
+    assert imported.problems == []
+    analysis = analyze(load_text(spec_text(imported, name), f"{name}.yaml"), registry)
     assert analysis.total_params == parameters(model)
     _, shapes = module_outputs(model, torch.randn(1, 3, 224, 224))
     compared = [layer for layer in analysis.nodes if layer in shapes]
