@@ -120,6 +120,7 @@ def trace(model, registry, input_shape: tuple[int, ...], name: str) -> tuple[Imp
                 raise TorchImportError(f"{origin}: no layer type imports it, and no stand-in type is installed")
             layer_type = fallback
             keywords = {"op": origin.split("`")[1], "shape": list(shape(node) or ())}
+        assert layer_type is not None  # set with the keywords
         name = unique(clean_name(layer_name, "layer"))
         tensors[node] = name
         result.layers.append(ImportedLayer(name, layer_type.name, [tensors[item] for item in sources], keywords,
@@ -209,6 +210,7 @@ def exported(model, registry, input_shape: tuple[int, ...], name: str) -> Import
                 raise TorchImportError(f"{origin}: no layer type imports it, and no stand-in type is installed")
             layer_type = fallback
             keywords = {"op": origin.split("`")[1], "shape": list(getattr(value, "shape", ()))}
+        assert layer_type is not None  # set with the keywords
         tensors[node] = unique(clean_name(layer_name, "layer"))
         if path is not None:
             produced_by[node] = path
