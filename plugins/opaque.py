@@ -57,8 +57,8 @@ class Opaque(LayerType):
 
     def infer(self, ctx: LayerContext):
         args = ctx.args
-        ctx.report("I001", f"`{args['op']}` is not modelled by any layer type: its output shape is taken as "
-                           f"stated and nothing inside it is checked", "op")
+        ctx.report("I001", f"stands in for `{args['op']}`, which no layer type imports as it is: its output "
+                           f"shape is taken as stated and nothing inside it is checked", "op")
         shape = self._shape(ctx.inputs, args["shape"])
         if any(size is None for size in shape):
             ctx.report("S012", "shape has a null entry past the input's rank; give the size", "shape")

@@ -7,10 +7,14 @@ spatial dims ``H`` and ``W`` (and ``D`` before them for 3-d), left free in the f
 """
 from __future__ import annotations
 
+import json
+import re
 import warnings
 from pathlib import Path
 
 import torch
+
+from convlint.cli.main import main
 
 
 def export(module: torch.nn.Module, example: torch.Tensor, path: Path, dynamic: bool = False,
@@ -25,4 +29,19 @@ def export(module: torch.nn.Module, example: torch.Tensor, path: Path, dynamic: 
         torch.onnx.export(module.eval(), (example,), str(path), dynamo=False, do_constant_folding=False,
                           training=torch.onnx.TrainingMode.PRESERVE, input_names=[input_name],
                           dynamic_axes=axes)
+    return path
+
+
+def valid_sizes(path: Path, capsys) -> dict:
+    """Each named size of the spec or model at ``path`` → its valid values up to 256 (``convlint sizes``)."""
+    main(["sizes", str(path), "--format", "json", "--upto", "256"])
+    return {name: symbol["valid"] for name, symbol in json.loads(capsys.readouterr().out)["symbols"].items()}
+
+
+def with_named_sizes(spec: Path, directory: Path) -> Path:
+    """A copy of ``spec`` in ``directory`` with its input's spatial sizes named H and W, as an export with
+    dynamic H and W leaves them."""
+    text = re.sub(r"(\n  \w+: \[1, \d+, )\d+, \d+\]", r"\1H, W]", spec.read_text(encoding="utf-8"), count=1)
+    path = directory / spec.name
+    path.write_text(text, encoding="utf-8")
     return path

@@ -22,7 +22,7 @@ from convlint.importing.onnx_graph import OnnxImportError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 import torch_reference  # noqa: E402
-from onnx_export import export  # noqa: E402
+from onnx_export import export, valid_sizes, with_named_sizes  # noqa: E402
 from test_executor_torch import randomise_buffers  # noqa: E402
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -72,6 +72,16 @@ def test_bundled_spec_round_trip(tmp_path, registry, name):
     for output, reference in zip(spec.outputs, expected):
         assert actual[output].shape == tuple(reference.shape)
         np.testing.assert_allclose(actual[output], reference.numpy(), rtol=1e-4, atol=1e-4 * float(reference.abs().max()))
+
+
+def test_unet_exported_with_dynamic_sizes_has_the_bundled_valid_sizes(tmp_path, registry, capsys):
+    net = torch_reference.build(SPECS / "unet.yaml").eval()
+    path = export(Outputs(net), torch.randn(next(iter(net.input_shapes.values()))), tmp_path / "unet.onnx",
+                  dynamic=True)
+    model, _, analysis = imported(path, registry)
+    assert model.problems == [] and analysis.total_params == net.total_params()
+    sizes = valid_sizes(path, capsys)
+    assert sizes["H"] and sizes == valid_sizes(with_named_sizes(SPECS / "unet.yaml", tmp_path), capsys)
 
 
 def spec_input(spec) -> str:
@@ -126,7 +136,8 @@ def test_unknown_op_is_reported_and_the_rest_imported(tmp_path, registry, capsys
     assert [layer.name for layer in model.layers] == ["act", "odd", "pool"]
     assert main(["lint", str(path)]) == 1
     out = capsys.readouterr().out
-    assert f"{path}:2:1: I001 node `/odd/Celu` (Celu): `Celu` is not modelled by any layer type" in out
+    assert (f"{path}:2:1: I001 node `/odd/Celu` (Celu): stands in for `Celu`, which no layer type imports as it "
+            f"is") in out
     assert main(["import", str(path), "-o", str(tmp_path / "odd.yaml")]) == 0
     assert "not imported: node `/odd/Celu` (Celu): no layer type imports this op" in capsys.readouterr().err
     assert yaml.safe_load((tmp_path / "odd.yaml").read_text())["layers"][1] == {

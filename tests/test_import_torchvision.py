@@ -2,8 +2,6 @@
 exact parameter counts, the valid input sizes of the bundled specs, and PyTorch's per-layer shapes."""
 from __future__ import annotations
 
-import json
-import re
 import sys
 from pathlib import Path
 
@@ -13,13 +11,12 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 from convlint.api import analyze, load_text  # noqa: E402
-from convlint.cli.main import main  # noqa: E402
 from convlint.importing.onnx_file import load_onnx  # noqa: E402
 from convlint.importing.spec_writer import spec_text  # noqa: E402
 from convlint.importing.torch_trace import exported, import_torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from onnx_export import export  # noqa: E402
+from onnx_export import export, valid_sizes, with_named_sizes  # noqa: E402
 from torchvision_oracle import module_outputs, torchvision_models  # noqa: E402
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -34,19 +31,6 @@ def parameters(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def valid_sizes(path: Path, capsys) -> dict:
-    main(["sizes", str(path), "--format", "json", "--upto", "256"])
-    return {name: symbol["valid"] for name, symbol in json.loads(capsys.readouterr().out)["symbols"].items()}
-
-
-def named(spec: Path, tmp_path: Path) -> Path:
-    """The bundled spec with its input's spatial sizes named H and W, as the export leaves them."""
-    text = re.sub(r"(\n  \w+: \[1, 3, )\d+, \d+\]", r"\1H, W]", spec.read_text(encoding="utf-8"), count=1)
-    path = tmp_path / spec.name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize("name", MODELS)
 def test_onnx_export_with_dynamic_sizes(tmp_path, registry, capsys, name):
     model = getattr(torchvision_models(), name)(weights=None).eval()
@@ -55,7 +39,8 @@ def test_onnx_export_with_dynamic_sizes(tmp_path, registry, capsys, name):
     assert imported.problems == []
     assert imported.inputs == {"image": [1, 3, "H", "W"]}
     assert analyze(load_text(text, str(path)), registry).total_params == parameters(model)
-    assert valid_sizes(path, capsys) == valid_sizes(named(SPECS / f"{BUNDLED[name]}.yaml", tmp_path), capsys)
+    assert valid_sizes(path, capsys) == valid_sizes(with_named_sizes(SPECS / f"{BUNDLED[name]}.yaml", tmp_path),
+                                                    capsys)
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -268,7 +268,7 @@ def _import_node(state: _Graph, proto, index: int, candidates: list, fallback) -
             layer_type = candidate
             break
     name = state.unique(clean_name(state.layer_name(proto), f"node{index}"))
-    described = f"node `{proto.name or index}` ({proto.op_type})"
+    described = f"node `{proto.name}` ({proto.op_type})" if proto.name else f"node {index + 1} ({proto.op_type})"
     if answer is None:
         why = ("no layer type imports this op" if not candidates
                else "its attributes or inputs fit no layer type that imports this op")
