@@ -183,3 +183,63 @@ def test_flatten_through_shape_computations_and_matmul_add(tmp_path, registry):
         expected = net(x).numpy()
     actual = run(spec, {"x": x.numpy()}, model.weights, registry=registry)
     np.testing.assert_allclose(actual[spec.outputs[0]], expected, rtol=1e-5, atol=1e-5)
+
+
+class SplitSwapTranspose(torch.nn.Module):
+    def forward(self, x):
+        a, b = torch.split(x, [1, 3], dim=1)
+        return torch.cat([b, a], 1).permute(0, 1, 3, 2)
+
+
+LAYER_NETS = {
+    "activations_pads_resampling": lambda: torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.PReLU(4), torch.nn.ConvTranspose2d(4, 4, 2, stride=2),
+        torch.nn.InstanceNorm2d(4, affine=True), torch.nn.Hardswish(), torch.nn.Hardsigmoid(), torch.nn.ReLU6(),
+        torch.nn.LeakyReLU(0.2), torch.nn.ELU(), torch.nn.GELU(), torch.nn.Tanh(), torch.nn.Sigmoid(),
+        torch.nn.AvgPool2d(2), torch.nn.ZeroPad2d((1, 0, 2, 1)), torch.nn.ReflectionPad2d(1),
+        torch.nn.Upsample(scale_factor=2, mode="nearest"), torch.nn.Upsample(scale_factor=2, mode="bilinear"),
+        torch.nn.Softmax(dim=1), SplitSwapTranspose()),
+    "layer_norm_linear": lambda: torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten(), torch.nn.LayerNorm(4 * 6 * 6), torch.nn.Linear(144, 5)),
+}
+
+
+@pytest.mark.parametrize("name", LAYER_NETS)
+def test_layer_ops_round_trip(tmp_path, registry, name):
+    """The ops of the import table, as torch.onnx.export writes them (opset 20), run as PyTorch runs them."""
+    import warnings
+    torch.manual_seed(0)
+    net = LAYER_NETS[name]().eval()
+    x = torch.randn(1, 3, 8, 8)
+    path = tmp_path / f"{name}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (x,), str(path), dynamo=False, do_constant_folding=False, opset_version=20,
+                          training=torch.onnx.TrainingMode.PRESERVE, input_names=["x"])
+    model, spec, analysis = imported(path, registry)
+    assert model.problems == []
+    assert analysis.total_params == sum(p.numel() for p in net.parameters())
+    with torch.no_grad():
+        expected = net(x).numpy()
+    actual = run(spec, {"x": x.numpy()}, model.weights, registry=registry)[spec.outputs[0]]
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_group_normalization_node(tmp_path, registry):
+    """Opset 21's GroupNormalization (per-channel scale and bias) is GroupNorm, as PyTorch computes it."""
+    rng = np.random.default_rng(0)
+    scale, bias = rng.standard_normal(6).astype(np.float32), rng.standard_normal(6).astype(np.float32)
+    node = helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], name="/gn/GroupNormalization",
+                            num_groups=3, epsilon=1e-5)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 6, 5, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 6, 5, 5])],
+                              [numpy_helper.from_array(scale, "s"), numpy_helper.from_array(bias, "b")])
+    path = tmp_path / "gn.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)]), path)
+    model, spec, analysis = imported(path, registry)
+    assert [(layer.name, layer.type, layer.keywords) for layer in model.layers] == [("gn", "GroupNorm",
+                                                                                     {"num_groups": 3})]
+    x = rng.standard_normal((2, 6, 5, 5)).astype(np.float32)
+    expected = torch.nn.functional.group_norm(torch.from_numpy(x), 3, torch.from_numpy(scale), torch.from_numpy(bias))
+    np.testing.assert_allclose(run(spec, {"x": x}, model.weights, registry=registry)["gn"], expected.numpy(),
+                               rtol=1e-4, atol=1e-5)
