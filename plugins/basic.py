@@ -59,7 +59,7 @@ class Elementwise(LayerType):
         """Keywords from :attr:`onnx_attributes`; ``None`` unless the node has :attr:`onnx_requires` and reads
         one tensor (a ``Concat`` of one tensor is an ``Identity``)."""
         from convlint.importing.onnx_node import Imported
-        from convlint.importing.torch_values import keyword_values
+        from convlint.importing.keyword_values import keyword_values
         tensors = [index for index, name in enumerate(node.input_names) if name and node.constant(index) is None]
         if tensors != [0]:
             return None
@@ -374,7 +374,7 @@ class BatchNorm(LayerType):
         """Inference-mode ``BatchNormalization`` with constant scale, bias, mean and variance; ``eps`` from
         ``epsilon``, ``momentum`` is ``1 −`` ONNX's."""
         from convlint.importing.onnx_node import Imported
-        from convlint.importing.torch_values import keyword_values
+        from convlint.importing.keyword_values import keyword_values
         arrays = [node.constant(index) for index in (1, 2, 3, 4)]
         if node.rank not in self.input_ranks or any(array is None for array in arrays) or len(node.output_names) > 1:
             return None

@@ -179,7 +179,7 @@ class Conv(LayerType):
         """``out_channels`` and ``groups`` from the weight ``(out, in/groups, *kernel)``, the window from the
         attributes (``auto_pad`` made explicit); parameters ``weight`` and ``bias`` as they are."""
         from convlint.importing.onnx_node import Imported
-        from convlint.importing.torch_values import keyword_values
+        from convlint.importing.keyword_values import keyword_values
         weight, bias = node.constant(1), node.constant(2)
         if weight is None or weight.ndim != self.spatial_dims + 2:
             return None

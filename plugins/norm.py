@@ -94,7 +94,7 @@ class LayerNorm(Norm):
         """``normalized_shape`` from the scale's shape, ``eps`` from ``epsilon``; ``weight`` (the scale) and
         ``bias``; the node must normalise the trailing dims the scale covers."""
         from convlint.importing.onnx_node import Imported
-        from convlint.importing.torch_values import keyword_values
+        from convlint.importing.keyword_values import keyword_values
         scale, bias = node.constant(1), node.constant(2)
         rank = node.rank
         if scale is None or rank is None or int(node.attribute("axis", -1)) % rank != rank - scale.ndim:
@@ -182,7 +182,7 @@ class GroupNorm(Norm):
     def from_onnx(self, node):
         """``num_groups`` and ``eps``; the scale and bias must be per channel (opset 21's), not per group."""
         from convlint.importing.onnx_node import Imported
-        from convlint.importing.torch_values import keyword_values
+        from convlint.importing.keyword_values import keyword_values
         scale, bias = node.constant(1), node.constant(2)
         shape = node.input_shape(0)
         if scale is None or bias is None or shape is None or scale.shape != (shape[1],):
@@ -234,7 +234,7 @@ class InstanceNorm(Norm):
     def from_onnx(self, node):
         """``affine`` with the node's scale and bias as ``weight`` and ``bias``; ``eps`` from ``epsilon``."""
         from convlint.importing.onnx_node import Imported
-        from convlint.importing.torch_values import keyword_values
+        from convlint.importing.keyword_values import keyword_values
         scale, bias = node.constant(1), node.constant(2)
         if node.rank not in self.input_ranks or scale is None or bias is None:
             return None

@@ -124,7 +124,7 @@ class Pool(LayerType):
         default); ONNX's ``count_include_pad`` defaults to 0, PyTorch's to true.  A MaxPool that also
         returns indices is not imported."""
         from convlint.importing.onnx_node import Imported
-        from convlint.importing.torch_values import keyword_values
+        from convlint.importing.keyword_values import keyword_values
         from convlint_plugins.conv import onnx_window
         window = onnx_window(node)
         if window is None or len(window["kernel_size"]) != self.spatial_dims or len(node.output_names) > 1:

@@ -247,6 +247,7 @@ def import_torch(reference: str, registry, input_shape: tuple[int, ...]) -> Impo
     from convlint.importing.torch_blocks import make_blocks
     model = build_module(reference)
     result, _ = trace(model, registry, input_shape, clean_name(reference.rpartition(":")[2], "model"))
-    result.weights = {key: value.detach().cpu().numpy() for key, value in model.state_dict().items()}
+    result.weights = {key: value.detach().cpu().numpy() for key, value in model.state_dict().items()
+                      if value.is_floating_point()}  # not counters such as BatchNorm's batches seen
     make_blocks(result, model)
     return result

@@ -285,7 +285,7 @@ class LayerType:
         equals the keyword's default or is in :attr:`import_omits`; a tensor attribute (``bias``) counts
         as ``true``, ``None`` as ``false``, tuples become lists.
         """
-        from convlint.importing.torch_values import keyword_values
+        from convlint.importing.keyword_values import keyword_values
         return keyword_values(self, {key: getattr(module, key) for key in self.keywords if hasattr(module, key)})
 
     def from_torch_call(self, args: tuple, kwargs: dict[str, Any], ndim: int, inputs: int) -> dict[str, Any] | None:
@@ -297,7 +297,7 @@ class LayerType:
         Default: the keyword arguments named like this type's keywords (others make it ``None``), and no
         further positional argument.
         """
-        from convlint.importing.torch_values import keyword_values
+        from convlint.importing.keyword_values import keyword_values
         if inputs != 1 or args or any(key not in self.keywords and key != "inplace" for key in kwargs):
             return None
         return keyword_values(self, {key: value for key, value in kwargs.items() if key in self.keywords})
