@@ -1,7 +1,7 @@
 """The rule catalogue: every finding code, its title, severity and documentation.
 
 Codes are stable: a letter for the area (Y spec structure, C composition blocks, G graph, S shape,
-B budgets, N suppressions, X plugin faults) and three digits.  Each rule's documentation is four
+B budgets, N suppressions, I imported operations, X plugin faults) and three digits.  Each rule's documentation is four
 fields (``what``, ``why``, ``example``, ``fix``): the sections What it does / Why it matters / Example / Fix
 printed by ``convlint rule CODE``, shown in SARIF and on the generated docs/rules.md page.
 """
@@ -305,6 +305,14 @@ reported on that layer, is not enabled, or is not a rule code at all.""",
          why="""stale suppressions hide future findings on the same line and mislead readers.""",
          example="""`- {name: c1, type: Conv2d, out_channels: 8, kernel_size: 3}  # convlint: noqa: S001`""",
          fix="""delete the comment, or the codes in it that no longer apply."""),
+    Rule("I001", "Operation not modelled", W,
+         what="""reports a layer of type `Opaque`: the stand-in `convlint import` writes for an ONNX node
+(or a module) that no layer type imports. It names the operation and the node.""",
+         why="""convlint takes the stand-in's output shape as the imported model states it and checks
+nothing inside it: sizes that fail there, parameters it holds and its receptive field are unknown.""",
+         example="""`{name: gridsample_12, type: Opaque, op: GridSample, node: /GridSample, shape: [1, 3, 32, 32]}`""",
+         fix="""replace the stand-in by the layers it computes, or install a plugin whose layer type imports
+the op (`onnx_ops` and `from_onnx`, see the plugin guide)."""),
     Rule("X001", "Plugin failed", E,
          what="""reports a layer plugin that raised an exception, returned something that is not
 a valid result, or registered a layer type that another plugin already owns. It names the plugin

@@ -21,7 +21,8 @@ class Activation(Elementwise):
 def activation_types() -> list[LayerType]:
     """Hardsigmoid, Mish and Softplus, each with the keywords of its torch.nn class."""
     return [
-        Activation("Hardsigmoid", "activation", {"inplace": INPLACE}, "hardsigmoid"),
+        Activation("Hardsigmoid", "activation", {"inplace": INPLACE}, "hardsigmoid").importing(
+            ("HardSigmoid",), ("torch.nn.functional.hardsigmoid",), requires={"alpha": (1 / 6, 0.2), "beta": (0.5, 0.5)}),
         Activation("Mish", "activation", {"inplace": INPLACE}, "mish"),
         Activation("Softplus", "activation", {"beta": Float(1.0, "sharpness: log(1 + exp(beta·x)) / beta"),
                                               "threshold": Float(20.0, "above beta·x > threshold, the identity")},
@@ -66,6 +67,18 @@ class PReLU(LayerType):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+    # ---- Import (convlint import) ----
+    onnx_ops = ("PRelu",)
+
+    def from_onnx(self, node):
+        """The slope, one or one per channel (broadcast as ``(C, 1, 1)``), as ``weight``."""
+        from convlint.importing.onnx_node import Imported
+        slope = node.constant(1)
+        if slope is None or (slope.size > 1 and slope.reshape(-1).size != slope.shape[0]):
+            return None
+        keywords = {} if slope.size == 1 else {"num_parameters": int(slope.size)}
+        return Imported(keywords, {"weight": slope.reshape(-1).copy()}, sources=[0])
 
 
 class StochasticDepth(Elementwise):

@@ -40,6 +40,47 @@ class Elementwise(LayerType):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
 
+    # ---- Import (convlint import) ----
+    import_omits = ("inplace",)
+    onnx_attributes: dict = {}
+    """ONNX attribute → ``(keyword, ONNX's default)``: the attributes read as keywords."""
+    onnx_requires: dict = {}
+    """ONNX attribute (a name) or constant input (an index) → ``(value, ONNX's default)`` the node must have
+    for this type to import it (``Clip`` between 0 and 6 is ``ReLU6``)."""
+
+    def importing(self, onnx_ops: tuple = (), torch_functions: tuple = (), attributes: dict | None = None,
+                  requires: dict | None = None) -> "Elementwise":
+        """Set what this type imports (see :attr:`onnx_attributes`, :attr:`onnx_requires`); returns itself."""
+        self.onnx_ops, self.torch_functions = onnx_ops, torch_functions
+        self.onnx_attributes, self.onnx_requires = attributes or {}, requires or {}
+        return self
+
+    def from_onnx(self, node):
+        """Keywords from :attr:`onnx_attributes`; ``None`` unless the node has :attr:`onnx_requires` and reads
+        one tensor (a ``Concat`` of one tensor is an ``Identity``)."""
+        from convlint.importing.onnx_node import Imported
+        from convlint.importing.keyword_values import keyword_values
+        tensors = [index for index, name in enumerate(node.input_names) if name and node.constant(index) is None]
+        if tensors != [0]:
+            return None
+        for key, (wanted, default) in self.onnx_requires.items():
+            value = node.constant(key) if isinstance(key, int) else node.attribute(key)
+            value = default if value is None else float(value.flat[0] if hasattr(value, "flat") else value)
+            if value is None or abs(value - wanted) > 1e-6:
+                return None
+        values = {keyword: node.attribute(attribute, default)
+                  for attribute, (keyword, default) in self.onnx_attributes.items()}
+        return Imported(keyword_values(self, values), sources=[0])
+
+
+class Passthrough(Elementwise):
+    """``Identity``, which also stands for a merge of one tensor (``torch.cat([x], 1)``, an ONNX ``Concat``
+    or ``Sum`` of one input), as DenseNet's first layers write."""
+
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """Any call of :attr:`torch_functions` that reads one tensor."""
+        return {} if inputs == 1 else None
+
 
 INPLACE = Bool(False, "modify the input in place")
 
@@ -48,18 +89,32 @@ def elementwise_types() -> list[LayerType]:
     """Activations, dropouts and Identity, each with the keywords of its torch.nn class."""
     slope = Float(0.01, "slope for negative inputs")
     probability = Float(0.5, "probability of an element to be zeroed", minimum=0, maximum=1)
-    types: list[LayerType] = [Elementwise(name, "activation", {"inplace": INPLACE}, name.lower())
-             for name in ("ReLU", "ReLU6", "SiLU", "Hardswish")]
-    types += [Elementwise(name, "activation", kernel=name.lower()) for name in ("Sigmoid", "Tanh")]
+    functional = "torch.nn.functional."
+    types: list[LayerType] = [Elementwise(name, "activation", {"inplace": INPLACE}, name.lower()).importing(
+                 onnx_ops, (functional + name.lower(), f"torch.{name.lower()}", f"torch.Tensor.{name.lower()}",
+                            f"aten.{name.lower()}.default", f"aten.{name.lower()}_.default"),
+                 requires=requires)
+             for name, onnx_ops, requires in (("ReLU", ("Relu",), None),
+                                              ("ReLU6", ("Clip",), {1: (0.0, None), 2: (6.0, None)}),
+                                              ("SiLU", (), None), ("Hardswish", ("HardSwish",), None))]
+    types += [Elementwise(name, "activation", kernel=name.lower()).importing(
+                  (name,), (functional + name.lower(), f"torch.{name.lower()}", f"torch.Tensor.{name.lower()}",
+                            f"aten.{name.lower()}.default"))
+              for name in ("Sigmoid", "Tanh")]
     types.append(Elementwise("LeakyReLU", "activation", {"negative_slope": slope, "inplace": INPLACE},
-                             "leaky_relu", {"negative_slope": "negative_slope"}))
+                             "leaky_relu", {"negative_slope": "negative_slope"}).importing(
+        ("LeakyRelu",), (functional + "leaky_relu",), {"alpha": ("negative_slope", 0.01)}))
     types.append(Elementwise("ELU", "activation", {"alpha": Float(1.0, "scale of the negative part"),
-                                                   "inplace": INPLACE}, "elu", {"alpha": "alpha"}))
+                                                   "inplace": INPLACE}, "elu", {"alpha": "alpha"}).importing(
+        ("Elu",), (functional + "elu",), {"alpha": ("alpha", 1.0)}))
     types.append(Elementwise("GELU", "activation", {"approximate": Choice(("none", "tanh"), "none", "approximation")},
-                             "gelu", {"approximate": "approximate"}))
-    types += [Elementwise(name, "dropout", {"p": probability, "inplace": INPLACE})
+                             "gelu", {"approximate": "approximate"}).importing(
+        ("Gelu",), (functional + "gelu",), {"approximate": ("approximate", "none")}))
+    types += [Elementwise(name, "dropout", {"p": probability, "inplace": INPLACE}).importing(
+                  ("Dropout",) if name == "Dropout" else (), (functional + name.lower(),))
               for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")]
-    types.append(Elementwise("Identity", "other"))
+    types.append(Passthrough("Identity", "other").importing(("Identity", "Concat", "Sum"),
+                                                           ("torch.cat", "torch.concat", "aten.cat.default")))
     return types
 
 
@@ -104,6 +159,15 @@ class Softmax(LayerType):
         if dim is None or dim % len(ctx.input) >= 2:
             return None
         return [(position, position)]
+
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Softmax",)
+    torch_functions = ("torch.nn.functional.softmax", "torch.softmax", "torch.Tensor.softmax")
+
+    def from_onnx(self, node):
+        """``dim`` from ``axis`` (ONNX's default: -1 from opset 13, 1 before)."""
+        from convlint.importing.onnx_node import Imported
+        return Imported({"dim": int(node.attribute("axis", -1))}, sources=[0])
 
 
 class Linear(LayerType):
@@ -153,6 +217,36 @@ class Linear(LayerType):
         """``prod(input) · out_features``: in·out per row, bias not counted."""
         return math.prod(ctx.input) * ctx.args["out_features"]
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Gemm", "MatMul")
+    import_omits = ("in_features",)
+    torch_functions = ("torch.nn.functional.linear",)
+
+    def from_onnx(self, node):
+        """``Gemm`` (``alpha = beta = 1``, ``A`` not transposed, constant ``B`` and ``C``) or ``MatMul`` by a
+        constant 2-D ``B``, with the ``Add`` of a constant bias that follows it when it is the only reader:
+        ``weight`` is ``B`` as PyTorch stores it, ``(out_features, in_features)``."""
+        from convlint.importing.onnx_node import Imported
+        weight, bias, absorbs = node.constant(1), node.constant(2), []
+        if weight is None or weight.ndim != 2:
+            return None
+        if node.op == "Gemm":
+            if node.attribute("transA", 0) or node.attribute("alpha", 1.0) != 1.0 or node.attribute("beta", 1.0) != 1.0:
+                return None
+            weight = weight if node.attribute("transB", 0) else weight.T
+        else:
+            weight = weight.T
+            after = node.only_consumer()
+            if after is not None and after.op == "Add":
+                other = [after.constant(index) for index in (0, 1) if after.input_names[index] != node.output_names[0]]
+                if len(other) == 1 and other[0] is not None and other[0].shape == (weight.shape[0],):
+                    bias, absorbs = other[0], [after]
+        if bias is not None and bias.shape != (weight.shape[0],):
+            return None
+        keywords = {"out_features": int(weight.shape[0]), **({} if bias is not None else {"bias": False})}
+        return Imported(keywords, {"weight": weight.copy(), **({"bias": bias} if bias is not None else {})},
+                        sources=[0], absorbs=absorbs)
+
 
 class Flatten(LayerType):
     """``torch.nn.Flatten``: merges dims ``start_dim..end_dim`` into one (default: all but the batch)."""
@@ -185,6 +279,35 @@ class Flatten(LayerType):
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         return inputs[0].reshape(self.infer(ctx))
+
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Flatten", "Reshape")
+    torch_functions = ("torch.flatten", "torch.Tensor.flatten", "aten.flatten.using_ints")
+
+    def from_onnx(self, node):
+        """``Flatten`` with ``axis`` 1, or a ``Reshape`` to ``(batch, -1)`` (or to the batch and the product of the
+        other dims): PyTorch's exporter writes ``torch.flatten(x, 1)`` and ``x.view(x.size(0), -1)`` so."""
+        import math
+
+        from convlint.importing.onnx_node import Imported
+        shape = node.input_shape(0)
+        if node.op == "Flatten":
+            return Imported({}, sources=[0]) if node.attribute("axis", 1) == 1 else None
+        target = node.constant(1)
+        if shape is None or target is None or target.ndim != 1 or len(target) != 2:
+            return None
+        batch, rest = target.tolist()
+        if batch not in (shape[0], 0) and not (batch == -1 and all(isinstance(d, int) for d in shape)
+                                               and rest == math.prod(shape[1:])):
+            return None
+        if rest != -1 and not (all(isinstance(d, int) for d in shape[1:]) and rest == math.prod(shape[1:])):
+            return None
+        return Imported({}, sources=[0])
+
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """``torch.flatten(x, start_dim, end_dim)``."""
+        values = dict(zip(("start_dim", "end_dim"), args), **kwargs)
+        return {key: value for key, value in values.items() if value != self.keywords[key].default}
 
 
 class BatchNorm(LayerType):
@@ -242,6 +365,23 @@ class BatchNorm(LayerType):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+    # ---- Import (convlint import) ----
+    onnx_ops = ("BatchNormalization",)
+    import_omits = ("num_features",)
+
+    def from_onnx(self, node):
+        """Inference-mode ``BatchNormalization`` with constant scale, bias, mean and variance; ``eps`` from
+        ``epsilon``, ``momentum`` is ``1 −`` ONNX's."""
+        from convlint.importing.onnx_node import Imported
+        from convlint.importing.keyword_values import keyword_values
+        arrays = [node.constant(index) for index in (1, 2, 3, 4)]
+        if node.rank not in self.input_ranks or any(array is None for array in arrays) or len(node.output_names) > 1:
+            return None
+        values = {"eps": float(node.attribute("epsilon", 1e-5)),
+                  "momentum": round(1 - float(node.attribute("momentum", 0.9)), 6)}
+        return Imported(keyword_values(self, values), dict(zip(("weight", "bias", "running_mean", "running_var"),
+                                                               arrays)), sources=[0])
 
 
 def channel_norm_shapes(ctx: LayerContext) -> dict:
@@ -344,6 +484,46 @@ class Upsample(LayerType):
             source = max((position + 0.5) * scale - 0.5, 0.0)
         low = math.floor(source)
         return [(low - 1, low + 2)] if mode == "bicubic" else [(low, low + 1)]
+
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Resize", "Upsample")
+    torch_functions = ("torch.nn.functional.interpolate",)
+
+    def from_onnx(self, node):
+        """Constant ``scales`` (batch and channels 1) as ``scale_factor`` or ``sizes`` as ``size``;
+        ``nearest`` (asymmetric coordinates, floor) or ``linear`` (``align_corners`` when the coordinates are
+        ``align_corners``, else half-pixel)."""
+        from convlint.importing.onnx_node import Imported, written
+        rank = node.rank
+        if rank not in INTERPOLATION_RANKS.values():
+            return None
+        mode = node.attribute("mode", "nearest")
+        transform = node.attribute("coordinate_transformation_mode", "half_pixel")
+        keywords: dict = {}
+        if mode == "nearest":
+            if node.op == "Resize" and (transform != "asymmetric" or node.attribute("nearest_mode", "round_prefer_floor")
+                                        != "floor"):
+                return None
+        elif mode == "linear":
+            keywords["mode"] = next(name for name, wanted in INTERPOLATION_RANKS.items()
+                                    if wanted == rank and name != "bicubic")
+            if transform == "align_corners":
+                keywords["align_corners"] = True
+            elif transform not in ("half_pixel", "pytorch_half_pixel"):
+                return None
+        else:
+            return None
+        scales = node.constant(1 if node.op == "Upsample" else 2)
+        sizes = node.constant(3) if node.op == "Resize" else None
+        if scales is not None and scales.size == rank and list(scales[:2]) == [1, 1]:
+            factors = [float(scale) for scale in scales[2:]]
+            keywords["scale_factor"] = written([int(f) for f in factors]) if all(f.is_integer() for f in factors) \
+                else factors
+        elif sizes is not None and sizes.size == rank:
+            keywords["size"] = written(sizes[2:])
+        else:
+            return None
+        return Imported(keywords, sources=[0])
 
 
 @hookimpl

@@ -171,6 +171,39 @@ class Conv(LayerType):
         first = position * args["stride"][axis] - left
         return [(first, first + dilation * (kernel - 1))]
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Conv",)
+    import_omits = ("in_channels",)
+
+    def from_onnx(self, node):
+        """``out_channels`` and ``groups`` from the weight ``(out, in/groups, *kernel)``, the window from the
+        attributes (``auto_pad`` made explicit); parameters ``weight`` and ``bias`` as they are."""
+        from convlint.importing.onnx_node import Imported
+        from convlint.importing.keyword_values import keyword_values
+        weight, bias = node.constant(1), node.constant(2)
+        if weight is None or weight.ndim != self.spatial_dims + 2:
+            return None
+        window = onnx_window(node, weight)
+        if window is None:
+            return None
+        keywords = keyword_values(self, {"out_channels": weight.shape[0], **window,
+                                         "groups": node.attribute("group", 1), "bias": bias is not None})
+        return Imported(keywords, {"weight": weight, **({"bias": bias} if bias is not None else {})}, sources=[0])
+
+
+def onnx_window(node, weight=None) -> dict | None:
+    """The window keywords of an ONNX Conv/ConvTranspose/pool ``node`` (``kernel_size``, ``stride``,
+    ``padding``, ``dilation``), or ``None`` when the two sides of an axis are padded differently."""
+    from convlint.importing.onnx_node import window_padding
+    kernel = list(node.attribute("kernel_shape", weight.shape[2:] if weight is not None else []))
+    ndim = len(kernel)
+    stride = list(node.attribute("strides", [1] * ndim))
+    dilation = list(node.attribute("dilations", [1] * ndim))
+    padding = window_padding(node, kernel, dilation, stride)
+    if padding is None:
+        return None
+    return {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation}
+
 
 @hookimpl
 def register_layer_types(register):

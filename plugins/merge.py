@@ -130,6 +130,24 @@ class Concat(LayerType):
             return None
         return [(position, position)] * len(ctx.inputs)
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Concat",)
+    torch_functions = ("torch.cat", "torch.concat", "torch.concatenate", "aten.cat.default")
+
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """``torch.cat(tensors, dim)`` of two tensors or more."""
+        if inputs < 2:
+            return None
+        dim = args[0] if args else kwargs.get("dim", 0)
+        return {} if dim == 1 else {"dim": dim}
+
+    def from_onnx(self, node):
+        """Every input a tensor of the graph (an input that is a constant is no merge of tensors)."""
+        from convlint.importing.onnx_node import Imported
+        if any(node.constant(index) is not None for index in range(len(node.input_names))):
+            return None
+        return Imported({} if node.attribute("axis") == 1 else {"dim": int(node.attribute("axis"))}, sources=list(range(len(node.input_names))))
+
 
 class Add(LayerType):
     """Elementwise sum of tensors of one shape (a residual connection)."""
@@ -163,6 +181,22 @@ class Add(LayerType):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)] * len(ctx.inputs)
+
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Add", "Sum")
+    torch_functions = ("operator.add", "operator.iadd", "torch.add", "torch.Tensor.add", "aten.add.Tensor",
+                       "aten.add_.Tensor")
+
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """``x + y``: a sum of two tensors or more, without ``alpha``."""
+        return {} if inputs >= 2 and not args and not kwargs else None
+
+    def from_onnx(self, node):
+        """Every input a tensor of the graph (an input that is a constant is no merge of tensors)."""
+        from convlint.importing.onnx_node import Imported
+        if any(node.constant(index) is not None for index in range(len(node.input_names))):
+            return None
+        return Imported({}, sources=list(range(len(node.input_names))))
 
 
 @hookimpl

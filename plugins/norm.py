@@ -87,6 +87,23 @@ class LayerNorm(Norm):
             return None
         return [(position, position)]
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("LayerNormalization",)
+
+    def from_onnx(self, node):
+        """``normalized_shape`` from the scale's shape, ``eps`` from ``epsilon``; ``weight`` (the scale) and
+        ``bias``; the node must normalise the trailing dims the scale covers."""
+        from convlint.importing.onnx_node import Imported
+        from convlint.importing.keyword_values import keyword_values
+        scale, bias = node.constant(1), node.constant(2)
+        rank = node.rank
+        if scale is None or rank is None or int(node.attribute("axis", -1)) % rank != rank - scale.ndim:
+            return None
+        values = {"normalized_shape": list(scale.shape), "eps": float(node.attribute("epsilon", 1e-5)),
+                  "bias": bias is not None}
+        return Imported(keyword_values(self, values), {"weight": scale, **({"bias": bias} if bias is not None else {})},
+                        sources=[0])
+
 
 class LayerNorm2d(LayerNorm):
     """torchvision's ``LayerNorm2d`` (ConvNeXt's downsampling layers): LayerNorm over the channels of
@@ -115,6 +132,8 @@ class LayerNorm2d(LayerNorm):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+    onnx_ops = ()
 
 
 class GroupNorm(Norm):
@@ -156,6 +175,21 @@ class GroupNorm(Norm):
         """Each output reads every position of its sample: unknown."""
         return None
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("GroupNormalization",)
+    import_omits = ("num_channels",)
+
+    def from_onnx(self, node):
+        """``num_groups`` and ``eps``; the scale and bias must be per channel (opset 21's), not per group."""
+        from convlint.importing.onnx_node import Imported
+        from convlint.importing.keyword_values import keyword_values
+        scale, bias = node.constant(1), node.constant(2)
+        shape = node.input_shape(0)
+        if scale is None or bias is None or shape is None or scale.shape != (shape[1],):
+            return None
+        values = {"num_groups": int(node.attribute("num_groups")), "eps": float(node.attribute("epsilon", 1e-5))}
+        return Imported(keyword_values(self, values), {"weight": scale, "bias": bias}, sources=[0])
+
 
 class InstanceNorm(Norm):
     """``torch.nn.InstanceNorm{1,2,3}d``: each channel of each sample normalised over its positions
@@ -192,6 +226,20 @@ class InstanceNorm(Norm):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         """With running statistics, position by position; otherwise every position of the channel: unknown."""
         return [(position, position)] if ctx.args["track_running_stats"] else None
+
+    # ---- Import (convlint import) ----
+    onnx_ops = ("InstanceNormalization",)
+    import_omits = ("num_features",)
+
+    def from_onnx(self, node):
+        """``affine`` with the node's scale and bias as ``weight`` and ``bias``; ``eps`` from ``epsilon``."""
+        from convlint.importing.onnx_node import Imported
+        from convlint.importing.keyword_values import keyword_values
+        scale, bias = node.constant(1), node.constant(2)
+        if node.rank not in self.input_ranks or scale is None or bias is None:
+            return None
+        values = {"eps": float(node.attribute("epsilon", 1e-5)), "affine": True}
+        return Imported(keyword_values(self, values), {"weight": scale, "bias": bias}, sources=[0])
 
 
 @hookimpl

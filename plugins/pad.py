@@ -96,6 +96,35 @@ class Pad(LayerType):
             index %= size
         return [(index, index)]
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Pad",)
+
+    def from_onnx(self, node):
+        """A ``Pad`` of the spatial axes only, ``pads`` ``[b1, …, bn, e1, …, en]`` as PyTorch's widths (last
+        axis first); ``constant`` mode with value 0 is ``ZeroPad``, another value ``ConstantPad``, ``reflect``
+        ``ReflectionPad``, ``edge`` ``ReplicationPad``, ``wrap`` ``CircularPad``."""
+        from convlint.importing.onnx_node import Imported
+        pads, value = node.constant(1), node.constant(2)
+        if pads is None:
+            pads = node.attribute("pads")
+        rank = node.rank
+        if pads is None or rank != self.spatial_dims + 2 or node.constant(3) is not None:
+            return None
+        pads = [int(width) for width in list(getattr(pads, "flat", pads))]
+        if len(pads) != 2 * rank or any(pads[axis] or pads[rank + axis] for axis in (0, 1)):
+            return None
+        modes = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+        fill = float(value.flat[0]) if value is not None else float(node.attribute("value", 0.0))
+        if modes.get(node.attribute("mode", "constant")) != self.mode:
+            return None
+        if self.mode == "constant" and (fill == 0.0) != ("value" not in self.keywords):
+            return None
+        widths = [width for axis in reversed(range(2, rank)) for width in (pads[axis], pads[rank + axis])]
+        keywords: dict = {"padding": widths[0] if len(set(widths)) == 1 else widths}
+        if "value" in self.keywords:
+            keywords["value"] = fill
+        return Imported(keywords, sources=[0])
+
 
 @hookimpl
 def register_layer_types(register):

@@ -106,6 +106,37 @@ class Pool(LayerType):
         first = position * stride - args["padding"][axis]
         return [(first, first + dilation * (kernel - 1))]
 
+    # ---- Import (convlint import) ----
+    @property
+    def onnx_ops(self):  # type: ignore[override]
+        """``MaxPool`` or ``AveragePool``."""
+        return ("MaxPool",) if self.kind == "Max" else ("AveragePool",)
+
+    def from_torch(self, module) -> dict:
+        """The module's keywords; the stride left out when it equals the kernel (PyTorch's default)."""
+        keywords = super().from_torch(module)
+        if keywords.get("stride") == keywords.get("kernel_size"):
+            keywords.pop("stride", None)
+        return keywords
+
+    def from_onnx(self, node):
+        """The window from the attributes; the stride left out when it equals the kernel (PyTorch's
+        default); ONNX's ``count_include_pad`` defaults to 0, PyTorch's to true.  A MaxPool that also
+        returns indices is not imported."""
+        from convlint.importing.onnx_node import Imported
+        from convlint.importing.keyword_values import keyword_values
+        from convlint_plugins.conv import onnx_window
+        window = onnx_window(node)
+        if window is None or len(window["kernel_size"]) != self.spatial_dims or len(node.output_names) > 1:
+            return None
+        if window["stride"] == window["kernel_size"]:
+            del window["stride"]  # PyTorch's default
+        values = {**window, "ceil_mode": bool(node.attribute("ceil_mode", 0))}
+        if self.kind == "Avg":
+            del values["dilation"]
+            values["count_include_pad"] = bool(node.attribute("count_include_pad", 0))
+        return Imported(keyword_values(self, values))
+
 
 class AdaptivePool(LayerType):
     """``torch.nn.Adaptive{Avg,Max}Pool{1,2,3}d``: ``(N, C, *spatial)`` → ``(N, C, *output_size)``.
@@ -149,6 +180,42 @@ class AdaptivePool(LayerType):
         size = ctx.input[2 + axis]
         start, end = adaptive_window(position, size, ctx.args["output_size"][axis] or size)
         return [(start, end - 1)]
+
+    # ---- Import (convlint import) ----
+    @property
+    def onnx_ops(self):  # type: ignore[override]
+        """``GlobalAveragePool`` / ``GlobalMaxPool``, and ``ReduceMean`` / ``ReduceMax`` over every spatial axis
+        keeping dims (PyTorch's exporter writes an adaptive pool to size 1 so)."""
+        return ("GlobalMaxPool", "ReduceMax") if self.kind == "Max" else ("GlobalAveragePool", "ReduceMean")
+    @property
+    def torch_functions(self):  # type: ignore[override]
+        """``torch.nn.functional.adaptive_avg_pool2d`` and its kin."""
+        function = f"adaptive_{self.kind.lower()}_pool{self.spatial_dims}d"
+        return (f"torch.nn.functional.{function}", f"aten.{function}.default")
+
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """``F.adaptive_avg_pool2d(x, output_size)``."""
+        size = args[0] if args else kwargs.get("output_size")
+        if size is None or ndim != self.spatial_dims:
+            return None
+        size = list(size) if isinstance(size, (list, tuple)) else size
+        return {"output_size": size[0] if isinstance(size, list) and len(set(size)) == 1 else size}
+
+
+    def from_onnx(self, node):
+        """``output_size: 1`` when the node pools every spatial axis to 1."""
+        from convlint.importing.onnx_node import Imported
+        if node.ndim != self.spatial_dims:
+            return None
+        if node.op.startswith("Reduce"):
+            axes = node.attribute("axes")
+            if axes is None and node.constant(1) is not None:
+                axes = [int(axis) for axis in node.constant(1).flat]
+            rank = self.spatial_dims + 2
+            if (axes is None or sorted(axis % rank for axis in axes) != list(range(2, rank))
+                    or not node.attribute("keepdims", 1)):
+                return None
+        return Imported({"output_size": 1}, sources=[0])
 
 
 @hookimpl

@@ -88,6 +88,22 @@ class Mul(LayerType):
             spans.append((0, 0) if dim < 0 or shape[dim] == 1 else (position, position))
         return spans
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Mul",)
+    torch_functions = ("operator.mul", "operator.imul", "torch.mul", "torch.Tensor.mul", "aten.mul.Tensor",
+                       "aten.mul_.Tensor")
+
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """``x * y``: a product of two tensors or more (not of a tensor and a number)."""
+        return {} if inputs >= 2 and not args and not kwargs else None
+
+    def from_onnx(self, node):
+        """Every input a tensor of the graph (an input that is a constant is no merge of tensors)."""
+        from convlint.importing.onnx_node import Imported
+        if any(node.constant(index) is not None for index in range(len(node.input_names))):
+            return None
+        return Imported({}, sources=list(range(len(node.input_names))))
+
 
 class LayerScale(LayerType):
     """ConvNeXt's learnt per-channel scale (torchvision's ``CNBlock.layer_scale``): ``x · γ`` with ``γ`` of shape

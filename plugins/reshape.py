@@ -61,6 +61,22 @@ class Permute(Rearrange):
         assert dims is not None, "input_spans is asked only of layers whose infer succeeded"
         return [(position, position)] if dims[2 + axis] == 2 + axis else None
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Transpose",)
+    torch_functions = ("torch.permute", "torch.Tensor.permute")
+
+    def from_onnx(self, node):
+        """``dims`` from ``perm`` (default: the dims reversed)."""
+        from convlint.importing.onnx_node import Imported
+        rank = node.rank
+        perm = node.attribute("perm", list(reversed(range(rank or 0))))
+        return Imported({"dims": [int(dim) for dim in perm]}, sources=[0]) if perm else None
+
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """``x.permute(0, 2, 3, 1)`` or ``torch.permute(x, [0, 2, 3, 1])``."""
+        dims = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+        return {"dims": dims} if dims else None
+
 
 class Reshape(Rearrange):
     """``Tensor.reshape(shape)`` as a layer (``View``: ``Tensor.view``): the whole shape, batch included;
@@ -105,6 +121,28 @@ class Reshape(Rearrange):
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         return inputs[0].reshape(self.infer(ctx))
+
+    # ---- Import (convlint import) ----
+    @property
+    def onnx_ops(self):  # type: ignore[override]
+        """``Reshape`` (for the type named so; ``View`` imports nothing)."""
+        return ("Reshape",) if self.name == "Reshape" else ()
+
+    def from_onnx(self, node):
+        """A constant target shape; a 0 entry (copy the input's dim) and a size name equal to the input's
+        dim at its place become that dim, or ``-1`` when the input's dim is a size name itself."""
+        from convlint.importing.onnx_node import Imported
+        target, shape = node.constant(1), node.input_shape(0)
+        if target is None or shape is None or target.ndim != 1 or node.attribute("allowzero", 0):
+            return None
+        entries = []
+        for index, entry in enumerate(target.tolist()):
+            copied = index < len(shape) and (entry == 0 or entry == shape[index])
+            entry = shape[index] if copied else entry
+            entries.append(entry if isinstance(entry, int) else -1)
+        if entries.count(-1) > 1:
+            return None
+        return Imported({"shape": entries}, sources=[0])
 
 
 class Unflatten(Rearrange):
@@ -350,6 +388,29 @@ class Split(Pieces):
             layer.unsupported(f"Split of the varying size {size} into pieces of {written[0]}: the number of "
                               f"pieces changes with the size")
         return equal_pieces(size, written[0])
+
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Split",)
+    torch_functions = ("torch.split", "torch.Tensor.split")
+
+    def from_onnx(self, node):
+        """``split_size_or_sections`` from the ``split`` sizes (input or attribute), or ``num_outputs`` equal
+        pieces of a known size; ``dim`` from ``axis``."""
+        from convlint.importing.onnx_node import Imported
+        sizes = node.constant(1)
+        sizes = [int(size) for size in sizes.flat] if sizes is not None else node.attribute("split")
+        axis = int(node.attribute("axis", 0))
+        shape = node.input_shape(0)
+        if sizes is None and shape is not None and isinstance(shape[axis], int):
+            count = node.attribute("num_outputs", len(node.output_names))
+            sizes = [-(-shape[axis] // count)] * (shape[axis] // -(-shape[axis] // count))
+            sizes += [shape[axis] - sum(sizes)] if sum(sizes) < shape[axis] else []
+        if not sizes:
+            return None
+        keywords = {"split_size_or_sections": [int(size) for size in sizes]}
+        if axis != 1:
+            keywords["dim"] = axis
+        return Imported(keywords, sources=[0])
 
 
 class Chunk(Pieces):

@@ -110,6 +110,29 @@ class ConvTranspose(LayerType):
                 if (position + padding - tap * dilation) % stride == 0]
         return [(min(read), max(read)) if read else None]
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("ConvTranspose",)
+    import_omits = ("in_channels",)
+
+    def from_onnx(self, node):
+        """``out_channels = weight.shape[1] · group`` from the weight ``(in, out/groups, *kernel)``; explicit
+        ``pads`` only (an ``output_shape`` or ``auto_pad`` depends on sizes no keyword holds)."""
+        from convlint.importing.onnx_node import Imported
+        from convlint.importing.keyword_values import keyword_values
+        from convlint_plugins.conv import onnx_window
+        weight, bias = node.constant(1), node.constant(2)
+        if (weight is None or weight.ndim != self.spatial_dims + 2 or node.attribute("output_shape") is not None
+                or node.attribute("auto_pad", "NOTSET") != "NOTSET"):
+            return None
+        window = onnx_window(node, weight)
+        if window is None:
+            return None
+        groups = node.attribute("group", 1)
+        output_padding = list(node.attribute("output_padding", [0] * self.spatial_dims))
+        keywords = keyword_values(self, {"out_channels": weight.shape[1] * groups, **window, "groups": groups,
+                                         "output_padding": output_padding, "bias": bias is not None})
+        return Imported(keywords, {"weight": weight, **({"bias": bias} if bias is not None else {})}, sources=[0])
+
 
 @hookimpl
 def register_layer_types(register):

@@ -44,10 +44,10 @@ class Scale(convlint.LayerType):
         return ctx.input
 
 
-class Opaque(convlint.LayerType):
+class Unsolved(convlint.LayerType):
     """A layer without symbolic arithmetic."""
 
-    name = "Opaque"
+    name = "Unsolved"
 
     def infer(self, ctx):
         return ctx.input
@@ -58,7 +58,7 @@ class Plugin:
     def register_layer_types(self, register):
         register(Unshuffle())
         register(Scale())
-        register(Opaque())
+        register(Unsolved())
 
 
 REGISTRY = load_registry(only_distribution="convlint", extra=[("unshuffle", Plugin())])
@@ -101,9 +101,9 @@ def test_plugin_sizes_in_the_summary():
 
 
 def test_layer_without_symbolic_shape_is_named():
-    [finding] = lint(spec_from(SPEC.replace("type: Scale", "type: Opaque")), REGISTRY)
+    [finding] = lint(spec_from(SPEC.replace("type: Scale", "type: Unsolved")), REGISTRY)
     assert finding.code == "S016" and finding.layer == "scale"
-    assert "Opaque gives no symbolic_shape" in finding.message
+    assert "Unsolved gives no symbolic_shape" in finding.message
 
 
 def test_summary_counts_params_unless_they_follow_a_size():

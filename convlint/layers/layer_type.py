@@ -247,3 +247,57 @@ class LayerType:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+    # ---- Import: turning ONNX nodes and torch modules into layers of this type (convlint import) ----
+    # See convlint.importing: the importers ask every registered type, never a table of type names.
+
+    onnx_ops: tuple[str, ...] = ()
+    """The ONNX operator types (``"Conv"``, ``"Relu"``) that :meth:`from_onnx` may import as this type."""
+
+    onnx_fallback: bool = False
+    """True for the one stand-in type that keeps an imported graph connected where no type imports a node
+    (or a module): its keywords are ``op``, ``node`` and ``shape`` (see :meth:`from_onnx`)."""
+
+    def from_onnx(self, node: Any) -> Any:
+        """The layer an ONNX ``node`` (:class:`convlint.importing.onnx_node.OnnxNode`) becomes, as an
+        :class:`~convlint.importing.onnx_node.Imported` (keywords, parameter arrays keyed by the entries of
+        :meth:`parameter_shapes`, which node inputs are data), or ``None`` when this type does not fit the
+        node (another rank, attributes it cannot express).  Only called for ops in :attr:`onnx_ops`.
+
+        Default: no keywords and no parameters, for a type whose spatial rank (if fixed) is the node's.
+        """
+        from convlint.importing.onnx_node import Imported
+        if self.spatial_dims is not None and node.ndim != self.spatial_dims:
+            return None
+        return Imported({})
+
+    torch_functions: tuple[str, ...] = ()
+    """Functional calls this type stands for, as qualified names of the callables
+    (``"torch.nn.functional.relu"``, ``"torch.cat"``, ``"operator.add"``), for ``convlint import --torch``."""
+
+    import_omits: tuple[str, ...] = ()
+    """Keywords an importer leaves out because convlint infers them (``in_channels``)."""
+
+    def from_torch(self, module: Any) -> dict[str, Any]:
+        """The keywords of ``module``, a ``torch.nn`` module whose class is named like this type.
+
+        Default: every keyword read from the module's attribute of the same name, left out when it
+        equals the keyword's default or is in :attr:`import_omits`; a tensor attribute (``bias``) counts
+        as ``true``, ``None`` as ``false``, tuples become lists.
+        """
+        from convlint.importing.keyword_values import keyword_values
+        return keyword_values(self, {key: getattr(module, key) for key in self.keywords if hasattr(module, key)})
+
+    def from_torch_call(self, args: tuple, kwargs: dict[str, Any], ndim: int, inputs: int) -> dict[str, Any] | None:
+        """The keywords of a functional call of :attr:`torch_functions`: ``args`` are the call's positional
+        arguments after the tensors it reads, ``kwargs`` its keyword arguments, ``ndim`` the spatial rank
+        of its first input, ``inputs`` the number of tensors it reads.  ``None`` when the call cannot be
+        expressed by this type (the next type that names the function is asked).
+
+        Default: the keyword arguments named like this type's keywords (others make it ``None``), and no
+        further positional argument.
+        """
+        from convlint.importing.keyword_values import keyword_values
+        if inputs != 1 or args or any(key not in self.keywords and key != "inplace" for key in kwargs):
+            return None
+        return keyword_values(self, {key: value for key, value in kwargs.items() if key in self.keywords})

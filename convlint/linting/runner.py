@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from traceback import format_exc
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from convlint.linting.budget import check_budget
 from convlint.sizes.contract import contract_findings
@@ -40,6 +40,8 @@ class FileResult:
     checked: "Checked | None" = None
     traceback: str | None = None
     """The traceback of an internal error (X002), for ``--debug``."""
+    relocate: Callable[[list[Finding]], list[Finding]] | None = None
+    """For a file imported in memory (an ONNX model): places the spec's findings in that file."""
 
 
 def _file_finding(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Finding:
@@ -51,6 +53,8 @@ def load_file(path: Path, named: bool = False) -> FileResult:
     no spec is skipped, unless ``named`` (given by name rather than found in a directory): then it is
     a Y002 finding that says why it is no spec."""
     name = str(path)
+    if path.suffix.lower() == ".onnx":
+        return _load_onnx(path)
     try:
         text = read_text(path)
     except TooLargeFile as error:
@@ -62,6 +66,19 @@ def load_file(path: Path, named: bool = False) -> FileResult:
     except UnreadableFile as error:
         return FileResult(name, [_file_finding(name, "Y001", str(error), error.line, error.column)])
     return load_text(text, name, named)
+
+
+def _load_onnx(path: Path) -> FileResult:
+    """An ONNX model imported in memory (see :mod:`convlint.importing.onnx_file`); a file that cannot be
+    imported is a Y001 finding."""
+    from convlint.importing.onnx_file import OnnxImportError, load_onnx, relocated
+    try:
+        model, text = load_onnx(path)
+    except OnnxImportError as error:
+        return FileResult(str(path), [_file_finding(str(path), "Y001", str(error))])
+    result = load_text(text, str(path))
+    result.relocate = lambda findings: relocated(findings, model)
+    return result
 
 
 def load_text(text: str, name: str, named: bool = True) -> FileResult:
@@ -190,6 +207,8 @@ def lint_file(path: Path, registry: Registry, config: Config | None = None, sele
             if result.spec is not None:
                 checked = check_spec(result.spec, registry, config, selection)
                 result.findings, result.checked = checked.findings, checked if keep else None
+                if result.relocate is not None:
+                    result.findings = result.relocate(result.findings)
                 notes.extend(checked.notes)
             else:
                 selection = selection or RuleSelection(config or Config(), registry.rules)

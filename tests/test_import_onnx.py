@@ -1,0 +1,245 @@
+"""ONNX import: bundled specs exported by torch.onnx.export come back with PyTorch's shapes, parameter
+counts and outputs; single ONNX nodes map to the layer types that import them; an op without a type
+is a stand-in with a finding; `convlint lint`/`sizes` read .onnx files."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+torch = pytest.importorskip("torch")
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from convlint.api import analyze  # noqa: E402
+from convlint.api import load_text, run  # noqa: E402
+from convlint.cli.main import main  # noqa: E402
+from convlint.importing.onnx_file import load_onnx  # noqa: E402
+from convlint.importing.onnx_graph import OnnxImportError  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+import torch_reference  # noqa: E402
+from onnx_export import export, valid_sizes, with_named_sizes  # noqa: E402
+from test_executor_torch import randomise_buffers  # noqa: E402
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+
+class Outputs(torch.nn.Module):
+    """A reference network as a module of one input that returns its output tensors."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image):
+        outputs = self.net(**{next(iter(self.net.input_shapes)): image})
+        return tuple(outputs[name] for name in self.net.output_names)
+
+
+def imported(path: Path, registry):
+    model, text = load_onnx(path, registry)
+    spec = load_text(text, str(path))
+    return model, spec, analyze(spec, registry)
+
+
+@pytest.mark.parametrize("name", ["lenet5", "resnet18", "unet", "dcgan",
+                                  pytest.param("alexnet", marks=pytest.mark.slow),
+                                  pytest.param("vgg16", marks=pytest.mark.slow)])
+def test_bundled_spec_round_trip(tmp_path, registry, name):
+    generator = torch.Generator().manual_seed(0)
+    net = torch_reference.build(SPECS / f"{name}.yaml").eval()
+    with torch.no_grad():
+        randomise_buffers(net, generator)
+    shape = next(iter(net.input_shapes.values()))
+    image = torch.randn(shape, generator=generator)
+    path = export(Outputs(net), image, tmp_path / f"{name}.onnx")
+    model, spec, analysis = imported(path, registry)
+    assert [f for f in analysis.findings if f.severity.value == "error"] == []
+    assert model.problems == []
+    assert analysis.total_params == net.total_params()
+    expected_shapes = net.output_shapes()
+    with_weights = {key.rsplit(".", 1)[0] for key in model.weights}
+    assert with_weights
+    for layer in with_weights:  # layers with weights are named by their module paths (under the wrapper's `net`)
+        assert analysis.nodes[layer].shape == expected_shapes[layer.removeprefix("net.")], layer
+    with torch.no_grad():
+        expected = Outputs(net)(image)
+    actual = run(spec, {spec_input(spec): image.numpy()}, model.weights, registry=registry)
+    for output, reference in zip(spec.outputs, expected):
+        assert actual[output].shape == tuple(reference.shape)
+        np.testing.assert_allclose(actual[output], reference.numpy(), rtol=1e-4, atol=1e-4 * float(reference.abs().max()))
+
+
+def test_unet_exported_with_dynamic_sizes_has_the_bundled_valid_sizes(tmp_path, registry, capsys):
+    net = torch_reference.build(SPECS / "unet.yaml").eval()
+    path = export(Outputs(net), torch.randn(next(iter(net.input_shapes.values()))), tmp_path / "unet.onnx",
+                  dynamic=True)
+    model, _, analysis = imported(path, registry)
+    assert model.problems == [] and analysis.total_params == net.total_params()
+    sizes = valid_sizes(path, capsys)
+    assert sizes["H"] and sizes == valid_sizes(with_named_sizes(SPECS / "unet.yaml", tmp_path), capsys)
+
+
+def spec_input(spec) -> str:
+    return next(iter(spec.inputs))
+
+
+def single_node_model(node, inputs, output_shape, initializers=()):
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+                                             for name, shape in inputs],
+                              [helper.make_tensor_value_info(node.output[0], TensorProto.FLOAT, output_shape)],
+                              [numpy_helper.from_array(array, name) for name, array in initializers])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_auto_pad_same_upper_becomes_explicit_padding(tmp_path, registry):
+    weight = np.random.default_rng(0).standard_normal((4, 3, 3, 3)).astype(np.float32)
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv", auto_pad="SAME_UPPER", kernel_shape=[3, 3])
+    path = tmp_path / "same.onnx"
+    onnx.save(single_node_model(node, [("x", [1, 3, 10, 12])], [1, 4, 10, 12], [("w", weight)]), path)
+    model, spec, analysis = imported(path, registry)
+    assert model.layers[0].keywords == {"out_channels": 4, "kernel_size": 3, "padding": 1, "bias": False}
+    assert analysis.nodes["conv"].shape == (1, 4, 10, 12)
+    import onnxruntime
+    x = np.random.default_rng(1).standard_normal((1, 3, 10, 12)).astype(np.float32)
+    expected = onnxruntime.InferenceSession(str(path)).run(None, {"x": x})[0]
+    np.testing.assert_allclose(run(spec, {"x": x}, model.weights, registry=registry)["conv"], expected, rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_asymmetric_same_padding_is_a_stand_in(tmp_path, registry):
+    weight = np.ones((4, 3, 2, 2), np.float32)
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="even", auto_pad="SAME_UPPER", kernel_shape=[2, 2])
+    path = tmp_path / "even.onnx"
+    onnx.save(single_node_model(node, [("x", [1, 3, 8, 8])], [1, 4, 8, 8], [("w", weight)]), path)
+    model, spec, analysis = imported(path, registry)
+    assert model.problems == ["node `even` (Conv): its attributes or inputs fit no layer type that imports this op; "
+                              "imported as a stand-in layer `even`"]
+    assert analysis.nodes["even"].shape == (1, 4, 8, 8)
+
+
+def test_unknown_op_is_reported_and_the_rest_imported(tmp_path, registry, capsys):
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="/act/Relu"),
+             helper.make_node("Celu", ["r"], ["c"], name="/odd/Celu"),
+             helper.make_node("MaxPool", ["c"], ["y"], name="/pool/MaxPool", kernel_shape=[2, 2], strides=[2, 2])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    path = tmp_path / "odd.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    model, spec, analysis = imported(path, registry)
+    assert [layer.type for layer in model.layers] == ["ReLU", "Opaque", "MaxPool2d"]
+    assert model.inputs == {"x": [1, 3, "H", "W"]}
+    assert [layer.name for layer in model.layers] == ["act", "odd", "pool"]
+    assert main(["lint", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert (f"{path}:2:1: I001 node `/odd/Celu` (Celu): stands in for `Celu`, which no layer type imports as it "
+            f"is") in out
+    assert main(["import", str(path), "-o", str(tmp_path / "odd.yaml")]) == 0
+    assert "not imported: node `/odd/Celu` (Celu): no layer type imports this op" in capsys.readouterr().err
+    assert yaml.safe_load((tmp_path / "odd.yaml").read_text())["layers"][1] == {
+        "name": "odd", "type": "Opaque", "op": "Celu", "node": "/odd/Celu"}
+
+
+def test_not_an_onnx_file(tmp_path, registry, capsys):
+    path = tmp_path / "broken.onnx"
+    path.write_bytes(b"\x08\x07garbage that is no protobuf")
+    with pytest.raises(OnnxImportError, match="not a readable ONNX model"):
+        load_onnx(path, registry)
+    assert main(["lint", str(path)]) == 1
+    assert "Y001 not a readable ONNX model" in capsys.readouterr().out
+
+
+def test_flatten_through_shape_computations_and_matmul_add(tmp_path, registry):
+    """PyTorch's ``x.view(x.size(0), -1)`` and a Linear written as MatMul + Add, dynamic batch."""
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 3)
+            self.fc = torch.nn.Linear(4 * 6 * 6, 5)
+
+        def forward(self, x):
+            x = self.conv(x)
+            x = x.view(x.size(0), -1)
+            return torch.matmul(x, self.fc.weight.t()) + self.fc.bias
+
+    net = Net().eval()
+    x = torch.randn(2, 3, 8, 8)
+    path = tmp_path / "view.onnx"
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (x,), str(path), dynamo=False, do_constant_folding=False, input_names=["x"],
+                          dynamic_axes={"x": {0: "batch"}})
+    model, spec, analysis = imported(path, registry)
+    assert [layer.type for layer in model.layers] == ["Conv2d", "Flatten", "Linear"]
+    assert model.inputs == {"x": ["batch", 3, 8, 8]}
+    assert analysis.total_params == sum(p.numel() for p in net.parameters())
+    with torch.no_grad():
+        expected = net(x).numpy()
+    actual = run(spec, {"x": x.numpy()}, model.weights, registry=registry)
+    np.testing.assert_allclose(actual[spec.outputs[0]], expected, rtol=1e-5, atol=1e-5)
+
+
+class SplitSwapTranspose(torch.nn.Module):
+    def forward(self, x):
+        a, b = torch.split(x, [1, 3], dim=1)
+        return torch.cat([b, a], 1).permute(0, 1, 3, 2)
+
+
+LAYER_NETS = {
+    "activations_pads_resampling": lambda: torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.PReLU(4), torch.nn.ConvTranspose2d(4, 4, 2, stride=2),
+        torch.nn.InstanceNorm2d(4, affine=True), torch.nn.Hardswish(), torch.nn.Hardsigmoid(), torch.nn.ReLU6(),
+        torch.nn.LeakyReLU(0.2), torch.nn.ELU(), torch.nn.GELU(), torch.nn.Tanh(), torch.nn.Sigmoid(),
+        torch.nn.AvgPool2d(2), torch.nn.ZeroPad2d((1, 0, 2, 1)), torch.nn.ReflectionPad2d(1),
+        torch.nn.Upsample(scale_factor=2, mode="nearest"), torch.nn.Upsample(scale_factor=2, mode="bilinear"),
+        torch.nn.Softmax(dim=1), SplitSwapTranspose()),
+    "layer_norm_linear": lambda: torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten(), torch.nn.LayerNorm(4 * 6 * 6), torch.nn.Linear(144, 5)),
+}
+
+
+@pytest.mark.parametrize("name", LAYER_NETS)
+def test_layer_ops_round_trip(tmp_path, registry, name):
+    """The ops of the import table, as torch.onnx.export writes them (opset 20), run as PyTorch runs them."""
+    import warnings
+    torch.manual_seed(0)
+    net = LAYER_NETS[name]().eval()
+    x = torch.randn(1, 3, 8, 8)
+    path = tmp_path / f"{name}.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (x,), str(path), dynamo=False, do_constant_folding=False, opset_version=20,
+                          training=torch.onnx.TrainingMode.PRESERVE, input_names=["x"])
+    model, spec, analysis = imported(path, registry)
+    assert model.problems == []
+    assert analysis.total_params == sum(p.numel() for p in net.parameters())
+    with torch.no_grad():
+        expected = net(x).numpy()
+    actual = run(spec, {"x": x.numpy()}, model.weights, registry=registry)[spec.outputs[0]]
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_group_normalization_node(tmp_path, registry):
+    """Opset 21's GroupNormalization (per-channel scale and bias) is GroupNorm, as PyTorch computes it."""
+    rng = np.random.default_rng(0)
+    scale, bias = rng.standard_normal(6).astype(np.float32), rng.standard_normal(6).astype(np.float32)
+    node = helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], name="/gn/GroupNormalization",
+                            num_groups=3, epsilon=1e-5)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 6, 5, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 6, 5, 5])],
+                              [numpy_helper.from_array(scale, "s"), numpy_helper.from_array(bias, "b")])
+    path = tmp_path / "gn.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)]), path)
+    model, spec, analysis = imported(path, registry)
+    assert [(layer.name, layer.type, layer.keywords) for layer in model.layers] == [("gn", "GroupNorm",
+                                                                                     {"num_groups": 3})]
+    x = rng.standard_normal((2, 6, 5, 5)).astype(np.float32)
+    expected = torch.nn.functional.group_norm(torch.from_numpy(x), 3, torch.from_numpy(scale), torch.from_numpy(bias))
+    np.testing.assert_allclose(run(spec, {"x": x}, model.weights, registry=registry)["gn"], expected.numpy(),
+                               rtol=1e-4, atol=1e-5)

@@ -1,0 +1,91 @@
+"""torchvision models imported from ONNX (exported with dynamic H and W) and traced with --torch:
+exact parameter counts, the valid input sizes of the bundled specs, and PyTorch's per-layer shapes."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+from convlint.api import analyze, load_text  # noqa: E402
+from convlint.importing.onnx_file import load_onnx  # noqa: E402
+from convlint.importing.spec_writer import spec_text  # noqa: E402
+from convlint.importing.torch_trace import exported, import_torch  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from onnx_export import export, valid_sizes, with_named_sizes  # noqa: E402
+from torchvision_oracle import module_outputs, torchvision_models  # noqa: E402
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+BUNDLED = {"resnet18": "resnet18", "mobilenet_v2": "mobilenetv2", "densenet121": "densenet121",
+           "efficientnet_b0": "efficientnet_b0"}
+SLOW = pytest.mark.slow
+MODELS = ["resnet18", pytest.param("mobilenet_v2", marks=SLOW), pytest.param("densenet121", marks=SLOW),
+          pytest.param("efficientnet_b0", marks=SLOW)]
+
+
+def parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_onnx_export_with_dynamic_sizes(tmp_path, registry, capsys, name):
+    model = getattr(torchvision_models(), name)(weights=None).eval()
+    path = export(model, torch.randn(1, 3, 224, 224), tmp_path / f"{name}.onnx", dynamic=True)
+    imported, text = load_onnx(path, registry)
+    assert imported.problems == []
+    assert imported.inputs == {"image": [1, 3, "H", "W"]}
+    assert analyze(load_text(text, str(path)), registry).total_params == parameters(model)
+    assert valid_sizes(path, capsys) == valid_sizes(with_named_sizes(SPECS / f"{BUNDLED[name]}.yaml", tmp_path),
+                                                    capsys)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_torch_import_matches_pytorch(registry, name):
+    torchvision_models()  # torchvision importable beside the CPU build of torch (see torchvision_oracle)
+    imported = import_torch(f"torchvision.models:{name}", registry, (1, 3, 224, 224))
+    model = getattr(torchvision_models(), name)(weights=None).eval()
+    spec = load_text(spec_text(imported, name), f"{name}.yaml")
+    analysis = analyze(spec, registry)
+    assert [f for f in analysis.findings if f.severity.value == "error"] == []
+    assert analysis.total_params == parameters(model)
+    _, shapes = module_outputs(model, torch.randn(1, 3, 224, 224))
+    compared = [layer for layer in analysis.nodes if layer in shapes]
+    assert len(compared) > 20
+    for layer in compared:
+        assert analysis.nodes[layer].shape == shapes[layer], layer
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_torch_export_fallback_matches_pytorch(registry, name):
+    """The graph ``torch.export`` gives (used where ``torch.fx`` fails) imports to the same numbers."""
+    model = getattr(torchvision_models(), name)(weights=None).eval()
+    imported = exported(model, registry, (1, 3, 224, 224), name)
+    assert imported.problems == []
+    analysis = analyze(load_text(spec_text(imported, name), f"{name}.yaml"), registry)
+    assert analysis.total_params == parameters(model)
+    _, shapes = module_outputs(model, torch.randn(1, 3, 224, 224))
+    compared = [layer for layer in analysis.nodes if layer in shapes]
+    assert len(compared) > 20
+    for layer in compared:
+        assert analysis.nodes[layer].shape == shapes[layer], layer
+
+
+def test_repeated_blocks_become_uses_with_repeat(registry):
+    torchvision_models()
+    imported = import_torch("torchvision.models:resnet18", registry, (1, 3, 224, 224))
+    text = spec_text(imported, "resnet18")
+    uses = {layer.name: (layer.type, layer.keywords) for layer in imported.layers if layer.block}
+    assert uses == {"layer1.0": ("BasicBlock", {"repeat": 2}), "layer2.0": ("BasicBlock2", {}),
+                    "layer2.1": ("BasicBlock", {"out_channels": 128}),
+                    "layer3.0": ("BasicBlock2", {"out_channels": 256}),
+                    "layer3.1": ("BasicBlock", {"out_channels": 256}),
+                    "layer4.0": ("BasicBlock2", {"out_channels": 512}),
+                    "layer4.1": ("BasicBlock", {"out_channels": 512})}
+    assert imported.blocks["BasicBlock"]["params"] == {"out_channels": 64}
+    assert "  - {name: layer1.0, type: BasicBlock, repeat: 2}\n" in text
+    assert "      - {name: conv1, type: Conv2d, out_channels: $out_channels, kernel_size: 3, bias: false, padding: 1}\n" \
+        in text
