@@ -88,7 +88,7 @@ class LayerNorm(Norm):
         return [(position, position)]
 
     # ---- Import (convlint import) ----
-    onnx_ops = ("LayerNormalization",)
+    onnx_ops: tuple[str, ...] = ("LayerNormalization",)
 
     def from_onnx(self, node):
         """``normalized_shape`` from the scale's shape, ``eps`` from ``epsilon``; ``weight`` (the scale) and
@@ -133,7 +133,7 @@ class LayerNorm2d(LayerNorm):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
 
-    onnx_ops = ()
+    onnx_ops: tuple[str, ...] = ()
 
 
 class GroupNorm(Norm):

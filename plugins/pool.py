@@ -125,7 +125,7 @@ class Pool(LayerType):
         returns indices is not imported."""
         from convlint.importing.onnx_node import Imported
         from convlint.importing.keyword_values import keyword_values
-        from convlint_plugins.conv import onnx_window
+        from .conv import onnx_window
         window = onnx_window(node)
         if window is None or len(window["kernel_size"]) != self.spatial_dims or len(node.output_names) > 1:
             return None

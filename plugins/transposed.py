@@ -119,7 +119,7 @@ class ConvTranspose(LayerType):
         ``pads`` only (an ``output_shape`` or ``auto_pad`` depends on sizes no keyword holds)."""
         from convlint.importing.onnx_node import Imported
         from convlint.importing.keyword_values import keyword_values
-        from convlint_plugins.conv import onnx_window
+        from .conv import onnx_window
         weight, bias = node.constant(1), node.constant(2)
         if (weight is None or weight.ndim != self.spatial_dims + 2 or node.attribute("output_shape") is not None
                 or node.attribute("auto_pad", "NOTSET") != "NOTSET"):
