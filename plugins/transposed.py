@@ -1,7 +1,7 @@
 """Transposed convolutions: ConvTranspose1d, ConvTranspose2d, ConvTranspose3d."""
 from __future__ import annotations
 
-from math import prod
+from math import gcd, prod
 
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.arithmetic import TransposedAxis, transposed_formula, transposed_out
@@ -119,12 +119,23 @@ class ConvTranspose(LayerType):
                                                       args["padding"], args["dilation"], args["output_padding"])]
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
-        """Output ``o`` gets tap ``t`` of input ``i`` when ``o = i·s − p + t·d``."""
+        """Output ``o`` gets tap ``t`` of input ``i`` when ``o = i·s − p + t·d``.
+
+        The taps that land on ``o`` solve ``t·d ≡ o + p (mod s)``: with ``g = gcd(d, s)`` none unless
+        ``g`` divides ``o + p``, else every ``t ≡ t₀ (mod s/g)``.  Input ``i`` falls as ``t`` grows, so the
+        first such tap reads the last input and the last tap the first: constant work for any kernel."""
         args = ctx.args
         stride, padding, dilation = args["stride"][axis], args["padding"][axis], args["dilation"][axis]
-        read = [(position + padding - tap * dilation) // stride for tap in range(args["kernel_size"][axis])
-                if (position + padding - tap * dilation) % stride == 0]
-        return [(min(read), max(read)) if read else None]
+        kernel, target = args["kernel_size"][axis], position + padding
+        common = gcd(dilation, stride)
+        if target % common:
+            return [None]
+        period = stride // common
+        first = (target // common) * pow(dilation // common, -1, period) % period if period > 1 else 0
+        if first >= kernel:
+            return [None]
+        last = first + (kernel - 1 - first) // period * period
+        return [((target - last * dilation) // stride, (target - first * dilation) // stride)]
 
 
 @hookimpl

@@ -156,10 +156,9 @@ def check_spec(spec: Spec, registry: Registry, config: Config | None = None,
     selection = selection or RuleSelection(config, registry.rules)
     name = spec.path
     if spec.size_names:
-        from convlint.sizes.named import lint_named_sizes, reference_sizes
-        sizes_at = reference_sizes(spec, registry)
+        from convlint.sizes.named import lint_and_reference_sizes
+        raw, sizes_at = lint_and_reference_sizes(spec, registry)
         analysis = analyze(spec.with_input_shapes(_instantiated(spec, sizes_at)), registry)
-        raw = lint_named_sizes(spec, registry)
     else:
         sizes_at = {}
         analysis = analyze(spec, registry)
