@@ -235,10 +235,9 @@ def _infer_with_type(run: _Run, ctx: LayerContext, layer_type: LayerType, info: 
                 hint = f" (did you mean `{guess}`, which {layer.type} requires?)"
             else:
                 hint = "" if guess is None else f" (did you mean `{guess}`?)"
-            renamed = guess is not None and guess not in layer.kwargs
-            ctx.report("Y006", f"{layer.type} has no keyword `{key}`{hint}", key,
-                       Fix(layer.name, renames=((key, guess),)) if renamed else None,
-                       help=f"remove `{key}`; `{guess}` is written already" if guess is not None and not renamed
+            fix = Fix(layer.name, renames=((key, guess),)) if guess is not None and guess not in layer.kwargs else None
+            ctx.report("Y006", f"{layer.type} has no keyword `{key}`{hint}", key, fix,
+                       help=f"remove `{key}`; `{guess}` is written already" if guess is not None and fix is None
                        else None)
     if not _check_arity(ctx, layer_type, layer) or any(shape is None for shape in inputs) or not layer.sources:
         _convert_args(run, ctx, layer_type, layer_type.spatial_dims, meant)
