@@ -57,3 +57,21 @@ def test_transposed_input_spans_match_every_tap(kernel, stride, padding, dilatio
     read = [(position + padding - tap * dilation) // stride for tap in range(kernel)
             if (position + padding - tap * dilation) % stride == 0]
     assert layer_type.input_spans(ctx, 0, position) == [(min(read), max(read)) if read else None]
+
+
+def test_a_spec_that_fails_at_every_size_searches_few_sizes(tmp_path, monkeypatch):
+    """A misspelled block parameter leaves a depthwise conv whose groups never divide its channels (S006
+    at every size); looking for the nearest valid input sizes linted 500 combinations of H and W of
+    this 200-layer network, 100,000 layer inferences (over 3 s).  The search is bounded by layer
+    checks: well within the 2 s a spec may take."""
+    import convlint.analysis.infer as infer
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "specs" / "shufflenet_v2_x1_0.yaml").read_text()
+    mutated = text.replace("stage3.0, type: DownUnit, inp: 116", "stage3.0, type: DownUnit, hnp: 116")
+    assert mutated != text
+    inferences = []
+    infer_layer = infer._infer_layer
+    monkeypatch.setattr(infer, "_infer_layer", lambda *args: inferences.append(1) or infer_layer(*args))
+    fuzz.check_lint(mutated.encode(), tmp_path, fuzz.SUITE_MAX_SECONDS)
+    assert 0 < len(inferences) <= 40_000
