@@ -83,13 +83,15 @@ def summarize(spec: Spec | str | Path, registry: Registry | None = None, depth: 
     return build_summary(spec, check(spec, registry, config), registry, depth, flops)
 
 
-def run(spec: Spec | str | Path, inputs: dict | None = None, weights=None, seed: int = 0, **options) -> dict:
+def run(spec: Spec | str | Path, inputs: dict | None = None, weights=None, seed: int = 0,
+        config: Config | str | Path | None = None, **options) -> dict:
     """Run ``spec`` on NumPy arrays and return ``{output layer name: numpy.ndarray}``.
 
     ``inputs`` maps input names to arrays (default: seeded random arrays of the declared
-    shapes); ``weights`` is a PyTorch-style state dict or an ``.npz`` path; ``options`` are
-    those of :func:`convlint.execute.executor.run` (``dtype``, ``keep_all``, ``memory_limit``, ...).
+    shapes); ``weights`` is a PyTorch-style state dict or an ``.npz`` path; ``config`` is as for
+    :func:`lint`, whose findings decide whether the spec may run (an error refuses it); ``options``
+    are those of :func:`convlint.execute.executor.run` (``dtype``, ``keep_all``, ``memory_limit``, ...).
     NumPy is imported only here, never on the lint path.
     """
     from convlint.execute.executor import run as run_executor
-    return run_executor(spec, inputs, weights, seed, **options)
+    return run_executor(spec, inputs, weights, seed, config=_config(config), **options)

@@ -15,26 +15,37 @@ class Severity(str, Enum):
 
 @dataclass(frozen=True)
 class Fix:
-    """A change to the spec that removes a finding: set each keyword in ``changes`` on ``layer``.
+    """A change to the spec that removes a finding: on ``layer``, rename each key in ``renames``, then
+    set each keyword in ``changes``.
 
-    ``changes`` holds ``(keyword, value)`` pairs, the value as written in YAML (an int, or a list
-    with one entry per spatial axis).  ``outcome`` says what the change does to the layer's output
-    (``output stays 2×2``).
+    ``changes`` holds ``(keyword, value)`` pairs, the value as written in YAML (an int, a bool, a
+    string such as a layer type, or a list with one entry per spatial axis).  ``renames`` holds
+    ``(written key, new key)`` pairs whose values stay as written.  ``outcome`` says what the change
+    does to the layer's output (``output stays 2×2``).  Every rule that suggests a concrete edit
+    builds its ``Fix`` where it makes the finding; tools apply it without reading the message.
     """
 
     layer: str
-    changes: tuple[tuple[str, object], ...]
+    changes: tuple[tuple[str, object], ...] = ()
     outcome: str = ""
+    renames: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
-        """``set kernel_size: 3, stride: 2 on `pool` (output stays 2×2)``."""
-        edits = ", ".join(f"{key}: {value}" for key, value in self.changes)
-        return f"set {edits} on `{self.layer}`" + (f" ({self.outcome})" if self.outcome else "")
+        """``set kernel_size: 3, stride: 2 on `pool` (output stays 2×2)``; ``rename `kernal_size` to
+        `kernel_size` on `c1```."""
+        edits = [f"rename `{old}` to `{new}`" for old, new in self.renames]
+        if self.changes:
+            edits.append("set " + ", ".join(f"{key}: {value}" for key, value in self.changes))
+        return f"{'; '.join(edits)} on `{self.layer}`" + (f" ({self.outcome})" if self.outcome else "")
 
     def to_json(self) -> dict:
-        """``{"layer": …, "set": {keyword: value}, "outcome": …, "description": …}``."""
-        return {"layer": self.layer, "set": dict(self.changes), "outcome": self.outcome,
+        """``{"layer": …, "set": {keyword: value}, "outcome": …, "description": …}``, with
+        ``"rename": {old: new}`` when the fix renames keys."""
+        data = {"layer": self.layer, "set": dict(self.changes), "outcome": self.outcome,
                 "description": self.describe()}
+        if self.renames:
+            data["rename"] = dict(self.renames)
+        return data
 
 
 @dataclass(frozen=True)

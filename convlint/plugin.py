@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from convlint.analysis.arithmetic import TransposedAxis, WindowAxis, adaptive_window, same_padding, transposed_out
 from convlint.analysis.infer import format_shape
-from convlint.analysis.window_findings import axis_symbols, check_windows
-from convlint.findings import Finding, Severity
+from convlint.analysis.window_findings import as_written, axis_symbols, check_windows, padding_fix
+from convlint.findings import Finding, Fix, Severity
 from convlint.layers.hookspecs import hookimpl, hookspec, register_layer_types, register_rules
 from convlint.layers.keywords import (Bool, Choice, Float, FloatTuple, Int, IntList, IntTuple, Keyword, KeywordError,
                                       Optional, Padding, SizeTuple)
@@ -24,8 +24,8 @@ HOOKS = (register_layer_types, register_rules)
 """The hook specifications a plugin may implement (with ``@hookimpl``)."""
 
 __all__ = [
-    "Bool", "Choice", "DIAGRAM_ROLES", "FAMILIES", "Finding", "Float", "FloatTuple", "HOOKS", "Int", "IntList", "IntTuple",
+    "Bool", "Choice", "DIAGRAM_ROLES", "FAMILIES", "Finding", "Fix", "Float", "FloatTuple", "HOOKS", "Int", "IntList", "IntTuple",
     "Keyword", "KeywordError", "LayerContext", "LayerType", "Optional", "Padding", "Rule", "SECTIONS", "Severity",
-    "Shape", "SizeTuple", "TransposedAxis", "WindowAxis", "adaptive_window", "args_label", "axis_symbols", "check_windows",
-    "format_shape", "hookimpl", "hookspec", "same_padding", "transposed_out",
+    "Shape", "SizeTuple", "TransposedAxis", "WindowAxis", "adaptive_window", "args_label", "as_written", "axis_symbols", "check_windows",
+    "format_shape", "hookimpl", "hookspec", "padding_fix", "same_padding", "transposed_out",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from convlint import LayerContext, LayerType, hookimpl
+from convlint.findings import Fix
 from convlint.layers.keywords import Bool, Choice, Float, FloatTuple, Int, IntTuple, Optional
 
 
@@ -191,7 +192,8 @@ class Linear(LayerType):
             hint = " (add a Flatten before it?)" if len(ctx.input) > 2 else ""
             ctx.report("S008", f"in_features is {declared}, but `{ctx.layer.sources[0]}` gives a tensor of shape "
                                f"{'×'.join(map(str, ctx.input))} whose last dimension is {features}{hint}; "
-                               f"set in_features: {features} or leave it out", "in_features")
+                               f"set in_features: {features} or leave it out", "in_features",
+                       Fix(ctx.layer.name, (("in_features", features),)))
         return (*ctx.input[:-1], ctx.args["out_features"])
 
     def initial_parameters(self, ctx: LayerContext, rng) -> dict:
@@ -337,7 +339,8 @@ class BatchNorm(LayerType):
         declared = ctx.args["num_features"]
         if declared is not None and declared != channels:
             ctx.report("S008", f"num_features is {declared}, but `{ctx.layer.sources[0]}` gives {channels} "
-                               f"channels; set num_features: {channels} or leave it out", "num_features")
+                               f"channels; set num_features: {channels} or leave it out", "num_features",
+                       Fix(ctx.layer.name, (("num_features", channels),)))
         return ctx.input
 
     def initial_parameters(self, ctx: LayerContext, rng) -> dict:

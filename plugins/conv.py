@@ -5,8 +5,9 @@ from math import prod
 
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.arithmetic import WindowAxis, same_padding
+from convlint.findings import Fix
 from convlint.layers.keywords import Bool, Choice, Int, IntTuple, Optional, Padding
-from convlint.analysis.window_findings import axis_symbols, check_windows
+from convlint.analysis.window_findings import axis_symbols, check_windows, padding_fix
 
 
 def channel_keywords() -> dict:
@@ -26,11 +27,22 @@ def check_channels(ctx: LayerContext, channels: int, groups: int, out_channels: 
     declared = ctx.args["in_channels"]
     if declared is not None and declared != channels:
         ctx.report("S008", f"in_channels is {declared}, but `{ctx.layer.sources[0]}` gives "
-                           f"{channels} channels; set in_channels: {channels} or leave it out", "in_channels")
+                           f"{channels} channels; set in_channels: {channels} or leave it out", "in_channels",
+                   Fix(ctx.layer.name, (("in_channels", channels),)))
     for what, count in (("in_channels", channels), ("out_channels", out_channels)):
         if count % groups:
             ctx.report("S006", f"groups={groups} does not divide {what}={count}; use a divisor of "
                                f"{count}", "groups")
+
+
+def _nearest_first(middle: int, widest: int):
+    """``middle``, ``middle + 1``, ``middle − 1``, ``middle + 2``, … within ``0..widest`` (``middle``
+    taken within it first, so that the values come at once)."""
+    middle = min(middle, widest)
+    for step in range(2 * max(middle, widest - middle) + 1):
+        value = middle + (step + 1) // 2 if step % 2 else middle - step // 2
+        if 0 <= value <= widest:
+            yield value
 
 
 def symbolic_channels(layer, channels) -> None:
@@ -99,6 +111,18 @@ class Conv(LayerType):
             sizes.append(axis.out)
         return (batch, args["out_channels"], *sizes)
 
+    def _numeric_padding_fix(self, ctx: LayerContext, spatial: list[int]) -> Fix | None:
+        """For ``padding: same`` on a strided layer: numeric paddings, nearest ``d·(k−1)/2`` first, with
+        which every axis reads all its input (and that the padding mode allows); ``None`` when none do."""
+        args = ctx.args
+        mode = args["padding_mode"]
+        axes, candidates = [], []
+        for size, k, s, d in zip(spatial, args["kernel_size"], args["stride"], args["dilation"]):
+            axes.append(WindowAxis(size, k, s, 0, 0, d))
+            widest = min(d * (k - 1), size - 1 if mode == "reflect" else size if mode == "circular" else d * (k - 1))
+            candidates.append(_nearest_first(d * (k - 1) // 2, widest))
+        return padding_fix(ctx, axes, candidates)
+
     def _pads(self, ctx: LayerContext, spatial: list[int]):
         """(left, right) padding per axis, or ``None`` after reporting why PyTorch refuses it."""
         args = ctx.args
@@ -110,7 +134,7 @@ class Conv(LayerType):
                 ctx.report("S005", f"padding='same' is not supported for strided convolutions "
                                    f"(stride={list(args['stride'])}); use padding: "
                                    f"{[d * (k - 1) // 2 for k, d in zip(args['kernel_size'], args['dilation'])]}",
-                           "padding")
+                           "padding", self._numeric_padding_fix(ctx, spatial))
                 return None
             pads = [same_padding(k, d) for k, d in zip(args["kernel_size"], args["dilation"])]
         else:

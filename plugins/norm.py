@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.infer import format_shape
+from convlint.findings import Fix
 from convlint.layers.keywords import Bool, Float, Int, IntList, Optional
 from .basic import channel_norm_shapes
 
@@ -21,7 +22,7 @@ def check_channels(ctx: LayerContext, key: str) -> int:
     declared = ctx.args[key]
     if declared is not None and declared != channels:
         ctx.report("S008", f"{key} is {declared}, but `{ctx.layer.sources[0]}` gives {channels} channels; "
-                           f"set {key}: {channels} or leave it out", key)
+                           f"set {key}: {channels} or leave it out", key, Fix(ctx.layer.name, ((key, channels),)))
     return declared or channels
 
 
@@ -66,7 +67,8 @@ class LayerNorm(Norm):
         if trailing != normalized:
             ctx.report("S008", f"normalized_shape is {list(normalized)}, but `{ctx.layer.sources[0]}` gives "
                                f"{format_shape(ctx.input)}, whose last {len(normalized)} dims differ; set "
-                               f"normalized_shape: {list(ctx.input[-len(normalized):])}", "normalized_shape")
+                               f"normalized_shape: {list(ctx.input[-len(normalized):])}", "normalized_shape",
+                       Fix(ctx.layer.name, (("normalized_shape", list(ctx.input[-len(normalized):])),)))
             return None
         return ctx.input
 
@@ -120,7 +122,8 @@ class LayerNorm2d(LayerNorm):
         normalized = ctx.args["normalized_shape"]
         if normalized != ctx.input[1:2]:
             ctx.report("S008", f"normalized_shape is {list(normalized)}, but `{ctx.layer.sources[0]}` gives "
-                               f"{ctx.input[1]} channels; set normalized_shape: {ctx.input[1]}", "normalized_shape")
+                               f"{ctx.input[1]} channels; set normalized_shape: {ctx.input[1]}", "normalized_shape",
+                       Fix(ctx.layer.name, (("normalized_shape", ctx.input[1]),)))
             return None
         return ctx.input
 
@@ -157,8 +160,9 @@ class GroupNorm(Norm):
         groups = ctx.args["num_groups"]
         if channels % groups:
             divisors = [d for d in range(1, min(channels, 64) + 1) if channels % d == 0]
+            nearest = min(divisors, key=lambda divisor: (abs(divisor - groups), divisor))
             ctx.report("S030", f"num_groups={groups} does not divide the {channels} channels; use a divisor such "
-                               f"as {divisors[-1]}", "num_groups")
+                               f"as {nearest}", "num_groups", Fix(ctx.layer.name, (("num_groups", nearest),)))
             return None
         return ctx.input
 

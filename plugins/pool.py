@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.arithmetic import WindowAxis, adaptive_window
+from convlint.findings import Fix
 from convlint.layers.keywords import Bool, Int, IntTuple, Optional, SizeTuple
-from convlint.analysis.window_findings import axis_symbols, check_windows
+from convlint.analysis.window_findings import axis_symbols, check_windows, padding_fix
 
 
 class Pool(LayerType):
@@ -42,11 +43,12 @@ class Pool(LayerType):
         for symbol, k, pad in zip(axis_symbols(ctx.ndim), kernel, args["padding"]):
             if pad > k // 2:
                 ctx.report("S004", f"{symbol}: padding {pad} is more than half the kernel ({k} // 2 = {k // 2}); "
-                                   f"use padding ≤ {k // 2}", "padding")
+                                   f"use padding ≤ {k // 2}", "padding", self._padding_fix(ctx))
                 return None
         if args.get("return_indices"):
             ctx.report("S012", "return_indices: true makes the layer return (values, indices), which no "
-                               "following layer can take; leave it false", "return_indices")
+                               "following layer can take; leave it false", "return_indices",
+                       Fix(ctx.layer.name, (("return_indices", False),)))
         batch, channels, *spatial = ctx.input
         if self.kind == "Avg" and ctx.ndim == 3:
             for symbol, size, k in zip(axis_symbols(3), spatial, kernel):
@@ -57,6 +59,13 @@ class Pool(LayerType):
         axes = self.window_axes(ctx)
         sizes = check_windows(ctx, axes, is_conv=False, kernel_within_input=self.kind == "Avg" and ctx.ndim == 3)
         return None if sizes is None else (batch, channels, *sizes)
+
+    def _padding_fix(self, ctx: LayerContext):
+        """Paddings within half the kernel on every axis (the written one first, then the largest)
+        with which each axis reads all its input; ``None`` when some axis has none."""
+        candidates = [[pad, *(p for p in range(k // 2, -1, -1) if p != pad)] if pad <= k // 2
+                      else range(k // 2, -1, -1) for k, pad in zip(ctx.args["kernel_size"], ctx.args["padding"])]
+        return padding_fix(ctx, self.window_axes(ctx), candidates)
 
     def window_axes(self, ctx: LayerContext):
         """One :class:`WindowAxis` per spatial axis: the stride defaults to the kernel, ceil_mode applies."""
@@ -159,7 +168,8 @@ class AdaptivePool(LayerType):
     def infer(self, ctx: LayerContext):
         if ctx.args.get("return_indices"):
             ctx.report("S012", "return_indices: true makes the layer return (values, indices), which no "
-                               "following layer can take; leave it false", "return_indices")
+                               "following layer can take; leave it false", "return_indices",
+                       Fix(ctx.layer.name, (("return_indices", False),)))
         batch, channels, *spatial = ctx.input
         sizes = [size if target is None else target for size, target in zip(spatial, ctx.args["output_size"])]
         return (batch, channels, *sizes)

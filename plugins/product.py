@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.infer import format_shape
+from convlint.findings import Fix
 from convlint.layers.keywords import Float, Int, Optional
 
 
@@ -123,7 +124,8 @@ class LayerScale(LayerType):
         declared = ctx.args["channels"]
         if declared is not None and declared != ctx.input[1]:
             ctx.report("S008", f"channels is {declared}, but `{ctx.layer.sources[0]}` gives {ctx.input[1]} "
-                               f"channels; set channels: {ctx.input[1]} or leave it out", "channels")
+                               f"channels; set channels: {ctx.input[1]} or leave it out", "channels",
+                       Fix(ctx.layer.name, (("channels", ctx.input[1]),)))
         return ctx.input
 
     def parameter_shapes(self, ctx: LayerContext) -> dict:

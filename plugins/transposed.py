@@ -1,12 +1,13 @@
 """Transposed convolutions: ConvTranspose1d, ConvTranspose2d, ConvTranspose3d."""
 from __future__ import annotations
 
-from math import prod
+from math import gcd, prod
 
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.arithmetic import TransposedAxis, transposed_formula, transposed_out
 from convlint.layers.keywords import Choice, IntTuple
-from convlint.analysis.window_findings import axis_symbols
+from convlint.analysis.window_findings import as_written, axis_symbols
+from convlint.findings import Fix
 from .conv import channel_keywords, check_channels, symbolic_channels
 
 
@@ -31,6 +32,20 @@ class ConvTranspose(LayerType):
             "padding_mode": Choice(("zeros",), "zeros", "only 'zeros' is supported"),
         }
 
+    def _output_padding_fix(self, ctx: LayerContext) -> Fix | None:
+        """Each too large output_padding lowered to the largest allowed (stride or dilation − 1), the
+        others kept; ``None`` when an output would then be empty."""
+        args = ctx.args
+        pads, sizes = [], []
+        for size, k, s, p, d, op in zip(ctx.input[2:], args["kernel_size"], args["stride"], args["padding"],
+                                        args["dilation"], args["output_padding"]):
+            pads.append(op if op < s or op < d else max(s, d) - 1)
+            sizes.append(transposed_out(size, k, s, p, d, pads[-1]))
+        if min(sizes) < 1:
+            return None
+        return Fix(ctx.layer.name, (("output_padding", as_written(pads)),),
+                   f"output becomes {'×'.join(map(str, sizes))}")
+
     def infer(self, ctx: LayerContext):
         args = ctx.args
         batch, channels, *spatial = ctx.input
@@ -41,7 +56,8 @@ class ConvTranspose(LayerType):
                                                 args["output_padding"]):
             if op >= s and op >= d:
                 ctx.report("S007", f"{symbol}: output_padding {op} must be smaller than the stride ({s}) or "
-                                   f"the dilation ({d}); use output_padding ≤ {max(s, d) - 1}", "output_padding")
+                                   f"the dilation ({d}); use output_padding ≤ {max(s, d) - 1}", "output_padding",
+                           self._output_padding_fix(ctx))
                 return None
             out = transposed_out(size, k, s, p, d, op)
             if out < 1:
@@ -103,12 +119,23 @@ class ConvTranspose(LayerType):
                                                       args["padding"], args["dilation"], args["output_padding"])]
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
-        """Output ``o`` gets tap ``t`` of input ``i`` when ``o = i·s − p + t·d``."""
+        """Output ``o`` gets tap ``t`` of input ``i`` when ``o = i·s − p + t·d``.
+
+        The taps that land on ``o`` solve ``t·d ≡ o + p (mod s)``: with ``g = gcd(d, s)`` none unless
+        ``g`` divides ``o + p``, else every ``t ≡ t₀ (mod s/g)``.  Input ``i`` falls as ``t`` grows, so the
+        first such tap reads the last input and the last tap the first: constant work for any kernel."""
         args = ctx.args
         stride, padding, dilation = args["stride"][axis], args["padding"][axis], args["dilation"][axis]
-        read = [(position + padding - tap * dilation) // stride for tap in range(args["kernel_size"][axis])
-                if (position + padding - tap * dilation) % stride == 0]
-        return [(min(read), max(read)) if read else None]
+        kernel, target = args["kernel_size"][axis], position + padding
+        common = gcd(dilation, stride)
+        if target % common:
+            return [None]
+        period = stride // common
+        first = (target // common) * pow(dilation // common, -1, period) % period if period > 1 else 0
+        if first >= kernel:
+            return [None]
+        last = first + (kernel - 1 - first) // period * period
+        return [((target - last * dilation) // stride, (target - first * dilation) // stride)]
 
     # ---- Import (convlint import) ----
     onnx_ops = ("ConvTranspose",)

@@ -91,4 +91,4 @@ def test_the_help_line_belongs_to_the_finding(write_spec, capsys):
                       "  - {name: p, type: MaxPool, from: x, kernel_size: 2}\n")
     main(["lint", "--format", "full", str(path)])
     helps = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("= help:")]
-    assert helps == ["= help: add `out_channels: <value>` to layer `c`", "= help: use `type: MaxPool2d`"]
+    assert helps == ["= help: add `out_channels: <value>` to layer `c`", "= help: set type: MaxPool2d on `p`"]

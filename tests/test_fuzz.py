@@ -1,5 +1,5 @@
-"""A bounded fuzzing round in the test suite (about 20 s), the same examples on every run; tests/fuzz.py has
-the long run, with new examples each time."""
+"""A bounded fuzzing round of every strategy in the test suite (about 50 s of CPU time, pathological strides
+included), the same examples on every run; tests/fuzz.py has the long run, with new examples each time."""
 from __future__ import annotations
 
 import os

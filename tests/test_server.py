@@ -165,12 +165,12 @@ async def apply_first(client: LanguageClient, uri: str, text: str, code: str, ti
     return text[:start] + edit.new_text + text[end:]
 
 
-@pytest.mark.parametrize("code", ["S001", "Y007", "S007", "S004", "S005", "S008"])
+@pytest.mark.parametrize("code", ["S001", "Y007", "S007", "S004", "S005", "S008", "Y006"])
 async def test_a_code_action_applies_the_fix(client: LanguageClient, code: str):
     path = RULE_FIXTURES / f"{code}.yaml"
     text = path.read_text()
     uri = await opened(client, path)
-    fixed = await apply_first(client, uri, text, code, "Set" if code != "Y007" else "Use type")
+    fixed = await apply_first(client, uri, text, code, {"Y007": "Use type", "Y006": "Rename"}.get(code, "Set"))
     await changed(client, uri, fixed, 2)
     assert code not in [d.code for d in client.diagnostics[uri]]
     assert code not in [f.code for f in api_lint(load_text(fixed))]

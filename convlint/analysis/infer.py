@@ -14,7 +14,7 @@ from typing import AbstractSet
 import networkx as nx
 
 from convlint.analysis.keyword_cache import KeywordCache
-from convlint.findings import Finding
+from convlint.findings import Finding, Fix
 from convlint.analysis.graph import Suggestions, build_graph, producer
 from convlint.layers.keywords import MAX_INT, show
 from convlint.layers.layer_type import LayerContext, LayerType, Shape
@@ -187,7 +187,7 @@ def _infer_layer(run: _Run, layer: Layer, inputs: list[Shape | None]) -> tuple[N
             suggestion = _type_suggestion(run, layer.type, inputs)
             hint = "" if suggestion is None else f" (did you mean `{suggestion[0]}`{suggestion[1]}?)"
             ctx.report("Y007", f"unknown layer type `{layer.type}`{hint}", "type",
-                       help=None if suggestion is None else f"use `type: {suggestion[0]}`")
+                       None if suggestion is None else Fix(layer.name, (("type", suggestion[0]),)))
         return info, ctx.findings
     owner = registry.owners.get(info.type, "?")  # info.type is layer.type: the type is known
     try:  # everything the layer type's plugin computes; its faults are X001 findings, not crashes
@@ -244,8 +244,10 @@ def _infer_with_type(run: _Run, ctx: LayerContext, layer_type: LayerType, info: 
                 hint = f" (did you mean `{guess}`, which {layer.type} requires?)"
             else:
                 hint = "" if guess is None else f" (did you mean `{guess}`?)"
-            ctx.report("Y006", f"{layer.type} has no keyword `{key}`{hint}", key,
-                       help=None if guess is None else f"rename `{key}` to `{guess}`")
+            fix = Fix(layer.name, renames=((key, guess),)) if guess is not None and guess not in layer.kwargs else None
+            ctx.report("Y006", f"{layer.type} has no keyword `{key}`{hint}", key, fix,
+                       help=f"remove `{key}`; `{guess}` is written already" if guess is not None and fix is None
+                       else None)
     if not _check_arity(ctx, layer_type, layer) or any(shape is None for shape in inputs) or not layer.sources:
         _convert_args(run, ctx, layer_type, layer_type.spatial_dims, meant)
         return None

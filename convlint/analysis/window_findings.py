@@ -5,6 +5,10 @@ the arithmetic with the layer's own numbers and say what to change.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+from itertools import islice
+from typing import Iterable
+
 from convlint.analysis.arithmetic import WindowAxis, layer_fixes, padding_fixes
 from convlint.findings import Fix
 from convlint.layers.layer_type import LayerContext
@@ -92,9 +96,38 @@ def stride_follows_kernel(ctx: LayerContext) -> bool:
     return not ctx.written("stride") and "stride" in ctx.args and ctx.args["stride"] is None
 
 
-def _as_written(values: list[int]) -> object:
-    """One int when every axis has the same value, else the per-axis list."""
+def as_written(values: list[int]) -> object:
+    """One int when every axis has the same value, else the per-axis list (as a spec writes a
+    per-axis keyword)."""
     return values[0] if len(set(values)) == 1 else list(values)
+
+
+FIX_CANDIDATES = 64
+"""Most values of one keyword that a fix tries per axis (a kernel of 2**40 must not mean 2**39 tries)."""
+
+
+def padding_fix(ctx: LayerContext, axes: list[WindowAxis], candidates: list[Iterable[int] | None]) -> Fix | None:
+    """A ``padding`` for every axis of ``axes`` (same padding on both sides) that makes the layer read
+    all its input with nothing left over, or ``None`` when some axis has no such value.
+
+    ``candidates[i]`` are the paddings axis ``i`` may take, best first (the first
+    :data:`FIX_CANDIDATES` are tried); ``None`` keeps the axis's padding.  A value qualifies when the padded input holds one window, the output is not empty and
+    no input or padding is left unread (so neither S001, S002, S003 nor S014 follows).
+    """
+    pads, changed = [], []
+    for axis, allowed in zip(axes, candidates):
+        if allowed is None:
+            pads.append(axis.pad_left)
+            changed.append(axis)
+            continue
+        fitting = next((trial for trial in (replace(axis, pad_left=pad, pad_right=pad) for pad in islice(allowed, FIX_CANDIDATES))
+                        if trial.padded >= trial.span and trial.out >= 1 and trial.unread_tail == 0), None)
+        if fitting is None:
+            return None
+        pads.append(fitting.pad_left)
+        changed.append(fitting)
+    shape = "×".join(str(axis.out) for axis in changed)
+    return Fix(ctx.layer.name, (("padding", as_written(pads)),), f"output becomes {shape}")
 
 
 def _structured_fix(ctx: LayerContext, axes: list[WindowAxis], kernel_within_input: bool) -> Fix | None:
@@ -119,8 +152,8 @@ def _structured_fix(ctx: LayerContext, axes: list[WindowAxis], kernel_within_inp
         values[index] = change.value
     if not changes:
         return None
-    edits = [(key, _as_written(values)) for key, values in changes.items()]
+    edits = [(key, as_written(values)) for key, values in changes.items()]
     if "kernel_size" in changes and stride_follows_kernel(ctx):
-        edits.append(("stride", _as_written([axis.stride for axis in axes])))
+        edits.append(("stride", as_written([axis.stride for axis in axes])))
     shape = "×".join(str(axis.out) for axis in axes)
     return Fix(ctx.layer.name, tuple(edits), f"output stays {shape}")

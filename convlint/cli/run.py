@@ -8,10 +8,11 @@ from __future__ import annotations
 import sys
 
 from convlint.analysis.infer import format_shape
-from convlint.analysis.loading import analyze_numeric, load_spec
+from convlint.analysis.loading import load_spec
 from convlint.cli.common import add_common, config_of, registry_of
 from convlint.escaping import printable
 from convlint.layers.registry import Registry
+from convlint.linting.config import Config
 from convlint.output import RefusedOutput, check_output_path, write_atomically
 from convlint.report.concise import concise
 from convlint.spec.files import UnreadableFile
@@ -38,8 +39,7 @@ def add_parser(commands) -> None:
 
 def run(args, out) -> int:
     """``convlint run``: execute the spec and write the outputs to an .npz file."""
-    config_of(args)  # a broken configuration is reported here as for every command
-    return execute_command(args, registry_of(args), out)
+    return execute_command(args, registry_of(args), out, config_of(args))
 
 
 class CommandError(Exception):
@@ -84,15 +84,18 @@ def _at_sizes(spec: Spec, sizes: dict[str, int], path: str) -> Spec:
     return spec.at_sizes(sizes)
 
 
-def execute_command(args, registry: Registry, out) -> int:
+def execute_command(args, registry: Registry, out, config: Config | None = None) -> int:
     """Run ``args.spec``; 0 on success, 1 when the spec has lint errors, 2 for other problems.
+
+    The spec is linted by the lint pipeline under ``config``, as ``convlint lint`` lints it: a
+    finding that configuration or a noqa comment suppresses does not refuse the run, a budget does.
 
     Everything that could stop the outputs being written (a bad ``-o``, an output name no
     ``.npz`` can keep, weights over the memory limit) is checked before anything is computed.
     """
     from convlint.execute.arrays_io import check_keys, non_finite, read_npz, write_npz
     from convlint.execute.executor import DEFAULT_MEMORY_FRACTION, ExecutionError, SpecHasErrors, execute
-    from convlint.execute.executor import with_input_shapes
+    from convlint.execute.executor import checked_numeric, with_input_shapes
     from convlint.execute.memory import available_memory, format_bytes, parse_bytes
     from convlint.sizes.report import SizesError, parse_try
 
@@ -110,8 +113,9 @@ def execute_command(args, registry: Registry, out) -> int:
             print(f"convlint: warning: weights {', '.join(printable(key, 80) for key in unusable[:6])}"
                   f"{' …' if len(unusable) > 6 else ''} hold NaN or infinite values", file=sys.stderr)
         spec = _at_sizes(with_input_shapes(spec, inputs), parse_try(args.size, "--size"), args.spec)
-        result = execute(analyze_numeric(spec, registry), registry, inputs, weights, args.seed, args.dtype,
-                         keep_all=args.all, memory_limit=limit)
+        checked = checked_numeric(spec, registry, config)
+        result = execute(checked.analysis, registry, inputs, weights, args.seed, args.dtype, keep_all=args.all,
+                         memory_limit=limit, findings=checked.findings)
     except SpecHasErrors as refused:
         out.write(concise(refused.findings))
         print(f"convlint: {refused}", file=sys.stderr)

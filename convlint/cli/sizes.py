@@ -5,7 +5,8 @@ import json
 from pathlib import Path
 
 from convlint.cli.common import EXIT_CLEAN, EXIT_FINDINGS, JSON_FORMAT, UsageError, add_common, config_of, registry_of
-from convlint.linting.runner import load_file
+from convlint.linting.runner import check_spec, load_file
+from convlint.linting.selection import RuleSelection
 from convlint.report.concise import concise
 
 
@@ -22,18 +23,23 @@ def add_parser(commands) -> None:
 
 
 def run(args, out) -> int:
-    """The valid sizes of each named size; 1 if a tried size fails or none is valid."""
+    """The valid sizes of each named size; 1 if a tried size fails or none is valid.  What is reported
+    at a size is what ``convlint lint`` reports there (:func:`~convlint.linting.runner.check_spec`)."""
     from convlint.sizes import report as sizes_report
 
     if not 1 <= args.upto <= 1_000_000:
         raise UsageError(f"--upto must be between 1 and 1000000, got {args.upto}")
-    config_of(args)  # a broken configuration is reported here as for every command
+    config, registry = config_of(args), registry_of(args)
+    selection = RuleSelection(config, registry.rules)
     result = load_file(Path(args.path), named=True)
     if result.spec is None:
         raise UsageError(concise(result.findings[:1]).strip())
+
+    def lint(spec):  # the lint pipeline at the tried sizes: configuration, noqa comments and budgets apply
+        return check_spec(spec, registry, config, selection, tried=True).findings
+
     try:
-        report = sizes_report.sizes_report(result.spec, registry_of(args), sizes_report.parse_try(args.tries),
-                                           args.upto)
+        report = sizes_report.sizes_report(result.spec, registry, sizes_report.parse_try(args.tries), args.upto, lint)
     except sizes_report.SizesError as error:
         raise UsageError(str(error)) from None
     if args.format == JSON_FORMAT:

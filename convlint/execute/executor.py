@@ -20,9 +20,10 @@ from typing import Mapping, cast
 import numpy as np
 
 from convlint.findings import Finding, Severity
-from convlint.analysis.infer import Analysis, NodeInfo, format_shape
+from convlint.analysis.infer import Analysis, NodeInfo, describe_error, format_shape
 from convlint.analysis.graph import producer
 from convlint.layers.layer_type import LayerContext, LayerType, state_key
+from convlint.layers.registry import PLUGIN_TIME_LIMIT, PluginFault, plugin_call
 from convlint.execute.memory import DEFAULT_CHUNK_BYTES, available_memory, format_bytes
 from convlint.spec.model import Spec
 
@@ -33,6 +34,9 @@ PARAMETER_STREAM = 1
 ``default_rng(seed)``: the parameters do not depend on which inputs were given, so they can be reused."""
 DEFAULT_MEMORY_FRACTION = 0.5
 """Without an explicit limit, a run may use this fraction of the available memory."""
+MACS_PER_SECOND_FLOOR = 10_000_000
+"""Multiply-accumulates per second that every layer's ``forward`` is assumed to reach at least (NumPy
+reaches far more): its time limit grows by one second for each (see :func:`forward_time_limit`)."""
 
 
 class ExecutionError(Exception):
@@ -187,9 +191,17 @@ def work_buffer_bytes(analysis: Analysis, itemsize: int, chunk_bytes: int) -> in
 def execute(analysis: Analysis, registry, inputs: Mapping[str, np.ndarray] | None = None,
             weights: Mapping[str, np.ndarray] | None = None, seed: int = 0, dtype: str = "float32",
             keep_all: bool = False, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-            memory_limit: int | None = None) -> RunResult:
-    """Run an analysed spec. See :func:`run` for the arguments; ``memory_limit`` is in bytes."""
-    errors = [f for f in analysis.findings if f.severity is Severity.ERROR]
+            memory_limit: int | None = None, findings: list[Finding] | None = None) -> RunResult:
+    """Run an analysed spec. See :func:`run` for the arguments; ``memory_limit`` is in bytes.
+
+    ``findings`` are the lint findings that decide whether the spec may run (those of the lint
+    pipeline, :func:`convlint.linting.runner.check_spec`, with configuration, noqa comments and
+    budgets applied); by default every finding of ``analysis``.  An error among them refuses the run;
+    so does a suppressed error that left some layer without a shape, since nothing can compute it.
+    """
+    errors = [f for f in (analysis.findings if findings is None else findings) if f.severity is Severity.ERROR]
+    if not errors and any(node.shape is None for node in analysis.nodes.values()):
+        errors = [f for f in analysis.findings if f.severity is Severity.ERROR]
     if errors:
         raise SpecHasErrors(errors)
     if dtype not in DTYPES:
@@ -227,7 +239,7 @@ def execute(analysis: Analysis, registry, inputs: Mapping[str, np.ndarray] | Non
         layer_type, ctx = _context(analysis, registry, node, chunk_bytes)
         reads = [producer(source, values) for source in analysis.spec.layer_by_name[name].sources]
         arrays = [values[source] if index is None else values[source][index] for source, index in reads]
-        result = layer_type.forward(ctx, arrays, state[name])
+        result = _forward(registry, layer_type, ctx, node, arrays, state[name])
         results = [np.asarray(array) for array in result] if node.outputs is not None else [np.asarray(result)]
         for array, predicted in zip(results, node.all_outputs):
             if tuple(array.shape) != predicted:
@@ -260,24 +272,49 @@ def _output_arrays(values: dict, names: list[str]) -> dict[str, np.ndarray]:
     return arrays
 
 
+def forward_time_limit(macs: int | None) -> float:
+    """Seconds one layer's ``forward`` may run: ten plugin time limits, plus one second per
+    :data:`MACS_PER_SECOND_FLOOR` multiply-accumulates of the layer (a large layer legitimately takes
+    longer than a shape check; a hang never ends)."""
+    return 10 * PLUGIN_TIME_LIMIT + (macs or 0) / MACS_PER_SECOND_FLOOR
+
+
+def _forward(registry, layer_type: LayerType, ctx: LayerContext, node: NodeInfo, arrays: list, state: dict):
+    """``layer_type.forward`` run as a plugin call (its printing kept off stdout, stopped after
+    :func:`forward_time_limit`); a fault or exception in it becomes an :class:`ExecutionError` naming
+    the plugin and the layer."""
+    owner = registry.owners.get(node.type, "?")
+    where = f"layer `{node.name}` ({node.type}, line {ctx.layer.line}): plugin `{owner}`"
+    try:
+        with plugin_call(owner, forward_time_limit(node.macs)):
+            return layer_type.forward(ctx, arrays, state)
+    except PluginFault as fault:
+        raise ExecutionError(f"{where} failed in forward: {fault}") from None
+    except MemoryError:
+        raise ExecutionError(f"{where} ran out of memory in forward") from None
+    except Exception as error:
+        raise ExecutionError(f"{where} failed in forward: {describe_error(error)}") from None
+
+
 def _has_forward(layer_type: LayerType) -> bool:
     return type(layer_type).forward is not LayerType.forward
 
 
 def run(spec, inputs: Mapping[str, np.ndarray] | None = None, weights: Mapping[str, np.ndarray] | str | Path | None = None,
         seed: int = 0, dtype: str = "float32", keep_all: bool = False, registry=None,
-        memory_limit: int | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> dict[str, np.ndarray]:
+        memory_limit: int | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES, config=None) -> dict[str, np.ndarray]:
     """Run ``spec`` (a :class:`~convlint.spec.model.Spec` or a path) and return its outputs.
 
     ``inputs`` maps input names to arrays (missing ones are seeded standard-normal
     arrays of the declared shape; an array of another shape re-sizes the network);
     ``weights`` is a PyTorch-style state dict (``<layer>.weight``, ``<layer>.bias``,
     ``<layer>.running_mean``, ...) or the path of an ``.npz`` holding one; missing
-    entries are initialised as PyTorch does, from ``seed``.  Returns a dict from
+    entries are initialised as PyTorch does, from ``seed``.  The spec is linted as ``convlint lint``
+    lints it under ``config`` (configuration, noqa comments, budgets); one with errors is refused.  Returns a dict from
     output layer name (every layer with ``keep_all``) to ``numpy.ndarray``.
     Raises :class:`ExecutionError` (or its subclasses) with a clear message.
     """
-    from convlint.analysis.loading import analyze_numeric, as_spec
+    from convlint.analysis.loading import as_spec
     from convlint.layers.registry import default_registry
 
     spec = as_spec(spec)
@@ -286,8 +323,23 @@ def run(spec, inputs: Mapping[str, np.ndarray] | None = None, weights: Mapping[s
     spec = with_input_shapes(spec, arrays)
     if isinstance(weights, (str, Path)):
         weights = load_weights(weights)
-    analysis = analyze_numeric(spec, registry)
-    return execute(analysis, registry, arrays, weights, seed, dtype, keep_all, chunk_bytes, memory_limit).outputs
+    checked = checked_numeric(spec, registry, config)
+    return execute(checked.analysis, registry, arrays, weights, seed, dtype, keep_all, chunk_bytes, memory_limit,
+                   checked.findings).outputs
+
+
+def checked_numeric(spec: Spec, registry, config=None):
+    """The lint pipeline's result (:func:`convlint.linting.runner.check_spec`) for a spec whose input
+    sizes are all numbers, under ``config`` (a :class:`~convlint.linting.config.Config`; ``None``: none).
+
+    Raises ``ValueError`` for a spec with named sizes (give numbers to run it).
+    """
+    from convlint.linting.runner import check_spec
+
+    if spec.size_names:
+        raise ValueError(f"{spec.path} has named input sizes ({', '.join(spec.size_names)}); "
+                         f"give numbers to run it")
+    return check_spec(spec, registry, config)
 
 
 def load_weights(path: str | Path) -> dict[str, np.ndarray]:

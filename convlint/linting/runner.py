@@ -158,22 +158,24 @@ def sizes_text(values: dict[str, int]) -> str:
 
 
 def check_spec(spec: Spec, registry: Registry, config: Config | None = None,
-               selection: RuleSelection | None = None) -> Checked:
-    """The one lint pipeline, shared by every command and the Python API.
+               selection: RuleSelection | None = None, tried: bool = False) -> Checked:
+    """The one lint pipeline, shared by every command (``lint``, ``summary``, ``render``, ``sizes``,
+    ``run``, the language server) and the Python API.
 
     Infers the spec (a spec with named sizes: the findings that hold at every size, and the
     inference at its reference sizes), checks its budget, keeps the findings whose code the
     configuration enables for the spec's file, adds the nearest valid sizes to a size finding,
-    drops those a noqa comment covers and reports unused suppressions (N001).
+    drops those a noqa comment covers and reports unused suppressions (N001).  ``tried``: the spec
+    is the file's spec at other input sizes (``convlint sizes --try``), so neither the nearest sizes
+    nor unused suppressions (comments written for the declared sizes) are reported.
     """
     config = config or Config()
     selection = selection or RuleSelection(config, registry.rules)
     name = spec.path
     if spec.size_names:
-        from convlint.sizes.named import lint_named_sizes, reference_sizes
-        sizes_at = reference_sizes(spec, registry)
-        analysis = analyze(spec.at_sizes(sizes_at), registry)  # sizes_at holds every name
-        raw = lint_named_sizes(spec, registry)
+        from convlint.sizes.named import lint_and_reference_sizes
+        raw, sizes_at = lint_and_reference_sizes(spec, registry)
+        analysis = analyze(spec.at_sizes(sizes_at), registry)
     else:
         sizes_at = {}
         analysis = analyze(spec, registry)
@@ -181,11 +183,11 @@ def check_spec(spec: Spec, registry: Registry, config: Config | None = None,
     budget = check_budget(spec, analysis, config.budget, registry.rules, sizes_text(sizes_at))
     raw += budget.findings
     enabled = [finding for finding in raw if selection.is_enabled(finding.code, name)]
-    if enabled and not spec.size_names:
+    if enabled and not spec.size_names and not tried:
         enabled = with_nearest_sizes(spec, registry, _sorted(enabled))
     suppressions = find_suppressions(spec)
     enabled = apply_suppressions(enabled, suppressions)
-    if selection.is_enabled("N001", name):
+    if selection.is_enabled("N001", name) and not tried:
         enabled += unused_suppressions(suppressions, name, registry.rules,
                                        lambda code: selection.is_enabled(code, name))
     return Checked(_sorted(enabled), budget.notes, analysis, sizes_at)

@@ -8,14 +8,13 @@ shapes from the size solver when the spec names its input sizes), and receptive 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convlint.analysis.infer import Analysis
 from convlint.analysis.window_findings import axis_symbols
-from convlint.findings import Finding
+from convlint.findings import Finding, Fix
 from convlint.layers.keywords import REQUIRED
 from convlint.layers.layer_type import LayerType
 from convlint.layers.registry import Registry
@@ -162,7 +161,7 @@ def keyword_docs(layer_type: LayerType) -> list[tuple[str, str, str]]:
     """(keyword, default as YAML text or ``required``, doc) of each keyword of ``layer_type``."""
     rows = []
     for name, keyword in layer_type.keywords.items():
-        default = "required" if keyword.default is REQUIRED else _yaml_value(keyword.default)
+        default = "required" if keyword.default is REQUIRED else yaml_value(keyword.default)
         rows.append((name, default, keyword.doc))
     return rows
 
@@ -182,41 +181,22 @@ def block_definitions(text: str) -> dict[str, tuple[int, int]]:
     return {name: blocks.position_of(name) for name in blocks if isinstance(name, str)}
 
 
-@dataclass(frozen=True)
-class Fix:
-    """The change a finding suggests: set each ``key`` to its ``value`` (YAML text) on ``layer``."""
-
-    layer: str
-    changes: tuple[tuple[str, str], ...]
-    title: str
-
-
-_DID_YOU_MEAN = re.compile(r"unknown layer type `[^`]*` \(did you mean `([^`]+)`\?\)")
-_AT_MOST = re.compile(r"(?:^|; )use (\w+) ≤ (\d+)(?:$|;)")
-_SET = re.compile(r"(?:^|; )(?:use|set) (\w+): (\[[^\]]*\]|[^\s;,]+)")
-
-
 def fix_of(finding: Finding, facts: SpecFacts) -> Fix | None:
-    """The change a finding suggests: its structured :attr:`~convlint.findings.Finding.fix`; for rules
-    that give their advice only in words, the one keyword value the help line or message names.
-    ``None`` when there is nothing to apply as keyword values."""
-    if finding.layer is None or finding.layer not in facts.layers:
-        return None
-    if finding.fix is not None:
-        changes = tuple((key, _yaml_value(tuple(value) if isinstance(value, list) else value))
-                        for key, value in finding.fix.changes)
-        edits = ", ".join(f"{key}: {value}" for key, value in changes)
-        return Fix(finding.fix.layer, changes, f"Set {edits}")
-    match = _DID_YOU_MEAN.search(finding.message)
-    if match:
-        return Fix(finding.layer, (("type", match.group(1)),), f"Use type {match.group(1)}")
-    for text in (finding.help or "", finding.message):
-        for pattern in (_AT_MOST, _SET):
-            match = pattern.search(text)
-            if match:
-                return Fix(finding.layer, ((match.group(1), match.group(2)),),
-                           f"Set {match.group(1)}: {match.group(2)}")
-    return None
+    """The change a finding suggests: its structured :attr:`~convlint.findings.Finding.fix`, when the
+    layer it changes is in the analysed text; ``None`` otherwise."""
+    fix = finding.fix
+    return fix if fix is not None and fix.layer in facts.layers else None
+
+
+def fix_title(fix: Fix) -> str:
+    """The code action's title: ``Use type Conv2d``, ``Rename `kernal_size` to `kernel_size```, or
+    ``Set kernel_size: 3, stride: 2``."""
+    if not fix.renames and len(fix.changes) == 1 and fix.changes[0][0] == "type":
+        return f"Use type {fix.changes[0][1]}"
+    parts = [f"Rename `{old}` to `{new}`" for old, new in fix.renames]
+    if fix.changes:
+        parts.append("Set " + ", ".join(f"{key}: {yaml_value(value)}" for key, value in fix.changes))
+    return "; ".join(parts)
 
 
 def rule_url(code: str) -> str:
@@ -230,11 +210,12 @@ def rule_title(code: str, registry: Registry) -> str:
     return rule.title if rule else code
 
 
-def _yaml_value(value) -> str:
+def yaml_value(value) -> str:
+    """``value`` as YAML flow text: ``true``, ``null``, ``[3, 2]``, ``Conv2d``."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_yaml_value(item) for item in value) + "]"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(yaml_value(item) for item in value) + "]"
     return str(value)

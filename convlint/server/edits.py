@@ -1,4 +1,4 @@
-"""Text edits on spec source: set one keyword of one layer, add a noqa comment.
+"""Text edits on spec source: set or rename one keyword of one layer, add a noqa comment.
 
 Positions are 0-based (line, column) in code points; an edit is ``(start, end, new_text)``.  The
 server converts columns to the client's encoding.
@@ -40,6 +40,17 @@ def set_keyword(lines: list[str], layer: Layer, key: str, value: str) -> Edit | 
     indent = " " * (layer.column - 1)
     end = len(lines[last - 1])
     return (last - 1, end), (last - 1, end), f"\n{indent}{key}: {value}"
+
+
+def rename_keyword(lines: list[str], layer: Layer, old: str, new: str) -> Edit | None:
+    """The edit that renames ``layer``'s written key ``old`` to ``new``, its value kept; ``None`` when
+    the key is not written plainly where the spec says it is."""
+    if old not in layer.key_positions:
+        return None
+    line, column = layer.key_positions[old]
+    if lines[line - 1][column - 1:column - 1 + len(old)] != old:
+        return None
+    return (line - 1, column - 1), (line - 1, column - 1 + len(old)), new
 
 
 def _value_end(text: str, start: int) -> int:

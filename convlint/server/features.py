@@ -15,7 +15,7 @@ from convlint.layers.registry import Registry
 from convlint.report.full import KEY_AT
 from convlint.server import analysis_adapter as adapter
 from convlint.server.analysis_adapter import LayerFacts, SpecFacts
-from convlint.server.edits import Edit, add_noqa, set_keyword
+from convlint.server.edits import Edit, add_noqa, rename_keyword, set_keyword
 
 SEVERITIES = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: types.DiagnosticSeverity.Warning,
               Severity.INFO: types.DiagnosticSeverity.Information}
@@ -141,11 +141,16 @@ def _workspace_edit(uri: str, codec: Codec, *edits: Edit) -> types.WorkspaceEdit
 
 
 def _fix_edits(codec: Codec, layer, fix) -> list[Edit] | None:
-    """The edits that apply every change of ``fix`` to ``layer``; keys added at the same place are
-    written in one insertion.  ``None`` when a change cannot be placed."""
+    """The edits that apply every rename and change of ``fix`` to ``layer``; keys added at the same
+    place are written in one insertion.  ``None`` when a change cannot be placed."""
     by_place: dict = {}
+    for old, new in fix.renames:
+        edit = rename_keyword(codec.lines, layer, old, new)
+        if edit is None:
+            return None
+        by_place[edit[0], edit[1]] = edit[2]
     for key, value in fix.changes:
-        edit = set_keyword(codec.lines, layer, key, value)
+        edit = set_keyword(codec.lines, layer, key, adapter.yaml_value(value))
         if edit is None:
             return None
         start, end, text = edit
@@ -169,7 +174,8 @@ def code_actions(facts: SpecFacts, codec: Codec, uri: str, first: int, last: int
         target = facts.spec.layer_by_name.get(fix.layer) if fix is not None else None
         edits = _fix_edits(codec, target, fix) if target is not None else None
         if edits and fix is not None:
-            actions.append(types.CodeAction(title=f"{fix.title} ({finding.code})", kind=types.CodeActionKind.QuickFix,
+            actions.append(types.CodeAction(title=f"{adapter.fix_title(fix)} ({finding.code})",
+                                            kind=types.CodeActionKind.QuickFix,
                                             diagnostics=diagnostic, is_preferred=True,
                                             edit=_workspace_edit(uri, codec, *edits)))
         actions.append(types.CodeAction(title=f"Suppress {finding.code} with a noqa comment",

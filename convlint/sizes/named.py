@@ -34,13 +34,25 @@ def _finding(registry: Registry, spec: Spec, code: str, message: str, name: str,
 
 def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
     """The findings of a spec with named sizes (see the module docstring), unsorted."""
+    return lint_and_reference_sizes(spec, registry)[0]
+
+
+def lint_and_reference_sizes(spec: Spec, registry: Registry) -> tuple[list[Finding], dict[str, int]]:
+    """The findings of :func:`lint_named_sizes` and the sizes of :func:`reference_sizes`, from one
+    size problem, so that each layer is checked at each size once (the problem keeps its checks)."""
     problem = size_problem(spec, registry)
+    held = _reference_values(problem)
     try:
-        held, solutions = solve_all(problem)
+        _, solutions = solve_all(problem)
     except Unsupported as error:
         return [_finding(registry, spec, "S016", f"{error}; the named sizes {', '.join(problem.names)} "
                                                  f"are not checked", problem.names[0],
-                         None if error.layer is None else (error.layer.line, error.layer.column, error.layer.name))]
+                         None if error.layer is None else (error.layer.line, error.layer.column, error.layer.name))], \
+            held
+    return _findings(spec, registry, problem, solutions), held
+
+
+def _findings(spec: Spec, registry: Registry, problem, solutions: list) -> list[Finding]:
     always: dict[tuple, Finding] = {}
     for solution in solutions:
         keys = {(f.code, f.layer, f.line, f.column): f for f in solution.always}
@@ -74,7 +86,10 @@ def reference_sizes(spec: Spec, registry: Registry) -> dict[str, int]:
     """The values of the named sizes at which summaries and budgets state numbers: the declared
     sizes when valid, else small valid ones (see :func:`reference_values`); 1 for each name
     when the solver cannot follow the spec."""
-    problem = size_problem(spec, registry)
+    return _reference_values(size_problem(spec, registry))
+
+
+def _reference_values(problem) -> dict[str, int]:
     try:
         return reference_values(problem)
     except Unsupported:

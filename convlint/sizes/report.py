@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from convlint.report.concise import concise
 from convlint.findings import Finding
@@ -43,6 +44,15 @@ class SizesReport:
     upto: int
     contracts: dict[str, Contract] = field(default_factory=dict)
     """The spec's size contracts (``sizes:``), by name."""
+    lint: "Callable[[Spec], list[Finding]] | None" = None
+    """What ``convlint lint`` reports for the spec at other sizes (configuration and noqa applied);
+    ``None``: every finding of an enabled rule."""
+
+    def findings_at(self, values: dict[str, int]) -> list[Finding]:
+        """The findings reported with the named sizes at ``values``."""
+        if self.lint is None:
+            return self.problem.findings(values)
+        return self.lint(self.problem.instantiate(values))
 
     def broken(self, solution: Solution) -> int | None:
         """The smallest size of ``solution``'s name that its contract promises and that is not valid."""
@@ -64,8 +74,10 @@ def parse_try(items: list[str], option: str = "--try") -> dict[str, int]:
     return values
 
 
-def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: int) -> SizesReport:
-    """Solve every named size of ``spec`` and evaluate the tried sizes.
+def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: int,
+                 lint: "Callable[[Spec], list[Finding]] | None" = None) -> SizesReport:
+    """Solve every named size of ``spec`` and evaluate the tried sizes; ``lint`` gives the findings
+    reported at a size (see :attr:`SizesReport.lint`).
 
     Raises :class:`SizesError` for an unknown name in ``tries`` or a layer the solver cannot follow.
     """
@@ -79,7 +91,6 @@ def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: in
         held, solutions = solve_all(problem)
     except Unsupported as error:
         raise SizesError(f"{spec.path}: {error}") from None
-    tried = None
     if tries:  # the other sizes as declared (numeric spec), else as held
         values = {**(problem.declared or held), **tries}
         try:
@@ -87,9 +98,11 @@ def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: in
         except Unsupported as error:
             raise SizesError(f"{spec.path}: {error}") from None
         nearest = {name: sets[name].nearest(value) for name, value in tries.items()}
-        tried = Tried(values, problem.findings(values), nearest, sets)
     contracts = {contract.name: contract for contract in declared_contracts(spec, problem.names, registry)[0]}
-    return SizesReport(problem, solutions, tried, upto, contracts)
+    report = SizesReport(problem, solutions, None, upto, contracts, lint)
+    if tries:
+        report.tried = Tried(values, report.findings_at(values), nearest, sets)
+    return report
 
 
 def _places(problem: SizeProblem, name: str) -> str:
@@ -127,7 +140,7 @@ def render_text(report: SizesReport) -> str:
                      f"beyond, validity repeats with period {solution.period}")
         if solution.valid.empty:
             example = solution.threshold + solution.period - 1
-            findings = problem.findings({**solution.held, solution.name: example})
+            findings = report.findings_at({**solution.held, solution.name: example})
             lines.append(f"  at {solution.name} = {example}:")
             lines += ["    " + line for line in concise(findings[:3]).splitlines()]
     if report.tried is not None:

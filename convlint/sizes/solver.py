@@ -67,8 +67,9 @@ from convlint.analysis.window_findings import axis_symbols
 GRID_SEARCH = 500
 """The most size combinations :func:`reference_values` tries when no square size is valid."""
 
-GRID_LAYER_BUDGET = 200_000
-"""The most layer checks (combinations × layers) that search may cost."""
+GRID_LAYER_BUDGET = 20_000
+"""The most layer checks (combinations × layers) that search may cost: each combination is a whole
+lint, so about half a second of the 2 s a spec may take (a 200-layer network tries 100 combinations)."""
 
 MAX_SIZES = 200_000
 """The most sizes of one name whose verdicts :func:`solve` may need before validity repeats
