@@ -1,6 +1,8 @@
 """Pooling: MaxPool, AvgPool (ceil_mode, count_include_pad, divisor_override) and adaptive pools, 1-d to 3-d."""
 from __future__ import annotations
 
+from typing import Iterable
+
 from convlint import LayerContext, LayerType, hookimpl
 from convlint.analysis.arithmetic import WindowAxis, adaptive_window
 from convlint.findings import Fix
@@ -63,7 +65,8 @@ class Pool(LayerType):
     def _padding_fix(self, ctx: LayerContext):
         """Paddings within half the kernel on every axis (the written one first, then the largest)
         with which each axis reads all its input; ``None`` when some axis has none."""
-        candidates = [[pad, *(p for p in range(k // 2, -1, -1) if p != pad)] if pad <= k // 2
+        candidates: list[Iterable[int] | None] = [
+            [pad, *(p for p in range(k // 2, -1, -1) if p != pad)] if pad <= k // 2
                       else range(k // 2, -1, -1) for k, pad in zip(ctx.args["kernel_size"], ctx.args["padding"])]
         return padding_fix(ctx, self.window_axes(ctx), candidates)
 
