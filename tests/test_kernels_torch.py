@@ -183,6 +183,29 @@ def test_conv_dense_layers_match_torch(nd):
             _check(ours, ref, dt, (nd, n, c_in, c_out, g, dt))
 
 
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_strided_convs_of_large_maps_match_torch(nd):
+    """Strides above 1 on maps of at least 1,024 output positions: the phase-split path, with every split
+    of the taps (grid and remainder), odd and even input sizes, groups, all padding modes and block sizes
+    down to one output row."""
+    rng = np.random.default_rng(40 + nd)
+    spatial = {1: (3203,), 2: (100, 103), 3: (31, 32, 34)}[nd]
+    cases = [((7,) * nd, (2,) * nd, 3, 1), ((3,) * nd, (2,) * nd, 1, 2), ((5,) * nd, (3,) * nd, 2, 1),
+             ((2,) * nd, (2,) * nd, 0, 1), ((4, 3, 1)[:nd], (1, 2, 2)[-nd:], 1, 1)]
+    for i, (kernel, stride, pad, g) in enumerate(cases):
+        dt = DTYPES[i % 2]
+        mode = ["zeros", "reflect", "replicate", "circular"][i % 4]
+        x = _rand(rng, (2, 2 * g) + spatial, dt)
+        w = _rand(rng, (3 * g, 2) + kernel, dt)
+        b = _rand(rng, (3 * g,), dt) if i % 3 else None
+        cfg = dict(kernel=kernel, stride=stride, dilation=(1,) * nd, padding=((pad, pad),) * nd, mode=mode, g=g)
+        ref = _torch_conv(x, w, b, cfg)
+        assert math.prod(ref.shape[2:]) >= 1024
+        for chunk in (64, 30_000, conv_mod.DEFAULT_CHUNK_BYTES):
+            ours = conv_mod.conv(x, w, b, stride, ((pad, pad),) * nd, 1, g, mode, chunk_bytes=chunk)
+            _check(ours, ref, dt, f"case {i} chunk {chunk}: {cfg}")
+
+
 def test_conv_chunking_gives_the_same_result():
     rng = np.random.default_rng(5)
     for nd, spatial in [(1, (29,)), (2, (17, 15)), (3, (7, 6, 8))]:

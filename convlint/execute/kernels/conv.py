@@ -15,6 +15,9 @@ blocks of that view are copied ("im2col") into one contiguous buffer:
   columns span several samples, so small feature maps still give large
   matrices) or "sample-major" ``(nb, G, C_in/G*K, P)`` (large feature maps;
   thin groups such as depthwise), the result landing straight in the output;
+* phase path (strides above 1 on large maps, dilation 1; see :mod:`.phases`): the padded input is
+  split into its stride phases, so every im2col row is copied in contiguous runs, and cache-sized
+  blocks of output rows each take one GEMM that writes the output directly;
 * pointwise path (``1×…×1`` kernels without padding, see :func:`_conv_pointwise`): the input itself
   is the GEMM operand, no im2col;
 * stride-1 path ("flat", see :func:`_conv_flat`): the trailing spatial axes
@@ -40,7 +43,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from convlint.analysis.arithmetic import WindowAxis, same_padding
-from convlint.execute.kernels import parallel
+from convlint.execute.kernels import parallel, phases
 from convlint.execute.kernels.elementwise import as_float
 from convlint.execute.memory import DEFAULT_CHUNK_BYTES
 
@@ -65,6 +68,9 @@ _MIN_COLUMNS = 1024
 # their stacked matmuls are memory bound, so blocks are kept small.
 _SAMPLE_MAJOR_MAX_CG = 4
 _THIN_TARGET_BYTES = 2**20
+# Strided convolutions of large maps (see phases.py) keep a block's im2col buffer plus GEMM result near
+# this size (in L2 cache, where the GEMM reads it back).
+_PHASE_TARGET_BYTES = 2**20
 # Stride-1 dense convolutions use the flat layout when at most this fraction
 # of its columns are junk (outputs at padded positions, computed then dropped).
 _FLAT_MAX_JUNK = 0.08
@@ -239,8 +245,8 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         sample, so the bound cannot hold below ``(C_in/groups*prod(k) +
         C_out/groups) * itemsize`` bytes.  Not counted: the output, the
         padded copy of the input (made when there is padding, and always for
-        stride 1), the reshaped weights and NumPy's own fixed-size iteration
-        buffers (tens of KiB).
+        stride 1) and its phase-split copy (the phase path), the reshaped
+        weights and NumPy's own fixed-size iteration buffers (tens of KiB).
 
     Returns
     -------
@@ -300,6 +306,11 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
             return out
 
     xp = _pad(x, pairs, padding_mode)
+    if not thin and max(stride) > 1 and max(dilation) == 1 and math.prod(out_sp) >= _MIN_COLUMNS:
+        # large strided maps (a stem): contiguous im2col copies from the phase planes, cache-sized GEMMs
+        wmat, _ = _weight_matrix(w, b, g)
+        phases.conv_phases(xp, wmat, kernel, stride, out, min(int(chunk_bytes), _PHASE_TARGET_BYTES))
+        return out
     s = xp.strides
     # V[n, g, c, *tap, *pos] = xp[n, g*cg + c, *(pos*stride + tap*dilation)]
     view = as_strided(
