@@ -186,8 +186,8 @@ def test_conv_dense_layers_match_torch(nd):
 @pytest.mark.parametrize("nd", [1, 2, 3])
 def test_strided_convs_of_large_maps_match_torch(nd):
     """Strides above 1 on maps of at least 1,024 output positions: the phase-split path, with every split
-    of the taps (grid and remainder), odd and even input sizes, groups, all padding modes and block sizes
-    down to one output row."""
+    of the taps (grid and remainder), odd and even input sizes, groups, all padding modes, and blocks of a
+    few output rows (the general path where even one output row exceeds ``chunk_bytes``)."""
     rng = np.random.default_rng(40 + nd)
     spatial = {1: (3203,), 2: (100, 103), 3: (31, 32, 34)}[nd]
     cases = [((7,) * nd, (2,) * nd, 3, 1), ((3,) * nd, (2,) * nd, 1, 2), ((5,) * nd, (3,) * nd, 2, 1),
@@ -201,7 +201,8 @@ def test_strided_convs_of_large_maps_match_torch(nd):
         cfg = dict(kernel=kernel, stride=stride, dilation=(1,) * nd, padding=((pad, pad),) * nd, mode=mode, g=g)
         ref = _torch_conv(x, w, b, cfg)
         assert math.prod(ref.shape[2:]) >= 1024
-        for chunk in (64, 30_000, conv_mod.DEFAULT_CHUNK_BYTES):
+        row_bytes = (2 * math.prod(kernel) + 1) * g * math.prod(ref.shape[3:]) * np.dtype(dt).itemsize
+        for chunk in (64, 3 * row_bytes, conv_mod.DEFAULT_CHUNK_BYTES):     # one position, 3 rows, all
             ours = conv_mod.conv(x, w, b, stride, ((pad, pad),) * nd, 1, g, mode, chunk_bytes=chunk)
             _check(ours, ref, dt, f"case {i} chunk {chunk}: {cfg}")
 

@@ -306,7 +306,9 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
             return out
 
     xp = _pad(x, pairs, padding_mode)
-    if not thin and max(stride) > 1 and max(dilation) == 1 and math.prod(out_sp) >= _MIN_COLUMNS:
+    phase_row_bytes = (ck + (b is not None)) * g * math.prod(out_sp[1:]) * item    # one output row's im2col
+    if (not thin and max(stride) > 1 and max(dilation) == 1 and math.prod(out_sp) >= _MIN_COLUMNS
+            and phase_row_bytes <= chunk_bytes):
         # large strided maps (a stem): contiguous im2col copies from the phase planes, cache-sized GEMMs
         wmat, _ = _weight_matrix(w, b, g)
         phases.conv_phases(xp, wmat, kernel, stride, out, min(int(chunk_bytes), _PHASE_TARGET_BYTES))
