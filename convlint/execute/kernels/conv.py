@@ -18,6 +18,9 @@ blocks of that view are copied ("im2col") into one contiguous buffer:
 * phase path (strides above 1 on large maps, dilation 1; see :mod:`.phases`): the padded input is
   split into its stride phases, so every im2col row is copied in contiguous runs, and cache-sized
   blocks of output rows each take one GEMM that writes the output directly;
+* depthwise path (stride 1, groups of at most four channels, zero padding that keeps the size of every
+  axis but the first; see :mod:`.depthwise`): im2col rows copied straight from the flat planes between
+  margins of zeros, the GEMM writing the output;
 * pointwise path (``1×…×1`` kernels without padding, see :func:`_conv_pointwise`): the input itself
   is the GEMM operand, no im2col;
 * stride-1 path ("flat", see :func:`_conv_flat`): the trailing spatial axes
@@ -43,7 +46,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from convlint.analysis.arithmetic import WindowAxis, same_padding
-from convlint.execute.kernels import parallel, phases
+from convlint.execute.kernels import depthwise, parallel, phases
 from convlint.execute.kernels.elementwise import as_float
 from convlint.execute.memory import DEFAULT_CHUNK_BYTES
 
@@ -71,6 +74,8 @@ _THIN_TARGET_BYTES = 2**20
 # Strided convolutions of large maps (see phases.py) keep a block's im2col buffer plus GEMM result near
 # this size (in L2 cache, where the GEMM reads it back).
 _PHASE_TARGET_BYTES = 2**20
+# The depthwise path (see depthwise.py) takes larger blocks: fewer Python steps, each still in cache.
+_DEPTHWISE_TARGET_BYTES = 2 * 2**20
 # Stride-1 dense convolutions use the flat layout when at most this fraction
 # of its columns are junk (outputs at padded positions, computed then dropped).
 _FLAT_MAX_JUNK = 0.08
@@ -293,6 +298,14 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
     ck = cg * math.prod(kernel)
     item = dtype.itemsize
     thin = g > 1 and cg <= _SAMPLE_MAJOR_MAX_CG
+    if max(stride) == 1 and thin and padding_mode == "zeros" and out_sp[1:] == x.shape[3:]:
+        # depthwise-like and the trailing sizes kept: im2col straight from the flat planes
+        wmat, kk = _weight_matrix(w, b, g)
+        unit = kk * math.prod(out_sp[1:]) * item       # im2col bytes per (sample, group, output row)
+        if unit <= chunk_bytes:
+            plane_blocks = _blocks((n, g, out_sp[0]), unit, min(int(chunk_bytes), _DEPTHWISE_TARGET_BYTES))
+            depthwise.conv_same_thin(x, wmat, kernel, dilation, [lo for lo, _ in pairs], out, plane_blocks)
+            return out
     if max(stride) == 1:
         # flat path: rows of full padded width; junk columns cost GEMM work, so
         # dense convolutions take it only when there are few of them

@@ -98,9 +98,9 @@ def conv_phases(xp: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], stride:
             cols = cols_buf[: g * kk * span].reshape(g, kk, span)
             if kk > ck:
                 cols[:, ck] = 1
-            taps = cols[:, :ck].reshape((g, cg) + tuple(kernel) + (r1 - r0,) + tuple(out_sp[1:]))
+            taps = cols[:, :ck].reshape((g, cg) + tuple(kernel) + (r1 - r0,) + tuple(out_sp[1:]), copy=False)
             for tap_slices, src in sources:
-                piece = src[(i, Ellipsis, slice(r0, r1)) + (slice(None),) * (nd - 1)]
+                rows = src[(i, Ellipsis, slice(r0, r1)) + (slice(None),) * (nd - 1)]
                 dst = taps[(slice(None), slice(None)) + tap_slices]
-                np.copyto(dst.reshape(piece.shape, copy=False), piece)
+                np.copyto(dst.reshape(rows.shape, copy=False), rows)
             np.matmul(wmat, cols, out=out[i, :, r0:r1].reshape(g, coutg, span, copy=False))
