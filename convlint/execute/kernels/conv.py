@@ -303,8 +303,11 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         wmat, kk = _weight_matrix(w, b, g)
         unit = kk * math.prod(out_sp[1:]) * item       # im2col bytes per (sample, group, output row)
         if unit <= chunk_bytes:
-            plane_blocks = _blocks((n, g, out_sp[0]), unit, min(int(chunk_bytes), _DEPTHWISE_TARGET_BYTES))
-            depthwise.conv_same_thin(x, wmat, kernel, dilation, [lo for lo, _ in pairs], out, plane_blocks)
+            workers = parallel.threads() if parallel.threads() * unit <= chunk_bytes else 1
+            limit = min(int(chunk_bytes) // workers, _DEPTHWISE_TARGET_BYTES)    # per thread
+            plane_blocks = list(_blocks((n, g, out_sp[0]), unit, limit))
+            depthwise.conv_same_thin(x, wmat, kernel, dilation, [lo for lo, _ in pairs], out, plane_blocks,
+                                     workers)
             return out
     if max(stride) == 1:
         # flat path: rows of full padded width; junk columns cost GEMM work, so

@@ -14,21 +14,24 @@ as little as it can:
 * the GEMM of each block writes straight into the output, with no junk columns to drop.
 
 Blocks of whole planes (several groups, or several samples) or of output rows keep the im2col buffer
-in cache for the GEMM.  Used by :func:`convlint.execute.kernels.conv.conv` for stride-1, zero-padded
+in cache for the GEMM; with two threads or more, each thread takes a run of blocks (copies and GEMVs
+alike), where BLAS would only spread each small GEMV.  Used by :func:`convlint.execute.kernels.conv.conv` for stride-1, zero-padded
 convolutions of groups of at most four channels whose trailing axes keep their size (``padding='same'``
 and the like: MobileNet's and EfficientNet's depthwise convolutions).
 """
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from convlint.execute.kernels import parallel
+
 
 def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilation: Sequence[int],
-                   left: Sequence[int], out: np.ndarray, blocks: Iterable[tuple[slice, ...]]) -> None:
+                   left: Sequence[int], out: np.ndarray, blocks: Sequence[tuple[slice, ...]], workers: int) -> None:
     """Fill ``out`` ``(N, C_out, *out)`` with the stride-1, zero-padded convolution of ``x`` ``(N, C_in, *in)``.
 
     ``out[2 + a] == in[2 + a]`` for every spatial axis but the first.  ``wmat``: the GEMM operand
@@ -36,7 +39,8 @@ def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilat
     ``left``: the padding before each spatial axis (the padding after it follows from the sizes).
     ``blocks``: ``(samples, groups, output rows)`` slices tiling ``(N, G, out[0])``, each a block whose
     im2col buffer (``kk`` rows of ``rows * prod(in[1:])`` positions per sample and group) is the size
-    wanted; the first block is the largest.
+    wanted; the first block is the largest.  ``workers`` threads each take a contiguous run of the blocks
+    (with an im2col buffer of their own).
     """
     n, c_in = x.shape[:2]
     nd = x.ndim - 2
@@ -62,24 +66,28 @@ def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilat
                       + tuple(d * ma * item for d, ma in zip(dilation, m)) + (item,), writeable=False)
     wraps = _wrapped_reads(kernel, dilation, left, in_sp)
     outputs = out.reshape(n, g, coutg, positions)
-    cols_buf, shape = None, None
-    for samples, groups, rows in blocks:
-        nb = len(range(*samples.indices(n)))
-        gb = len(range(*groups.indices(g)))
-        r0, r1, _ = rows.indices(out_sp[0])
-        width = (r1 - r0) * row
-        if cols_buf is None:
-            cols_buf = np.empty(nb * gb * kk * width, x.dtype)
-        cols = cols_buf[: nb * gb * kk * width].reshape(nb, gb, kk, width)
-        taps = cols[:, :, :ck].reshape((nb, gb, cg) + tuple(kernel) + (width,), copy=False)
-        np.copyto(taps, view[samples, groups, ..., r0 * row:r1 * row])
-        grid = taps.reshape((nb, gb, cg) + tuple(kernel) + (r1 - r0,) + tuple(in_sp[1:]), copy=False)
-        for index in wraps:
-            grid[index] = 0
-        if kk > ck and cols.shape != shape:     # the row of ones stays while the layout does
-            cols[:, :, ck] = 1
-            shape = cols.shape
-        np.matmul(wmat[groups], cols, out=outputs[samples, groups, :, r0 * row:r1 * row])
+
+    def run(part: Sequence[tuple[slice, ...]]) -> None:
+        cols_buf, shape = None, None
+        for samples, groups, rows in part:
+            nb = len(range(*samples.indices(n)))
+            gb = len(range(*groups.indices(g)))
+            r0, r1, _ = rows.indices(out_sp[0])
+            width = (r1 - r0) * row
+            if cols_buf is None:
+                cols_buf = np.empty(nb * gb * kk * width, x.dtype)
+            cols = cols_buf[: nb * gb * kk * width].reshape(nb, gb, kk, width)
+            taps = cols[:, :, :ck].reshape((nb, gb, cg) + tuple(kernel) + (width,), copy=False)
+            np.copyto(taps, view[samples, groups, ..., r0 * row:r1 * row])
+            grid = taps.reshape((nb, gb, cg) + tuple(kernel) + (r1 - r0,) + tuple(in_sp[1:]), copy=False)
+            for index in wraps:
+                grid[index] = 0
+            if kk > ck and cols.shape != shape:     # the row of ones stays while the layout does
+                cols[:, :, ck] = 1
+                shape = cols.shape
+            np.matmul(wmat[groups], cols, out=outputs[samples, groups, :, r0 * row:r1 * row])
+
+    parallel.run_parts(run, blocks, workers)
 
 
 def _wrapped_reads(kernel: Sequence[int], dilation: Sequence[int], left: Sequence[int],
