@@ -67,15 +67,20 @@ def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilat
     wraps = _wrapped_reads(kernel, dilation, left, in_sp)
     outputs = out.reshape(n, g, coutg, positions)
 
+    def extent(block: tuple[slice, ...]) -> tuple[int, int, int, int]:
+        """Samples, groups, first and last output row of a block."""
+        samples, groups, rows = block
+        r0, r1, _ = rows.indices(out_sp[0])
+        return len(range(*samples.indices(n))), len(range(*groups.indices(g))), r0, r1
+
+    nb, gb, r0, r1 = extent(blocks[0])
+    largest = nb * gb * kk * (r1 - r0) * row
+
     def run(part: Sequence[tuple[slice, ...]]) -> None:
-        cols_buf, shape = None, None
+        cols_buf, shape = np.empty(largest, x.dtype), None
         for samples, groups, rows in part:
-            nb = len(range(*samples.indices(n)))
-            gb = len(range(*groups.indices(g)))
-            r0, r1, _ = rows.indices(out_sp[0])
+            nb, gb, r0, r1 = extent((samples, groups, rows))
             width = (r1 - r0) * row
-            if cols_buf is None:
-                cols_buf = np.empty(nb * gb * kk * width, x.dtype)
             cols = cols_buf[: nb * gb * kk * width].reshape(nb, gb, kk, width)
             taps = cols[:, :, :ck].reshape((nb, gb, cg) + tuple(kernel) + (width,), copy=False)
             np.copyto(taps, view[samples, groups, ..., r0 * row:r1 * row])
