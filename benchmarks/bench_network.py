@@ -7,8 +7,8 @@ Usage::
 The three run the same weights on the same input, in one process per thread count, alternating call by
 call for ``--rounds`` rounds after a warm-up: at one thread (CPU time of the process) and at two threads
 (wall time).  The ONNX model is PyTorch's export of the same network.  Prints a Markdown table with the
-minimum and median per forward pass and the ratios of convlint to each peer, the BLAS kernel NumPy uses,
-and how far the outputs differ.  Needs the `bench` extra (onnx, onnxruntime, threadpoolctl).
+minimum and median per forward pass and the ratios of convlint to each peer, each side's speed-up from
+one thread to two (wall time), the BLAS kernel NumPy uses, and how far the outputs differ.  Needs the `bench` extra (onnx, onnxruntime, threadpoolctl).
 """
 from __future__ import annotations
 
@@ -104,13 +104,19 @@ def main() -> None:
     print("| threads (time) | convlint min / median | PyTorch min / median | ONNX Runtime min / median "
           "| convlint / PyTorch | convlint / ONNX Runtime |")
     print("|---|---|---|---|---:|---:|")
+    sides = ("convlint", "torch", "onnxruntime")
+    stats = {threads: {name: Stats(*values) for name, values in results[threads]["stats"].items()}
+             for threads in (1, 2)}
     for threads, kind in ((1, "cpu"), (2, "wall")):
-        stats = {name: Stats(*values) for name, values in results[threads]["stats"].items()}
-        cells = " | ".join(f"{duration(stats[name].min(kind))} / {duration(stats[name].median(kind))}"
-                           for name in ("convlint", "torch", "onnxruntime"))
-        ours = stats["convlint"].median(kind)
+        cells = " | ".join(f"{duration(stats[threads][name].min(kind))} / {duration(stats[threads][name].median(kind))}"
+                           for name in sides)
+        ours = stats[threads]["convlint"].median(kind)
         print(f"| {threads} ({'CPU' if kind == 'cpu' else 'wall'}) | {cells} | "
-              f"{ours / stats['torch'].median(kind):.2f} | {ours / stats['onnxruntime'].median(kind):.2f} |")
+              f"{ours / stats[threads]['torch'].median(kind):.2f} | "
+              f"{ours / stats[threads]['onnxruntime'].median(kind):.2f} |")
+    print()
+    print("1→2 threads speed-up (median wall time at one thread / at two): " + ", ".join(
+        f"{name} {stats[1][name].median('wall') / stats[2][name].median('wall'):.2f}" for name in sides))
 
 
 if __name__ == "__main__":

@@ -24,3 +24,22 @@ def test_the_thread_count_follows_the_blas_limit():
 
     with threadpoolctl.threadpool_limits(1, user_api="blas"):
         assert parallel.threads() == 1
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_depthwise_blocks_over_threads_match_torch(threads):
+    """The depthwise path hands runs of blocks to several threads; together they fill the whole output."""
+    import threadpoolctl
+    import torch
+
+    from convlint.execute.kernels import conv
+
+    rng = np.random.default_rng(threads)        # data of its own: no earlier array holds the result
+    x = rng.standard_normal((3, 24, 17, 19))
+    w = rng.standard_normal((48, 1, 3, 5))
+    b = rng.standard_normal(48)
+    with threadpoolctl.threadpool_limits(threads, user_api="blas"):
+        assert parallel.threads() == threads
+        spread = conv.conv(x, w, b, 1, ((1, 1), (2, 2)), 1, 24, chunk_bytes=20_000)
+    expected = torch.nn.functional.conv2d(*map(torch.from_numpy, (x, w, b)), padding=(1, 2), groups=24).numpy()
+    np.testing.assert_allclose(spread, expected, rtol=1e-10, atol=1e-10)

@@ -183,6 +183,61 @@ def test_conv_dense_layers_match_torch(nd):
             _check(ours, ref, dt, (nd, n, c_in, c_out, g, dt))
 
 
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_strided_convs_of_large_maps_match_torch(nd):
+    """Strides above 1 on maps of at least 1,024 output positions: the phase-split path, with every split
+    of the taps (grid and remainder), odd and even input sizes, groups, all padding modes, and blocks of a
+    few output rows (the general path where even one output row exceeds ``chunk_bytes``)."""
+    rng = np.random.default_rng(40 + nd)
+    spatial = {1: (3203,), 2: (100, 103), 3: (31, 32, 34)}[nd]
+    cases = [((7,) * nd, (2,) * nd, 3, 1), ((3,) * nd, (2,) * nd, 1, 2), ((5,) * nd, (3,) * nd, 2, 1),
+             ((2,) * nd, (2,) * nd, 0, 1), ((4, 3, 1)[:nd], (1, 2, 2)[-nd:], 1, 1)]
+    for i, (kernel, stride, pad, g) in enumerate(cases):
+        dt = DTYPES[i % 2]
+        mode = ["zeros", "reflect", "replicate", "circular"][i % 4]
+        x = _rand(rng, (2, 2 * g) + spatial, dt)
+        w = _rand(rng, (3 * g, 2) + kernel, dt)
+        b = _rand(rng, (3 * g,), dt) if i % 3 else None
+        cfg = dict(kernel=kernel, stride=stride, dilation=(1,) * nd, padding=((pad, pad),) * nd, mode=mode, g=g)
+        ref = _torch_conv(x, w, b, cfg)
+        assert math.prod(ref.shape[2:]) >= 1024
+        row_bytes = (2 * math.prod(kernel) + 1) * g * math.prod(ref.shape[3:]) * np.dtype(dt).itemsize
+        for chunk in (64, 3 * row_bytes, conv_mod.DEFAULT_CHUNK_BYTES):     # one position, 3 rows, all
+            ours = conv_mod.conv(x, w, b, stride, ((pad, pad),) * nd, 1, g, mode, chunk_bytes=chunk)
+            _check(ours, ref, dt, f"case {i} chunk {chunk}: {cfg}")
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_depthwise_convs_keeping_the_size_match_torch(nd):
+    """Stride 1, groups of one or two channels, zero padding that keeps the size of every axis but the
+    first (the depthwise path): reads above and below the plane and reads wrapping round a row, kernels
+    wider than the input, dilation, asymmetric padding, channel multipliers, and blocks from one output
+    row to whole samples."""
+    rng = np.random.default_rng(50 + nd)
+    for i in range(12):
+        kernel = tuple(int(v) for v in rng.integers(1, 6, nd))
+        dilation = tuple(int(v) for v in rng.integers(1, 3, nd))
+        sizes = tuple(int(v) for v in rng.integers(2, 9 if nd < 3 else 6, nd))
+        pads = []
+        for a, (k, d) in enumerate(zip(kernel, dilation)):
+            total = d * (k - 1)
+            left = int(rng.integers(0, total + 1))
+            right = total - left if a else int(rng.integers(0, 3))   # the first axis may change size
+            right = max(right, total + 1 - sizes[a] - left)            # at least one output
+            pads.append((left, right))
+        g, cg, coutg = int(rng.integers(2, 9)), int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        dt = DTYPES[i % 2]
+        x = _rand(rng, (int(rng.integers(1, 4)), g * cg) + sizes, dt)
+        w = _rand(rng, (g * coutg, cg) + kernel, dt)
+        b = _rand(rng, (g * coutg,), dt) if i % 3 else None
+        cfg = dict(kernel=kernel, stride=(1,) * nd, dilation=dilation, padding=tuple(pads), mode="zeros", g=g)
+        ref = _torch_conv(x, w, b, cfg)
+        assert ref.shape[3:] == x.shape[3:]
+        for chunk in (64, 3000, conv_mod.DEFAULT_CHUNK_BYTES):
+            ours = conv_mod.conv(x, w, b, 1, tuple(pads), dilation, g, chunk_bytes=chunk)
+            _check(ours, ref, dt, f"case {i} chunk {chunk}: {cfg} sizes {sizes}")
+
+
 def test_conv_chunking_gives_the_same_result():
     rng = np.random.default_rng(5)
     for nd, spatial in [(1, (29,)), (2, (17, 15)), (3, (7, 6, 8))]:

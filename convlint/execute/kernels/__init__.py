@@ -4,6 +4,8 @@ Importing this package is cheap (it imports nothing); the submodules import
 NumPy and are meant to be imported lazily by the executor:
 
 * :mod:`.conv` -- ``conv`` (ConvNd, im2col + one matmul per group, chunked);
+* :mod:`.phases` -- ``conv_phases`` (strided convolutions of large maps, on the stride phases of the input);
+* :mod:`.depthwise` -- ``conv_same_thin`` (depthwise convolutions that keep the size, from the flat planes);
 * :mod:`.transposed` -- ``conv_transpose`` (ConvTransposeNd, matmul + col2im);
 * :mod:`.pool` -- ``max_pool``, ``avg_pool``, ``adaptive_avg_pool``, ``adaptive_max_pool``;
 * :mod:`.resample` -- ``upsample`` (nearest, nearest-exact, (bi/tri)linear);
@@ -24,7 +26,8 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["activation", "conv", "elementwise", "init", "norm", "parallel", "pool", "rearrange", "resample", "transposed"]
+__all__ = ["activation", "conv", "depthwise", "elementwise", "init", "norm", "parallel", "phases", "pool", "rearrange",
+           "resample", "transposed"]
 
 
 def __getattr__(name: str):

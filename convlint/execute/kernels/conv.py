@@ -15,6 +15,12 @@ blocks of that view are copied ("im2col") into one contiguous buffer:
   columns span several samples, so small feature maps still give large
   matrices) or "sample-major" ``(nb, G, C_in/G*K, P)`` (large feature maps;
   thin groups such as depthwise), the result landing straight in the output;
+* phase path (strides above 1 on large maps, dilation 1; see :mod:`.phases`): the padded input is
+  split into its stride phases, so every im2col row is copied in contiguous runs, and cache-sized
+  blocks of output rows each take one GEMM that writes the output directly;
+* depthwise path (stride 1, groups of at most four channels, zero padding that keeps the size of every
+  axis but the first; see :mod:`.depthwise`): im2col rows copied straight from the flat planes between
+  margins of zeros, the GEMM writing the output;
 * pointwise path (``1×…×1`` kernels without padding, see :func:`_conv_pointwise`): the input itself
   is the GEMM operand, no im2col;
 * stride-1 path ("flat", see :func:`_conv_flat`): the trailing spatial axes
@@ -40,7 +46,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from convlint.analysis.arithmetic import WindowAxis, same_padding
-from convlint.execute.kernels import parallel
+from convlint.execute.kernels import depthwise, parallel, phases
 from convlint.execute.kernels.elementwise import as_float
 from convlint.execute.memory import DEFAULT_CHUNK_BYTES
 
@@ -66,6 +72,11 @@ _MIN_COLUMNS = 1024
 # their stacked matmuls are memory bound, so blocks are kept small.
 _SAMPLE_MAJOR_MAX_CG = 4
 _THIN_TARGET_BYTES = 2**20
+# Strided convolutions of large maps (see phases.py) keep a block's im2col buffer plus GEMM result near
+# this size (in L2 cache, where the GEMM reads it back).
+_PHASE_TARGET_BYTES = 2**20
+# The depthwise path (see depthwise.py) takes larger blocks: fewer Python steps, each still in cache.
+_DEPTHWISE_TARGET_BYTES = 2 * 2**20
 # Stride-1 dense convolutions use the flat layout when at most this fraction
 # of its columns are junk (outputs at padded positions, computed then dropped).
 _FLAT_MAX_JUNK = 0.08
@@ -240,8 +251,8 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         sample, so the bound cannot hold below ``(C_in/groups*prod(k) +
         C_out/groups) * itemsize`` bytes.  Not counted: the output, the
         padded copy of the input (made when there is padding, and always for
-        stride 1), the reshaped weights and NumPy's own fixed-size iteration
-        buffers (tens of KiB).
+        stride 1) and its phase-split copy (the phase path), the reshaped
+        weights and NumPy's own fixed-size iteration buffers (tens of KiB).
 
     Returns
     -------
@@ -288,6 +299,17 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
     ck = cg * math.prod(kernel)
     item = dtype.itemsize
     thin = g > 1 and cg <= _SAMPLE_MAJOR_MAX_CG
+    if max(stride) == 1 and thin and padding_mode == "zeros" and out_sp[1:] == x.shape[3:]:
+        # depthwise-like and the trailing sizes kept: im2col straight from the flat planes
+        wmat, kk = _weight_matrix(w, b, g)
+        unit = kk * math.prod(out_sp[1:]) * item       # im2col bytes per (sample, group, output row)
+        if unit <= chunk_bytes:
+            workers = parallel.threads() if parallel.threads() * unit <= chunk_bytes else 1
+            limit = min(int(chunk_bytes) // workers, _DEPTHWISE_TARGET_BYTES)    # per thread
+            plane_blocks = list(_blocks((n, g, out_sp[0]), unit, limit))
+            depthwise.conv_same_thin(x, wmat, kernel, dilation, [lo for lo, _ in pairs], out, plane_blocks,
+                                     workers)
+            return out
     if max(stride) == 1:
         # flat path: rows of full padded width; junk columns cost GEMM work, so
         # dense convolutions take it only when there are few of them
@@ -301,6 +323,13 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
             return out
 
     xp = _pad(x, pairs, padding_mode)
+    phase_row_bytes = (ck + (b is not None)) * g * math.prod(out_sp[1:]) * item    # one output row's im2col
+    if (not thin and max(stride) > 1 and max(dilation) == 1 and math.prod(out_sp) >= _MIN_COLUMNS
+            and phase_row_bytes <= chunk_bytes):
+        # large strided maps (a stem): contiguous im2col copies from the phase planes, cache-sized GEMMs
+        wmat, _ = _weight_matrix(w, b, g)
+        phases.conv_phases(xp, wmat, kernel, stride, out, min(int(chunk_bytes), _PHASE_TARGET_BYTES))
+        return out
     s = xp.strides
     # V[n, g, c, *tap, *pos] = xp[n, g*cg + c, *(pos*stride + tap*dilation)]
     view = as_strided(

@@ -1,4 +1,5 @@
-"""Copies of large strided blocks (the im2col unfold) spread over threads, where BLAS does not help.
+"""Work spread over threads where BLAS does not help: copies of large strided blocks (the im2col unfold),
+and runs of blocks that each copy and multiply on their own.
 
 NumPy releases the GIL while it copies, so a few threads copying disjoint slices of the same block run in
 parallel.  The number of threads follows the BLAS thread limit when threadpoolctl is installed (so a caller
@@ -10,8 +11,11 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 MIN_PARALLEL_BYTES = 1 << 20
 """Blocks smaller than this are copied by the calling thread (starting threads would cost more)."""
@@ -65,4 +69,16 @@ def copyto(destination: np.ndarray, source: np.ndarray, workers: int | None = No
     lead = (slice(None),) * axis
     parts = [(lead + (slice(start, stop),)) for start, stop in zip(bounds[:-1], bounds[1:]) if stop > start]
     for done in [_pool(workers).submit(np.copyto, destination[part], source[part]) for part in parts]:
+        done.result()
+
+
+def run_parts(function: Callable[[Sequence[T]], None], items: Sequence[T], workers: int) -> None:
+    """``function(part)`` for ``workers`` contiguous parts of ``items`` (as equal as can be), each in its own
+    thread (the calling thread alone when ``workers < 2``); exceptions are raised in the caller."""
+    workers = min(workers, len(items))
+    if workers < 2:
+        function(items)
+        return
+    bounds = np.linspace(0, len(items), workers + 1).astype(int)
+    for done in [_pool(workers).submit(function, items[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]:
         done.result()

@@ -1,0 +1,114 @@
+"""Stride-1 convolutions of thin groups (depthwise) that keep the size of every axis but the first.
+
+A depthwise convolution has no GEMM to speak of: per group, ``(C_out/G x K) @ (K x positions)`` with
+``K = C_in/G * prod(kernel)`` of 9 or so, memory-bound.  What costs is moving data, so this path moves
+as little as it can:
+
+* no padded copy of the planes: each ``(sample, channel)`` plane is copied once, flat, between two
+  margins of zeros (one contiguous run per plane);
+* the output positions are the input's flat positions (the trailing axes keep their size), so the im2col
+  row of tap ``k`` is the flat plane shifted by ``off(k) = sum_a (k_a*d_a - left_a) * M_a`` (``M_a``: the
+  plane's element strides): one contiguous run per plane and tap.  A read above or below the plane falls
+  in a margin (zero, as padding); a read that wraps round a trailing axis (column ``-1`` is the previous
+  row's last column) is zeroed in the im2col buffer afterwards, a few columns per tap;
+* the GEMM of each block writes straight into the output, with no junk columns to drop.
+
+Blocks of whole planes (several groups, or several samples) or of output rows keep the im2col buffer
+in cache for the GEMM; with two threads or more, each thread takes a run of blocks (copies and GEMVs
+alike), where BLAS would only spread each small GEMV.  Used by :func:`convlint.execute.kernels.conv.conv` for stride-1, zero-padded
+convolutions of groups of at most four channels whose trailing axes keep their size (``padding='same'``
+and the like: MobileNet's and EfficientNet's depthwise convolutions).
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from convlint.execute.kernels import parallel
+
+
+def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilation: Sequence[int],
+                   left: Sequence[int], out: np.ndarray, blocks: Sequence[tuple[slice, ...]], workers: int) -> None:
+    """Fill ``out`` ``(N, C_out, *out)`` with the stride-1, zero-padded convolution of ``x`` ``(N, C_in, *in)``.
+
+    ``out[2 + a] == in[2 + a]`` for every spatial axis but the first.  ``wmat``: the GEMM operand
+    ``(G, C_out/G, C_in/G * prod(kernel) [+ 1])``, a last column beyond the taps holding the bias.
+    ``left``: the padding before each spatial axis (the padding after it follows from the sizes).
+    ``blocks``: ``(samples, groups, output rows)`` slices tiling ``(N, G, out[0])``, each a block whose
+    im2col buffer (``kk`` rows of ``rows * prod(in[1:])`` positions per sample and group) is the size
+    wanted; the first block is the largest.  ``workers`` threads each take a contiguous run of the blocks
+    (with an im2col buffer of their own).
+    """
+    n, c_in = x.shape[:2]
+    nd = x.ndim - 2
+    g, coutg, kk = wmat.shape
+    cg = c_in // g
+    ck = cg * math.prod(kernel)
+    in_sp, out_sp = x.shape[2:], out.shape[2:]
+    m = [math.prod(in_sp[a + 1:]) for a in range(nd)]          # element strides of a plane
+    plane, row = math.prod(in_sp), m[0]
+    positions = math.prod(out_sp)
+    low = sum(-lo * ma for lo, ma in zip(left, m))                             # smallest tap offset
+    high = sum(((k - 1) * d - lo) * ma for k, d, lo, ma in zip(kernel, dilation, left, m))
+    before, after = max(0, -low), max(0, positions - 1 + high - (plane - 1))
+    span = before + plane + after
+    flat = np.empty((n, c_in, span), x.dtype)
+    flat[:, :, :before] = 0
+    flat[:, :, before + plane:] = 0
+    flat[:, :, before:before + plane] = x.reshape(n, c_in, plane)
+    item = flat.itemsize
+    # V[n, g, c, *k, j] = flat[n, g*cg + c, before + j + off(k)]
+    view = as_strided(flat.reshape(-1)[before + low:], shape=(n, g, cg) + tuple(kernel) + (positions,),
+                      strides=(c_in * span * item, cg * span * item, span * item)
+                      + tuple(d * ma * item for d, ma in zip(dilation, m)) + (item,), writeable=False)
+    wraps = _wrapped_reads(kernel, dilation, left, in_sp)
+    outputs = out.reshape(n, g, coutg, positions)
+
+    def extent(block: tuple[slice, ...]) -> tuple[int, int, int, int]:
+        """Samples, groups, first and last output row of a block."""
+        samples, groups, rows = block
+        r0, r1, _ = rows.indices(out_sp[0])
+        return len(range(*samples.indices(n))), len(range(*groups.indices(g))), r0, r1
+
+    nb, gb, r0, r1 = extent(blocks[0])
+    largest = nb * gb * kk * (r1 - r0) * row
+
+    def run(part: Sequence[tuple[slice, ...]]) -> None:
+        cols_buf, shape = np.empty(largest, x.dtype), None
+        for samples, groups, rows in part:
+            nb, gb, r0, r1 = extent((samples, groups, rows))
+            width = (r1 - r0) * row
+            cols = cols_buf[: nb * gb * kk * width].reshape(nb, gb, kk, width)
+            taps = cols[:, :, :ck].reshape((nb, gb, cg) + tuple(kernel) + (width,), copy=False)
+            np.copyto(taps, view[samples, groups, ..., r0 * row:r1 * row])
+            grid = taps.reshape((nb, gb, cg) + tuple(kernel) + (r1 - r0,) + tuple(in_sp[1:]), copy=False)
+            for index in wraps:
+                grid[index] = 0
+            if kk > ck and cols.shape != shape:     # the row of ones stays while the layout does
+                cols[:, :, ck] = 1
+                shape = cols.shape
+            np.matmul(wmat[groups], cols, out=outputs[samples, groups, :, r0 * row:r1 * row])
+
+    parallel.run_parts(run, blocks, workers)
+
+
+def _wrapped_reads(kernel: Sequence[int], dilation: Sequence[int], left: Sequence[int],
+                   in_sp: Sequence[int]) -> list[tuple]:
+    """Indices into an im2col block ``(samples, groups, channels, *kernel, rows, *in[1:])`` of the reads
+    that wrap round a trailing axis: tap ``t`` of axis ``a >= 1`` reads coordinate ``o + t*d - left``,
+    outside ``[0, in_a)`` for the first or last few output coordinates ``o``."""
+    nd = len(kernel)
+    found = []
+    for a in range(1, nd):
+        for t in range(kernel[a]):
+            off = t * dilation[a] - left[a]
+            bad = slice(0, min(-off, in_sp[a])) if off < 0 else slice(max(0, in_sp[a] - off), in_sp[a])
+            if off == 0 or bad.start >= bad.stop:
+                continue
+            taps = tuple(t if b == a else slice(None) for b in range(nd))
+            trailing = tuple(bad if b == a else slice(None) for b in range(1, nd))
+            found.append((slice(None),) * 3 + taps + (slice(None),) + trailing)
+    return found
