@@ -7,6 +7,7 @@ line, so that its peak memory (ru_maxrss) and wall time are its own.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,15 @@ import pytest
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 MAX_SECONDS = 2.0
+"""CPU seconds a hostile file may take to lint (docs/reliability.md)."""
+
+
+def cpu_limit() -> float:
+    """:data:`MAX_SECONDS`, doubled while the machine runs more work than it has cores: CPU time then
+    grows with contention for caches and memory bandwidth, and the bound is there to catch work
+    that grows without limit, not a slower machine."""
+    return MAX_SECONDS * (2 if os.getloadavg()[0] > (os.cpu_count() or 1) else 1)
+
 MAX_PEAK_MB = 200
 
 PEAK_KB = (
@@ -82,7 +92,7 @@ def check(path: Path, code: str, line: int | None, column: int | None, text: str
           result: tuple | None = None) -> dict:
     """Lint ``path`` (or take its ``result``); assert a ``code`` finding at (line, column) and the bounds."""
     rc, findings, seconds, peak_mb = result or lint_in_child(path)
-    assert seconds <= MAX_SECONDS, f"{path.name}: {seconds:.2f} s"
+    assert seconds <= cpu_limit(), f"{path.name}: {seconds:.2f} s"
     assert peak_mb <= MAX_PEAK_MB, f"{path.name}: {peak_mb:.0f} MB"
     assert rc == 1
     matching = [f for f in findings if f["code"] == code]
@@ -154,7 +164,7 @@ def test_empty_file_is_not_a_spec(corpus_results):
     rc, findings, seconds, peak_mb = corpus_results["empty.yaml"]
     assert rc == 1 and [(f["code"], f["line"]) for f in findings] == [("Y002", 1)]
     assert findings[0]["message"].startswith("not a spec: it has no `layers:` line")
-    assert seconds <= MAX_SECONDS and peak_mb <= MAX_PEAK_MB
+    assert seconds <= cpu_limit() and peak_mb <= MAX_PEAK_MB
 
 
 def test_python_tag_is_never_executed(tmp_path):
@@ -202,7 +212,7 @@ def test_large_yaml_that_is_no_spec_is_skipped(tmp_path):
     rc, findings, seconds, peak_mb = lint_in_child(data)
     assert rc == 1 and [(f["code"], f["line"]) for f in findings] == [("Y002", 1)]
     assert findings[0]["message"].startswith("not a spec: no `layers:` line")
-    assert seconds <= MAX_SECONDS and peak_mb <= MAX_PEAK_MB
+    assert seconds <= cpu_limit() and peak_mb <= MAX_PEAK_MB
 
 
 def test_too_many_layers(tmp_path):
@@ -232,7 +242,7 @@ def test_many_layers_each_with_findings(tmp_path):
     spec = tmp_path / "bad.yaml"
     spec.write_text("inputs: {x: [1, 3, 8, 8]}\nlayers:\n" + "- {type: Conv2d, kernl_size: 3}\n" * MAX_LAYERS)
     rc, findings, seconds, peak_mb = lint_in_child(spec)
-    assert seconds <= MAX_SECONDS and peak_mb <= MAX_PEAK_MB, (seconds, peak_mb)
+    assert seconds <= cpu_limit() and peak_mb <= MAX_PEAK_MB, (seconds, peak_mb)
     codes = sorted(f["code"] for f in findings)
     # `kernl_size` is one finding (Y006, which names the required `kernel_size`) while the suggestion
     # budget lasts, then Y006 and a Y008 for `kernel_size`; every layer also lacks `out_channels` (Y008)
@@ -247,7 +257,7 @@ def test_thousands_of_inputs(tmp_path):
                     + f"layers:\n  - {{name: cat, type: Concat, from: [{', '.join(names)}]}}\n")
     rc, findings, seconds, peak_mb = lint_in_child(spec)
     assert (rc, findings) == (0, [])
-    assert seconds <= MAX_SECONDS and peak_mb <= MAX_PEAK_MB
+    assert seconds <= cpu_limit() and peak_mb <= MAX_PEAK_MB
     from convlint import summarize
     assert summarize(spec)["layers"][0]["output_shape"] == [1, 2 * count, 4, 4]
 
@@ -259,7 +269,7 @@ def test_thousands_of_unknown_references(tmp_path):
     spec.write_text("inputs: {x: [1, 3, 8, 8]}\nlayers:\n"
                     + "".join(f"- {{name: layer{i}, type: ReLU, from: layr{i}}}\n" for i in range(count)))
     rc, findings, seconds, peak_mb = lint_in_child(spec)
-    assert seconds <= MAX_SECONDS and peak_mb <= MAX_PEAK_MB, (seconds, peak_mb)
+    assert seconds <= cpu_limit() and peak_mb <= MAX_PEAK_MB, (seconds, peak_mb)
     assert [f["code"] for f in findings] == ["G001"] * count
     assert "did you mean `layer0`" in findings[0]["message"]
     assert "did you mean" not in findings[1]["message"]
@@ -279,7 +289,6 @@ def run_in_child(argv: list[str], env: dict | None = None, timeout: int = 120) -
         "sys.stderr.write(f'USAGE {usage.ru_utime + usage.ru_stime} {peak_kb()}\\n')\n"
         "sys.exit(code)\n"
     )
-    import os
     done = subprocess.run([sys.executable, "-c", child, *argv], capture_output=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
     err = done.stderr.decode("utf-8", "replace")
@@ -289,7 +298,7 @@ def run_in_child(argv: list[str], env: dict | None = None, timeout: int = 120) -
 
 
 def within_bounds(seconds: float, peak_mb: float) -> None:
-    assert seconds <= MAX_SECONDS, f"{seconds:.2f} s"
+    assert seconds <= cpu_limit(), f"{seconds:.2f} s"
     assert peak_mb <= MAX_PEAK_MB, f"{peak_mb:.0f} MB"
 
 
@@ -363,7 +372,6 @@ def test_full_format_output_is_linear(tmp_path):
 
 
 def test_fifo_in_a_linted_folder_is_passed_over(tmp_path):
-    import os
     (tmp_path / "good.yaml").write_text("inputs: {x: [1, 3, 8, 8]}\nlayers:\n  - {type: ReLU}\n")
     os.mkfifo(tmp_path / "x.yaml")
     rc, out, err, seconds, peak_mb = run_in_child(["lint", "--format", "json", str(tmp_path)], timeout=60)
@@ -372,7 +380,6 @@ def test_fifo_in_a_linted_folder_is_passed_over(tmp_path):
 
 
 def test_fifo_named_on_the_command_line_is_refused(tmp_path):
-    import os
     os.mkfifo(tmp_path / "x.yaml")
     rc, out, err, seconds, peak_mb = run_in_child(["lint", "--format", "json", str(tmp_path / "x.yaml")], timeout=60)
     (finding,) = json.loads(out)
@@ -411,7 +418,6 @@ def test_broken_parent_pyproject_of_another_tool_is_ignored(tmp_path):
     project = tmp_path / "sub"
     project.mkdir()
     (project / "net.yaml").write_text("inputs: {x: [1, 3, 8, 8]}\nlayers:\n  - {type: ReLU}\n")
-    import os
     done = subprocess.run([sys.executable, "-m", "convlint", "lint", "net.yaml"], cwd=project, capture_output=True,
                           text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     assert done.returncode == 0, done.stderr
@@ -432,7 +438,6 @@ def test_control_characters_and_newlines_are_escaped_in_text_formats():
 
 
 def test_file_names_with_newlines_and_undecodable_bytes(tmp_path):
-    import os
     folder = os.fsencode(tmp_path)
     for raw in (b"bad\xff name.yaml", b"two\nlines.yaml"):
         with open(os.path.join(folder, raw), "w") as stream:
