@@ -222,3 +222,25 @@ def test_plugin_exit_while_registering_is_x001(tmp_path):
             raise SystemExit(3)
     (fault,) = x001(lint_with(tmp_path, ("exiting", Exiting)))
     assert fault.message == "plugin `exiting` raised SystemExit(3), which would end the program"
+
+
+def test_garbage_collection_time_does_not_count_against_a_plugin_call(monkeypatch):
+    """A collection in the middle of a plugin call (on a large spec it walks every object of the
+    process) extends the call's deadline; the plugin's own time still counts."""
+    import gc
+    import time as clock
+    from convlint.layers.registry import PluginFault, plugin_call
+
+    def slow_collection(phase, info):
+        if phase == "start":
+            clock.sleep(0.6)
+    monkeypatch.setattr(gc, "callbacks", [*gc.callbacks])
+    with plugin_call("gc-heavy", time_limit=0.2):  # installs the timer and the collection callback
+        pass
+    gc.callbacks.append(slow_collection)
+    with plugin_call("gc-heavy", time_limit=0.2):
+        gc.collect()
+        clock.sleep(0.05)
+    with pytest.raises(PluginFault, match="ran for more than 0.2 s"):
+        with plugin_call("slow", time_limit=0.2):
+            clock.sleep(0.6)
