@@ -25,7 +25,8 @@ from math import gcd
 from convlint.findings import Finding
 from convlint.layers.keywords import show
 from convlint.layers.registry import Registry
-from convlint.sizes.solver import SizeProblem, SizeSet, Solution, size_problem, solve_all
+from convlint.sizes.joint import solve_all
+from convlint.sizes.solver import SizeProblem, SizeSet, Solution, size_problem
 from convlint.sizes.symbolic import Unsupported
 from convlint.spec.model import Spec
 from convlint.spec.yaml_source import Node, YamlError, load_yaml

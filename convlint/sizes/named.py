@@ -5,9 +5,15 @@ Lint reports what holds for every size, nothing that holds for some only:
 - findings that ``convlint lint`` would report at every value of every name
   (problems that have nothing to do with the sizes, or a layer that fails at
   any size), found by the exact solver of :mod:`convlint.sizes.solver`;
-- S015 for a name that no value makes valid (when nothing above explains it);
+- S015 for a name that no value makes valid, whatever the other names are (when
+  nothing above explains it): the layer that fails at every size the layers
+  before it accept, and the sizes that come closest; or for coupled names
+  (:mod:`convlint.sizes.joint`) that are each valid on their own but never
+  meet their link together (a flattened size no sizes give);
 - S016 when a layer's size arithmetic cannot be followed exactly;
-- S017 (info) in one line when only some values are valid, with the condition on each name.
+- S017 for a size contract that promises a size that is not valid;
+- S018 (info) in one line when only some values are valid, with the condition on
+  each name and each link between names.
 
 The sizes that are valid, and why others fail, are the job of ``convlint sizes``.
 The summary prints every size as an exact expression in the names.
@@ -18,7 +24,8 @@ from convlint.findings import Finding
 from convlint.layers.registry import Registry
 from convlint.sizes.contract import contract_findings
 from convlint.sizes.expr import Expr
-from convlint.sizes.solver import reference_values, size_problem, solve_all
+from convlint.sizes.joint import Component, ProductLink, solve_joint
+from convlint.sizes.solver import reference_values, size_problem
 from convlint.spec.model import Spec
 from convlint.sizes.symbolic import Unsupported
 
@@ -36,11 +43,12 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
     """The findings of a spec with named sizes (see the module docstring), unsorted."""
     problem = size_problem(spec, registry)
     try:
-        held, solutions = solve_all(problem)
+        joint = solve_joint(problem)
     except Unsupported as error:
         return [_finding(registry, spec, "S016", f"{error}; the named sizes {', '.join(problem.names)} "
                                                  f"are not checked", problem.names[0],
                          None if error.layer is None else (error.layer.line, error.layer.column, error.layer.name))]
+    solutions = joint.solutions
     always: dict[tuple, Finding] = {}
     for solution in solutions:
         keys = {(f.code, f.layer, f.line, f.column): f for f in solution.always}
@@ -48,26 +56,76 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
     findings = contract_findings(spec, registry, problem, solutions)
     if always:
         return list(always.values()) + findings
-    conditional = [solution for solution in solutions
-                   if not solution.valid.empty and solution.valid.describe(solution.name) != f"{solution.name} ≥ 1"]
-    if conditional and not any(solution.valid.empty for solution in solutions):
-        conditions = " and ".join(solution.valid.describe(solution.name).removeprefix("only ")
-                                  for solution in conditional)
+    if joint.never:
+        by_name = {solution.name: solution for solution in solutions}
+        return findings + [_never(registry, problem, by_name[name], joint.held) for name in joint.never]
+    empty = [component for component in joint.components if component.empty]
+    if empty:
+        return findings + [_unmet(registry, problem, component) if component.why_not is None
+                           else _not_joint(registry, problem, component) for component in empty]
+    conditions = [condition for component in joint.components for condition in _conditions(component)]
+    if conditions:
         findings.append(_finding(registry, spec, "S018",
-                                 f"valid only when {conditions}; other sizes fail: `convlint sizes` lists the "
-                                 f"valid sizes and explains the others", conditional[0].name))
-    for solution in solutions:
-        if solution.valid.empty:
-            others = ", ".join(f"{other} = {value}" for other, value in solution.held.items())
-            value = solution.threshold + solution.period - 1  # past every lower bound: a lasting reason
-            example = problem.findings({**solution.held, solution.name: value})[0]
-            findings.append(_finding(registry, spec, "S015",
-                                     f"no value of {solution.name} makes the network valid"
-                                     f"{f' (with {others})' if others else ''}; at {solution.name} = "
-                                     f"{value}: {example.code} {example.message} [{example.layer}]; "
-                                     f"`convlint sizes` explains each size", solution.name,
-                                     (example.line, example.column, example.layer)))
+                                 f"valid only when {' and '.join(conditions)}; other sizes fail: `convlint sizes` "
+                                 f"lists the valid sizes and explains the others", problem.names[0]))
     return findings
+
+
+def _conditions(component: Component) -> list[str]:
+    """What a component asks of its sizes, in words (nothing for a name valid at every size)."""
+    if component.coupled and component.why_not is None and (component.products or component.equalities):
+        return [component.describe()]
+    return [component.projections[name].describe(name).removeprefix("only ") for name in component.names
+            if component.projections[name].describe(name) != f"{name} ≥ 1"]
+
+
+def _example(problem, values: dict[str, int], layer: str | None) -> Finding | None:
+    """What lint reports at ``values``: the finding of ``layer`` when there is one, else the first."""
+    found = problem.findings(values)
+    return next((finding for finding in found if finding.layer == layer), found[0] if found else None)
+
+
+def _never(registry: Registry, problem, solution, held: dict[str, int]) -> Finding:
+    """S015 for a name no value of which is valid, whatever the other names are: the layer that fails at
+    every size the layers before it accept, and the sizes that come closest."""
+    name, closest = solution.name, solution.closest
+    layer = closest.layer.name
+    message = (f"no value of {name} makes the network valid: `{layer}` fails at every size that the layers "
+               f"before it accept")
+    at = {**held, name: closest.sizes[0] if closest.sizes else solution.threshold + solution.period - 1}
+    if closest.sizes:
+        shown = [f"{name} = {x} ({', '.join(f'{a} against {b}' for a, b in values)})"
+                 for x, values in zip(closest.sizes, closest.values)]
+        message += f"; closest: {' or '.join(shown)}"
+    example = _example(problem, at, layer)
+    if example is not None:
+        message += f"; at {name} = {at[name]}: {example.code} {example.message} [{example.layer}]"
+    place = (example.line, example.column, example.layer) if example else (closest.layer.line,
+                                                                           closest.layer.column, layer)
+    return _finding(registry, problem.spec, "S015", message + "; `convlint sizes` explains each size", name, place)
+
+
+def _not_joint(registry: Registry, problem, component: Component) -> Finding:
+    """S016 for coupled names not followed jointly, none valid with the others held: which size is at fault
+    is not known."""
+    return _finding(registry, problem.spec, "S016", f"{component.why_not}, and the sizes are solved one at a "
+                                                    f"time with the others held: no value is valid that way; the "
+                                                    f"named sizes {', '.join(component.names)} are not checked",
+                    component.names[0])
+
+
+def _unmet(registry: Registry, problem, component: Component) -> Finding:
+    """S015 for coupled names each valid on its own that no values meet the link of together."""
+    [link] = component.products or component.equalities
+    layers = link.layers if isinstance(link, ProductLink) else [link.layer]
+    names = ", ".join(component.names)
+    message = (f"no values of {names} make the network valid together: {link.describe()} is needed "
+               f"(`{layers[-1].name}`), and no sizes valid on their own meet it")
+    if component.closest:
+        message += f"; closest: {component.closest}"
+    place = (layers[-1].line, layers[-1].column, layers[-1].name)
+    return _finding(registry, problem.spec, "S015", message + "; `convlint sizes` explains each size",
+                    component.names[0], place)
 
 
 def reference_sizes(spec: Spec, registry: Registry) -> dict[str, int]:

@@ -13,7 +13,8 @@ from convlint.report.formatters import concise
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
 from convlint.sizes.contract import Contract, declared_contracts
-from convlint.sizes.solver import SizeSet, Solution, SizeProblem, size_problem, solve, solve_all
+from convlint.sizes.joint import Component, JointSolution, solve_joint
+from convlint.sizes.solver import SizeSet, Solution, SizeProblem, size_problem, solve
 from convlint.spec.model import Spec
 from convlint.sizes.symbolic import Unsupported
 
@@ -38,11 +39,21 @@ class SizesReport:
     """Everything ``convlint sizes`` prints for one spec."""
 
     problem: SizeProblem
-    solutions: list[Solution]
+    joint: JointSolution
     tried: Tried | None
     upto: int
     contracts: dict[str, Contract] = field(default_factory=dict)
     """The spec's size contracts (``sizes:``), by name."""
+
+    @property
+    def solutions(self) -> list[Solution]:
+        """Per name, its valid values (for some values of the other names)."""
+        return self.joint.solutions
+
+    def held_for(self, solution: Solution) -> dict[str, int]:
+        """The other sizes ``solution`` was solved with, when they matter: names coupled in a way not
+        followed jointly are solved one at a time with the others held."""
+        return solution.held if self.joint.component_of(solution.name).why_not is not None else {}
 
     def broken(self, solution: Solution) -> int | None:
         """The smallest size of ``solution``'s name that its contract promises and that is not valid."""
@@ -76,9 +87,10 @@ def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: in
     if unknown:
         raise SizesError(f"--try names {', '.join(unknown)}, but the sizes are {', '.join(problem.names)}")
     try:
-        held, solutions = solve_all(problem)
+        joint = solve_joint(problem)
     except Unsupported as error:
         raise SizesError(f"{spec.path}: {error}") from None
+    held = joint.held
     tried = None
     if tries:  # the other sizes as declared (numeric spec), else as held
         values = {**(problem.declared or held), **tries}
@@ -89,7 +101,7 @@ def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: in
         nearest = {name: sets[name].nearest(value) for name, value in tries.items()}
         tried = Tried(values, problem.findings(values), nearest, sets)
     contracts = {contract.name: contract for contract in declared_contracts(spec, problem.names, registry)[0]}
-    return SizesReport(problem, solutions, tried, upto, contracts)
+    return SizesReport(problem, joint, tried, upto, contracts)
 
 
 def _places(problem: SizeProblem, name: str) -> str:
@@ -112,10 +124,12 @@ def render_text(report: SizesReport) -> str:
     lines.append("Valid means `convlint lint` reports nothing: every layer's input is fully read, "
                  "no output is empty, merged tensors match.")
     for solution in report.solutions:
-        held = f"  (with {_assignment(solution.held)})" if solution.held else ""
+        held = report.held_for(solution)
+        coupled = report.joint.component_of(solution.name).coupled and not held
         lines.append("")
-        lines.append(f"{solution.name}{held}")
-        lines.append(f"  valid: {solution.valid.describe(solution.name)}")
+        lines.append(f"{solution.name}{f'  (with {_assignment(held)})' if held else ''}")
+        lines.append(f"  valid{' for some values of the other sizes' if coupled else ''}: "
+                     f"{solution.valid.describe(solution.name)}")
         smallest = solution.valid.smallest(10)
         if smallest:
             lines.append(f"  smallest: {', '.join(map(str, smallest))}")
@@ -125,15 +139,52 @@ def render_text(report: SizesReport) -> str:
             lines.append(f"  contract {report.contracts[solution.name].describe()}: {verdict}")
         lines.append(f"  exact: every {solution.name} < {solution.threshold + solution.period} checked layer by layer; "
                      f"beyond, validity repeats with period {solution.period}")
-        if solution.valid.empty:
-            example = solution.threshold + solution.period - 1
-            findings = problem.findings({**solution.held, solution.name: example})
-            lines.append(f"  at {solution.name} = {example}:")
-            lines += ["    " + line for line in concise(findings[:3]).splitlines()]
+        if solution.valid.empty and not coupled:
+            lines += _render_never(report, solution)
+    for component in report.joint.components:
+        if component.coupled:
+            lines.append("")
+            lines += _render_component(report, component)
     if report.tried is not None:
         lines.append("")
         lines.extend(_render_tried(report.tried))
     return "\n".join(lines) + "\n"
+
+
+def _render_never(report: SizesReport, solution: Solution) -> list[str]:
+    """Why no value of ``solution``'s name is valid: the layer at fault, the closest sizes, the findings there."""
+    lines = []
+    closest = solution.closest
+    example = solution.threshold + solution.period - 1
+    if closest is not None and solution.name in report.joint.never:
+        lines.append(f"  `{closest.layer.name}` fails at every {solution.name} that the layers before it accept")
+        if closest.sizes:
+            shown = [f"{solution.name} = {x} ({', '.join(f'{a} against {b}' for a, b in values)})"
+                     for x, values in zip(closest.sizes, closest.values)]
+            lines.append(f"  closest: {' or '.join(shown)}")
+            example = closest.sizes[0]
+    findings = report.problem.findings({**report.joint.held, solution.name: example})
+    lines.append(f"  at {solution.name} = {example}:")
+    return lines + ["    " + line for line in concise(findings[:3]).splitlines()]
+
+
+def _render_component(report: SizesReport, component: Component) -> list[str]:
+    """The valid tuples of coupled names: the joint conditions, the links, the tuples up to ``--upto``."""
+    names = ", ".join(component.names)
+    if component.why_not is not None:
+        return [f"{names} together: not followed jointly ({component.why_not}); each is solved above with the "
+                f"others held"]
+    lines = [f"{names} together: {component.describe()}"]
+    lines += [f"  link: {link}" for link in component.links()]
+    if component.empty:
+        if component.closest:
+            lines.append(f"  no values meet the link; closest: {component.closest}")
+        return lines
+    tuples, cut = report.joint.tuples(component, report.upto)
+    shown = ", ".join(f"({', '.join(map(str, item))})" for item in tuples[:20])
+    more = f", … ({'more than ' if cut else ''}{len(tuples)} in all)" if len(tuples) > 20 or cut else ""
+    lines.append(f"  valid ({names}) up to {report.upto}: {shown or 'none'}{more}")
+    return lines
 
 
 def _render_tried(tried: Tried) -> list[str]:
@@ -151,22 +202,42 @@ def _render_tried(tried: Tried) -> list[str]:
 
 
 def render_json(report: SizesReport) -> dict:
-    """``{"path", "name", "fixed_sizes", "symbols": {NAME: {"valid", "conditions", ...}}, "try"}``."""
+    """``{"path", "name", "fixed_sizes", "symbols": {NAME: {"valid", "conditions", ...}}, "joint": [...], "try"}``.
+
+    ``valid``: the values of the name valid for some values of the other names, up to
+    ``--upto``; ``joint``: per group of coupled names, their conditions together, the
+    links between them and the valid tuples with every size up to ``--upto``."""
     symbols = {}
     for solution in report.solutions:
         symbols[solution.name] = {
             "valid": solution.valid.values(report.upto),
             "conditions": solution.valid.describe(solution.name),
             "smallest": solution.valid.smallest(10),
-            "held": solution.held,
             "period": solution.valid.period,
             "positions": [[name, index] for name, index in report.problem.positions[solution.name]],
         }
+        held = report.held_for(solution)
+        if held:
+            symbols[solution.name]["held"] = held
         if solution.name in report.contracts:
             symbols[solution.name]["contract"] = {"promised": report.contracts[solution.name].describe(),
                                                   "first_invalid": report.broken(solution)}
+    joint = []
+    for component in report.joint.components:
+        if not component.coupled:
+            continue
+        entry: dict = {"names": component.names, "jointly": component.why_not is None}
+        if component.why_not is not None:
+            entry["why_not"] = component.why_not
+        else:
+            tuples, cut = report.joint.tuples(component, report.upto)
+            entry.update({"conditions": component.describe(), "links": component.links(),
+                          "tuples": [list(item) for item in tuples], "truncated": cut})
+            if component.closest:
+                entry["closest"] = component.closest
+        joint.append(entry)
     data = {"path": report.problem.spec.path, "name": report.problem.spec.name,
-            "fixed_sizes": bool(report.problem.declared), "symbols": symbols}
+            "fixed_sizes": bool(report.problem.declared), "symbols": symbols, "joint": joint}
     if report.tried is not None:
         data["try"] = {
             "values": report.tried.values,
@@ -190,8 +261,15 @@ def render_torch_export(report: SizesReport) -> str:
              "# the exact valid input sizes found by `convlint sizes`",
              "from torch.export import Dim", ""]
     shapes: dict[str, dict[int, str]] = {decl: {} for decl in problem.spec.inputs}
+    for component in report.joint.components:
+        if component.coupled and component.why_not is None:
+            lines.append(f"# {', '.join(component.names)} are linked ({'; '.join(component.links())}), which a "
+                         f"Dim cannot state, so they stay static")
     for solution in report.solutions:
         name, valid = solution.name, solution.valid
+        component = report.joint.component_of(name)
+        if component.coupled and component.why_not is None:
+            continue
         variable = re.sub(r"\W", "_", name)
         dim = _dim_expression(variable, valid)
         if dim is None:
