@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from math import gcd, lcm, prod
 
 from convlint.sizes.expr import Expr, Product, names_of, period_and_shift, substitute, table
-from convlint.sizes.solver import (MAX_SIZES, SizeProblem, SizeSet, Solution, _reduce, _settles,
+from convlint.sizes.solver import (MAX_SIZES, Closest, SizeProblem, SizeSet, Solution, _plan, _reduce, _settles,
                                    reference_values, solve, solve_propagation)
 from convlint.sizes.symbolic import LayerRecord, Propagation, Unsupported, varies
 from convlint.spec.model import Layer
@@ -238,10 +238,13 @@ def _components(problem: SizeProblem, found: Propagation) -> tuple[list[Componen
 # --- factors ------------------------------------------------------------------------------------------------------
 
 
-def _substituted(found: Propagation, values: dict) -> Propagation:
-    """``found`` with the names in ``values`` replaced in every shape and record."""
+def _substituted(found: Propagation, values: dict, per_layer: dict[str, dict] | None = None) -> Propagation:
+    """``found`` with the names in ``values`` replaced in every shape and record (in the record of a layer
+    named in ``per_layer``, by the values given there first)."""
+    chosen = values
+
     def dim(form):
-        return substitute(form, values)
+        return substitute(form, chosen)
 
     def shape(item):
         return None if item is None else tuple(dim(form) for form in item)
@@ -249,6 +252,8 @@ def _substituted(found: Propagation, values: dict) -> Propagation:
     result = Propagation({node: shape(item) for node, item in found.shapes.items()}, [],
                          {node: [shape(item) for item in items] for node, items in found.outputs.items()})
     for record in found.records:
+        chosen = {**values, **per_layer[record.layer.name]} if per_layer and record.layer.name in per_layer \
+            else values
         result.records.append(LayerRecord(
             record.layer, [shape(item) for item in record.inputs], shape(record.output),
             [(dim(form), value) for form, value in record.bounds if varies(dim(form))],
@@ -276,16 +281,71 @@ class _Factors:
             self._unified[name] = self.problem.propagation({}, unify=order)
         return self._unified[name]
 
-    def solve(self, name: str, held: dict[str, int]) -> Solution:
+    def solve(self, name: str, held: dict[str, int], witnesses: bool = False) -> Solution:
+        """``name`` with the others at ``held``; with ``witnesses``, each layer that reads several names
+        has the others at values where its checks of them pass (see :func:`_witness`)."""
         others = {other: value for other, value in held.items() if other != name}
-        found = _substituted(self.found(name), others)
-        return solve_propagation(self.problem, name, found, others, self.max_sizes, self.skip)
+        found = self.found(name)
+        per_layer = self._witnesses(name, found) if witnesses else None
+        return solve_propagation(self.problem, name, _substituted(found, others, per_layer), others,
+                                 self.max_sizes, self.skip)
+
+    def _witnesses(self, name: str, found: Propagation) -> dict[str, dict]:
+        per_layer = {}
+        for record in found.records:
+            names = _record_names(record)
+            if record.layer.name in self.skip or not names - {name}:
+                continue
+            witness = _witness(self.problem, record, sorted(names), self.max_sizes)
+            if witness is None:
+                apart = _apart(record, self.max_sizes)
+                if apart:
+                    raise _Never(apart, record)
+                raise Unsupported(f"layer `{record.layer.name}`: no sizes were found at which it passes",
+                                  record.layer)
+            per_layer[record.layer.name] = {other: value for other, value in witness.items() if other != name}
+        return per_layer
 
     def tied(self, names: list[str], held: dict[str, int]) -> Solution:
         """Every name in ``names`` equal (a square image), the others held."""
         values = {**held, **{other: Expr.symbol(names[0]) for other in names[1:]}}
         found = _substituted(self.base, values)
         return solve_propagation(self.problem, names[0], found, held, self.max_sizes, self.skip)
+
+
+WITNESS_PROBES = 4096
+"""The most single-layer checks spent looking for sizes at which one layer reading several names passes."""
+
+
+def _record_names(record: LayerRecord) -> set[str]:
+    forms = [dim for shape in [*record.inputs, *record.all_outputs] if shape for dim in shape]
+    forms += [form for pair in [*record.pairs, *record.ordered] for form in pair] + list(record.tracked)
+    return set().union(*(names_of(form) for form in forms))
+
+
+def _witness(problem: SizeProblem, record: LayerRecord, names: list[str], max_sizes: int) -> dict[str, int] | None:
+    """Values of ``names`` at which the layer of ``record`` passes: one period past its threshold per name,
+    where every residue its checks tell apart occurs (each name's plan with the others at 1)."""
+    plans = []
+    for name in names:
+        alone = _substituted(Propagation({}, [record]), {other: 1 for other in names if other != name}).records[0]
+        plans.append(_plan(name, alone, max_sizes, {}))
+    checks = problem.checks()
+    tried, probes = set(), 0
+    for ranges in ([range(plan.threshold, plan.threshold + plan.period) for plan in plans],
+                   [range(1, plan.threshold + plan.period) for plan in plans]):  # then below the thresholds
+        for values in itertools.islice(itertools.product(*ranges), 20 * WITNESS_PROBES):
+            assignment = dict(zip(names, values))
+            if values in tried or any(substitute(a, assignment) != substitute(b, assignment) for a, b in record.pairs):
+                continue
+            tried.add(values)
+            key = tuple(tuple(substitute(dim, assignment) for dim in shape) for shape in record.inputs)
+            if checks.outcome(record.layer, key).ok:
+                return assignment
+            probes += 1
+            if probes >= WITNESS_PROBES:
+                return None
+    return None
 
 
 def _reference(problem: SizeProblem, factors: _Factors) -> dict[str, int]:
@@ -332,6 +392,47 @@ def _never(base: Propagation, name: str, solution: Solution) -> bool:
     return any(names_of(a) | names_of(b) == {name} and
                all(substitute(a, {name: x}) != substitute(b, {name: x}) for x in survivors)
                for a, b in record.pairs)
+
+
+class _Never(Exception):
+    """``names`` have no valid value whatever the others are: ``record``'s layer requires two of their dims
+    equal that always differ."""
+
+    def __init__(self, names: list[str], record: LayerRecord):
+        super().__init__(", ".join(names))
+        self.names, self.record = names, record
+
+
+def _apart(record: LayerRecord, max_sizes: int = MAX_SIZES) -> list[str]:
+    """Names of pairs that ``record``'s layer requires equal and that differ at every size where they are
+    not empty (a constant other than 0, as ``W`` and ``W − 2``, or at every size up to where the sign of
+    the difference settles, and so for good): such a name has no valid value, whatever the others are."""
+    found: list[str] = []
+    for a, b in record.pairs:
+        difference = (a if isinstance(a, Expr) else Expr((), a)) - b
+        names = names_of(a) | names_of(b)
+        if len(names) != 1 or names <= set(found):
+            continue
+        [name] = names
+        if difference.is_constant:
+            if difference.const:
+                found.append(name)
+            continue
+        period, shift = period_and_shift(difference, name)
+        end = (_settles(name, difference, None, period, shift, {}) if shift else 1) + period
+        if end <= max_sizes and not any(difference.evaluate({name: x}) == 0 and substitute(b, {name: x}) >= 1
+                                        for x in range(1, end)):  # equal only where the dims are empty
+            found.append(name)
+    return found
+
+
+def _always_apart(base: Propagation, solutions) -> list[str]:
+    """The names :func:`_apart` finds at the layers at fault in ``solutions``."""
+    found = []
+    for solution in solutions:
+        if solution.closest is not None:
+            found += _apart(next(record for record in base.records if record.layer is solution.closest.layer))
+    return found
 
 
 def _passes(factors: _Factors, values: dict[str, int]) -> bool:
@@ -618,11 +719,22 @@ def solve_joint(problem: SizeProblem, max_sizes: int = MAX_SIZES) -> JointSoluti
     held = _reference(problem, factors)
     own = {name: factors.solve(name, held) for name in problem.names}
     good = {name: held[name] in own[name].valid for name in problem.names}
+    if not all(good.values()):  # some layer may fail for the values held: per layer, values where it passes
+        try:
+            own = {name: factors.solve(name, held, witnesses=True) for name in problem.names}
+        except _Never as never:
+            for name in never.names:
+                own[name].valid = SizeSet(1, frozenset(), 1)
+                own[name].closest = Closest(never.record.layer, [], [], b"")
+        good = {name: True for name in problem.names}
     never = [name for name, solution in own.items() if solution.valid.empty
              and (all(good[other] for other in problem.names if other != name) or _never(base, name, solution))]
+    never += [name for name in _always_apart(base, own.values()) if name not in never]
     if never:  # no tuple at all is valid
         for name in problem.names:
             own[name].valid = SizeSet(1, frozenset(), 1)
+        for component in components:
+            component.projections = {name: own[name].valid for name in component.names}
         return JointSolution(held, [own[name] for name in problem.names], components, never)
     if any(solution.valid.empty for solution in own.values()):
         raise Unsupported(f"{', '.join(name for name in problem.names if own[name].valid.empty)}: no sizes were "
