@@ -426,6 +426,27 @@ def _apart(record: LayerRecord, max_sizes: int = MAX_SIZES) -> list[str]:
     return found
 
 
+def _pair_closest(record: LayerRecord, name: str) -> Closest:
+    """Where the dims in ``name`` alone that ``record``'s layer requires equal come nearest (both non-empty),
+    over one period past where their differences settle."""
+    pairs = [(a, b) for a, b in record.pairs if names_of(a) | names_of(b) == {name}]
+    end = 2
+    for a, b in pairs:
+        difference = (a if isinstance(a, Expr) else Expr((), a)) - b
+        if not difference.is_constant:
+            period, shift = period_and_shift(difference, name)
+            end = max(end, (_settles(name, difference, None, period, shift, {}) if shift else 1) + period)
+    end = max(end, 8)
+    distances = {}
+    for x in range(1, min(end, MAX_SIZES)):
+        values = [(substitute(a, {name: x}), substitute(b, {name: x})) for a, b in pairs]
+        if all(min(pair) >= 1 for pair in values):
+            distances[x] = (sum(abs(p - q) for p, q in values), values)
+    best = min((distance for distance, _ in distances.values()), default=None)
+    sizes = [x for x, (distance, _) in distances.items() if distance == best][:2]
+    return Closest(record.layer, sizes, [distances[x][1] for x in sizes], b"")
+
+
 def _always_apart(base: Propagation, solutions) -> list[str]:
     """The names :func:`_apart` finds at the layers at fault in ``solutions``."""
     found = []
@@ -711,6 +732,16 @@ def _solve_links(problem: SizeProblem, base: Propagation, component: Component, 
         component.projections = dict(component.factors)
 
 
+def _nothing_valid(held: dict[str, int], own: dict[str, Solution], components: list[Component],
+                   never: list[str]) -> JointSolution:
+    """The solution when the names ``never`` have no valid value: then no name has one."""
+    for solution in own.values():
+        solution.valid = SizeSet(1, frozenset(), 1)
+    for component in components:
+        component.projections = {name: own[name].valid for name in component.names}
+    return JointSolution(held, list(own.values()), components, never)
+
+
 def solve_joint(problem: SizeProblem, max_sizes: int = MAX_SIZES) -> JointSolution:
     """Every name's valid values (for some values of the others) and the components' joint description."""
     base = problem.propagation({}, unify=problem.names)
@@ -722,20 +753,16 @@ def solve_joint(problem: SizeProblem, max_sizes: int = MAX_SIZES) -> JointSoluti
     if not all(good.values()):  # some layer may fail for the values held: per layer, values where it passes
         try:
             own = {name: factors.solve(name, held, witnesses=True) for name in problem.names}
-        except _Never as never:
-            for name in never.names:
-                own[name].valid = SizeSet(1, frozenset(), 1)
-                own[name].closest = Closest(never.record.layer, [], [], b"")
+        except _Never as apart:
+            for name in apart.names:
+                own[name].closest = _pair_closest(apart.record, name)
+            return _nothing_valid(held, own, components, apart.names)
         good = {name: True for name in problem.names}
     never = [name for name, solution in own.items() if solution.valid.empty
              and (all(good[other] for other in problem.names if other != name) or _never(base, name, solution))]
     never += [name for name in _always_apart(base, own.values()) if name not in never]
-    if never:  # no tuple at all is valid
-        for name in problem.names:
-            own[name].valid = SizeSet(1, frozenset(), 1)
-        for component in components:
-            component.projections = {name: own[name].valid for name in component.names}
-        return JointSolution(held, [own[name] for name in problem.names], components, never)
+    if never:
+        return _nothing_valid(held, own, components, never)
     if any(solution.valid.empty for solution in own.values()):
         raise Unsupported(f"{', '.join(name for name in problem.names if own[name].valid.empty)}: no sizes were "
                           f"found at which the other sizes pass their own conditions")
