@@ -42,6 +42,7 @@ import itertools
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from math import gcd, lcm, prod
+from typing import cast
 
 from convlint.sizes.expr import Expr, Product, names_of, period_and_shift, substitute, table
 from convlint.sizes.solver import (MAX_SIZES, Closest, SizeProblem, SizeSet, Solution, _plan, _reduce, _settles,
@@ -202,7 +203,9 @@ def _components(problem: SizeProblem, found: Propagation) -> tuple[list[Componen
         for name in names[1:]:
             parent[name] = names[0]
 
-    reasons, products, equalities = [], {}, []
+    reasons: list[tuple[set[str], str]] = []
+    products: dict[str, tuple[Layer, Product]] = {}
+    equalities: list[EqualityLink] = []
     for record in found.records:
         names, product, why = _coupling(record)
         join(sorted(names))
@@ -212,24 +215,24 @@ def _components(problem: SizeProblem, found: Propagation) -> tuple[list[Componen
             products[record.layer.name] = (record.layer, product)
     for layer, kept, replaced in found.equalities:
         join([*names_of(kept), *names_of(replaced)])
-        equalities.append(EqualityLink(layer, kept, replaced))
+        equalities.append(EqualityLink(layer, cast(Expr, kept), cast(Expr, replaced)))
     groups: dict[str, list[str]] = {}
     for name in problem.names:
         groups.setdefault(root(name), []).append(name)
     components = []
-    for names in groups.values():
-        component = Component(names)
-        component.why_not = next((why for found_names, why in reasons if found_names & set(names)), None)
-        component.equalities = [link for link in equalities if names_of(link.left) <= set(names)]
+    for members in groups.values():
+        component = Component(members)
+        component.why_not = next((why for found_names, why in reasons if found_names & set(members)), None)
+        component.equalities = [link for link in equalities if names_of(link.left) <= set(members)]
         links: dict[str, ProductLink] = {}
         for layer, product in products.values():
-            if names_of(product) <= set(names):
+            if names_of(product) <= set(members):
                 links.setdefault(str(product), ProductLink([], product)).layers.append(layer)
         component.products = list(links.values())
-        if component.why_not is None and len(names) > 1:
+        if component.why_not is None and len(members) > 1:
             if len(component.products) + bool(component.equalities) > 1:
                 component.why_not = "its names are linked in more than one way"
-            elif component.equalities and len(names) != 2:
+            elif component.equalities and len(members) != 2:
                 component.why_not = "more than two names are required equal"
         components.append(component)
     return components, {name: product for name, (_, product) in products.items()}
@@ -409,7 +412,7 @@ def _apart(record: LayerRecord, max_sizes: int = MAX_SIZES) -> list[str]:
     the difference settles, and so for good): such a name has no valid value, whatever the others are."""
     found: list[str] = []
     for a, b in record.pairs:
-        difference = (a if isinstance(a, Expr) else Expr((), a)) - b
+        difference = _difference(a, b)
         names = names_of(a) | names_of(b)
         if len(names) != 1 or names <= set(found):
             continue
@@ -426,13 +429,18 @@ def _apart(record: LayerRecord, max_sizes: int = MAX_SIZES) -> list[str]:
     return found
 
 
+def _difference(a, b) -> Expr:
+    """``a − b`` of two dims (ints or forms) as a form."""
+    return (a if isinstance(a, Expr) else Expr((), cast(int, a))) - b
+
+
 def _pair_closest(record: LayerRecord, name: str) -> Closest:
     """Where the dims in ``name`` alone that ``record``'s layer requires equal come nearest (both non-empty),
     over one period past where their differences settle."""
     pairs = [(a, b) for a, b in record.pairs if names_of(a) | names_of(b) == {name}]
     end = 2
     for a, b in pairs:
-        difference = (a if isinstance(a, Expr) else Expr((), a)) - b
+        difference = _difference(a, b)
         if not difference.is_constant:
             period, shift = period_and_shift(difference, name)
             end = max(end, (_settles(name, difference, None, period, shift, {}) if shift else 1) + period)
@@ -475,7 +483,7 @@ def _allowed(problem: SizeProblem, found: Propagation, link: ProductLink, held: 
     for layer in link.layers:
         record = held_found[layer.name]
         constants = sorted({value for form, value in record.bounds if isinstance(form, Product) and value >= 1})
-        regions = []
+        regions: list[tuple[int, int | None]] = []
         low = 1
         for constant in constants:
             if low <= constant - 1:
@@ -483,7 +491,7 @@ def _allowed(problem: SizeProblem, found: Propagation, link: ProductLink, held: 
             regions.append((constant, constant))
             low = constant + 1
         regions.append((low, None))
-        passing = []
+        passing: list[tuple[int, int | None]] = []
         for lo, hi in regions:
             key = tuple(tuple(lo if isinstance(dim, Product) else dim for dim in shape) for shape in record.inputs)
             if checks.outcome(layer, key).ok:
@@ -658,13 +666,13 @@ def _tuples(component: Component, upto: int) -> tuple[list[tuple[int, ...]], boo
         a, b = names
         checks = [(link.left, link.right) if names_of(link.left) == {a} else (link.right, link.left)
                   for link in component.equalities]
-        columns = [(table(f, a, upto + 1, memo.setdefault("a", {})), table(g, b, upto + 1, memo.setdefault("b", {})))
-                   for f, g in checks]
+        pairs = [(table(f, a, upto + 1, memo.setdefault("a", {})), table(g, b, upto + 1, memo.setdefault("b", {})))
+                 for f, g in checks]
         by_value: dict[int, list[int]] = {}
         for y in lists[b]:
-            by_value.setdefault(columns[0][1][y], []).append(y)
-        found = [(x, y) for x in lists[a] for y in by_value.get(columns[0][0][x], ())
-                 if all(f[x] == g[y] for f, g in columns)]
+            by_value.setdefault(pairs[0][1][y], []).append(y)
+        found = [(x, y) for x in lists[a] for y in by_value.get(pairs[0][0][x], ())
+                 if all(f[x] == g[y] for f, g in pairs)]
         return found[:MAX_TUPLES], len(found) > MAX_TUPLES
     [link] = component.products
     scale, forms = _factor_forms(link)
@@ -692,7 +700,7 @@ def _closest_product(component: Component, link: ProductLink, max_sizes: int) ->
         return ""
     most = 2 * max(targets)
     memo: dict = {}
-    firsts = {}
+    firsts: dict[str, dict[int, int]] = {}
     for name, form in forms.items():
         bound = min(_below(form, name, most // max(1, scale), memo), max_sizes)
         column = table(form, name, bound, memo.setdefault(name, {}))

@@ -372,8 +372,7 @@ def solve_propagation(problem: SizeProblem, name: str, found: Propagation, held:
     """Every ``x`` at which each layer of ``found`` (shapes as forms in ``name`` only) passes, except the
     layers named in ``skip`` (their verdicts are left to the caller); ``held`` is only recorded."""
     if _cyclic(problem, found):  # G002 at every size
-        always = problem.findings({**held, name: 1})
-        return Solution(name, SizeSet(1, frozenset(), 1), dict(held), 1, 1, 1, always)
+        return Solution(name, SizeSet(1, frozenset(), 1), dict(held), 1, 1, 1, problem.findings({**held, name: 1}))
     memo: dict = {}
     plans = [_plan(name, record, max_sizes, memo) for record in found.records if record.layer.name not in skip]
     period = lcm(1, *(plan.period for plan in plans))
@@ -458,7 +457,7 @@ def _verdicts(found: Propagation, plans: list, checks: LayerChecks, tables: _Tab
         row, outcomes = _layer_row(record, plan, checks, tables, _still_valid(valid, plan) if skip else None)
         before = bytes(valid) if culprit is not None and not culprit else None
         _and_periodic(valid, row, plan)
-        if before is not None and before.find(1) >= 0 and valid.find(1) < 0:
+        if culprit is not None and before is not None and before.find(1) >= 0 and valid.find(1) < 0:
             culprit += [record, before]
         if always is not None:
             reached = all(clean.get(producer(source, clean)[0], False) for source in record.layer.sources)
