@@ -92,16 +92,38 @@ def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: in
         raise SizesError(f"{spec.path}: {error}") from None
     held = joint.held
     tried = None
-    if tries:  # the other sizes as declared (numeric spec), else as held
-        values = {**(problem.declared or held), **tries}
+    if tries:  # the other sizes as declared (numeric spec), else as held; linked ones from the nearest tuple
+        values = {**(problem.declared or held), **_linked(joint, tries, upto), **tries}
         try:
-            sets = {name: solve(problem, name, values).valid for name in tries}
+            sets = {name: joint.solutions[problem.names.index(name)].valid if _jointly(joint, name)
+                    else solve(problem, name, values).valid for name in tries}
         except Unsupported as error:
             raise SizesError(f"{spec.path}: {error}") from None
         nearest = {name: sets[name].nearest(value) for name, value in tries.items()}
         tried = Tried(values, problem.findings(values), nearest, sets)
     contracts = {contract.name: contract for contract in declared_contracts(spec, problem.names, registry)[0]}
     return SizesReport(problem, joint, tried, upto, contracts)
+
+
+def _jointly(joint: JointSolution, name: str) -> bool:
+    """True for a name solved together with others (its valid set is for some values of them)."""
+    component = joint.component_of(name)
+    return component.coupled and component.why_not is None
+
+
+def _linked(joint: JointSolution, tries: dict[str, int], upto: int) -> dict[str, int]:
+    """For the names solved together with a tried one: their values in the valid tuple nearest the tried sizes."""
+    values: dict[str, int] = {}
+    for component in joint.components:
+        tried = [name for name in component.names if name in tries]
+        if not tried or not _jointly(joint, tried[0]) or component.empty:
+            continue
+        tuples, _ = joint.tuples(component, max(upto, *tries.values()))
+        if tuples:
+            best = min(tuples, key=lambda item: sum(abs(item[component.names.index(name)] - tries[name])
+                                                    for name in tried))
+            values.update(zip(component.names, best))
+    return values
 
 
 def _places(problem: SizeProblem, name: str) -> str:
@@ -194,7 +216,7 @@ def _render_tried(tried: Tried) -> list[str]:
     lines += ["  " + line for line in concise(tried.findings).splitlines()]
     for name, (below, above) in tried.nearest.items():
         if tried.values[name] in tried.valid_sets[name]:
-            lines.append(f"  {name} = {tried.values[name]} is valid on its own (with the other sizes held)")
+            lines.append(f"  {name} = {tried.values[name]} is valid with other values of the other sizes")
             continue
         options = [f"{name} = {value}" for value in (below, above) if value is not None]
         lines.append(f"  nearest valid: {' or '.join(options) if options else 'none'}")
