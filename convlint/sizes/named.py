@@ -130,13 +130,28 @@ def _unmet(registry: Registry, problem, component: Component) -> Finding:
 
 def reference_sizes(spec: Spec, registry: Registry) -> dict[str, int]:
     """The values of the named sizes at which summaries and budgets state numbers: the declared
-    sizes when valid, else small valid ones (see :func:`reference_values`); 1 for each name
-    when the solver cannot follow the spec."""
+    sizes when valid, else small sizes that pass each name's own conditions, with the smallest valid
+    tuple for each group of names solved together (see :mod:`convlint.sizes.joint`); else the values
+    :func:`reference_values` finds; 1 for each name when the solver cannot follow the spec."""
     problem = size_problem(spec, registry)
     try:
-        return reference_values(problem)
+        joint = solve_joint(problem)
     except Unsupported:
-        return {name: 1 for name in problem.names}
+        try:
+            return reference_values(problem)
+        except Unsupported:
+            return {name: 1 for name in problem.names}
+    values = dict(joint.held)
+    for component in joint.components:
+        if component.coupled and component.why_not is None and not component.empty:
+            tuples, _ = joint.tuples(component, REFERENCE_UPTO)
+            if tuples:
+                values.update(zip(component.names, tuples[0]))
+    return values
+
+
+REFERENCE_UPTO = 1024
+"""The largest size :func:`reference_sizes` looks at for a valid tuple of names solved together."""
 
 
 def symbolic_shapes(spec: Spec, registry: Registry) -> dict[str, list | None]:
