@@ -222,3 +222,17 @@ def test_no_blame_for_a_value_held():
     [finding] = lint(spec_from(text))
     assert finding.code == "S015" and "no value of W" in finding.message and finding.layer == "cat"
     assert "closest: W = " in finding.message
+
+
+def test_merged_inputs_that_never_meet_name_the_merge_and_the_closest_sizes():
+    """2·⌊H/2⌋ is even and 2·G + 1 odd: no (H, G) is valid.  S015 names `cat`, its S009 and the closest pair."""
+    text = ("inputs: {x: [1, 2, H, W], y: [1, 2, G, W]}\nlayers:\n"
+            "  - {name: down, from: x, type: MaxPool2d, kernel_size: [2, 1]}\n"
+            "  - {name: back, type: ConvTranspose2d, out_channels: 2, kernel_size: [2, 1], stride: [2, 1]}\n"
+            "  - {name: up, from: y, type: ConvTranspose2d, out_channels: 2, kernel_size: [3, 1], stride: [2, 1]}\n"
+            "  - {name: cat, type: Concat, from: [back, up]}\n")
+    problem = size_problem(spec_from(text), REGISTRY)
+    assert brute_force(problem, 9) == set()
+    [finding] = lint(spec_from(text))
+    assert finding.code == "S015" and finding.layer == "cat" and "needs 2·⌊H/2⌋ = 2·G + 1" in finding.message
+    assert "closest: H = 2, G = 1 (2·⌊H/2⌋ = 2, 2·G + 1 = 3)" in finding.message and ": S009 " in finding.message

@@ -53,6 +53,9 @@ from convlint.spec.model import Layer
 MAX_TUPLES = 10_000
 """The most valid tuples listed per component."""
 
+CLOSEST_UPTO = 1024
+"""The largest size looked at for the sizes closest to meeting an equality no sizes meet."""
+
 MAX_COMBINATIONS = 200_000
 """The most combinations of factor values a product link may need."""
 
@@ -110,7 +113,9 @@ class Component:
     factors: dict[str, SizeSet] = field(default_factory=dict)
     """Per name, the conditions on it alone."""
     closest: str | None = None
-    """When no tuple is valid: the link no sizes meet, and the sizes that come closest."""
+    """When no tuple is valid: the sizes that come closest to meeting the link, in words."""
+    closest_sizes: dict[str, int] | None = None
+    """The closest sizes themselves (the first when there are two)."""
 
     @property
     def coupled(self) -> bool:
@@ -692,12 +697,13 @@ def _tuples(component: Component, upto: int) -> tuple[list[tuple[int, ...]], boo
     return sorted(found)[:MAX_TUPLES], len(found) > MAX_TUPLES
 
 
-def _closest_product(component: Component, link: ProductLink, max_sizes: int) -> str:
-    """The sizes whose product comes nearest to an allowed value (the factors as they are valid)."""
+def _closest_product(component: Component, link: ProductLink, max_sizes: int) -> None:
+    """``component.closest``: the sizes whose product comes nearest to an allowed value, one on each side
+    (each name in its own valid set)."""
     scale, forms = _factor_forms(link)
     targets = [lo for lo, _ in link.allowed] + [hi for _, hi in link.allowed if hi is not None]
     if not targets or any(component.factors[name].empty for name in component.names):
-        return ""
+        return
     most = 2 * max(targets)
     memo: dict = {}
     firsts: dict[str, dict[int, int]] = {}
@@ -715,11 +721,37 @@ def _closest_product(component: Component, link: ProductLink, max_sizes: int) ->
         distance = min(abs(value - target) for target in targets)
         best.append((distance, value, tuple(firsts[name][v] for name, v in zip(names, chosen))))
     best.sort()
-    nearest = [next((item for item in best if item[1] < target), None) for target in targets[:1]]
-    nearest += [next((item for item in best if item[1] > target), None) for target in targets[:1]]
-    shown = [f"{', '.join(f'{n} = {x}' for n, x in zip(names, sizes))} ({link.form} = {value})"
-             for _, value, sizes in sorted(item for item in nearest if item is not None)]
-    return " or ".join(shown)
+    nearest = [next((item for item in best if item[1] < targets[0]), None),
+               next((item for item in best if item[1] > targets[0]), None)]
+    found = sorted(item for item in nearest if item is not None)
+    if found:
+        component.closest = " or ".join(f"{', '.join(f'{n} = {x}' for n, x in zip(names, sizes))} "
+                                        f"({link.form} = {value})" for _, value, sizes in found)
+        component.closest_sizes = dict(zip(names, found[0][2]))
+
+
+def _closest_equality(component: Component, upto: int) -> None:
+    """``component.closest``: the sizes up to ``upto`` (each in its own valid set) where the two sides of
+    the first equality come nearest."""
+    a, b = component.names
+    link = component.equalities[0]
+    left, right = (link.left, link.right) if names_of(link.left) == {a} else (link.right, link.left)
+    xs, ys = component.factors[a].values(upto), component.factors[b].values(upto)
+    if not xs or not ys:
+        return
+    lefts = table(left, a, upto + 1, {})
+    rights = sorted((value, y) for y, value in zip(range(upto + 1), table(right, b, upto + 1, {})) if y in ys)
+    keys = [value for value, _ in rights]
+    best = None
+    for x in xs:
+        index = bisect_left(keys, lefts[x])
+        for value, y in rights[max(0, index - 1):index + 1]:
+            candidate = (abs(value - lefts[x]), x, y)
+            best = candidate if best is None or candidate < best else best
+    if best is not None:
+        _, x, y = best
+        component.closest = f"{a} = {x}, {b} = {y} ({left} = {lefts[x]}, {right} = {dict(map(reversed, rights))[y]})"
+        component.closest_sizes = {a: x, b: y}
 
 
 # --- the whole problem ------------------------------------------------------------------------------------------------
@@ -733,9 +765,11 @@ def _solve_links(problem: SizeProblem, base: Propagation, component: Component, 
         _allowed(problem, base, link, held)
         _solve_product(component, link, max_sizes)
         if component.empty and link.allowed:
-            component.closest = _closest_product(component, link, max_sizes)
+            _closest_product(component, link, max_sizes)
     elif component.equalities:
         _solve_equality(component, max_sizes)
+        if component.empty:
+            _closest_equality(component, CLOSEST_UPTO)
     else:
         component.projections = dict(component.factors)
 

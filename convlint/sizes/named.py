@@ -61,7 +61,7 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
         return findings + [_never(registry, problem, by_name[name], joint.held) for name in joint.never]
     empty = [component for component in joint.components if component.empty]
     if empty:
-        return findings + [_unmet(registry, problem, component) if component.why_not is None
+        return findings + [_unmet(registry, problem, component, joint.held) if component.why_not is None
                            else _not_joint(registry, problem, component) for component in empty]
     conditions = [condition for component in joint.components for condition in _conditions(component)]
     if conditions:
@@ -114,16 +114,22 @@ def _not_joint(registry: Registry, problem, component: Component) -> Finding:
                     component.names[0])
 
 
-def _unmet(registry: Registry, problem, component: Component) -> Finding:
-    """S015 for coupled names each valid on its own that no values meet the link of together."""
+def _unmet(registry: Registry, problem, component: Component, held: dict[str, int]) -> Finding:
+    """S015 for coupled names each valid on their own that no values meet the link of together: the link,
+    its layer, the sizes that come closest and the finding there."""
     [link] = component.products or component.equalities
-    layers = link.layers if isinstance(link, ProductLink) else [link.layer]
+    layer = link.layers[-1] if isinstance(link, ProductLink) else link.layer
     names = ", ".join(component.names)
-    message = (f"no values of {names} make the network valid together: {link.describe()} is needed "
-               f"(`{layers[-1].name}`), and no sizes valid on their own meet it")
+    message = (f"no values of {names} make the network valid together: `{layer.name}` needs {link.describe()}, "
+               f"and no sizes valid on their own meet it")
+    place = (layer.line, layer.column, layer.name)
     if component.closest:
         message += f"; closest: {component.closest}"
-    place = (layers[-1].line, layers[-1].column, layers[-1].name)
+        example = _example(problem, {**held, **(component.closest_sizes or {})}, layer.name)
+        if example is not None:
+            sizes = ", ".join(f"{name} = {value}" for name, value in (component.closest_sizes or {}).items())
+            message += f"; at {sizes}: {example.code} {example.message} [{example.layer}]"
+            place = (example.line, example.column, example.layer)
     return _finding(registry, problem.spec, "S015", message + "; `convlint sizes` explains each size",
                     component.names[0], place)
 
