@@ -191,7 +191,7 @@ def test_product_no_size_meets_names_the_layer_and_the_closest_sizes():
     """8·(⌊H/4⌋ − 2)·(⌊W/4⌋ − 2) is a multiple of 8: never 283.  S015 names `head` and the nearest products."""
     [finding] = lint(spec_from(LENET_LIKE.replace("280", "283")))
     assert finding.code == "S015" and finding.layer == "head"
-    assert "= 283 is needed" in finding.message
+    assert "`head` needs 8·(⌊H/4⌋ − 2)·(⌊W/4⌋ − 2) = 283" in finding.message and ": S008 " in finding.message
     assert "closest: H = 12, W = 148 (8·(⌊H/4⌋ − 2)·(⌊W/4⌋ − 2) = 280)" in finding.message
     problem = size_problem(spec_from(LENET_LIKE.replace("280", "288")), REGISTRY)
     assert problem.is_valid({"N": 1, "H": 12, "W": 152})  # 8·1·36 = 288: the other side of 283 exists
