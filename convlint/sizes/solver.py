@@ -42,8 +42,10 @@ past either, :class:`~convlint.sizes.symbolic.Unsupported` names the layer.
 
 Sizes held fixed: validity of one layer along one axis depends only on that
 axis, so for networks whose layers keep axes apart the answer for ``H`` does
-not depend on the value ``W`` is held at; layers that mix axes (Flatten then
-Linear) make it depend, and the report names the values held.
+not depend on the value ``W`` is held at (as long as ``W`` passes its own
+conditions).  Layers that couple names (Flatten then Linear, a merge of two
+inputs) are solved jointly by :mod:`convlint.sizes.joint`, which uses
+:func:`solve_propagation` for each name's own conditions.
 """
 from __future__ import annotations
 
