@@ -119,7 +119,8 @@ class Component:
 
     @property
     def coupled(self) -> bool:
-        return len(self.names) > 1
+        """True for names linked with each other (a link the solver follows, or one it does not)."""
+        return self.why_not is not None or bool(self.products or self.equalities)
 
     @property
     def empty(self) -> bool:
@@ -166,14 +167,15 @@ def _coupling(record: LayerRecord) -> tuple[set[str], Product | None, str | None
     names: set[str] = set()
     product, why = None, None
     dims = [dim for shape in [*record.inputs, *record.all_outputs] if shape for dim in shape if varies(dim)]
-    for dim in dims:
+    for dim in dims:  # a flattened size couples its names where a layer reads it
         found = names_of(dim)
         if len(found) < 2:
             continue
-        names |= found
         if isinstance(dim, Product) and any(dim is item for shape in record.inputs if shape for item in shape):
             product = dim
+            names |= found
         elif isinstance(dim, Expr):
+            names |= found
             why = f"`{record.layer.name}` reads a size made of several names ({dim})"
     if product is not None:
         factors = [factor for factor in product.factors if not isinstance(factor, int)]
@@ -663,7 +665,7 @@ def _equality_projection(x_name: str, x_forms: list[Expr], x_valid: SizeSet, y_n
 def _tuples(component: Component, upto: int) -> tuple[list[tuple[int, ...]], bool]:
     names = component.names
     lists = {name: component.projections[name].values(upto) for name in names}
-    if component.why_not is not None or not component.coupled:
+    if component.why_not is not None or not (component.products or component.equalities):
         found = list(itertools.islice(itertools.product(*(lists[name] for name in names)), MAX_TUPLES + 1))
         return found[:MAX_TUPLES], len(found) > MAX_TUPLES
     memo: dict = {}
@@ -763,6 +765,10 @@ def _solve_links(problem: SizeProblem, base: Propagation, component: Component, 
     if component.products:
         [link] = component.products
         _allowed(problem, base, link, held)
+        if link.allowed == [(1, None)]:  # every product is allowed: the names are apart after all
+            component.products = []
+            component.projections = dict(component.factors)
+            return
         _solve_product(component, link, max_sizes)
         if component.empty and link.allowed:
             _closest_product(component, link, max_sizes)
