@@ -149,6 +149,8 @@ class JointSolution:
     components: list[Component]
     never: list[str] = field(default_factory=list)
     """Names with no valid value whatever the others are (then no name has one)."""
+    nowhere: Layer | None = None
+    """A layer that passes at no sizes at all (then no name has a valid value)."""
 
     def component_of(self, name: str) -> Component:
         return next(component for component in self.components if name in component.names)
@@ -307,12 +309,14 @@ class _Factors:
             if record.layer.name in self.skip or not names - {name}:
                 continue
             witness = _witness(self.problem, record, sorted(names), self.max_sizes)
-            if witness is None:
+            if witness is None or witness is NOWHERE:
                 apart = _apart(record, self.max_sizes)
                 if apart:
                     raise _Never(apart, record)
-                raise Unsupported(f"layer `{record.layer.name}`: no sizes were found at which it passes",
-                                  record.layer)
+                if witness is NOWHERE:
+                    raise _Never(sorted(names), record, together=True)
+                raise Unsupported(f"layer `{record.layer.name}`: no sizes were found at which it passes "
+                                  f"within the solver's budget", record.layer)
             per_layer[record.layer.name] = {other: value for other, value in witness.items() if other != name}
         return per_layer
 
@@ -333,17 +337,24 @@ def _record_names(record: LayerRecord) -> set[str]:
     return set().union(*(names_of(form) for form in forms))
 
 
+NOWHERE: dict[str, int] = {}
+"""What :func:`_witness` returns for a layer that passes at no sizes at all."""
+
+
 def _witness(problem: SizeProblem, record: LayerRecord, names: list[str], max_sizes: int) -> dict[str, int] | None:
-    """Values of ``names`` at which the layer of ``record`` passes: one period past its threshold per name,
-    where every residue its checks tell apart occurs (each name's plan with the others at 1)."""
+    """Values of ``names`` at which the layer of ``record`` passes: first one period past its threshold per
+    name, where every residue its checks tell apart occurs (each name's plan with the others at 1), then
+    every size below that.  ``NOWHERE`` when every size was tried, ``None`` when the budget ran out."""
     plans = []
     for name in names:
         alone = _substituted(Propagation({}, [record]), {other: 1 for other in names if other != name}).records[0]
         plans.append(_plan(name, alone, max_sizes, {}))
     checks = problem.checks()
     tried, probes = set(), 0
-    for ranges in ([range(plan.threshold, plan.threshold + plan.period) for plan in plans],
-                   [range(1, plan.threshold + plan.period) for plan in plans]):  # then below the thresholds
+    everywhere = [range(1, plan.threshold + plan.period) for plan in plans]
+    if prod(len(values) for values in everywhere) > 20 * WITNESS_PROBES:
+        everywhere = []
+    for ranges in ([range(plan.threshold, plan.threshold + plan.period) for plan in plans], everywhere):
         for values in itertools.islice(itertools.product(*ranges), 20 * WITNESS_PROBES):
             assignment = dict(zip(names, values))
             if values in tried or any(substitute(a, assignment) != substitute(b, assignment) for a, b in record.pairs):
@@ -355,7 +366,7 @@ def _witness(problem: SizeProblem, record: LayerRecord, names: list[str], max_si
             probes += 1
             if probes >= WITNESS_PROBES:
                 return None
-    return None
+    return NOWHERE if everywhere else None
 
 
 def _reference(problem: SizeProblem, factors: _Factors) -> dict[str, int]:
@@ -406,11 +417,11 @@ def _never(base: Propagation, name: str, solution: Solution) -> bool:
 
 class _Never(Exception):
     """``names`` have no valid value whatever the others are: ``record``'s layer requires two of their dims
-    equal that always differ."""
+    equal that always differ; or (``together``) that layer fails at every value of its names."""
 
-    def __init__(self, names: list[str], record: LayerRecord):
+    def __init__(self, names: list[str], record: LayerRecord, together: bool = False):
         super().__init__(", ".join(names))
-        self.names, self.record = names, record
+        self.names, self.record, self.together = names, record, together
 
 
 def _apart(record: LayerRecord, max_sizes: int = MAX_SIZES) -> list[str]:
@@ -781,13 +792,14 @@ def _solve_links(problem: SizeProblem, base: Propagation, component: Component, 
 
 
 def _nothing_valid(held: dict[str, int], own: dict[str, Solution], components: list[Component],
-                   never: list[str]) -> JointSolution:
-    """The solution when the names ``never`` have no valid value: then no name has one."""
+                   never: list[str], nowhere: Layer | None = None) -> JointSolution:
+    """The solution when the names ``never`` have no valid value, or the layer ``nowhere`` passes at no
+    sizes at all: then no name has one."""
     for solution in own.values():
         solution.valid = SizeSet(1, frozenset(), 1)
     for component in components:
         component.projections = {name: own[name].valid for name in component.names}
-    return JointSolution(held, list(own.values()), components, never)
+    return JointSolution(held, list(own.values()), components, never, nowhere)
 
 
 def solve_joint(problem: SizeProblem, max_sizes: int = MAX_SIZES) -> JointSolution:
@@ -802,6 +814,8 @@ def solve_joint(problem: SizeProblem, max_sizes: int = MAX_SIZES) -> JointSoluti
         try:
             own = {name: factors.solve(name, held, witnesses=True) for name in problem.names}
         except _Never as apart:
+            if apart.together:
+                return _nothing_valid(held, own, components, [], apart.record.layer)
             for name in apart.names:
                 own[name].closest = _pair_closest(apart.record, name)
             return _nothing_valid(held, own, components, apart.names)

@@ -56,6 +56,8 @@ def lint_named_sizes(spec: Spec, registry: Registry) -> list[Finding]:
     findings = contract_findings(spec, registry, problem, solutions)
     if always:
         return list(always.values()) + findings
+    if joint.nowhere is not None:
+        return findings + [_nowhere(registry, problem, joint.nowhere, joint.held)]
     if joint.never:
         by_name = {solution.name: solution for solution in solutions}
         return findings + [_never(registry, problem, by_name[name], joint.held) for name in joint.never]
@@ -103,6 +105,19 @@ def _never(registry: Registry, problem, solution, held: dict[str, int]) -> Findi
     place = (example.line, example.column, example.layer) if example else (closest.layer.line,
                                                                            closest.layer.column, layer)
     return _finding(registry, problem.spec, "S015", message + "; `convlint sizes` explains each size", name, place)
+
+
+def _nowhere(registry: Registry, problem, layer, held: dict[str, int]) -> Finding:
+    """S015 for a layer that fails at every size of every name it reads (no one name is at fault)."""
+    message = f"no input sizes make the network valid: `{layer.name}` fails at every size"
+    example = _example(problem, held, layer.name)
+    place = (layer.line, layer.column, layer.name)
+    if example is not None:
+        sizes = ", ".join(f"{name} = {value}" for name, value in held.items())
+        message += f"; at {sizes}: {example.code} {example.message} [{example.layer}]"
+        place = (example.line, example.column, example.layer)
+    return _finding(registry, problem.spec, "S015", message + "; `convlint sizes` explains each size",
+                    problem.names[0], place)
 
 
 def _not_joint(registry: Registry, problem, component: Component) -> Finding:
