@@ -763,7 +763,7 @@ def _closest_equality(component: Component, upto: int) -> None:
             best = candidate if best is None or candidate < best else best
     if best is not None:
         _, x, y = best
-        component.closest = f"{a} = {x}, {b} = {y} ({left} = {lefts[x]}, {right} = {dict(map(reversed, rights))[y]})"
+        component.closest = f"{a} = {x}, {b} = {y} ({left} = {lefts[x]}, {right} = {substitute(right, {b: y})})"
         component.closest_sizes = {a: x, b: y}
 
 

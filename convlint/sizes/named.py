@@ -111,7 +111,7 @@ def _nowhere(registry: Registry, problem, layer, held: dict[str, int]) -> Findin
     """S015 for a layer that fails at every size of every name it reads (no one name is at fault)."""
     message = f"no input sizes make the network valid: `{layer.name}` fails at every size"
     example = _example(problem, held, layer.name)
-    place = (layer.line, layer.column, layer.name)
+    place: tuple[int, int, str | None] = (layer.line, layer.column, layer.name)
     if example is not None:
         sizes = ", ".join(f"{name} = {value}" for name, value in held.items())
         message += f"; at {sizes}: {example.code} {example.message} [{example.layer}]"
@@ -137,7 +137,7 @@ def _unmet(registry: Registry, problem, component: Component, held: dict[str, in
     names = ", ".join(component.names)
     message = (f"no values of {names} make the network valid together: `{layer.name}` needs {link.describe()}, "
                f"and no sizes valid on their own meet it")
-    place = (layer.line, layer.column, layer.name)
+    place: tuple[int, int, str | None] = (layer.line, layer.column, layer.name)
     if component.closest:
         message += f"; closest: {component.closest}"
         example = _example(problem, {**held, **(component.closest_sizes or {})}, layer.name)
