@@ -223,8 +223,11 @@ the one unread position is right padding.""",
          default_enabled=False),
     Rule("S015", "No input size is valid", E,
          what="""for a spec whose input sizes are names (`image: [N, 3, H, W]`), reports a name
-for which no value at all makes the network lint clean, with the reason at one value.
-The check is exact (see `convlint sizes`), not a sample of sizes.""",
+for which no value makes the network lint clean, whatever the other names are: the layer that
+fails at every size the layers before it accept, the sizes that come closest, and the finding at
+one of them. Names coupled through a flattened size (Flatten, then a Linear's `in_features`) that
+are each valid on their own but never together get one S015 at the layer, with the closest
+sizes. The check is exact (see `convlint sizes`), not a sample of sizes.""",
          why="""the network cannot be used at any input size until a layer is changed.""",
          example="""`inputs: {x: [1, 3, S, S]}`, then `Conv2d(kernel_size: 3)` on one branch and
 `Conv2d(kernel_size: 1)` on the other, concatenated: the branches always differ by 2 pixels.""",
@@ -244,7 +247,7 @@ built-in layers."""),
     Rule("S017", "Size contract broken", E,
          what="""for a spec that declares the input sizes it must accept (`sizes: {H: {min: 256,
 max: 2048, multiple_of: 32}, W: H}`, or a list such as `H: [224, 256]`), proves every one of
-them valid (each name with the others held as `convlint sizes` holds them), exactly and without
+them valid (each for some values of the other names, as `convlint sizes` lists them), exactly and without
 trying the sizes one by one, and reports the smallest one that is not, with the finding lint
 gives there.""",
          why="""a change that breaks an input size the model must serve fails in CI instead of

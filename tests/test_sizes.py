@@ -484,7 +484,7 @@ def test_torch_export_accepts_the_dynamic_shapes(capsys):
 @given(networks(), st.integers(0, 2), st.integers(1, 40), st.integers(0, 60), st.integers(1, 6), st.booleans())
 def test_random_contracts_agree_with_brute_force(text, pick, least, span, step, as_list):
     """S017 names the smallest promised size at which lint reports something (the others held as solved)."""
-    from convlint.sizes.solver import solve_all
+    from convlint.sizes.joint import solve_all
     problem = size_problem(spec_from(text), REGISTRY)
     name = problem.names[pick % len(problem.names)]
     promised = list(range(-(-least // step) * step, least + span + 1, step))

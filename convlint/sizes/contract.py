@@ -7,8 +7,8 @@ A spec may declare, beside its inputs::
       W: H                      # the same promise as H
       D: [16, 32, 64]           # or a list of sizes
 
-Every size of the contract must be valid (see :mod:`convlint.sizes.solver`), each
-name with the other names held as ``convlint sizes`` holds them.  The proof is
+Every size of the contract must be valid for some values of the other names (the
+values :mod:`convlint.sizes.joint` lists per name, as ``convlint sizes`` does).  The proof is
 exact and never tries the sizes one by one: below the solver's start the few
 sizes are looked up, and beyond it a multiple of ``multiple_of`` is valid
 according to its residue modulo the valid set's period, so at most
@@ -25,7 +25,8 @@ from math import gcd
 from convlint.findings import Finding
 from convlint.layers.keywords import show
 from convlint.layers.registry import Registry
-from convlint.sizes.solver import SizeProblem, SizeSet, Solution, size_problem, solve_all
+from convlint.sizes.joint import solve_all
+from convlint.sizes.solver import SizeProblem, SizeSet, Solution, size_problem
 from convlint.sizes.symbolic import Unsupported
 from convlint.spec.model import Spec
 from convlint.spec.yaml_source import Node, YamlError, load_yaml

@@ -297,3 +297,32 @@ def multiply(factors: list) -> "int | Expr | Product":
     if len(varying) == 1:
         return varying[0] * constant
     return Product(((constant,) if constant != 1 else ()) + tuple(varying))
+
+
+def names_of(form) -> frozenset[str]:
+    """The size names an int, :class:`Expr` or :class:`Product` depends on."""
+    if isinstance(form, Product):
+        return frozenset().union(*(names_of(factor) for factor in form.factors))
+    if not isinstance(form, Expr):
+        return frozenset()
+    found: set[str] = set()
+    for atom, _ in form.terms:
+        found |= {atom} if isinstance(atom, str) else names_of(atom.num)
+    return frozenset(found)
+
+
+def substitute(form, values: Mapping[str, "int | Expr"]):
+    """``form`` with each name in ``values`` replaced by its int or form (a constant form becomes an int)."""
+    if isinstance(form, Product):
+        return multiply([substitute(factor, values) for factor in form.factors])
+    if not isinstance(form, Expr):
+        return form
+    total: "Expr | int" = Expr((), form.const)
+    for atom, coef in form.terms:
+        if isinstance(atom, str):
+            part = values.get(atom, Expr.symbol(atom))
+        else:
+            inner = substitute(atom.num, values)
+            part = inner // atom.den if isinstance(inner, int) else floor_div(inner, atom.den)
+        total = total + coef * part
+    return total.const if isinstance(total, Expr) and total.is_constant else total

@@ -15,7 +15,8 @@ import dataclasses
 
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
-from convlint.sizes.solver import size_problem, solve, solve_all
+from convlint.sizes.joint import solve_all
+from convlint.sizes.solver import size_problem, solve
 from convlint.spec.model import Spec
 from convlint.sizes.symbolic import Unsupported
 

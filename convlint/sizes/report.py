@@ -14,7 +14,8 @@ from convlint.report.concise import concise
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
 from convlint.sizes.contract import Contract, declared_contracts
-from convlint.sizes.solver import SizeSet, Solution, SizeProblem, size_problem, solve, solve_all
+from convlint.sizes.joint import Component, JointSolution, solve_joint
+from convlint.sizes.solver import SizeSet, Solution, SizeProblem, size_problem, solve
 from convlint.spec.model import Spec
 from convlint.sizes.symbolic import Unsupported
 
@@ -39,7 +40,7 @@ class SizesReport:
     """Everything ``convlint sizes`` prints for one spec."""
 
     problem: SizeProblem
-    solutions: list[Solution]
+    joint: JointSolution
     tried: Tried | None
     upto: int
     contracts: dict[str, Contract] = field(default_factory=dict)
@@ -53,6 +54,16 @@ class SizesReport:
         if self.lint is None:
             return self.problem.findings(values)
         return self.lint(self.problem.instantiate(values))
+
+    @property
+    def solutions(self) -> list[Solution]:
+        """Per name, its valid values (for some values of the other names)."""
+        return self.joint.solutions
+
+    def held_for(self, solution: Solution) -> dict[str, int]:
+        """The other sizes ``solution`` was solved with, when they matter: names coupled in a way not
+        followed jointly are solved one at a time with the others held."""
+        return solution.held if self.joint.component_of(solution.name).why_not is not None else {}
 
     def broken(self, solution: Solution) -> int | None:
         """The smallest size of ``solution``'s name that its contract promises and that is not valid."""
@@ -88,21 +99,44 @@ def sizes_report(spec: Spec, registry: Registry, tries: dict[str, int], upto: in
     if unknown:
         raise SizesError(f"--try names {', '.join(unknown)}, but the sizes are {', '.join(problem.names)}")
     try:
-        held, solutions = solve_all(problem)
+        joint = solve_joint(problem)
     except Unsupported as error:
         raise SizesError(f"{spec.path}: {error}") from None
-    if tries:  # the other sizes as declared (numeric spec), else as held
-        values = {**(problem.declared or held), **tries}
+    held = joint.held
+    if tries:  # the other sizes as declared (numeric spec), else as held; linked ones from the nearest tuple
+        values = {**(problem.declared or held), **_linked(joint, tries, upto), **tries}
         try:
-            sets = {name: solve(problem, name, values).valid for name in tries}
+            sets = {name: joint.solutions[problem.names.index(name)].valid if _jointly(joint, name)
+                    else solve(problem, name, values).valid for name in tries}
         except Unsupported as error:
             raise SizesError(f"{spec.path}: {error}") from None
         nearest = {name: sets[name].nearest(value) for name, value in tries.items()}
     contracts = {contract.name: contract for contract in declared_contracts(spec, problem.names, registry)[0]}
-    report = SizesReport(problem, solutions, None, upto, contracts, lint)
+    report = SizesReport(problem, joint, None, upto, contracts, lint)
     if tries:
         report.tried = Tried(values, report.findings_at(values), nearest, sets)
     return report
+
+
+def _jointly(joint: JointSolution, name: str) -> bool:
+    """True for a name solved together with others (its valid set is for some values of them)."""
+    component = joint.component_of(name)
+    return component.coupled and component.why_not is None
+
+
+def _linked(joint: JointSolution, tries: dict[str, int], upto: int) -> dict[str, int]:
+    """For the names solved together with a tried one: their values in the valid tuple nearest the tried sizes."""
+    values: dict[str, int] = {}
+    for component in joint.components:
+        tried = [name for name in component.names if name in tries]
+        if not tried or not _jointly(joint, tried[0]) or component.empty:
+            continue
+        tuples, _ = joint.tuples(component, max(upto, *tries.values()))
+        if tuples:
+            best = min(tuples, key=lambda item: sum(abs(item[component.names.index(name)] - tries[name])
+                                                    for name in tried))
+            values.update(zip(component.names, best))
+    return values
 
 
 def _places(problem: SizeProblem, name: str) -> str:
@@ -125,10 +159,12 @@ def render_text(report: SizesReport) -> str:
     lines.append("Valid means `convlint lint` reports nothing: every layer's input is fully read, "
                  "no output is empty, merged tensors match.")
     for solution in report.solutions:
-        held = f"  (with {_assignment(solution.held)})" if solution.held else ""
+        held = report.held_for(solution)
+        coupled = report.joint.component_of(solution.name).coupled and not held
         lines.append("")
-        lines.append(f"{solution.name}{held}")
-        lines.append(f"  valid: {solution.valid.describe(solution.name)}")
+        lines.append(f"{solution.name}{f'  (with {_assignment(held)})' if held else ''}")
+        lines.append(f"  valid{' for some values of the other sizes' if coupled else ''}: "
+                     f"{solution.valid.describe(solution.name)}")
         smallest = solution.valid.smallest(10)
         if smallest:
             lines.append(f"  smallest: {', '.join(map(str, smallest))}")
@@ -138,15 +174,52 @@ def render_text(report: SizesReport) -> str:
             lines.append(f"  contract {report.contracts[solution.name].describe()}: {verdict}")
         lines.append(f"  exact: every {solution.name} < {solution.threshold + solution.period} checked layer by layer; "
                      f"beyond, validity repeats with period {solution.period}")
-        if solution.valid.empty:
-            example = solution.threshold + solution.period - 1
-            findings = report.findings_at({**solution.held, solution.name: example})
-            lines.append(f"  at {solution.name} = {example}:")
-            lines += ["    " + line for line in concise(findings[:3]).splitlines()]
+        if solution.valid.empty and not coupled:
+            lines += _render_never(report, solution)
+    for component in report.joint.components:
+        if component.coupled:
+            lines.append("")
+            lines += _render_component(report, component)
     if report.tried is not None:
         lines.append("")
         lines.extend(_render_tried(report.tried))
     return "\n".join(lines) + "\n"
+
+
+def _render_never(report: SizesReport, solution: Solution) -> list[str]:
+    """Why no value of ``solution``'s name is valid: the layer at fault, the closest sizes, the findings there."""
+    lines = []
+    closest = solution.closest
+    example = solution.threshold + solution.period - 1
+    if closest is not None and solution.name in report.joint.never:
+        lines.append(f"  `{closest.layer.name}` fails at every {solution.name} that the layers before it accept")
+        if closest.sizes:
+            shown = [f"{solution.name} = {x} ({', '.join(f'{a} against {b}' for a, b in values)})"
+                     for x, values in zip(closest.sizes, closest.values)]
+            lines.append(f"  closest: {' or '.join(shown)}")
+            example = closest.sizes[0]
+    findings = report.findings_at({**report.joint.held, solution.name: example})
+    lines.append(f"  at {solution.name} = {example}:")
+    return lines + ["    " + line for line in concise(findings[:3]).splitlines()]
+
+
+def _render_component(report: SizesReport, component: Component) -> list[str]:
+    """The valid tuples of coupled names: the joint conditions, the links, the tuples up to ``--upto``."""
+    names = ", ".join(component.names)
+    if component.why_not is not None:
+        return [f"{names} together: not followed jointly ({component.why_not}); each is solved above with the "
+                f"others held"]
+    lines = [f"{names} together: {component.describe()}"]
+    lines += [f"  link: {link}" for link in component.links()]
+    if component.empty:
+        if component.closest:
+            lines.append(f"  no values meet the link; closest: {component.closest}")
+        return lines
+    tuples, cut = report.joint.tuples(component, report.upto)
+    shown = ", ".join(f"({', '.join(map(str, item))})" for item in tuples[:20])
+    more = f", … ({'more than ' if cut else ''}{len(tuples)} in all)" if len(tuples) > 20 or cut else ""
+    lines.append(f"  valid ({names}) up to {report.upto}: {shown or 'none'}{more}")
+    return lines
 
 
 def _render_tried(tried: Tried) -> list[str]:
@@ -156,7 +229,7 @@ def _render_tried(tried: Tried) -> list[str]:
     lines += ["  " + line for line in concise(tried.findings).splitlines()]
     for name, (below, above) in tried.nearest.items():
         if tried.values[name] in tried.valid_sets[name]:
-            lines.append(f"  {name} = {tried.values[name]} is valid on its own (with the other sizes held)")
+            lines.append(f"  {name} = {tried.values[name]} is valid with other values of the other sizes")
             continue
         options = [f"{name} = {value}" for value in (below, above) if value is not None]
         lines.append(f"  nearest valid: {' or '.join(options) if options else 'none'}")
@@ -164,22 +237,42 @@ def _render_tried(tried: Tried) -> list[str]:
 
 
 def render_json(report: SizesReport) -> dict:
-    """``{"path", "name", "fixed_sizes", "symbols": {NAME: {"valid", "conditions", ...}}, "try"}``."""
+    """``{"path", "name", "fixed_sizes", "symbols": {NAME: {"valid", "conditions", ...}}, "joint": [...], "try"}``.
+
+    ``valid``: the values of the name valid for some values of the other names, up to
+    ``--upto``; ``joint``: per group of coupled names, their conditions together, the
+    links between them and the valid tuples with every size up to ``--upto``."""
     symbols = {}
     for solution in report.solutions:
         symbols[solution.name] = {
             "valid": solution.valid.values(report.upto),
             "conditions": solution.valid.describe(solution.name),
             "smallest": solution.valid.smallest(10),
-            "held": solution.held,
             "period": solution.valid.period,
             "positions": [[name, index] for name, index in report.problem.positions[solution.name]],
         }
+        held = report.held_for(solution)
+        if held:
+            symbols[solution.name]["held"] = held
         if solution.name in report.contracts:
             symbols[solution.name]["contract"] = {"promised": report.contracts[solution.name].describe(),
                                                   "first_invalid": report.broken(solution)}
+    joint = []
+    for component in report.joint.components:
+        if not component.coupled:
+            continue
+        entry: dict = {"names": component.names, "jointly": component.why_not is None}
+        if component.why_not is not None:
+            entry["why_not"] = component.why_not
+        else:
+            tuples, cut = report.joint.tuples(component, report.upto)
+            entry.update({"conditions": component.describe(), "links": component.links(),
+                          "tuples": [list(item) for item in tuples], "truncated": cut})
+            if component.closest:
+                entry["closest"] = component.closest
+        joint.append(entry)
     data = {"path": report.problem.spec.path, "name": report.problem.spec.name,
-            "fixed_sizes": bool(report.problem.declared), "symbols": symbols}
+            "fixed_sizes": bool(report.problem.declared), "symbols": symbols, "joint": joint}
     if report.tried is not None:
         data["try"] = {
             "values": report.tried.values,
@@ -203,8 +296,15 @@ def render_torch_export(report: SizesReport) -> str:
              "# the exact valid input sizes found by `convlint sizes`",
              "from torch.export import Dim", ""]
     shapes: dict[str, dict[int, str]] = {decl: {} for decl in problem.spec.inputs}
+    for component in report.joint.components:
+        if component.coupled and component.why_not is None:
+            lines.append(f"# {', '.join(component.names)} are linked ({'; '.join(component.links())}), which a "
+                         f"Dim cannot state, so they stay static")
     for solution in report.solutions:
         name, valid = solution.name, solution.valid
+        component = report.joint.component_of(name)
+        if component.coupled and component.why_not is None:
+            continue
         variable = re.sub(r"\W", "_", name)
         dim = _dim_expression(variable, valid)
         if dim is None:

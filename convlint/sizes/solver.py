@@ -42,8 +42,10 @@ past either, :class:`~convlint.sizes.symbolic.Unsupported` names the layer.
 
 Sizes held fixed: validity of one layer along one axis depends only on that
 axis, so for networks whose layers keep axes apart the answer for ``H`` does
-not depend on the value ``W`` is held at; layers that mix axes (Flatten then
-Linear) make it depend, and the report names the values held.
+not depend on the value ``W`` is held at (as long as ``W`` passes its own
+conditions).  Layers that couple names (Flatten then Linear, a merge of two
+inputs) are solved jointly by :mod:`convlint.sizes.joint`, which uses
+:func:`solve_propagation` for each name's own conditions.
 """
 from __future__ import annotations
 
@@ -250,6 +252,8 @@ class Solution:
     threshold: int
     lint_runs: int
     always: list[Finding] = field(default_factory=list)
+    closest: "Closest | None" = None
+    """When no size is valid: the layer at fault and the sizes that come closest."""
 
 
 @dataclass
@@ -308,10 +312,11 @@ class SizeProblem:
         """True when the network lints clean with these sizes."""
         return not self.findings(values)
 
-    def propagation(self, values: Mapping[str, "int | Expr"]) -> Propagation:
-        """Symbolic shapes with the names in ``values`` replaced (ints) and the rest as names."""
+    def propagation(self, values: Mapping[str, "int | Expr"], unify: list[str] | None = None) -> Propagation:
+        """Symbolic shapes with the names in ``values`` replaced (ints) and the rest as names; ``unify``:
+        see :func:`~convlint.sizes.symbolic.propagate`."""
         inputs = self.input_shapes(lambda name: values.get(name, Expr.symbol(name)))
-        return propagate(self.spec, self.registry, inputs)
+        return propagate(self.spec, self.registry, inputs, unify)
 
 
 def size_problem(spec: Spec, registry: Registry) -> SizeProblem:
@@ -360,12 +365,17 @@ def solve_tied(problem: SizeProblem, names: list[str], held: dict[str, int],
 
 
 def _solve_line(problem: SizeProblem, name: str, substitution: dict, held: dict, max_sizes: int) -> Solution:
-    found = problem.propagation(substitution)
+    return solve_propagation(problem, name, problem.propagation(substitution), held, max_sizes)
+
+
+def solve_propagation(problem: SizeProblem, name: str, found: Propagation, held: dict, max_sizes: int = MAX_SIZES,
+                      skip: frozenset[str] = frozenset()) -> Solution:
+    """Every ``x`` at which each layer of ``found`` (shapes as forms in ``name`` only) passes, except the
+    layers named in ``skip`` (their verdicts are left to the caller); ``held`` is only recorded."""
     if _cyclic(problem, found):  # G002 at every size
-        always = problem.findings({**held, name: 1})
-        return Solution(name, SizeSet(1, frozenset(), 1), dict(held), 1, 1, 1, always)
+        return Solution(name, SizeSet(1, frozenset(), 1), dict(held), 1, 1, 1, problem.findings({**held, name: 1}))
     memo: dict = {}
-    plans = [_plan(name, record, max_sizes, memo) for record in found.records]
+    plans = [_plan(name, record, max_sizes, memo) for record in found.records if record.layer.name not in skip]
     period = lcm(1, *(plan.period for plan in plans))
     threshold = max([1, *(plan.threshold for plan in plans)])
     if threshold + period > max_sizes:
@@ -378,23 +388,64 @@ def _solve_line(problem: SizeProblem, name: str, substitution: dict, held: dict,
     checks = problem.checks()
     size = threshold + period
     tables = _Tables(name, size)
-    valid = _verdicts(found, plans, checks, tables, size, skip=True)
-    always = []
+    culprit: list = []
+    valid = _verdicts(found, plans, checks, tables, size, skip=True, culprit=culprit)
+    always: list[Finding] = []
     if valid.find(1) < 0:  # nothing valid: find what fails everywhere, checking every size this time
         always = list(checks.base)
         _verdicts(found, plans, checks, tables, size, skip=False, always=always)
     checked = sum(plan.threshold + plan.period for plan in plans)
     runs = -(-checked // max(1, len(plans)))
-    return Solution(name, _reduce(bytes(valid), period, threshold), dict(held), period, threshold, runs, always)
+    closest = _closest(culprit, tables) if culprit else None
+    return Solution(name, _reduce(bytes(valid), period, threshold), dict(held), period, threshold, runs, always,
+                    closest)
+
+
+def _closest(culprit: list, tables: "_Tables") -> "Closest | None":
+    """The sizes, among those every layer before the culprit accepts, where the culprit's comparisons come
+    nearest to holding (two dims it requires equal or ordered, a size and the constant it is compared with)."""
+    record, before = culprit
+    compared = [(a, b) for a, b in [*record.pairs, *record.ordered]]
+    compared += [(dim, value) for dim, value in record.bounds if isinstance(dim, Expr)]
+    if not compared:
+        return Closest(record.layer, [], [], before)
+    columns = [(tables.values(a) if varies(a) else None, a, tables.values(b) if varies(b) else None, b)
+               for a, b in compared]
+
+    def at(column, constant, x):
+        return constant if column is None else column[x]
+
+    distance = {x: sum(abs(at(ca, a, x) - at(cb, b, x)) for ca, a, cb, b in columns)
+                for x in range(1, len(before)) if before[x]}
+    if not distance:
+        return Closest(record.layer, [], [], before)
+    best = min(distance.values())
+    sizes = [x for x, value in distance.items() if value == best][:2]
+    values = [[(at(ca, a, x), at(cb, b, x)) for ca, a, cb, b in columns] for x in sizes]
+    return Closest(record.layer, sizes, values, before)
+
+
+@dataclass
+class Closest:
+    """Where no size is valid: the first ``layer`` that fails at every size the layers before it accept, the
+    ``sizes`` (at most two) where its comparisons come nearest to holding, and per size the pairs of values
+    compared there (dim, and the dim or constant it must meet); ``before``: per size (index), 1 where every
+    layer before it passes."""
+
+    layer: Layer
+    sizes: list[int]
+    values: list[list[tuple[int, int]]]
+    before: bytes
 
 
 def _verdicts(found: Propagation, plans: list, checks: LayerChecks, tables: _Tables, size: int, skip: bool,
-              always: list | None = None) -> bytearray:
+              always: list | None = None, culprit: list | None = None) -> bytearray:
     """Validity at ``x = 0 … size − 1`` (1: valid; index 0 is no size): every layer's verdict, and-ed.
 
     Layers are checked in order; with ``skip``, sizes that an earlier layer already
     rules out are not checked again.  ``always`` (when given) receives the findings
-    that a layer reached at every size reports at every size.
+    that a layer reached at every size reports at every size; ``culprit`` (when given)
+    receives the record of the layer after which no size is left, and the validity before it.
     """
     valid = bytearray(b"\x01") * size
     valid[0] = 0
@@ -405,7 +456,10 @@ def _verdicts(found: Propagation, plans: list, checks: LayerChecks, tables: _Tab
     for plan in plans:
         record = plan.record
         row, outcomes = _layer_row(record, plan, checks, tables, _still_valid(valid, plan) if skip else None)
+        before = bytes(valid) if culprit is not None and not culprit else None
         _and_periodic(valid, row, plan)
+        if culprit is not None and before is not None and before.find(1) >= 0 and valid.find(1) < 0:
+            culprit += [record, before]
         if always is not None:
             reached = all(clean.get(producer(source, clean)[0], False) for source in record.layer.sources)
             clean[record.layer.name] = reached and all(outcome.shape is not None for outcome in outcomes)
@@ -637,23 +691,6 @@ def _reduce(verdicts: bytes, period: int, threshold: int) -> SizeSet:
         start -= 1
     extra = tuple(x for x in range(1, start) if verdicts[x])
     return SizeSet(smallest, residues, start, extra)
-
-
-def solve_all(problem: SizeProblem, max_sizes: int = MAX_SIZES) -> tuple[dict[str, int], list[Solution]]:
-    """The values held (see :func:`reference_values`) and the :class:`Solution` of every name.
-
-    With declared sizes, the first name is solved with the others at their declared
-    values; when its declared value is valid so is the declared assignment, and the
-    other names are solved against it without linting it first.
-    """
-    names = problem.names
-    if problem.declared:
-        first = solve(problem, names[0], problem.declared, max_sizes)
-        if problem.declared[names[0]] in first.valid:
-            held = dict(problem.declared)
-            return held, [first, *(solve(problem, name, held, max_sizes) for name in names[1:])]
-    held = reference_values(problem, max_sizes, declared_checked=bool(problem.declared))
-    return held, [solve(problem, name, held, max_sizes) for name in names]
 
 
 def _one_name_at_a_time(problem: SizeProblem, spatial: list[str], batch: dict[str, int], start: int,

@@ -35,7 +35,7 @@ import networkx as nx
 from convlint.analysis.graph import producer
 from convlint.analysis.keyword_cache import KeywordCache
 from convlint.layers.registry import Registry
-from convlint.sizes.expr import Expr, NotAffine, Product
+from convlint.sizes.expr import Expr, NotAffine, Product, names_of
 from convlint.spec.model import Layer, Spec
 
 
@@ -155,6 +155,9 @@ class Propagation:
     shapes: dict[str, tuple | None] = field(default_factory=dict)
     records: list[LayerRecord] = field(default_factory=list)
     outputs: dict[str, list[tuple]] = field(default_factory=dict)
+    equalities: list[tuple[Layer, object, object]] = field(default_factory=list)
+    """``(layer, kept, replaced)``: two dims in different names that ``layer`` requires equal, when
+    :func:`propagate` unifies them (``replaced`` then reads as ``kept`` from that layer on)."""
 
     def shape_of(self, source: str) -> tuple | None:
         """The shape tensor ``source`` (a node, or ``name.k`` of a layer with several outputs) has,
@@ -176,8 +179,15 @@ def constant(dim) -> "int | Expr | Product":
     return dim.const if isinstance(dim, Expr) and dim.is_constant else dim
 
 
-def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple]) -> Propagation:
-    """Shapes of every node of ``spec`` when input ``name`` has the dims ``inputs[name]``."""
+def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple], unify: list[str] | None = None) -> Propagation:
+    """Shapes of every node of ``spec`` when input ``name`` has the dims ``inputs[name]``.
+
+    ``unify``: size names, most preferred first.  A layer that requires two dims in
+    different single names equal (a merge of branches from two inputs) then sees
+    both as the one in the preferred name, and so do the layers after it; the pair
+    is kept in :attr:`Propagation.equalities`.  Without it, the pair stays in the
+    layer's record and the layer fails wherever the two differ.
+    """
     graph = spec.graph
     result = Propagation()
     keywords = KeywordCache()
@@ -194,12 +204,41 @@ def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple]) -> Propa
             record = LayerRecord(layer, sources)  # never sized: only its size-independent checks run
         else:
             record = _layer_record(layer, registry, known, keywords)
+            if unify is not None:
+                record = _unified(record, layer, registry, keywords, unify, result.equalities)
         result.records.append(record)
         shape = record.output
         result.shapes[name] = None if shape is None else tuple(constant(dim) for dim in shape)
         if record.outputs is not None:
             result.outputs[name] = [tuple(constant(dim) for dim in output) for output in record.outputs]
     return result
+
+
+def _unified(record: LayerRecord, layer: Layer, registry: Registry, keywords: KeywordCache, order: list[str],
+             equalities: list) -> LayerRecord:
+    """``record`` again, its inputs rewritten so that each group of dims it requires equal across different
+    single names reads as the group's dim in the earliest name of ``order``."""
+    def rank(form) -> int:
+        [name] = names_of(form)
+        return order.index(name) if name in order else len(order)
+
+    groups: dict = {}  # form → the forms it is required equal to, transitively (a small union-find)
+    for a, b in record.pairs:
+        names_a, names_b = names_of(a), names_of(b)
+        if len(names_a) == 1 and len(names_b) == 1 and names_a != names_b:
+            merged = groups.get(a, {a}) | groups.get(b, {b})
+            for form in merged:
+                groups[form] = merged
+    if not groups:
+        return record
+    replace = {}
+    for form, group in groups.items():
+        kept = min(group, key=lambda item: (rank(item), str(item)))
+        if form != kept:
+            replace[form] = kept
+            equalities.append((layer, kept, form))
+    inputs = [tuple(replace.get(dim, dim) for dim in shape) for shape in record.inputs if shape is not None]
+    return _layer_record(layer, registry, inputs, keywords)
 
 
 def _args(layer: Layer, layer_type, ndim: int, keywords: KeywordCache) -> dict | None:
