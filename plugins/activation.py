@@ -78,6 +78,13 @@ class StochasticDepth(Elementwise):
             "mode": Choice(("batch", "row"), doc="drop for the whole batch or per sample"),
         })
 
+    # --- export (convlint export) ---
+    torch_imports = ("torchvision.ops",)
+
+    def torch_module(self, args):
+        """``torchvision.ops.StochasticDepth``."""
+        return f"torchvision.ops.StochasticDepth({', '.join(f'{key}={value}' for key, value in args.items())})"
+
 
 @hookimpl
 def register_layer_types(register):

@@ -153,6 +153,11 @@ class Linear(LayerType):
         """``prod(input) · out_features``: in·out per row, bias not counted."""
         return math.prod(ctx.input) * ctx.args["out_features"]
 
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``in_features``: the size of the input's last dim."""
+        return {"in_features": ctx.input[-1]}
+
 
 class Flatten(LayerType):
     """``torch.nn.Flatten``: merges dims ``start_dim..end_dim`` into one (default: all but the batch)."""
@@ -242,6 +247,11 @@ class BatchNorm(LayerType):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``num_features``: the input's channels."""
+        return {"num_features": ctx.input[1]}
 
 
 def channel_norm_shapes(ctx: LayerContext) -> dict:

@@ -171,6 +171,11 @@ class Conv(LayerType):
         first = position * args["stride"][axis] - left
         return [(first, first + dilation * (kernel - 1))]
 
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``in_channels``: the input's channels."""
+        return {"in_channels": ctx.input[1]}
+
 
 @hookimpl
 def register_layer_types(register):

@@ -83,6 +83,27 @@ class CenterCrop(LayerType):
         start = crop_start(ctx.input[2 + axis], self.target(ctx)[axis])
         return [(position + start, position + start)] + [None] * (len(ctx.inputs) - 1)
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: the helper ``center_crop`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        size = f"{inputs[1]}.shape[2:]" if len(inputs) > 1 else args["size"]
+        return f"center_crop({inputs[0]}, {size})"
+
+    def torch_helpers(self) -> dict:
+        return {"center_crop": CENTER_CROP_SOURCE}
+
+
+CENTER_CROP_SOURCE = '''def center_crop(x, size):
+    """Crop the spatial dims of ``x`` about the centre to ``size`` (an int or one per axis), as
+    torchvision's ``center_crop``: the first kept index is ``round((have - want) / 2)``."""
+    size = (size,) * (x.dim() - 2) if isinstance(size, int) else tuple(size)
+    starts = [int(round((have - want) / 2.0)) for have, want in zip(x.shape[2:], size)]
+    return x[(slice(None), slice(None), *(slice(start, start + want) for start, want in zip(starts, size)))]
+'''
+
 
 @hookimpl
 def register_layer_types(register):

@@ -130,6 +130,14 @@ class Concat(LayerType):
             return None
         return [(position, position)] * len(ctx.inputs)
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``torch.cat`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"torch.cat([{', '.join(inputs)}], dim={args.get('dim', 1)})"
+
 
 class Add(LayerType):
     """Elementwise sum of tensors of one shape (a residual connection)."""
@@ -163,6 +171,14 @@ class Add(LayerType):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)] * len(ctx.inputs)
+
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``+`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return " + ".join(inputs)
 
 
 @hookimpl

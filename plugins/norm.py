@@ -116,6 +116,14 @@ class LayerNorm2d(LayerNorm):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """``nn.LayerNorm`` over the channels (torchvision's ``LayerNorm2d`` is one, applied channels-last)."""
+        return f"nn.LayerNorm({', '.join(f'{key}={value}' for key, value in args.items())})"
+
+    def torch_forward(self, module, inputs, args):
+        return f"{module}({inputs[0]}.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)"
+
 
 class GroupNorm(Norm):
     """``torch.nn.GroupNorm``: the channels in ``num_groups`` groups, each normalised over its channels and
@@ -156,6 +164,11 @@ class GroupNorm(Norm):
         """Each output reads every position of its sample: unknown."""
         return None
 
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``num_channels``: the input's channels."""
+        return {"num_channels": ctx.input[1]}
+
 
 class InstanceNorm(Norm):
     """``torch.nn.InstanceNorm{1,2,3}d``: each channel of each sample normalised over its positions
@@ -192,6 +205,11 @@ class InstanceNorm(Norm):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         """With running statistics, position by position; otherwise every position of the channel: unknown."""
         return [(position, position)] if ctx.args["track_running_stats"] else None
+
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``num_features``: the input's channels."""
+        return {"num_features": ctx.input[1]}
 
 
 @hookimpl

@@ -88,6 +88,14 @@ class Mul(LayerType):
             spans.append((0, 0) if dim < 0 or shape[dim] == 1 else (position, position))
         return spans
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``*`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return " * ".join(inputs)
+
 
 class LayerScale(LayerType):
     """ConvNeXt's learnt per-channel scale (torchvision's ``CNBlock.layer_scale``): ``x · γ`` with ``γ`` of shape
@@ -122,6 +130,19 @@ class LayerScale(LayerType):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``channels`` (the input's), and ``spatial_dims``, the trailing 1s of the parameter's shape."""
+        return {"channels": ctx.input[1], "spatial_dims": len(ctx.input) - 2}
+
+    def torch_module(self, args):
+        """A bare ``nn.Parameter`` of shape ``(C, 1, …)`` filled with ``init_value``."""
+        shape = f"({args['channels']},) + (1,) * {args.get('spatial_dims', 2)}"
+        return f"nn.Parameter(torch.full({shape}, {args.get('init_value', '1e-06')}))"
+
+    def torch_forward(self, module, inputs, args):
+        return f"{inputs[0]} * {module}"
 
 
 @hookimpl

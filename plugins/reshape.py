@@ -59,6 +59,14 @@ class Permute(Rearrange):
         """Identity along a spatial axis that stays in place; unknown along one that moves."""
         return [(position, position)] if self._dims(ctx)[2 + axis] == 2 + axis else None
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``Tensor.permute`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"{inputs[0]}.permute({args['dims']})"
+
 
 class Reshape(Rearrange):
     """``Tensor.reshape(shape)`` as a layer (``View``: ``Tensor.view``): the whole shape, batch included;
@@ -103,6 +111,14 @@ class Reshape(Rearrange):
 
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         return inputs[0].reshape(self.infer(ctx))
+
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``Tensor.reshape`` (``Tensor.view``) in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"{inputs[0]}.{self.name.lower()}({args['shape']})"
 
 
 class Unflatten(Rearrange):
@@ -347,6 +363,14 @@ class Split(Pieces):
                               f"pieces changes with the size")
         return equal_pieces(size, written[0])
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``torch.split`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"torch.split({inputs[0]}, {args['split_size_or_sections']}, dim={args.get('dim', 1)})"
+
 
 class Chunk(Pieces):
     """``torch.chunk(x, chunks, dim)``: pieces of ``⌈size / chunks⌉`` (the last may be smaller; fewer than
@@ -365,6 +389,14 @@ class Chunk(Pieces):
             layer.unsupported(f"Chunk of the varying size {size}: the number and size of the pieces change "
                               f"with the size")
         return equal_pieces(size, -(-size // layer.args["chunks"]))
+
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``torch.chunk`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"torch.chunk({inputs[0]}, {args['chunks']}, dim={args.get('dim', 1)})"
 
 
 def equal_pieces(size: int, piece: int) -> list[int]:
@@ -394,6 +426,14 @@ class Chomp1d(Rearrange):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: a slice in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"{inputs[0]}[:, :, :-{args['chomp_size']}]"
 
 
 @hookimpl

@@ -110,6 +110,11 @@ class ConvTranspose(LayerType):
                 if (position + padding - tap * dilation) % stride == 0]
         return [(min(read), max(read)) if read else None]
 
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``in_channels``: the input's channels."""
+        return {"in_channels": ctx.input[1]}
+
 
 @hookimpl
 def register_layer_types(register):
