@@ -16,6 +16,24 @@ class Activation(Elementwise):
         function = getattr(activation, self.kernel)
         return function(inputs[0], **{name: ctx.args[key] for name, key in self.kernel_args.items()})
 
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        return ONNX_ACTIVATIONS[self.kernel](graph, inputs[0], ctx.args)
+
+
+def _softplus(graph, x: str, args) -> str:
+    """PyTorch's Softplus: ``log(1 + exp(β·x)) / β``, and ``x`` itself where ``β·x > threshold``."""
+    scaled = graph.node("Mul", [x, graph.scalar(args["beta"])])
+    smooth = graph.node("Div", [graph.node("Softplus", [scaled]), graph.scalar(args["beta"])])
+    return graph.node("Where", [graph.node("Greater", [scaled, graph.scalar(args["threshold"])]), x, smooth])
+
+
+ONNX_ACTIVATIONS = {
+    "hardsigmoid": lambda graph, x, args: graph.node("HardSigmoid", [x], alpha=1 / 6, beta=0.5),
+    "mish": lambda graph, x, args: graph.node("Mul", [x, graph.node("Tanh", [graph.node("Softplus", [x])])]),
+    "softplus": _softplus,
+}
+"""Kernel name → the function that adds its ONNX nodes: ``(graph, input, args) → output``."""
+
 
 def activation_types() -> list[LayerType]:
     """Hardsigmoid, Mish and Softplus, each with the keywords of its torch.nn class."""
@@ -65,6 +83,10 @@ class PReLU(LayerType):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``PRelu``, the slopes shaped to broadcast over the channels."""
+        return graph.node("PRelu", [inputs[0], graph.per_channel(params["weight"], len(ctx.input))])
 
 
 class StochasticDepth(Elementwise):

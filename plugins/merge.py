@@ -138,6 +138,9 @@ class Concat(LayerType):
     def torch_forward(self, module, inputs, args):
         return f"torch.cat([{', '.join(inputs)}], dim={args.get('dim', 1)})"
 
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        return graph.node("Concat", inputs, axis=ctx.args["dim"])
+
 
 class Add(LayerType):
     """Elementwise sum of tensors of one shape (a residual connection)."""
@@ -179,6 +182,12 @@ class Add(LayerType):
 
     def torch_forward(self, module, inputs, args):
         return " + ".join(inputs)
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        total = inputs[0]
+        for other in inputs[1:]:
+            total = graph.node("Add", [total, other])
+        return total
 
 
 @hookimpl

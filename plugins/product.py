@@ -96,6 +96,12 @@ class Mul(LayerType):
     def torch_forward(self, module, inputs, args):
         return " * ".join(inputs)
 
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        product = inputs[0]
+        for other in inputs[1:]:
+            product = graph.node("Mul", [product, other])
+        return product
+
 
 class LayerScale(LayerType):
     """ConvNeXt's learnt per-channel scale (torchvision's ``CNBlock.layer_scale``): ``x · γ`` with ``γ`` of shape
@@ -143,6 +149,9 @@ class LayerScale(LayerType):
 
     def torch_forward(self, module, inputs, args):
         return f"{inputs[0]} * {module}"
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        return graph.node("Mul", [inputs[0], params[""]])
 
 
 @hookimpl

@@ -116,6 +116,16 @@ class ConvTranspose(LayerType):
         return {"in_channels": ctx.input[1]}
 
 
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``ConvTranspose``."""
+        args = ctx.args
+        weights = [params["weight"], *([params["bias"]] if "bias" in params else [])]
+        return graph.node("ConvTranspose", [inputs[0], *weights], kernel_shape=list(args["kernel_size"]),
+                          strides=list(args["stride"]), pads=list(args["padding"]) * 2,
+                          dilations=list(args["dilation"]), group=args["groups"],
+                          output_padding=list(args["output_padding"]))
+
+
 @hookimpl
 def register_layer_types(register):
     for ndim in (1, 2, 3):
