@@ -112,8 +112,13 @@ class Pool(LayerType):
         from convlint.layers.layer_type import NotExportable
         args = ctx.args
         kernel = list(args["kernel_size"])
+        ceil = args["ceil_mode"]
+        if ceil and not graph.dynamic:  # ONNX's shape inference keeps the last window PyTorch drops (ONNX Runtime
+            from dataclasses import replace
+            axes = self.window_axes(ctx)  # drops it): at fixed sizes, ask for floor mode where that gives its count
+            ceil = [replace(axis, ceil_mode=False).out for axis in axes] != [axis.out for axis in axes]
         common = dict(kernel_shape=kernel, strides=list(args["stride"] or kernel), pads=list(args["padding"]) * 2,
-                      ceil_mode=int(args["ceil_mode"]))
+                      ceil_mode=int(ceil))
         if self.kind == "Max":
             return graph.node("MaxPool", inputs[:1], dilations=list(args["dilation"]), **common)
         if args.get("divisor_override") is not None:

@@ -25,6 +25,8 @@ from convlint.spec.layer_list import FindingCollector, Layer
 from convlint.spec.yaml_source import load_yaml
 
 INDENT = "    "
+COMMENT_WIDTH = 96
+"""Width of the comment lines that carry lint warnings."""
 BLOCK_KEYS = ("repeat", "first", "start", "when")
 """Keywords of a block instance that are not the block's parameters."""
 
@@ -611,7 +613,7 @@ def render_class(made: ClassSource) -> list[str]:
     parameters = ", ".join(["self", *made.parameters])
     lines.append(f"{INDENT}def __init__({parameters}):")
     if chain:
-        lines += [f"{INDENT * 2}# {note}" for unit in made.units for note in unit.notes]
+        lines += [f"{INDENT * 2}# {line}" for unit in made.units for note in unit.notes for line in _wrapped(note)]
         lines += [f"{INDENT * 2}{line}" for line in made.attributes]
         lines.append(f"{INDENT * 2}super().__init__(")
         lines += [f"{INDENT * 3}{render_module(child, 3)}," for child in root.children.values()]
@@ -654,7 +656,7 @@ def _forward_body(made: ClassSource, root: Node) -> list[str]:
             taken.add(target)
         variables[last.name] = target
         for unit in statement.units:
-            body += [f"# {note}" for note in unit.notes]
+            body += [f"# {line}" for note in unit.notes for line in _wrapped(note)]
         if statement.container is not None and not statement.container.sequential:
             body.append(f"{target} = {inputs[0]}")
             body.append(f"for module in {access(root, statement.container.path)}.values():")
@@ -671,6 +673,12 @@ def _forward_body(made: ClassSource, root: Node) -> list[str]:
     results = [_read(output, variables, produced) for output in made.outputs]
     body.append(f"return {', '.join(results)}")
     return body
+
+
+def _wrapped(note: str) -> list[str]:
+    """A comment's lines, at most :data:`COMMENT_WIDTH` characters each (the first line stays the finding's start)."""
+    import textwrap
+    return textwrap.wrap(note, COMMENT_WIDTH, break_long_words=False, break_on_hyphens=False) or [note]
 
 
 def _producer(source: str, produced: dict) -> str:
