@@ -36,7 +36,7 @@ def onnx_model(prepared: Prepared, weights: dict | None = None, seed: int = 0, o
     graph = OnnxGraph(opset, symbolic)
     inputs = []
     for name, decl in spec.inputs.items():
-        shape = analysis.nodes[name].shape
+        shape = analysis.nodes[name].shape or decl.shape
         dims = [dim if isinstance(dim, str) else prepared.size_names.get((name, index), size) if dynamic else size
                 for index, (dim, size) in enumerate(zip(decl.shape, shape))]
         inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, dims))
@@ -60,7 +60,7 @@ def onnx_model(prepared: Prepared, weights: dict | None = None, seed: int = 0, o
         else:
             tensors[name] = _named(graph, result, output_name(name, params), sources)
     outputs = [helper.make_tensor_value_info(tensors[_output_tensor(output, analysis)], TensorProto.FLOAT,
-                                             _output_dims(analysis.nodes[output].shape, symbolic))
+                                             _output_dims(analysis.nodes[output].shape or (), symbolic))
                for output in spec.outputs]
     body = helper.make_graph(graph.nodes, spec.name, inputs, outputs, graph.initializers)
     model = helper.make_model(body, opset_imports=[helper.make_opsetid("", opset)], producer_name="convlint",
