@@ -42,9 +42,9 @@ class Elementwise(LayerType):
 
     # --- export (convlint export) ---
     def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
-        """The ONNX operator (or formula) of :data:`ONNX_ELEMENTWISE`; the identity for dropouts and Identity."""
+        """The ONNX operator (or formula) of :data:`ONNX_ELEMENTWISE`; ONNX's ``Identity`` for dropouts and Identity."""
         if self.kernel is None:
-            return inputs[0]
+            return graph.node("Identity", inputs[:1])
         from convlint.layers.layer_type import NotExportable
         lower = ONNX_ELEMENTWISE.get(self.kernel)
         if lower is None:

@@ -2,7 +2,8 @@
 
 Each layer's nodes come from its type's ``onnx_lower``; its parameters are initializers named by
 their state-dict keys (``layer1.0.conv1.weight``), taken from a weights file or initialised as the
-executor initialises them; each layer's output tensor is named after the layer (see :func:`output_name`).  Named input sizes,
+executor initialises them; each layer's output tensor is named after the layer (see :func:`output_name`;
+a layer whose lowering passes its input on, without a node, has no tensor of its own).  Named input sizes,
 and by default the spatial sizes of a spec with numbers, are symbolic dimensions (``H``, ``W``);
 the model's doc string states the sizes that are valid.
 """
@@ -108,16 +109,11 @@ def _output_tensor(output: str, analysis) -> str:
 
 
 def _named(graph: OnnxGraph, tensor: str, name: str, sources: list[str]) -> str:
-    """Name the layer's output tensor after the layer (an Identity node where the lowering passed an input on)."""
+    """Name the layer's output tensor after the layer; a lowering that passed an input on makes no tensor,
+    and the layer's output is that input."""
     if tensor in sources or not graph.rename_output(tensor, name):
-        graph.layer = name
-        graph.nodes.append(_identity(tensor, name))
+        return tensor
     return name
-
-
-def _identity(source: str, name: str):
-    from onnx import helper
-    return helper.make_node("Identity", [source], [name], name=f"{name}/Identity")
 
 
 def _doc(prepared: Prepared) -> str:

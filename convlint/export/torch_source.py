@@ -7,7 +7,8 @@ numbered children of a ``nn.Sequential``.  Each block's class takes the block's 
 constructor arguments, plus the channel count of each of its inputs (``in_channels``); where a
 layer leaves a size to be inferred (a convolution's ``in_channels``), the class computes it from
 its arguments, with an expression checked against every use of the block in the spec.  A layer
-that ``when:`` turns off is an ``nn.Identity`` (or, without a module, passes its input on).
+that ``when:`` turns off is an empty ``nn.Sequential``, which passes its input on (a layer without a
+module passes its first input on).
 
 What each layer becomes comes from its :class:`~convlint.layers.layer_type.LayerType`
 (``torch_module``, ``torch_forward``, ``torch_inferred``, ``torch_helpers``, ``torch_imports``).
@@ -257,10 +258,10 @@ class BlockClass:
 
     def express(self, values: list, preferred: list[tuple[str, str]], what: str) -> str:
         """Python source giving ``values`` (one per copy) from the class's arguments: the first of
-        ``preferred``, the known channel counts, the parameters and the block's expressions that
+        ``preferred``, the block's expressions, its parameters and the known channel counts that
         matches in every copy, else the one constant; :class:`NotExportable` when none does."""
-        pool = [*preferred, *self.channels.values(), *((name, name) for name in self.block.params),
-                *self.written_expressions()]
+        pool = [*preferred, *self.written_expressions(), *((name, name) for name in self.block.params),
+                *self.channels.values()]
         for candidate in pool:
             if self.matches(candidate, values):
                 return candidate[0]
@@ -318,8 +319,9 @@ class BlockClass:
         for unit in units:
             unit.sources = [aliases.get(source, source) for source in unit.sources]
         parameters = [*self.channel_args, *(f"{name}={literal(value)}" for name, value in self.block.params.items())]
-        doc = [f"Block `{self.block.name}` of the spec; the constructor takes the channels of each input "
-               f"({', '.join(self.block.inputs)}) and the block's parameters."]
+        inputs = ", ".join(self.block.inputs)
+        doc = [f"The spec's block `{self.block.name}`.", "",
+               f"Arguments: the channels of each input ({inputs}), then the block's parameters."]
         return ClassSource(self.class_names[self.block.name], doc, parameters, list(self.block.inputs),
                            [aliases.get(self.block.output, self.block.output)], units, self.attributes)
 
@@ -341,11 +343,11 @@ class BlockClass:
         self.channels[template.name] = (source, expression_of(source))
 
     def switch(self, unit: Unit, template: Layer) -> None:
-        """Make ``unit`` depend on its ``when:``: a module becomes ``nn.Identity`` when off, a layer
+        """Make ``unit`` depend on its ``when:``: a module becomes an empty ``nn.Sequential`` when off, a layer
         without one passes its first input on."""
         condition = self.source(template.kwargs["when"])[0]
         if unit.module is not None and unit.callable:
-            unit.module = f"{unit.module} if {condition} else nn.Identity()"
+            unit.module = f"{unit.module} if {condition} else nn.Sequential()"
             return
         if unit.module is not None:
             raise NotExportable(f"block `{self.block.name}`: layer `{template.name}` has `when:` and a forward "
@@ -658,7 +660,8 @@ def _forward_body(made: ClassSource, root: ModuleNode) -> list[str]:
         for unit in statement.units:
             body += [f"# {line}" for note in unit.notes for line in _wrapped(note)]
         if statement.container is not None and not statement.container.sequential:
-            body.append(f"{target} = {inputs[0]}")
+            if target != inputs[0]:
+                body.append(f"{target} = {inputs[0]}")
             body.append(f"for module in {access(root, statement.container.path)}.values():")
             body.append(f"{INDENT}{target} = module({target})")
             continue
