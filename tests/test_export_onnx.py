@@ -151,3 +151,32 @@ def test_random_networks_in_onnx_runtime(spec_data, registry, tmp_path_factory):
 @given(spec_data=random_network())
 def test_more_random_networks_in_onnx_runtime(spec_data, registry, tmp_path_factory):
     check_random(spec_data, registry, tmp_path_factory, lambda spec, registry, *_: compare_onnx(spec, registry))
+
+
+NAMED = """
+name: named
+inputs: {image: [N, 3, H, W]}
+layers:
+  - {name: conv, type: Conv2d, out_channels: 8, kernel_size: 3, stride: 2, padding: 1}
+  - {name: up, type: ConvTranspose2d, out_channels: 3, kernel_size: 2, stride: 2}
+  - {name: sum, type: Add, from: [up, image]}
+"""
+
+
+def test_named_sizes_are_symbolic_dimensions(tmp_path, registry):
+    path = tmp_path / "named.yaml"
+    path.write_text(NAMED)
+    spec = convlint.load(path)
+    prepared = prepare(spec, registry)
+    model = onnx_model(prepared)
+    dims = [dim.dim_param or dim.dim_value for dim in model.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["N", 3, "H", "W"]
+    assert "H: H is a multiple of 2" in model.doc_string
+    weights = {key: value.astype(np.float32) for key, value in executor_weights(prepared.analysis, registry).items()}
+    model = onnx_model(prepared, weights)
+    for shape in ((2, 3, 4, 6), (1, 3, 10, 8)):
+        at = spec.with_input_shapes({"image": shape})
+        image = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+        want = convlint.run(at, {"image": image}, weights)
+        [got] = run_onnx(model, {"image": image})
+        assert np.abs(got - want["sum"]).max() <= 1e-4 * max(1.0, float(np.abs(want["sum"]).max()))
