@@ -15,6 +15,7 @@ What each layer becomes comes from its :class:`~convlint.layers.layer_type.Layer
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -91,6 +92,7 @@ def torch_source(prepared: Prepared, stem: str) -> str:
 
 
 def _unique_class_name(block: str, network: str) -> str:
+    """A class name for block ``block`` that differs from the network's and from ``nn`` and ``torch``."""
     name = class_name(block) if not block.isidentifier() else block
     return f"{name}Block" if name in (network, "nn", "torch") else name
 
@@ -105,6 +107,7 @@ def _blocks(prepared: Prepared) -> dict[str, Block]:
 
 
 def _used_types(prepared: Prepared) -> list[LayerType]:
+    """The layer types the spec uses, each once, in order of first use."""
     names = dict.fromkeys(node.type for node in prepared.analysis.nodes.values() if node.family != "input")
     return [prepared.registry.types[name] for name in names]
 
@@ -123,11 +126,13 @@ def _layer_args(layer_type: LayerType, prepared: Prepared, layer: Layer) -> dict
 
 
 def _has_default_forward(layer_type: LayerType) -> bool:
+    """True when the type's output is its module called on its input (it keeps ``torch_forward``'s default)."""
     return type(layer_type).torch_forward is LayerType.torch_forward
 
 
 def _layer_unit(layer_type: LayerType, name: str, sources: list[str], args: dict[str, str],
                 module_args: dict[str, str] | None = None) -> Unit:
+    """The unit of one layer: its module built from ``module_args`` (default ``args``), its forward from ``args``."""
     module = layer_type.torch_module(module_args if module_args is not None else args)
     forward_args = args
 
@@ -179,8 +184,7 @@ def _network_class(prepared: Prepared, name: str, block_names: dict[str, str], b
 def _instance_unit(prepared: Prepared, instance: Instance, block_names: dict[str, str], block: Block) -> Unit:
     """A top-level block copy: ``Block(channels…, param=value)`` with the parameters that differ from the defaults."""
     channels = [literal(_shape(prepared, source)[1]) for source in instance.sources]
-    given = [f"{key}={literal(value)}" for key, value in instance.params.items()
-             if key in block.params and block.params[key] != value or key not in block.params]
+    given = [f"{key}={literal(value)}" for key, value in instance.params.items() if block.params.get(key) != value]
     module = f"{block_names[instance.block]}({', '.join([*channels, *given])})"
     notes = [note for layer in prepared.spec.layers if layer.name.startswith(instance.path + ".")
              for note in _comments(prepared, layer.name, f" in {layer.name}")]
@@ -212,7 +216,7 @@ class BlockClass:
         self.templates = {layer.name: layer for layer in block.layers}
         self.channel_args = ["in_channels" if index == 0 else f"{identifier(name)}_channels"
                              for index, name in enumerate(block.inputs)]
-        self.envs = [{**instance.params, **{arg: _shape(prepared, source)[1]
+        self.envs = [{**block.params, **instance.params, **{arg: _shape(prepared, source)[1]
                                            for arg, source in zip(self.channel_args, instance.sources)}}
                      for instance in instances]
         self.channels: dict[str, tuple[str, str]] = {name: (arg, arg) for name, arg in zip(block.inputs,
@@ -241,6 +245,7 @@ class BlockClass:
         return self.full_tensor(instance, template.sources[0]) if template.sources else None
 
     def channel_values(self, local: str) -> list[int | None]:
+        """The channels of local tensor ``local`` in each copy (``None`` where it is not computed)."""
         values = []
         for instance in self.instances:
             full = self.full_tensor(instance, local)
@@ -257,21 +262,27 @@ class BlockClass:
             return False
 
     def express(self, values: list, preferred: list[tuple[str, str]], what: str) -> str:
-        """Python source giving ``values`` (one per copy) from the class's arguments: the first of
-        ``preferred``, the block's expressions, its parameters and the known channel counts that
-        matches in every copy, else the one constant; :class:`NotExportable` when none does."""
+        """The Python source of :meth:`expression`."""
+        return self.expression(values, preferred, what)[0]
+
+    def expression(self, values: list, preferred: list[tuple[str, str]], what: str) -> tuple[str, str]:
+        """(Python source, block expression) giving ``values`` (one per copy) from the class's arguments:
+        the first of ``preferred``, the block's expressions, its parameters and the known channel counts
+        that matches in every copy, else the one constant; :class:`NotExportable` when none does."""
         pool = [*preferred, *self.written_expressions(), *((name, name) for name in self.block.params),
                 *self.channels.values()]
         for candidate in pool:
             if self.matches(candidate, values):
-                return candidate[0]
+                return candidate
         known = {value for value in values if value is not None}
         if len(known) <= 1:
-            return literal(known.pop() if known else 0)
+            constant = literal(known.pop() if known else 0)
+            return constant, constant
         raise NotExportable(f"block `{self.block.name}`: {what} takes the values {sorted(known)} in its copies, "
                             f"and no expression of its parameters gives them; write it in the block")
 
     def written_expressions(self) -> list[tuple[str, str]]:
+        """Every ``$`` value the block's layers write, as (Python source, block expression)."""
         found = []
         for template in self.block.layers:
             for value in template.kwargs.values():
@@ -290,12 +301,14 @@ class BlockClass:
         return literal(value), literal(value)
 
     def enabled(self, template: Layer) -> list[bool]:
+        """Per copy: whether ``template``'s ``when:`` holds (True without one)."""
         if "when" not in template.kwargs:
             return [True] * len(self.instances)
         text = self.source(template.kwargs["when"])[1]
         return [bool(evaluate(text, env)) for env in self.envs]
 
     def build(self) -> ClassSource:
+        """The block's class: one unit per layer or inner block, in the block's order."""
         units = []
         aliases: dict[str, str] = {}
         for template in self.block.layers:
@@ -337,10 +350,9 @@ class BlockClass:
         if len(template.sources) > 1 and len(parts) == len(template.sources):
             preferred.append((" + ".join(part[0] for part in parts), " + ".join(part[1] for part in parts)))
         try:
-            source = self.express(values, preferred, f"the channels of `{template.name}`")
+            self.channels[template.name] = self.expression(values, preferred, f"the channels of `{template.name}`")
         except NotExportable:
             return
-        self.channels[template.name] = (source, expression_of(source))
 
     def switch(self, unit: Unit, template: Layer) -> None:
         """Make ``unit`` depend on its ``when:``: a module becomes an empty ``nn.Sequential`` when off, a layer
@@ -358,6 +370,7 @@ class BlockClass:
         unit.forward = lambda access, inputs: f"{compute(access, inputs)} if {flag} else {inputs[0]}"
 
     def layer_unit(self, template: Layer) -> Unit:
+        """A layer of the block, with its written arguments as expressions and its inferred ones worked out."""
         enabled = self.enabled(template)
         copies = [instance for instance, on in zip(self.instances, enabled) if on]
         if not copies:
@@ -464,17 +477,12 @@ class BlockClass:
 
 
 def _is_literal(source: str) -> bool:
+    """True when Python source ``source`` is a constant (``3``, ``(1, 2)``, ``'same'``)."""
     try:
-        import ast
         ast.literal_eval(source)
         return True
     except (ValueError, SyntaxError):
         return False
-
-
-def expression_of(source: str) -> str:
-    """The block expression of a Python source built by :class:`BlockClass` (``True`` → ``true``)."""
-    return source.replace("True", "true").replace("False", "false")
 
 
 # --- rendering ---------------------------------------------------------------------------------------
@@ -490,10 +498,12 @@ class ModuleNode:
 
     @property
     def sequential(self) -> bool:
+        """True when the children are numbered ``0, 1, …`` (an ``nn.Sequential``; else an ``nn.ModuleDict``)."""
         return list(self.children) == [str(number) for number in range(len(self.children))]
 
 
 def module_tree(units: list[Unit]) -> ModuleNode:
+    """The tree of the units' modules by their dotted names (units without a module are left out)."""
     root = ModuleNode("", "")
     for unit in units:
         if unit.module is None:
@@ -509,6 +519,7 @@ def module_tree(units: list[Unit]) -> ModuleNode:
 
 
 def render_module(node: ModuleNode, depth: int) -> str:
+    """Python source building ``node``'s module: a unit's own, or a container of its children, indented for ``depth``."""
     if node.unit is not None:
         if node.children:
             raise NotExportable(f"`{node.path}` is both a layer and a container of other layers")
@@ -535,8 +546,9 @@ def access(root: ModuleNode, path: str) -> str:
 
 @dataclass
 class Statement:
+    """One statement of a forward: one unit, or the chain of ``units`` under ``container`` called at once."""
+
     units: list[Unit]
-    source: str
     container: ModuleNode | None = None
 
 
@@ -556,10 +568,10 @@ def _statements(made: ClassSource, root: ModuleNode) -> list[Statement]:
         chain = _chain_at(unit, root, units, position, readers, made.outputs)
         if chain is not None:
             node, count = chain
-            statements.append(Statement(units[index:index + count], "", node))
+            statements.append(Statement(units[index:index + count], node))
             index += count
             continue
-        statements.append(Statement([unit], ""))
+        statements.append(Statement([unit]))
         index += 1
     return statements
 
@@ -607,6 +619,7 @@ def _is_chain_class(made: ClassSource, root: ModuleNode) -> bool:
 
 
 def render_class(made: ClassSource) -> list[str]:
+    """The lines of one generated class."""
     root = module_tree(made.units)
     chain = _is_chain_class(made, root)
     lines = [f"class {made.name}(nn.{'Sequential' if chain else 'Module'}):", f'{INDENT}"""{made.doc[0]}']
@@ -636,6 +649,8 @@ def render_class(made: ClassSource) -> list[str]:
 
 
 def _forward_body(made: ClassSource, root: ModuleNode) -> list[str]:
+    """The lines of ``forward``: a tensor read only by the next statement is ``x`` (``h`` where an input is
+    called ``x``), any other is named after its layer."""
     statements = _statements(made, root)
     variables = {name: identifier(name) for name in made.inputs}
     taken = set(variables.values())
@@ -685,6 +700,7 @@ def _wrapped(note: str) -> list[str]:
 
 
 def _producer(source: str, produced: dict) -> str:
+    """The unit that makes tensor ``source`` (``split`` for ``split.1``)."""
     if source in produced:
         return source
     stem, _, index = source.rpartition(".")
@@ -692,6 +708,7 @@ def _producer(source: str, produced: dict) -> str:
 
 
 def _read(source: str, variables: dict, produced: dict) -> str:
+    """The expression of tensor ``source`` in the forward (``split[1]`` for output 1 of ``split``)."""
     if source in variables:
         return variables[source]
     stem = _producer(source, produced)

@@ -78,7 +78,7 @@ class Block:
 @dataclass
 class Instance:
     """One expanded copy of a block: its module ``path`` (``layer1.0``), the ``block`` name, the parameter
-    values it was expanded with (``params``, defaults included), the full names of the
+    values given to it (``params``; the block's defaults stand for the others), the full names of the
     tensors bound to the block's inputs (``sources``, in the block's input order) and of its output."""
 
     path: str
@@ -425,7 +425,7 @@ class Expander:
             bound = dict(zip(block.inputs, sources if number == 0 else [output] + sources[1:]))
             names = self.scope(block.layers, copy_path + ".", inner_env, bound, (*stack, block.name))
             output = names.get(block.output, f"{copy_path}.{block.output}")  # missing only after MAX_LAYERS
-            self.instances.append(Instance(copy_path, block.name, dict(inner_env),
+            self.instances.append(Instance(copy_path, block.name, {**params, **first_params},
                                            list(bound.values()), output))
         return output
 
