@@ -16,7 +16,7 @@ from convlint.findings import Finding, Fix, Severity
 from convlint.layers.hookspecs import hookimpl, hookspec, register_layer_types, register_rules
 from convlint.layers.keywords import (Bool, Choice, Float, FloatTuple, Int, IntList, IntTuple, Keyword, KeywordError,
                                       Optional, Padding, SizeTuple)
-from convlint.layers.layer_type import DIAGRAM_ROLES, FAMILIES, LayerContext, LayerType, Shape
+from convlint.layers.layer_type import DIAGRAM_ROLES, FAMILIES, LayerContext, LayerType, NotExportable, Shape
 from convlint.render.labels import args_label
 from convlint.rules import SECTIONS, Rule
 
@@ -25,7 +25,7 @@ HOOKS = (register_layer_types, register_rules)
 
 __all__ = [
     "Bool", "Choice", "DIAGRAM_ROLES", "FAMILIES", "Finding", "Fix", "Float", "FloatTuple", "HOOKS", "Int", "IntList", "IntTuple",
-    "Keyword", "KeywordError", "LayerContext", "LayerType", "Optional", "Padding", "Rule", "SECTIONS", "Severity",
+    "Keyword", "KeywordError", "LayerContext", "LayerType", "NotExportable", "Optional", "Padding", "Rule", "SECTIONS", "Severity",
     "Shape", "SizeTuple", "TransposedAxis", "WindowAxis", "adaptive_window", "args_label", "as_written", "axis_symbols", "check_windows",
     "format_shape", "hookimpl", "hookspec", "padding_fix", "same_padding", "transposed_out",
 ]

@@ -17,6 +17,24 @@ class Activation(Elementwise):
         function = getattr(activation, self.kernel)
         return function(inputs[0], **{name: ctx.args[key] for name, key in self.kernel_args.items()})
 
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        return ONNX_ACTIVATIONS[self.kernel](graph, inputs[0], ctx.args)
+
+
+def _softplus(graph, x: str, args) -> str:
+    """PyTorch's Softplus: ``log(1 + exp(β·x)) / β``, and ``x`` itself where ``β·x > threshold``."""
+    scaled = graph.node("Mul", [x, graph.scalar(args["beta"])])
+    smooth = graph.node("Div", [graph.node("Softplus", [scaled]), graph.scalar(args["beta"])])
+    return graph.node("Where", [graph.node("Greater", [scaled, graph.scalar(args["threshold"])]), x, smooth])
+
+
+ONNX_ACTIVATIONS = {
+    "hardsigmoid": lambda graph, x, args: graph.node("HardSigmoid", [x], alpha=1 / 6, beta=0.5),
+    "mish": lambda graph, x, args: graph.node("Mul", [x, graph.node("Tanh", [graph.node("Softplus", [x])])]),
+    "softplus": _softplus,
+}
+"""Kernel name → the function that adds its ONNX nodes: ``(graph, input, args) → output``."""
+
 
 def activation_types() -> list[LayerType]:
     """Hardsigmoid, Mish and Softplus, each with the keywords of its torch.nn class."""
@@ -80,6 +98,10 @@ class PReLU(LayerType):
         keywords = {} if slope.size == 1 else {"num_parameters": int(slope.size)}
         return Imported(keywords, {"weight": slope.reshape(-1).copy()}, sources=[0])
 
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``PRelu``, the slopes shaped to broadcast over the channels."""
+        return graph.node("PRelu", [inputs[0], graph.per_channel(params["weight"], len(ctx.input))])
+
 
 class StochasticDepth(Elementwise):
     """``torchvision.ops.StochasticDepth``: drops whole residual branches in training, the identity at inference."""
@@ -91,6 +113,13 @@ class StochasticDepth(Elementwise):
             "p": Float(doc="probability of dropping the branch", minimum=0, maximum=1),
             "mode": Choice(("batch", "row"), doc="drop for the whole batch or per sample"),
         })
+
+    # --- export (convlint export) ---
+    torch_imports = ("torchvision.ops",)
+
+    def torch_module(self, args):
+        """``torchvision.ops.StochasticDepth``."""
+        return f"torchvision.ops.StochasticDepth({', '.join(f'{key}={value}' for key, value in args.items())})"
 
 
 @hookimpl

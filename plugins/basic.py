@@ -82,6 +82,43 @@ class Passthrough(Elementwise):
         """Any call of :attr:`torch_functions` that reads one tensor."""
         return {} if inputs == 1 else None
 
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """The ONNX operator (or formula) of :data:`ONNX_ELEMENTWISE`; ONNX's ``Identity`` for dropouts and Identity."""
+        if self.kernel is None:
+            return graph.node("Identity", inputs[:1])
+        from convlint.layers.layer_type import NotExportable
+        lower = ONNX_ELEMENTWISE.get(self.kernel)
+        if lower is None:
+            raise NotExportable(f"layer type {self.name} has no ONNX lowering")
+        return lower(graph, inputs[0], ctx.args)
+
+
+def _gelu(graph, x: str, args) -> str:
+    """GELU: ``0.5·x·(1 + erf(x/√2))``, or with ``approximate: tanh`` ``0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))``."""
+    if args["approximate"] == "tanh":
+        cube = graph.node("Mul", [graph.node("Mul", [x, x]), x])
+        inner = graph.node("Add", [x, graph.node("Mul", [cube, graph.scalar(0.044715)])])
+        core = graph.node("Tanh", [graph.node("Mul", [inner, graph.scalar(math.sqrt(2 / math.pi))])])
+    else:
+        core = graph.node("Erf", [graph.node("Div", [x, graph.scalar(math.sqrt(2.0))])])
+    half = graph.node("Mul", [x, graph.scalar(0.5)])
+    return graph.node("Mul", [half, graph.node("Add", [core, graph.scalar(1.0)])])
+
+
+ONNX_ELEMENTWISE = {
+    "relu": lambda graph, x, args: graph.node("Relu", [x]),
+    "relu6": lambda graph, x, args: graph.node("Clip", [x, graph.scalar(0.0), graph.scalar(6.0)]),
+    "silu": lambda graph, x, args: graph.node("Mul", [x, graph.node("Sigmoid", [x])]),
+    "hardswish": lambda graph, x, args: graph.node("HardSwish", [x]),
+    "sigmoid": lambda graph, x, args: graph.node("Sigmoid", [x]),
+    "tanh": lambda graph, x, args: graph.node("Tanh", [x]),
+    "leaky_relu": lambda graph, x, args: graph.node("LeakyRelu", [x], alpha=args["negative_slope"]),
+    "elu": lambda graph, x, args: graph.node("Elu", [x], alpha=args["alpha"]),
+    "gelu": _gelu,
+}
+"""Kernel name → the function that adds its ONNX nodes: ``(graph, input, args) → output``."""
+
 
 INPLACE = Bool(False, "modify the input in place")
 
@@ -170,6 +207,14 @@ class Softmax(LayerType):
         from convlint.importing.onnx_node import Imported
         return Imported({"dim": int(node.attribute("axis", -1))}, sources=[0])
 
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``Softmax`` along ``dim`` (left out: PyTorch's legacy choice, as :meth:`forward`)."""
+        dim = ctx.args["dim"]
+        if dim is None:
+            dim = 0 if len(ctx.input) in (0, 1, 3) else 1
+        return graph.node("Softmax", inputs[:1], axis=dim)
+
 
 class Linear(LayerType):
     """``torch.nn.Linear``: ``(*, in_features)`` → ``(*, out_features)``.
@@ -249,6 +294,19 @@ class Linear(LayerType):
         return Imported(keywords, {"weight": weight.copy(), **({"bias": bias} if bias is not None else {})},
                         sources=[0], absorbs=absorbs)
 
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``in_features``: the size of the input's last dim."""
+        return {"in_features": ctx.input[-1]}
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``Gemm`` for a 2-D input, else ``MatMul`` by the transposed weight and ``Add`` of the bias."""
+        if len(ctx.input) == 2:
+            return graph.node("Gemm", [inputs[0], params["weight"], *([params["bias"]] if "bias" in params else [])],
+                              transB=1)
+        product = graph.node("MatMul", [inputs[0], graph.node("Transpose", [params["weight"]], perm=[1, 0])])
+        return graph.node("Add", [product, params["bias"]]) if "bias" in params else product
+
 
 class Flatten(LayerType):
     """``torch.nn.Flatten``: merges dims ``start_dim..end_dim`` into one (default: all but the batch)."""
@@ -310,6 +368,15 @@ class Flatten(LayerType):
         """``torch.flatten(x, start_dim, end_dim)``."""
         values = dict(zip(("start_dim", "end_dim"), args), **kwargs)
         return {key: value for key, value in values.items() if value != self.keywords[key].default}
+
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``Reshape`` to the input's sizes before ``start_dim``, one merged size, and those after ``end_dim``."""
+        rank = len(ctx.input)
+        start, end = ctx.args["start_dim"] % rank, ctx.args["end_dim"] % rank
+        shape = graph.node("Concat", [graph.shape_of(inputs[0], 0, start), graph.constant([-1]),
+                                      graph.shape_of(inputs[0], end + 1)], axis=0)
+        return graph.node("Reshape", [inputs[0], shape])
 
 
 class BatchNorm(LayerType):
@@ -385,6 +452,24 @@ class BatchNorm(LayerType):
                   "momentum": round(1 - float(node.attribute("momentum", 0.9)), 6)}
         return Imported(keyword_values(self, values), dict(zip(("weight", "bias", "running_mean", "running_var"),
                                                                arrays)), sources=[0])
+
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``num_features``: the input's channels."""
+        return {"num_features": ctx.input[1]}
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``BatchNormalization`` with the running statistics (without them, no lowering)."""
+        import numpy
+
+        from convlint.layers.layer_type import NotExportable
+        if "running_mean" not in params:
+            raise NotExportable(f"{self.name} without running statistics normalises by the batch's own; no lowering")
+        channels = ctx.args["num_features"] or ctx.input[1]
+        scale = params.get("weight") or graph.constant(numpy.ones(channels), "float32")
+        bias = params.get("bias") or graph.constant(numpy.zeros(channels), "float32")
+        return graph.node("BatchNormalization", [inputs[0], scale, bias, params["running_mean"], params["running_var"]],
+                          epsilon=ctx.args["eps"])
 
 
 def channel_norm_shapes(ctx: LayerContext) -> dict:
@@ -527,6 +612,25 @@ class Upsample(LayerType):
         else:
             return None
         return Imported(keywords, sources=[0])
+
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``Resize``: PyTorch's coordinate mapping for each mode, by ``scale_factor`` or to ``size``."""
+        args, x = ctx.args, inputs[0]
+        mode = args["mode"]
+        if mode.startswith("nearest"):
+            exact = mode == "nearest-exact"
+            options = dict(mode="nearest", coordinate_transformation_mode="half_pixel" if exact else "asymmetric",
+                           nearest_mode="round_prefer_ceil" if exact else "floor")
+        else:
+            options = dict(mode="cubic" if mode == "bicubic" else "linear", cubic_coeff_a=-0.75,
+                           coordinate_transformation_mode="align_corners" if args["align_corners"]
+                           else "pytorch_half_pixel")
+        if args["size"] is not None:
+            sizes = graph.node("Concat", [graph.shape_of(x, 0, 2), graph.constant(list(args["size"]))], axis=0)
+            return graph.node("Resize", [x, "", "", sizes], **options)
+        scales = graph.constant([1.0, 1.0, *args["scale_factor"]], "float32")
+        return graph.node("Resize", [x, "", scales], **options)
 
 
 @hookimpl

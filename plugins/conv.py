@@ -228,6 +228,25 @@ def onnx_window(node, weight=None) -> dict | None:
         return None
     return {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation}
 
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``in_channels``: the input's channels."""
+        return {"in_channels": ctx.input[1]}
+
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``Conv``; a padding mode other than zeros is a ``Pad`` before it."""
+        args = ctx.args
+        pads = self._pads(ctx, list(ctx.input[2:]))
+        x = inputs[0]
+        if args["padding_mode"] != "zeros" and any(any(pair) for pair in pads):
+            x = graph.pad(x, pads, {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[args["padding_mode"]])
+            pads = [(0, 0)] * ctx.ndim
+        weights = [params["weight"], *([params["bias"]] if "bias" in params else [])]
+        return graph.node("Conv", [x, *weights], kernel_shape=list(args["kernel_size"]), strides=list(args["stride"]),
+                          pads=[left for left, _ in pads] + [right for _, right in pads],
+                          dilations=list(args["dilation"]), group=args["groups"])
+
 
 @hookimpl
 def register_layer_types(register):

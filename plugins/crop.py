@@ -86,6 +86,42 @@ class CenterCrop(LayerType):
         start = crop_start(ctx.input[2 + axis], target[axis])
         return [(position + start, position + start)] + [None] * (len(ctx.inputs) - 1)
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: the helper ``center_crop`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        size = f"{inputs[1]}.shape[2:]" if len(inputs) > 1 else args["size"]
+        return f"center_crop({inputs[0]}, {size})"
+
+    def torch_helpers(self) -> dict:
+        return {"center_crop": CENTER_CROP_SOURCE}
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``Slice`` from ``round((size − target) / 2)``; with symbolic sizes computed at run time (``Round``
+        halves to even, as Python)."""
+        x = inputs[0]
+        axes = list(range(2, len(ctx.input)))
+        if not graph.dynamic:
+            target = self.target(ctx)
+            starts = [crop_start(size, want) for size, want in zip(ctx.input[2:], target)]
+            return graph.node("Slice", [x, graph.constant(starts), graph.constant([a + b for a, b in zip(starts, target)]),
+                                        graph.constant(axes)])
+        target = graph.shape_of(inputs[1], 2) if len(inputs) > 1 else graph.constant(list(ctx.args["size"]))
+        spare = graph.node("Cast", [graph.node("Sub", [graph.shape_of(x, 2), target])], to=1)
+        start = graph.node("Cast", [graph.node("Round", [graph.node("Div", [spare, graph.scalar(2.0)])])], to=7)
+        return graph.node("Slice", [x, start, graph.node("Add", [start, target]), graph.constant(axes)])
+
+
+CENTER_CROP_SOURCE = '''def center_crop(x, size):
+    """Crop the spatial dims of ``x`` about the centre to ``size`` (an int or one per axis), as
+    torchvision's ``center_crop``: the first kept index is ``round((have - want) / 2)``."""
+    size = (size,) * (x.dim() - 2) if isinstance(size, int) else tuple(size)
+    starts = [int(round((have - want) / 2.0)) for have, want in zip(x.shape[2:], size)]
+    return x[(slice(None), slice(None), *(slice(start, start + want) for start, want in zip(starts, size)))]
+'''
+
 
 @hookimpl
 def register_layer_types(register):

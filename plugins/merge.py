@@ -148,6 +148,17 @@ class Concat(LayerType):
             return None
         return Imported({} if node.attribute("axis") == 1 else {"dim": int(node.attribute("axis"))}, sources=list(range(len(node.input_names))))
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``torch.cat`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"torch.cat([{', '.join(inputs)}], dim={args.get('dim', 1)})"
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        return graph.node("Concat", inputs, axis=ctx.args["dim"])
+
 
 class Add(LayerType):
     """Elementwise sum of tensors of one shape (a residual connection)."""
@@ -197,6 +208,20 @@ class Add(LayerType):
         if any(node.constant(index) is not None for index in range(len(node.input_names))):
             return None
         return Imported({}, sources=list(range(len(node.input_names))))
+
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``+`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return " + ".join(inputs)
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        total = inputs[0]
+        for other in inputs[1:]:
+            total = graph.node("Add", [total, other])
+        return total
 
 
 @hookimpl

@@ -106,6 +106,11 @@ class LayerNorm(Norm):
         return Imported(keyword_values(self, values), {"weight": scale, **({"bias": bias} if bias is not None else {})},
                         sources=[0])
 
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``LayerNormalization`` over the last ``len(normalized_shape)`` dims."""
+        return layer_normalization(graph, inputs[0], ctx, params, -len(ctx.args["normalized_shape"]))
+
 
 class LayerNorm2d(LayerNorm):
     """torchvision's ``LayerNorm2d`` (ConvNeXt's downsampling layers): LayerNorm over the channels of
@@ -137,6 +142,28 @@ class LayerNorm2d(LayerNorm):
         return [(position, position)]
 
     onnx_ops: tuple[str, ...] = ()
+
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """``nn.LayerNorm`` over the channels (torchvision's ``LayerNorm2d`` is one, applied channels-last)."""
+        return f"nn.LayerNorm({', '.join(f'{key}={value}' for key, value in args.items())})"
+
+    def torch_forward(self, module, inputs, args):
+        return f"{module}({inputs[0]}.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)"
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``LayerNormalization`` over the channels, between two ``Transpose``."""
+        channels_last = graph.node("Transpose", inputs[:1], perm=[0, 2, 3, 1])
+        normalised = layer_normalization(graph, channels_last, ctx, params, -1)
+        return graph.node("Transpose", [normalised], perm=[0, 3, 1, 2])
+
+
+def layer_normalization(graph, x: str, ctx: LayerContext, params: dict, axis: int) -> str:
+    """ONNX ``LayerNormalization`` of ``x`` from dim ``axis`` on, with the layer's weight and bias (or ones)."""
+    import numpy
+    scale = params.get("weight") or graph.constant(numpy.ones(ctx.args["normalized_shape"]), "float32")
+    bias = [params["bias"]] if "bias" in params else []
+    return graph.node("LayerNormalization", [x, scale, *bias], axis=axis, epsilon=ctx.args["eps"])
 
 
 class GroupNorm(Norm):
@@ -194,6 +221,26 @@ class GroupNorm(Norm):
         values = {"num_groups": int(node.attribute("num_groups")), "eps": float(node.attribute("epsilon", 1e-5))}
         return Imported(keyword_values(self, values), {"weight": scale, "bias": bias}, sources=[0])
 
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``num_channels``: the input's channels."""
+        return {"num_channels": ctx.input[1]}
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``InstanceNormalization`` of the channels viewed as ``(N, groups, rest)``, then the per-channel affine."""
+        import numpy
+        x, groups = inputs[0], ctx.args["num_groups"]
+        grouped = graph.node("Reshape", [x, graph.constant([0, groups, -1])])
+        normalised = graph.node("InstanceNormalization", [grouped, graph.constant(numpy.ones(groups), "float32"),
+                                                          graph.constant(numpy.zeros(groups), "float32")],
+                                epsilon=ctx.args["eps"])
+        result = graph.node("Reshape", [normalised, graph.node("Shape", [x])])
+        rank = len(ctx.input)
+        if "weight" in params:
+            result = graph.node("Mul", [result, graph.per_channel(params["weight"], rank)])
+            result = graph.node("Add", [result, graph.per_channel(params["bias"], rank)])
+        return result
+
 
 class InstanceNorm(Norm):
     """``torch.nn.InstanceNorm{1,2,3}d``: each channel of each sample normalised over its positions
@@ -244,6 +291,22 @@ class InstanceNorm(Norm):
             return None
         values = {"eps": float(node.attribute("epsilon", 1e-5)), "affine": True}
         return Imported(keyword_values(self, values), {"weight": scale, "bias": bias}, sources=[0])
+
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``num_features``: the input's channels."""
+        return {"num_features": ctx.input[1]}
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``BatchNormalization`` with the running statistics where tracked, else ``InstanceNormalization``."""
+        import numpy
+        channels = ctx.args["num_features"] or ctx.input[1]
+        scale = params.get("weight") or graph.constant(numpy.ones(channels), "float32")
+        bias = params.get("bias") or graph.constant(numpy.zeros(channels), "float32")
+        if "running_mean" in params:
+            return graph.node("BatchNormalization", [inputs[0], scale, bias, params["running_mean"],
+                                                     params["running_var"]], epsilon=ctx.args["eps"])
+        return graph.node("InstanceNormalization", [inputs[0], scale, bias], epsilon=ctx.args["eps"])
 
 
 @hookimpl

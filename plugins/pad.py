@@ -125,6 +125,11 @@ class Pad(LayerType):
             keywords["value"] = fill
         return Imported(keywords, sources=[0])
 
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``Pad`` (circular padding needs opset 19)."""
+        mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[self.mode]
+        return graph.pad(inputs[0], ctx.args["padding"], mode, ctx.args.get("value", 0.0))
+
 
 @hookimpl
 def register_layer_types(register):

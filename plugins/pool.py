@@ -149,6 +149,25 @@ class Pool(LayerType):
             values["count_include_pad"] = bool(node.attribute("count_include_pad", 0))
         return Imported(keyword_values(self, values))
 
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``MaxPool`` / ``AveragePool`` (a ``divisor_override`` has no lowering)."""
+        from convlint.layers.layer_type import NotExportable
+        args = ctx.args
+        kernel = list(args["kernel_size"])
+        ceil = args["ceil_mode"]
+        if ceil and not graph.dynamic:  # ONNX's shape inference keeps the last window PyTorch drops (ONNX Runtime
+            from dataclasses import replace
+            axes = self.window_axes(ctx)  # drops it): at fixed sizes, ask for floor mode where that gives its count
+            ceil = [replace(axis, ceil_mode=False).out for axis in axes] != [axis.out for axis in axes]
+        common = dict(kernel_shape=kernel, strides=list(args["stride"] or kernel), pads=list(args["padding"]) * 2,
+                      ceil_mode=int(ceil))
+        if self.kind == "Max":
+            return graph.node("MaxPool", inputs[:1], dilations=list(args["dilation"]), **common)
+        if args.get("divisor_override") is not None:
+            raise NotExportable("AvgPool with divisor_override has no ONNX lowering")
+        return graph.node("AveragePool", inputs[:1], count_include_pad=int(args["count_include_pad"]), **common)
+
 
 class AdaptivePool(LayerType):
     """``torch.nn.Adaptive{Avg,Max}Pool{1,2,3}d``: ``(N, C, *spatial)`` → ``(N, C, *output_size)``.
@@ -230,6 +249,26 @@ class AdaptivePool(LayerType):
                 return None
         return Imported({"output_size": 1}, sources=[0])
 
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``GlobalAveragePool``/``GlobalMaxPool`` to size 1; other sizes (at fixed input sizes only), per
+        axis one reduction of each of PyTorch's windows, joined by ``Concat`` (the windows are a product of
+        per-axis ranges, so pooling axis by axis gives the same)."""
+        targets = self.infer(ctx)[2:]
+        if all(target == 1 for target in targets):
+            return graph.node("GlobalMaxPool" if self.kind == "Max" else "GlobalAveragePool", inputs[:1])
+        graph.fixed_sizes(f"Adaptive{self.kind}Pool to {list(targets)}")
+        x = inputs[0]
+        for axis, (size, target) in enumerate(zip(ctx.input[2:], targets), start=2):
+            if size == target:
+                continue
+            cells = []
+            for position in range(target):
+                start, end = adaptive_window(position, size, target)
+                window = graph.node("Slice", [x, graph.constant([start]), graph.constant([end]), graph.constant([axis])])
+                cells.append(graph.reduce("ReduceMax" if self.kind == "Max" else "ReduceMean", window, [axis]))
+            x = graph.node("Concat", cells, axis=axis) if len(cells) > 1 else cells[0]
+        return x
 
 @hookimpl
 def register_layer_types(register):

@@ -105,6 +105,20 @@ class Mul(LayerType):
             return None
         return Imported({}, sources=list(range(len(node.input_names))))
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``*`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return " * ".join(inputs)
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        product = inputs[0]
+        for other in inputs[1:]:
+            product = graph.node("Mul", [product, other])
+        return product
+
 
 class LayerScale(LayerType):
     """ConvNeXt's learnt per-channel scale (torchvision's ``CNBlock.layer_scale``): ``x · γ`` with ``γ`` of shape
@@ -140,6 +154,22 @@ class LayerScale(LayerType):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``channels`` (the input's), and ``spatial_dims``, the trailing 1s of the parameter's shape."""
+        return {"channels": ctx.input[1], "spatial_dims": len(ctx.input) - 2}
+
+    def torch_module(self, args):
+        """A bare ``nn.Parameter`` of shape ``(C, 1, …)`` filled with ``init_value``."""
+        shape = f"({args['channels']},) + (1,) * {args.get('spatial_dims', 2)}"
+        return f"nn.Parameter(torch.full({shape}, {args.get('init_value', '1e-06')}))"
+
+    def torch_forward(self, module, inputs, args):
+        return f"{inputs[0]} * {module}"
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        return graph.node("Mul", [inputs[0], params[""]])
 
 
 @hookimpl

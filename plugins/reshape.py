@@ -77,6 +77,17 @@ class Permute(Rearrange):
         dims = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
         return {"dims": dims} if dims else None
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``Tensor.permute`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"{inputs[0]}.permute({args['dims']})"
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        return graph.node("Transpose", inputs[:1], perm=list(self._dims(ctx)))
+
 
 class Reshape(Rearrange):
     """``Tensor.reshape(shape)`` as a layer (``View``: ``Tensor.view``): the whole shape, batch included;
@@ -144,6 +155,17 @@ class Reshape(Rearrange):
             return None
         return Imported({"shape": entries}, sources=[0])
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``Tensor.reshape`` (``Tensor.view``) in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"{inputs[0]}.{self.name.lower()}({args['shape']})"
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        return graph.node("Reshape", [inputs[0], graph.constant(list(ctx.args["shape"]))])
+
 
 class Unflatten(Rearrange):
     """``torch.nn.Unflatten``: dim ``dim`` split into ``unflattened_size`` (one entry may be ``-1``)."""
@@ -191,6 +213,15 @@ class Unflatten(Rearrange):
     def forward(self, ctx: LayerContext, inputs: list, params: dict):
         return inputs[0].reshape(self.infer(ctx))
 
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``Reshape`` to the sizes before ``dim``, ``unflattened_size``, and those after."""
+        x, rank = inputs[0], len(ctx.input)
+        dim = ctx.args["dim"] % rank
+        shape = graph.node("Concat", [graph.shape_of(x, 0, dim), graph.constant(list(ctx.args["unflattened_size"])),
+                                      graph.shape_of(x, dim + 1)], axis=0)
+        return graph.node("Reshape", [x, shape])
+
 
 def whole_parts(layer, size, part: int, what: str):
     """``size // part`` for a ``-1`` entry, its remainder tracked (it must be 0); ``None`` when ``size``
@@ -236,6 +267,16 @@ class ChannelShuffle(Rearrange):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
 
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """Channels viewed as ``(groups, C/groups)``, transposed, and viewed back."""
+        x = inputs[0]
+        grouped = graph.node("Concat", [graph.shape_of(x, 0, 1), graph.constant([ctx.args["groups"], -1]),
+                                        graph.shape_of(x, 2)], axis=0)
+        perm = [0, 2, 1, *range(3, len(ctx.input) + 1)]
+        swapped = graph.node("Transpose", [graph.node("Reshape", [x, grouped])], perm=perm)
+        return graph.node("Reshape", [swapped, graph.node("Shape", [x])])
+
 
 class PixelShuffle(Rearrange):
     """``torch.nn.PixelShuffle``: ``(N, C·r², H, W)`` → ``(N, C, H·r, W·r)``."""
@@ -270,6 +311,11 @@ class PixelShuffle(Rearrange):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position // ctx.args["upscale_factor"],) * 2]
+
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``DepthToSpace`` in ``CRD`` order (PyTorch's)."""
+        return graph.node("DepthToSpace", inputs[:1], blocksize=ctx.args["upscale_factor"], mode="CRD")
 
 
 class PixelUnshuffle(Rearrange):
@@ -306,6 +352,17 @@ class PixelUnshuffle(Rearrange):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         factor = ctx.args["downscale_factor"]
         return [(position * factor, position * factor + factor - 1)]
+
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``SpaceToDepth`` (its channel order is ``(i·r + j)·C + c``), the channels then reordered to
+        PyTorch's ``c·r² + i·r + j``."""
+        x, square = inputs[0], ctx.args["downscale_factor"] ** 2
+        moved = graph.node("SpaceToDepth", [x], blocksize=ctx.args["downscale_factor"])
+        split = graph.node("Concat", [graph.shape_of(moved, 0, 1), graph.constant([square, -1]),
+                                      graph.shape_of(moved, 2)], axis=0)
+        swapped = graph.node("Transpose", [graph.node("Reshape", [moved, split])], perm=[0, 2, 1, 3, 4])
+        return graph.node("Reshape", [swapped, graph.node("Shape", [moved])])
 
 
 class Pieces(Rearrange):
@@ -354,6 +411,17 @@ class Pieces(Rearrange):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         """Identity when cutting batch or channels; unknown when cutting a spatial axis."""
         return None if ctx.args["dim"] % len(ctx.input) >= 2 else [(position, position)]
+
+    # --- export (convlint export) ---
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``Split`` into the pieces' sizes (those of a spatial dim only at fixed input sizes)."""
+        dim = ctx.args["dim"] % len(ctx.input)
+        if dim >= 2:
+            graph.fixed_sizes(f"{self.name} along dim {dim}")
+        sizes = self.sizes(ctx, ctx.input[dim])
+        if len(sizes) == 1:
+            return [graph.node("Identity", inputs[:1])]
+        return graph.node("Split", [inputs[0], graph.constant(sizes)], outputs=len(sizes), axis=dim)
 
 
 class Split(Pieces):
@@ -412,6 +480,14 @@ class Split(Pieces):
             keywords["dim"] = axis
         return Imported(keywords, sources=[0])
 
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``torch.split`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"torch.split({inputs[0]}, {args['split_size_or_sections']}, dim={args.get('dim', 1)})"
+
 
 class Chunk(Pieces):
     """``torch.chunk(x, chunks, dim)``: pieces of ``⌈size / chunks⌉`` (the last may be smaller; fewer than
@@ -430,6 +506,14 @@ class Chunk(Pieces):
             layer.unsupported(f"Chunk of the varying size {size}: the number and size of the pieces change "
                               f"with the size")
         return equal_pieces(size, -(-size // layer.args["chunks"]))
+
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: ``torch.chunk`` in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"torch.chunk({inputs[0]}, {args['chunks']}, dim={args.get('dim', 1)})"
 
 
 def equal_pieces(size: int, piece: int) -> list[int]:
@@ -459,6 +543,18 @@ class Chomp1d(Rearrange):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+    # --- export (convlint export) ---
+    def torch_module(self, args):
+        """None: a slice in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f"{inputs[0]}[:, :, :-{args['chomp_size']}]"
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        return graph.node("Slice", [inputs[0], graph.constant([0]), graph.constant([-ctx.args["chomp_size"]]),
+                                    graph.constant([2])])
 
 
 @hookimpl

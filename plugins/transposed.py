@@ -160,6 +160,21 @@ class ConvTranspose(LayerType):
                                          "output_padding": output_padding, "bias": bias is not None})
         return Imported(keywords, {"weight": weight, **({"bias": bias} if bias is not None else {})}, sources=[0])
 
+    # --- export (convlint export) ---
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``in_channels``: the input's channels."""
+        return {"in_channels": ctx.input[1]}
+
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        """``ConvTranspose``."""
+        args = ctx.args
+        weights = [params["weight"], *([params["bias"]] if "bias" in params else [])]
+        return graph.node("ConvTranspose", [inputs[0], *weights], kernel_shape=list(args["kernel_size"]),
+                          strides=list(args["stride"]), pads=list(args["padding"]) * 2,
+                          dilations=list(args["dilation"]), group=args["groups"],
+                          output_padding=list(args["output_padding"]))
+
 
 @hookimpl
 def register_layer_types(register):

@@ -1,5 +1,5 @@
 """The ``convlint`` command line: one module per command (lint, summary, sizes, render, run, rule,
-plugins, schema, animate, server, import), each with ``add_parser(commands)`` and ``run(args, out) -> exit code``.
+plugins, schema, animate, server, import, export), each with ``add_parser(commands)`` and ``run(args, out) -> exit code``.
 
 Exit codes (as ruff's): 0 clean, 1 findings, 2 bad configuration, usage error or internal error.
 """
@@ -10,13 +10,13 @@ import sys
 import traceback
 from importlib.metadata import version
 
-from convlint.cli import animate, import_model, lint, plugins, render, rule, run, schema, server, sizes, summary
+from convlint.cli import animate, export, import_model, lint, plugins, render, rule, run, schema, server, sizes, summary
 from convlint.cli.common import EXIT_CLEAN, EXIT_ERROR, UsageError
 from convlint.linting.config import ConfigError
 
 COMMANDS = {"lint": lint, "summary": summary, "sizes": sizes, "render": render, "rule": rule,
             "plugins": plugins, "run": run, "schema": schema, "animate": animate, "server": server,
-            "import": import_model}
+            "import": import_model, "export": export}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -301,3 +301,63 @@ class LayerType:
         if inputs != 1 or args or any(key not in self.keywords and key != "inplace" for key in kwargs):
             return None
         return keyword_values(self, {key: value for key, value in kwargs.items() if key in self.keywords})
+
+    # --- Export: PyTorch source and ONNX lowering (``convlint export``) ------------------------------
+    # ``convlint export`` asks these of every layer; see docs/plugins.md.  The defaults fit a type named
+    # after a ``torch.nn`` class whose keywords are the spec's; other types override them.
+
+    torch_imports: tuple[str, ...] = ()
+    """Modules the generated PyTorch source must import for this type besides ``torch``
+    (``("torchvision.ops",)``); the source then refers to them by their full name."""
+
+    def torch_inferred(self, ctx: LayerContext) -> dict[str, Any]:
+        """Constructor keywords the spec may leave out but the ``torch.nn`` module needs, valued from the
+        inputs (a convolution's ``in_channels``).  Default: none."""
+        return {}
+
+    def torch_module(self, args: Mapping[str, str]) -> str | None:
+        """Python source that builds this layer's module, such as ``nn.Conv2d(in_channels=3, …)``.
+
+        ``args`` maps each keyword to the Python source of its value: the keywords the spec writes, in
+        its order, then those of :meth:`torch_inferred`.  The source may use ``nn`` (``torch.nn``),
+        ``torch`` and the modules of :attr:`torch_imports`.  ``None``: the layer has no module, and
+        :meth:`torch_forward` does all the work (``torch.cat``).  A bare ``nn.Parameter`` is allowed
+        (its state-dict key is then the layer's name).  Default: ``nn.<name>(key=value, …)`` when
+        ``torch.nn`` has a class of this type's name, else :class:`NotExportable`.
+        """
+        from convlint.export.names import torch_nn_has
+        if not torch_nn_has(self.name):
+            raise NotExportable(f"layer type {self.name} has no PyTorch code generation (it is no torch.nn "
+                                f"class, and its plugin gives no torch_module)")
+        return f"nn.{self.name}({', '.join(f'{key}={value}' for key, value in args.items())})"
+
+    def torch_forward(self, module: str | None, inputs: list[str], args: Mapping[str, str]) -> str:
+        """The Python expression of this layer's output (for :attr:`multiple_outputs`, a sequence of them).
+
+        ``module`` is the expression that reaches the object :meth:`torch_module` built
+        (``self.layer1[0].conv1``; ``None`` when it built none), ``inputs`` the expressions of the
+        tensors read, in ``from`` order, and ``args`` as in :meth:`torch_module`.  Default: ``module(x)``.
+        """
+        return f"{module}({', '.join(inputs)})"
+
+    def torch_helpers(self) -> dict[str, str]:
+        """Functions the expression of :meth:`torch_forward` calls, as ``name → Python source``; the
+        generated file defines each once.  Default: none."""
+        return {}
+
+    def onnx_lower(self, ctx: LayerContext, graph: Any, inputs: list[str], params: Mapping[str, str]):
+        """Add this layer's ONNX nodes to ``graph`` and return the name of its output tensor (for
+        :attr:`multiple_outputs`, the list of them).
+
+        ``graph`` is a :class:`convlint.export.onnx_graph.OnnxGraph` (``graph.node(op, inputs, **attributes)``,
+        ``graph.constant(values)``); ``inputs`` are the names of the tensors read, in ``from`` order;
+        ``params`` maps each entry of :meth:`parameter_shapes` to the name of its initializer.  The model
+        runs at every valid input size: ``ctx.input`` gives the sizes at one of them only, so use operators
+        that read the sizes from the tensors (``Flatten``, ``Shape``) rather than writing varying sizes
+        in.  Default: :class:`NotExportable`, naming the type.
+        """
+        raise NotExportable(f"layer type {self.name} has no ONNX lowering (its plugin gives no onnx_lower)")
+
+
+class NotExportable(Exception):
+    """A layer cannot be exported to the format asked for; the message names the type and what is missing."""

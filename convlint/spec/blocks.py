@@ -75,6 +75,19 @@ class Block:
     output: str
 
 
+@dataclass
+class Instance:
+    """One expanded copy of a block: its module ``path`` (``layer1.0``), the ``block`` name, the parameter
+    values given to it (``params``; the block's defaults stand for the others), the full names of the
+    tensors bound to the block's inputs (``sources``, in the block's input order) and of its output."""
+
+    path: str
+    block: str
+    params: dict
+    sources: list[str]
+    output: str
+
+
 class ExpressionError(ValueError):
     """A ``$(...)`` expression that cannot be evaluated; the message says why."""
 
@@ -272,6 +285,7 @@ class Expander:
         self.found = found
         self.layers: list[Layer] = []
         self.groups: dict[str, str] = {}
+        self.instances: list[Instance] = []
         self._reported: set[tuple[str, int, int]] = set()
         self._too_large = False
         self.steps = 0
@@ -413,6 +427,8 @@ class Expander:
             bound = dict(zip(block.inputs, sources if number == 0 else [output] + sources[1:]))
             names = self.scope(block.layers, copy_path + ".", inner_env, bound, (*stack, block.name))
             output = names.get(block.output, f"{copy_path}.{block.output}")  # missing only after MAX_LAYERS
+            self.instances.append(Instance(copy_path, block.name, {**params, **first_params},
+                                           list(bound.values()), output))
         return output
 
     def _placeholder(self, template: Layer, path: str, sources: list[str]) -> str:
@@ -447,13 +463,15 @@ class Expander:
         return [f"{path}.{number}" for number in range(repeat)]
 
 
-def expand_blocks(data: Node, layers: list[Layer], found: FindingCollector) -> tuple[list[Layer], dict, dict]:
+def expand_blocks(data: Node, layers: list[Layer], found: FindingCollector) -> tuple[list[Layer], dict, dict,
+                                                                                   list[Instance]]:
     """Expand the block instances among a spec's top-level ``layers``.
 
     Returns the flat layer list (names are full paths, ``from`` lists full
-    names), the groups map of :class:`Expander`, and the top-level names
-    (an instance name → the full name of its output tensor).
+    names), the groups map of :class:`Expander`, the top-level names
+    (an instance name → the full name of its output tensor) and every expanded :class:`Instance`
+    (inner ones before the instance that holds them).
     """
     expander = Expander(parse_blocks(data, found), found)
     names = expander.scope(layers, "", {}, {}, ())
-    return expander.layers, expander.groups, names
+    return expander.layers, expander.groups, names, expander.instances

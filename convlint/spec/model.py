@@ -60,6 +60,8 @@ class Spec:
     dtype: str = "float32"
     groups: dict[str, str] = field(default_factory=dict)
     """Block instance paths (``layer1.0``) and repeat groups (``layer1``) → block label; see :mod:`convlint.spec.blocks`."""
+    instances: list = field(default_factory=list)
+    """Every expanded block copy (:class:`convlint.spec.blocks.Instance`), inner ones first."""
 
     @property
     def size_names(self) -> list[str]:
@@ -148,16 +150,18 @@ def parse_spec(text: str, path: str = "<string>", limited: bool = True) -> Spec:
     inputs = _parse_inputs(data, found)
     layers = parse_layers(data, inputs, found, MAX_LAYERS if limited else None)
     groups: dict[str, str] = {}
+    instances: list = []
     outputs = _parse_outputs(data, layers, found)
     if "blocks" in data:
         from convlint.spec.blocks import expand_blocks
-        layers, groups, names = expand_blocks(data, layers, found)
+        layers, groups, names, instances = expand_blocks(data, layers, found)
         outputs = [names.get(output, output) for output in outputs]
     layer_at_line = _layer_at_line(layers)
     for problem in document.problems:
         found.add(problem.code, problem.message, (problem.line, problem.column), layer_at_line(problem.line))
     return Spec(path, name, inputs, layers, outputs, text, found.findings,
-                outputs_position=data.position_of("outputs"), dtype=_parse_dtype(data, found), groups=groups)
+                outputs_position=data.position_of("outputs"), dtype=_parse_dtype(data, found), groups=groups,
+                instances=instances)
 
 
 def _check_top_level_keys(data: Node, found: FindingCollector) -> None:

@@ -4,7 +4,8 @@
 with weights of its own.  ``DepthToSpace`` is ``torch.nn.PixelShuffle``: a layer whose
 setting must divide the channels, reported with a rule of its own (D001).  Each implements
 what convlint needs of a layer type: shape inference, parameters and their initialisation,
-a NumPy forward pass, MACs, receptive-field spans, a diagram label and role.
+a NumPy forward pass, MACs, receptive-field spans, a diagram label and role, and the code
+``convlint export`` writes for it: PyTorch source and an ONNX lowering.
 """
 from __future__ import annotations
 
@@ -83,6 +84,24 @@ class SqueezeExcitation(LayerType):
         """``squeeze 8``."""
         return f"squeeze {args['squeeze_channels']}" if args.get("squeeze_channels") is not None else ""
 
+    # --- export (convlint export) ---
+    torch_imports = ("torchvision.ops",)
+
+    def torch_inferred(self, ctx: LayerContext) -> dict:
+        """``input_channels``: the input's channels."""
+        return {"input_channels": ctx.input[1]}
+
+    def torch_module(self, args) -> str:
+        """torchvision's own module: its state-dict keys (``fc1.weight`` …) are this type's."""
+        return f"torchvision.ops.SqueezeExcitation({', '.join(f'{key}={value}' for key, value in args.items())})"
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict) -> str:
+        """Global average, the two 1×1 convolutions with ReLU and sigmoid, and the product with the input."""
+        squeezed = graph.node("GlobalAveragePool", inputs[:1])
+        hidden = graph.node("Relu", [graph.node("Conv", [squeezed, params["fc1.weight"], params["fc1.bias"]])])
+        scale = graph.node("Sigmoid", [graph.node("Conv", [hidden, params["fc2.weight"], params["fc2.bias"]])])
+        return graph.node("Mul", [inputs[0], scale])
+
 
 class DepthToSpace(LayerType):
     """``torch.nn.PixelShuffle``: ``(N, C·r², H, W)`` → ``(N, C, H·r, W·r)`` with ``r = upscale_factor``.
@@ -130,6 +149,15 @@ class DepthToSpace(LayerType):
     def label(self, args) -> str:
         """``↑2``: the spatial upscaling."""
         return f"↑{args['upscale_factor']}" if args.get("upscale_factor") is not None else ""
+
+    # --- export (convlint export) ---
+    def torch_module(self, args) -> str:
+        """``nn.PixelShuffle``, which this type is."""
+        return f"nn.PixelShuffle(upscale_factor={args['upscale_factor']})"
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict) -> str:
+        """ONNX ``DepthToSpace`` in ``CRD`` order (PixelShuffle's)."""
+        return graph.node("DepthToSpace", inputs[:1], blocksize=ctx.args["upscale_factor"], mode="CRD")
 
 
 @hookimpl
