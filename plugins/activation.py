@@ -18,6 +18,7 @@ class Activation(Elementwise):
         return function(inputs[0], **{name: ctx.args[key] for name, key in self.kernel_args.items()})
 
     def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        assert self.kernel is not None, "every Activation names its kernel"
         return ONNX_ACTIVATIONS[self.kernel](graph, inputs[0], ctx.args)
 
 

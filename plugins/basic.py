@@ -73,15 +73,6 @@ class Elementwise(LayerType):
                   for attribute, (keyword, default) in self.onnx_attributes.items()}
         return Imported(keyword_values(self, values), sources=[0])
 
-
-class Passthrough(Elementwise):
-    """``Identity``, which also stands for a merge of one tensor (``torch.cat([x], 1)``, an ONNX ``Concat``
-    or ``Sum`` of one input), as DenseNet's first layers write."""
-
-    def from_torch_call(self, args, kwargs, ndim, inputs):
-        """Any call of :attr:`torch_functions` that reads one tensor."""
-        return {} if inputs == 1 else None
-
     # --- export (convlint export) ---
     def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
         """The ONNX operator (or formula) of :data:`ONNX_ELEMENTWISE`; ONNX's ``Identity`` for dropouts and Identity."""
@@ -92,6 +83,15 @@ class Passthrough(Elementwise):
         if lower is None:
             raise NotExportable(f"layer type {self.name} has no ONNX lowering")
         return lower(graph, inputs[0], ctx.args)
+
+
+class Passthrough(Elementwise):
+    """``Identity``, which also stands for a merge of one tensor (``torch.cat([x], 1)``, an ONNX ``Concat``
+    or ``Sum`` of one input), as DenseNet's first layers write."""
+
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """Any call of :attr:`torch_functions` that reads one tensor."""
+        return {} if inputs == 1 else None
 
 
 def _gelu(graph, x: str, args) -> str:
@@ -618,6 +618,7 @@ class Upsample(LayerType):
         """``Resize``: PyTorch's coordinate mapping for each mode, by ``scale_factor`` or to ``size``."""
         args, x = ctx.args, inputs[0]
         mode = args["mode"]
+        options: dict[str, object]
         if mode.startswith("nearest"):
             exact = mode == "nearest-exact"
             options = dict(mode="nearest", coordinate_transformation_mode="half_pixel" if exact else "asymmetric",

@@ -214,25 +214,10 @@ class Conv(LayerType):
                                          "groups": node.attribute("group", 1), "bias": bias is not None})
         return Imported(keywords, {"weight": weight, **({"bias": bias} if bias is not None else {})}, sources=[0])
 
-
-def onnx_window(node, weight=None) -> dict | None:
-    """The window keywords of an ONNX Conv/ConvTranspose/pool ``node`` (``kernel_size``, ``stride``,
-    ``padding``, ``dilation``), or ``None`` when the two sides of an axis are padded differently."""
-    from convlint.importing.onnx_node import window_padding
-    kernel = list(node.attribute("kernel_shape", weight.shape[2:] if weight is not None else []))
-    ndim = len(kernel)
-    stride = list(node.attribute("strides", [1] * ndim))
-    dilation = list(node.attribute("dilations", [1] * ndim))
-    padding = window_padding(node, kernel, dilation, stride)
-    if padding is None:
-        return None
-    return {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation}
-
     # --- export (convlint export) ---
     def torch_inferred(self, ctx: LayerContext) -> dict:
         """``in_channels``: the input's channels."""
         return {"in_channels": ctx.input[1]}
-
 
     def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
         """``Conv``; a padding mode other than zeros is a ``Pad`` before it."""
@@ -246,6 +231,20 @@ def onnx_window(node, weight=None) -> dict | None:
         return graph.node("Conv", [x, *weights], kernel_shape=list(args["kernel_size"]), strides=list(args["stride"]),
                           pads=[left for left, _ in pads] + [right for _, right in pads],
                           dilations=list(args["dilation"]), group=args["groups"])
+
+
+def onnx_window(node, weight=None) -> dict | None:
+    """The window keywords of an ONNX Conv/ConvTranspose/pool ``node`` (``kernel_size``, ``stride``,
+    ``padding``, ``dilation``), or ``None`` when the two sides of an axis are padded differently."""
+    from convlint.importing.onnx_node import window_padding
+    kernel = list(node.attribute("kernel_shape", weight.shape[2:] if weight is not None else []))
+    ndim = len(kernel)
+    stride = list(node.attribute("strides", [1] * ndim))
+    dilation = list(node.attribute("dilations", [1] * ndim))
+    padding = window_padding(node, kernel, dilation, stride)
+    if padding is None:
+        return None
+    return {"kernel_size": kernel, "stride": stride, "padding": padding, "dilation": dilation}
 
 
 @hookimpl

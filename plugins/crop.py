@@ -105,6 +105,7 @@ class CenterCrop(LayerType):
         axes = list(range(2, len(ctx.input)))
         if not graph.dynamic:
             target = self.target(ctx)
+            assert target is not None, "a layer with a known shape has a target"
             starts = [crop_start(size, want) for size, want in zip(ctx.input[2:], target)]
             return graph.node("Slice", [x, graph.constant(starts), graph.constant([a + b for a, b in zip(starts, target)]),
                                         graph.constant(axes)])

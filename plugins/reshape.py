@@ -86,7 +86,9 @@ class Permute(Rearrange):
         return f"{inputs[0]}.permute({args['dims']})"
 
     def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
-        return graph.node("Transpose", inputs[:1], perm=list(self._dims(ctx)))
+        dims = self._dims(ctx)
+        assert dims is not None, "a layer with a known shape has valid dims"
+        return graph.node("Transpose", inputs[:1], perm=list(dims))
 
 
 class Reshape(Rearrange):
@@ -419,6 +421,7 @@ class Pieces(Rearrange):
         if dim >= 2:
             graph.fixed_sizes(f"{self.name} along dim {dim}")
         sizes = self.sizes(ctx, ctx.input[dim])
+        assert sizes is not None, "a layer with a known shape has valid pieces"
         if len(sizes) == 1:
             return [graph.node("Identity", inputs[:1])]
         return graph.node("Split", [inputs[0], graph.constant(sizes)], outputs=len(sizes), axis=dim)

@@ -11,7 +11,7 @@ from pathlib import Path
 from convlint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, add_common, config_of, registry_of
 from convlint.escaping import printable
 from convlint.output import RefusedOutput, check_output_path, write_atomically
-from convlint.report import formatters
+from convlint.report.concise import concise
 from convlint.spec.files import UnreadableFile
 from convlint.spec.model import NotASpec
 
@@ -56,7 +56,7 @@ def run(args, out) -> int:
             from convlint.export.onnx_model import onnx_bytes
             content = onnx_bytes(prepared, args.weights, args.seed, args.opset, dynamic=not args.static)
     except SpecRefused as refused:
-        out.write(formatters.concise(refused.findings))
+        out.write(concise(refused.findings))
         print(f"convlint: {refused}", file=sys.stderr)
         return EXIT_FINDINGS
     except NotASpec:

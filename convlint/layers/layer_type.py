@@ -345,7 +345,7 @@ class LayerType:
         generated file defines each once.  Default: none."""
         return {}
 
-    def onnx_lower(self, ctx: LayerContext, graph: Any, inputs: list[str], params: Mapping[str, str]):
+    def onnx_lower(self, ctx: LayerContext, graph: Any, inputs: list[str], params: dict[str, str]):
         """Add this layer's ONNX nodes to ``graph`` and return the name of its output tensor (for
         :attr:`multiple_outputs`, the list of them).
 
