@@ -268,7 +268,8 @@ class AdaptivePool(LayerType):
                 window = graph.node("Slice", [x, graph.constant([start]), graph.constant([end]), graph.constant([axis])])
                 cells.append(graph.reduce("ReduceMax" if self.kind == "Max" else "ReduceMean", window, [axis]))
             x = graph.node("Concat", cells, axis=axis) if len(cells) > 1 else cells[0]
-        return x
+        return x if x != inputs[0] else graph.node("Identity", inputs[:1])  # every axis already at its target
+
 
 @hookimpl
 def register_layer_types(register):

@@ -1,15 +1,26 @@
-"""Shared fixtures: a registry of this distribution's own plugins only, and spec helpers."""
+"""Shared fixtures: a registry of this distribution's own plugins only, and spec helpers.
+
+Property tests draw the same examples on every run (hypothesis profile ``suite``), so the suite's
+result depends on the code alone; ``HYPOTHESIS_PROFILE=explore`` draws new examples each run, as
+``python tests/fuzz.py`` does for the fuzzer.
+"""
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from convlint.layers.registry import load_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
+
+settings.register_profile("suite", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture(autouse=True)
