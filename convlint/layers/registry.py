@@ -67,16 +67,6 @@ def _time_up(signum, frame) -> None:
         raise _TimeUp
 
 
-def _collection_time(phase: str, info: dict) -> None:
-    """Garbage-collector callback: a collection's time does not count against the plugin call in progress.
-    A full collection walks every object of the process, so on a large spec it can take longer than a
-    plugin's whole limit without being the plugin's doing."""
-    if phase == "start":
-        plugin_call.collection_started = time.monotonic()
-    elif plugin_call.active:
-        plugin_call.deadline += time.monotonic() - plugin_call.collection_started
-
-
 class plugin_call:  # noqa: N801 - used as a context manager, named like one
     """Run a block of plugin code in isolation: ``with plugin_call("conv"): ...``.
 
@@ -96,8 +86,8 @@ class plugin_call:  # noqa: N801 - used as a context manager, named like one
     """Whether the timer is running."""
     tick = float("inf")
     """Seconds between the timer's ticks: a quarter of the shortest limit since it started."""
-    collection_started = 0.0
-    """``time.monotonic()`` at the start of the garbage collection in progress."""
+    collector_was_enabled = False
+    """Whether the cycle collector ran before the outermost block in progress paused it."""
 
     __slots__ = ("plugin", "time_limit", "stdout", "captured")
 
@@ -105,6 +95,11 @@ class plugin_call:  # noqa: N801 - used as a context manager, named like one
         self.plugin, self.time_limit = plugin, time_limit
 
     def __enter__(self) -> None:
+        if plugin_call.active == 0:
+            # a collection walks every object of the process: on a large spec it can take longer than a
+            # plugin's whole limit without being the plugin's doing, so none runs inside a block
+            plugin_call.collector_was_enabled = gc.isenabled()
+            gc.disable()
         if plugin_call.active == 0 and _can_time():
             plugin_call.deadline = time.monotonic() + self.time_limit
             tick = self.time_limit / 4
@@ -119,6 +114,8 @@ class plugin_call:  # noqa: N801 - used as a context manager, named like one
         plugin_call.active -= 1
         if plugin_call.active == 0:
             plugin_call.deadline = float("inf")
+            if plugin_call.collector_was_enabled:
+                gc.enable()
         sys.stdout = self.stdout
         _pass_on(self.plugin, self.captured.getvalue())
         if kind is _TimeUp:
@@ -144,7 +141,6 @@ def _can_time() -> bool:
     if signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL:
         return False
     signal.signal(signal.SIGALRM, _time_up)
-    gc.callbacks.append(_collection_time)
     atexit.register(signal.setitimer, signal.ITIMER_REAL, 0)  # no tick after the handler is gone
     _handler_installed = True
     return True
