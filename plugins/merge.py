@@ -160,7 +160,41 @@ class Concat(LayerType):
         return graph.node("Concat", inputs, axis=ctx.args["dim"])
 
 
-class Add(LayerType):
+class ElementwiseOfTensors:
+    """Import and export of an operation on two tensors or more, element by element (``Add``: ``+``,
+    ``Mul``: ``*``): no module of its own, the operator in the forward, one ONNX node per extra tensor."""
+
+    python_operator = "+"
+    """The Python operator the generated forward applies between the tensors."""
+    onnx_op = "Add"
+    """The ONNX operator applied to two tensors at a time."""
+
+    def from_torch_call(self, args, kwargs, ndim, inputs):
+        """A call on two tensors or more, without another argument (``alpha``, a number)."""
+        return {} if inputs >= 2 and not args and not kwargs else None
+
+    def from_onnx(self, node):
+        """Every input a tensor of the graph (an input that is a constant is no operation on tensors)."""
+        from convlint.importing.onnx_node import Imported
+        if any(node.constant(index) is not None for index in range(len(node.input_names))):
+            return None
+        return Imported({}, sources=list(range(len(node.input_names))))
+
+    def torch_module(self, args):
+        """None: the operator in the forward."""
+        return None
+
+    def torch_forward(self, module, inputs, args):
+        return f" {self.python_operator} ".join(inputs)
+
+    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
+        result = inputs[0]
+        for other in inputs[1:]:
+            result = graph.node(self.onnx_op, [result, other])
+        return result
+
+
+class Add(ElementwiseOfTensors, LayerType):
     """Elementwise sum of tensors of one shape (a residual connection)."""
 
     name = "Add"
@@ -197,31 +231,6 @@ class Add(LayerType):
     onnx_ops = ("Add", "Sum")
     torch_functions = ("operator.add", "operator.iadd", "torch.add", "torch.Tensor.add", "aten.add.Tensor",
                        "aten.add_.Tensor")
-
-    def from_torch_call(self, args, kwargs, ndim, inputs):
-        """``x + y``: a sum of two tensors or more, without ``alpha``."""
-        return {} if inputs >= 2 and not args and not kwargs else None
-
-    def from_onnx(self, node):
-        """Every input a tensor of the graph (an input that is a constant is no merge of tensors)."""
-        from convlint.importing.onnx_node import Imported
-        if any(node.constant(index) is not None for index in range(len(node.input_names))):
-            return None
-        return Imported({}, sources=list(range(len(node.input_names))))
-
-    # --- export (convlint export) ---
-    def torch_module(self, args):
-        """None: ``+`` in the forward."""
-        return None
-
-    def torch_forward(self, module, inputs, args):
-        return " + ".join(inputs)
-
-    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
-        total = inputs[0]
-        for other in inputs[1:]:
-            total = graph.node("Add", [total, other])
-        return total
 
 
 @hookimpl

@@ -7,6 +7,8 @@ from convlint.analysis.infer import format_shape
 from convlint.findings import Fix
 from convlint.layers.keywords import Float, Int, Optional
 
+from .merge import ElementwiseOfTensors
+
 
 def broadcast(first: tuple, other: tuple) -> tuple | None:
     """The shape two shapes broadcast to (NumPy's and PyTorch's rule, aligned at the last dim), or ``None``."""
@@ -41,7 +43,7 @@ def symbolic_broadcast(layer, first: tuple, other: tuple) -> tuple | None:
     return tuple(joined)
 
 
-class Mul(LayerType):
+class Mul(ElementwiseOfTensors, LayerType):
     """``torch.mul`` of two or more tensors, broadcast against each other (a ``(N, C, 1, 1)`` gate times a
     ``(N, C, H, W)`` map)."""
 
@@ -93,31 +95,8 @@ class Mul(LayerType):
     onnx_ops = ("Mul",)
     torch_functions = ("operator.mul", "operator.imul", "torch.mul", "torch.Tensor.mul", "aten.mul.Tensor",
                        "aten.mul_.Tensor")
-
-    def from_torch_call(self, args, kwargs, ndim, inputs):
-        """``x * y``: a product of two tensors or more (not of a tensor and a number)."""
-        return {} if inputs >= 2 and not args and not kwargs else None
-
-    def from_onnx(self, node):
-        """Every input a tensor of the graph (an input that is a constant is no merge of tensors)."""
-        from convlint.importing.onnx_node import Imported
-        if any(node.constant(index) is not None for index in range(len(node.input_names))):
-            return None
-        return Imported({}, sources=list(range(len(node.input_names))))
-
-    # --- export (convlint export) ---
-    def torch_module(self, args):
-        """None: ``*`` in the forward."""
-        return None
-
-    def torch_forward(self, module, inputs, args):
-        return " * ".join(inputs)
-
-    def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
-        product = inputs[0]
-        for other in inputs[1:]:
-            product = graph.node("Mul", [product, other])
-        return product
+    python_operator = "*"
+    onnx_op = "Mul"
 
 
 class LayerScale(LayerType):
