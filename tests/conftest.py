@@ -7,6 +7,11 @@ result depends on the code alone; ``HYPOTHESIS_PROFILE=explore`` draws new examp
 from __future__ import annotations
 
 import os
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one thread per worker: the workers already share the cores
+    for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_variable, "1")
+
 import textwrap
 from pathlib import Path
 

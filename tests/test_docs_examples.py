@@ -40,8 +40,16 @@ def examples(page: Path) -> list[tuple[str, list[tuple[str, str]], dict[str, str
     return found
 
 
-CASES = [pytest.param(page, index, id=f"{page.name}-{index}")
-         for page in PAGES for index, _ in enumerate(examples(page))]
+HEAVY_COMMANDS = ("convlint import", "convlint export")
+"""Examples of these load PyTorch or ONNX and take seconds each: they run with the slow tests."""
+
+
+def example_marks(runs: list[tuple[str, str]]) -> list:
+    return [pytest.mark.slow] if any(command.startswith(HEAVY_COMMANDS) for command, _ in runs) else []
+
+
+CASES = [pytest.param(page, index, id=f"{page.name}-{index}", marks=example_marks(runs))
+         for page in PAGES for index, (_, runs, _) in enumerate(examples(page))]
 
 
 def matches(expected: str, actual: str) -> bool:

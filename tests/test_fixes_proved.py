@@ -108,9 +108,16 @@ def skip_networks(draw) -> dict:
     return {"inputs": {"x": [1, 3, draw(st.integers(6, 40)), draw(st.integers(6, 40))]}, "layers": layers}
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(network=skip_networks())
 def test_every_fix_of_a_skip_connection_removes_its_finding(network, tmp_path, registry):
+    assert_fixes_hold(network, tmp_path, registry)
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(network=skip_networks())
+def test_every_fix_of_a_skip_connection_removes_its_finding_long(network, tmp_path, registry):
     assert_fixes_hold(network, tmp_path, registry)
 
 
@@ -195,9 +202,16 @@ def broken_networks(draw) -> dict:
     return {"inputs": {"x": [1, 8, height, width]}, "layers": named}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(network=broken_networks())
 def test_every_fix_of_a_broken_keyword_removes_its_finding(network, tmp_path, registry):
+    assert_fixes_hold(network, tmp_path, registry)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(network=broken_networks())
+def test_every_fix_of_a_broken_keyword_removes_its_finding_long(network, tmp_path, registry):
     assert_fixes_hold(network, tmp_path, registry)
 
 

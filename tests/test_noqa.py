@@ -85,3 +85,15 @@ def test_n001_can_be_ignored(tmp_path):
 def test_text_that_only_mentions_noqa_is_no_comment(tmp_path):
     assert lint(tmp_path, c1="  # see convlint's noqa docs") == [("S001", 4, "c1"), ("S001", 10, "c2"),
                                                                 ("Y006", 11, "c2")]
+
+
+def test_suppressed_size_findings_get_no_nearest_sizes(tmp_path, monkeypatch):
+    """The nearest-size search runs for a size finding that is shown, never for one a comment silences."""
+    import convlint.sizes.nearest as nearest
+
+    searched = []
+    real = nearest.size_problem
+    monkeypatch.setattr(nearest, "size_problem", lambda spec, registry: searched.append(spec) or real(spec, registry))
+    silenced = lint(tmp_path, c1="  # convlint: noqa: S001", c2_stride="  # convlint: noqa: S001")
+    assert silenced == [("Y006", 11, "c2")] and searched == []
+    assert lint(tmp_path) == [("S001", 4, "c1"), ("S001", 10, "c2"), ("Y006", 11, "c2")] and len(searched) == 1

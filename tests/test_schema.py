@@ -21,8 +21,15 @@ BUILTIN = load_registry(only_distribution="convlint")
 
 
 def validator(schema: dict):
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    """A validator of ``schema``, checked against the draft 2020-12 meta-schema once per distinct schema."""
+    key = json.dumps(schema, sort_keys=True)
+    if key not in _VALIDATORS:
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _VALIDATORS[key] = jsonschema.Draft202012Validator(schema)
+    return _VALIDATORS[key]
+
+
+_VALIDATORS: dict = {}
 
 
 def errors(schema: dict, document) -> list[str]:

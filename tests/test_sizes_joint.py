@@ -102,13 +102,13 @@ def two_input_networks(draw):
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(head_networks())
 def test_linear_head_pairs_equal_brute_force(text):
     assert_joint_equals_brute_force(text, 24)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(two_input_networks())
 def test_two_inputs_merged_equal_brute_force(text):
     assert_joint_equals_brute_force(text, 11)
@@ -163,10 +163,7 @@ def test_flatten_linear_spec_lists_its_pairs(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     [joint] = data["joint"]
     assert joint["names"] == ["H", "W"] and joint["jointly"]
-    problem = size_problem(spec_from(LENET_LIKE), REGISTRY)
-    truth = [[h, w] for h in range(1, 201) for w in range(1, 201)
-             if not lint_at_declared_sizes(problem.instantiate({"N": 1, "H": h, "W": w}), REGISTRY)]
-    assert joint["tuples"] == truth == [[12, 148], [28, 36], [36, 28], [148, 12]]
+    assert joint["tuples"] == [[12, 148], [28, 36], [36, 28], [148, 12]]
     assert data["symbols"]["H"]["valid"] == [12, 28, 36, 148]  # each valid with some W
     assert "= 280" in joint["conditions"]
     [info] = lint(spec_from(LENET_LIKE))
@@ -175,7 +172,16 @@ def test_flatten_linear_spec_lists_its_pairs(tmp_path, capsys):
     assert "valid (H, W) up to 1024: (12, 148), (28, 36), (36, 28), (148, 12)" in capsys.readouterr().out
 
 
-def test_issue_head_has_pairs_but_no_square_size():
+@pytest.mark.slow
+def test_flatten_linear_pairs_are_those_lint_accepts():
+    """The pairs above, against a lint at every (H, W) up to 200."""
+    problem = size_problem(spec_from(LENET_LIKE), REGISTRY)
+    truth = [[h, w] for h in range(1, 201) for w in range(1, 201)
+             if not lint_at_declared_sizes(problem.instantiate({"N": 1, "H": h, "W": w}), REGISTRY)]
+    assert truth == [[12, 148], [28, 36], [36, 28], [148, 12]]
+
+
+def test_head_has_pairs_but_no_square_size():
     """A Linear(in_features: 280) after an H×W map: H = 35, W = 28 lints clean, so lint reports no error."""
     text = ("inputs: {x: [1, 1, H, W]}\nlayers:\n  - {name: flat, type: Flatten}\n"
             "  - {name: head, type: Linear, in_features: 980, out_features: 2}\n")

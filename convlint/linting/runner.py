@@ -183,10 +183,10 @@ def check_spec(spec: Spec, registry: Registry, config: Config | None = None,
     budget = check_budget(spec, analysis, config.budget, registry.rules, sizes_text(sizes_at))
     raw += budget.findings
     enabled = [finding for finding in raw if selection.is_enabled(finding.code, name)]
-    if enabled and not spec.size_names and not tried:
-        enabled = with_nearest_sizes(spec, registry, _sorted(enabled))
     suppressions = find_suppressions(spec)
     enabled = apply_suppressions(enabled, suppressions)
+    if enabled and not spec.size_names and not tried:  # only a finding that is shown gets the hint
+        enabled = with_nearest_sizes(spec, registry, _sorted(enabled))
     if selection.is_enabled("N001", name) and not tried:
         enabled += unused_suppressions(suppressions, name, registry.rules,
                                        lambda code: selection.is_enabled(code, name))

@@ -53,17 +53,8 @@ def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilat
     positions = math.prod(out_sp)
     low = sum(-lo * ma for lo, ma in zip(left, m))                             # smallest tap offset
     high = sum(((k - 1) * d - lo) * ma for k, d, lo, ma in zip(kernel, dilation, left, m))
-    before, after = max(0, -low), max(0, positions - 1 + high - (plane - 1))
-    span = before + plane + after
-    flat = np.empty((n, c_in, span), x.dtype)
-    flat[:, :, :before] = 0
-    flat[:, :, before + plane:] = 0
-    flat[:, :, before:before + plane] = x.reshape(n, c_in, plane)
-    item = flat.itemsize
-    # V[n, g, c, *k, j] = flat[n, g*cg + c, before + j + off(k)]
-    view = as_strided(flat.reshape(-1)[before + low:], shape=(n, g, cg) + tuple(kernel) + (positions,),
-                      strides=(c_in * span * item, cg * span * item, span * item)
-                      + tuple(d * ma * item for d, ma in zip(dilation, m)) + (item,), writeable=False)
+    planes = x.reshape(n, c_in, plane)
+    item = x.itemsize
     wraps = _wrapped_reads(kernel, dilation, left, in_sp)
     outputs = out.reshape(n, g, coutg, positions)
 
@@ -75,21 +66,47 @@ def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilat
 
     nb, gb, r0, r1 = extent(blocks[0])
     largest = nb * gb * kk * (r1 - r0) * row
+    largest_window = nb * gb * cg * ((r1 - r0) * row + high - low)
 
     def run(part: Sequence[tuple[slice, ...]]) -> None:
-        cols_buf, shape = np.empty(largest, x.dtype), None
+        cols_buf, window_buf = np.empty(largest, x.dtype), np.empty(largest_window, x.dtype)
+        layouts: dict[tuple[int, int, int], tuple[np.ndarray, ...]] = {}
+
+        def layout(nb: int, gb: int, rows: int) -> tuple[np.ndarray, ...]:
+            """The window, its tap view, the im2col block and its tap-grid view for a block of ``nb``
+            samples, ``gb`` groups and ``rows`` output rows (made once per shape: the buffers stay)."""
+            if (nb, gb, rows) not in layouts:
+                width = rows * row
+                length = width + high - low
+                window = window_buf[: nb * gb * cg * length].reshape(nb, gb * cg, length)
+                # V[n, g, c, *k, j] = window[n, g*cg + c, j + off(k) - low]
+                view = as_strided(window, shape=(nb, gb, cg) + tuple(kernel) + (width,),
+                                  strides=(gb * cg * length * item, cg * length * item, length * item)
+                                  + tuple(d * ma * item for d, ma in zip(dilation, m)) + (item,), writeable=False)
+                cols = cols_buf[: nb * gb * kk * width].reshape(nb, gb, kk, width)
+                taps = cols[:, :, :ck].reshape((nb, gb, cg) + tuple(kernel) + (width,), copy=False)
+                grid = taps.reshape((nb, gb, cg) + tuple(kernel) + (rows,) + tuple(in_sp[1:]), copy=False)
+                layouts[nb, gb, rows] = window, view, cols, taps, grid
+            return layouts[nb, gb, rows]
+
+        last = None                      # what the buffers hold beyond each block's data
         for samples, groups, rows in part:
             nb, gb, r0, r1 = extent((samples, groups, rows))
-            width = (r1 - r0) * row
-            cols = cols_buf[: nb * gb * kk * width].reshape(nb, gb, kk, width)
-            taps = cols[:, :, :ck].reshape((nb, gb, cg) + tuple(kernel) + (width,), copy=False)
-            np.copyto(taps, view[samples, groups, ..., r0 * row:r1 * row])
-            grid = taps.reshape((nb, gb, cg) + tuple(kernel) + (r1 - r0,) + tuple(in_sp[1:]), copy=False)
+            window, view, cols, taps, grid = layout(nb, gb, r1 - r0)
+            # the flat positions the block's taps read, [first, first + length): zero outside the plane
+            first = r0 * row + low
+            inside = slice(max(0, first), min(plane, first + window.shape[2]))
+            g0, g1, _ = groups.indices(g)
+            if last != (nb, gb, r1 - r0, first, inside):  # margins and the row of ones stay while these do
+                window[:, :, : inside.start - first] = 0
+                window[:, :, inside.stop - first:] = 0
+                if kk > ck:
+                    cols[:, :, ck] = 1
+                last = (nb, gb, r1 - r0, first, inside)
+            window[:, :, inside.start - first: inside.stop - first] = planes[samples, g0 * cg:g1 * cg, inside]
+            np.copyto(taps, view)
             for index in wraps:
                 grid[index] = 0
-            if kk > ck and cols.shape != shape:     # the row of ones stays while the layout does
-                cols[:, :, ck] = 1
-                shape = cols.shape
             np.matmul(wmat[groups], cols, out=outputs[samples, groups, :, r0 * row:r1 * row])
 
     parallel.run_parts(run, blocks, workers)
