@@ -41,11 +41,13 @@ def examples(page: Path) -> list[tuple[str, list[tuple[str, str]], dict[str, str
 
 
 HEAVY_COMMANDS = ("convlint import", "convlint export")
-"""Examples of these load PyTorch or ONNX and take seconds each: they run with the slow tests."""
+"""Examples of these, or of an ``.onnx`` file, load PyTorch or ONNX and take seconds each: they run with
+the slow tests."""
 
 
 def example_marks(runs: list[tuple[str, str]]) -> list:
-    return [pytest.mark.slow] if any(command.startswith(HEAVY_COMMANDS) for command, _ in runs) else []
+    heavy = any(command.startswith(HEAVY_COMMANDS) or ".onnx" in command for command, _ in runs)
+    return [pytest.mark.slow] if heavy else []
 
 
 CASES = [pytest.param(page, index, id=f"{page.name}-{index}", marks=example_marks(runs))

@@ -4,13 +4,15 @@ A depthwise convolution has no GEMM to speak of: per group, ``(C_out/G x K) @ (K
 ``K = C_in/G * prod(kernel)`` of 9 or so, memory-bound.  What costs is moving data, so this path moves
 as little as it can:
 
-* no padded copy of the planes: each ``(sample, channel)`` plane is copied once, flat, between two
-  margins of zeros (one contiguous run per plane);
+* no padded copy of the input: each block copies the flat positions its taps read (the block's rows
+  of its planes, plus a margin above and below) into a small window, zeros where they fall outside
+  the plane (as padding); the window stays in cache for the next two steps, and its margins and the
+  views on it are made once per block shape;
 * the output positions are the input's flat positions (the trailing axes keep their size), so the im2col
-  row of tap ``k`` is the flat plane shifted by ``off(k) = sum_a (k_a*d_a - left_a) * M_a`` (``M_a``: the
-  plane's element strides): one contiguous run per plane and tap.  A read above or below the plane falls
-  in a margin (zero, as padding); a read that wraps round a trailing axis (column ``-1`` is the previous
-  row's last column) is zeroed in the im2col buffer afterwards, a few columns per tap;
+  row of tap ``k`` is the window shifted by ``off(k) = sum_a (k_a*d_a - left_a) * M_a`` (``M_a``: the
+  plane's element strides): one contiguous run per plane and tap.  A read that wraps round a trailing
+  axis (column ``-1`` is the previous row's last column) is zeroed in the im2col buffer afterwards, a
+  few columns per tap;
 * the GEMM of each block writes straight into the output, with no junk columns to drop.
 
 Blocks of whole planes (several groups, or several samples) or of output rows keep the im2col buffer
