@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
-from convlint.escaping import MAX_SHOWN, encodable_values, has_undecodable
+from convlint.escaping import encodable_values, has_long_values, has_undecodable
 from convlint.findings import Finding
 from convlint.report.lint_output import LintOutput
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""Encodes as ``json.dumps(data, ensure_ascii=False)`` does, without building an encoder for each row."""
 
 
 def lint_json(findings: list[Finding]) -> str:
@@ -15,15 +18,14 @@ def lint_json(findings: list[Finding]) -> str:
         return "[]\n"
     rows = ",\n  ".join(_json_row(finding.to_json()) for finding in findings)
     if has_undecodable(rows):  # a file name with a byte that is not UTF-8: one search over all rows
-        rows = ",\n  ".join(json.dumps(encodable_values(finding.to_json()), ensure_ascii=False)
-                             for finding in findings)
+        rows = ",\n  ".join(_ENCODER.encode(encodable_values(finding.to_json())) for finding in findings)
     return f"[\n  {rows}\n]\n"
 
 
 def _json_row(data: dict) -> str:
-    """One finding as JSON; its strings cut to the shown length when the row is long."""
-    row = json.dumps(data, ensure_ascii=False)
-    return row if len(row) <= MAX_SHOWN else json.dumps(encodable_values(data), ensure_ascii=False)
+    """One finding as JSON, encoded once; its strings cut to the shown length when one of them is longer
+    (undecodable bytes are left to :func:`lint_json`'s search)."""
+    return _ENCODER.encode(encodable_values(data) if has_long_values(data) else data)
 
 
 def render(output: LintOutput) -> str:
