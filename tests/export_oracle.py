@@ -32,8 +32,8 @@ def generated_module(spec, registry, tmp_path: Path, stem: str):
 def executor_weights(analysis, registry, seed: int = 0) -> dict[str, np.ndarray]:
     """The state dict the executor uses when no weights are given (PyTorch's initialisation from ``seed``),
     with every normalisation's statistics and affine parameters randomised, so no layer is an identity."""
-    from convlint.execute.executor import _check_parameters
-    state, _ = _check_parameters(analysis, registry, {}, seed, np.float64, 1 << 26)
+    from convlint.execute.executor import checked_parameters
+    state, _ = checked_parameters(analysis, registry, {}, seed, np.float64, 1 << 26)
     rng = np.random.default_rng(seed + 7)
     weights = {}
     for layer, entries in state.items():

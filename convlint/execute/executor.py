@@ -116,9 +116,21 @@ def _random_input(shape: tuple[int, ...], rng: np.random.Generator, dtype) -> np
     return rng.standard_normal(shape).astype(dtype)
 
 
-def _check_parameters(analysis: Analysis, registry, weights: Mapping[str, np.ndarray], seed: int, dtype,
-                      chunk_bytes: int) -> tuple[dict[str, dict[str, np.ndarray]], list[str]]:
-    """Each layer's state-dict arrays: given ones checked by key and shape, missing ones initialised."""
+def checked_parameters(analysis: Analysis, registry, weights: Mapping[str, np.ndarray], seed: int, dtype,
+                       chunk_bytes: int) -> tuple[dict[str, dict[str, np.ndarray]], list[str]]:
+    """Every layer's parameters and buffers, as a run of ``analysis`` uses them (``convlint run`` and
+    the ONNX export share them).
+
+    ``weights`` is a state dict (``conv1.weight`` → array; ``*.num_batches_tracked`` entries are
+    ignored): each entry must belong to a layer of the spec and have the shape that layer needs,
+    else :class:`ExecutionError` names it.  Entries it lacks are initialised as PyTorch initialises
+    them, from ``seed``'s parameter stream (:data:`PARAMETER_STREAM`).  ``dtype`` is the NumPy dtype of
+    the arrays returned; ``chunk_bytes`` the work-buffer size the layers' contexts carry.
+
+    Returns ``(state, initialised)``: layer name → entry (``weight``, ``bias``, ``running_mean``, …, or
+    ``""`` for a layer that is one array) → array of the shape ``parameter_shapes`` gives; and the
+    state-dict keys that were initialised, in layer order.
+    """
     expected: dict[str, tuple[str, str, tuple[int, ...]]] = {}
     contexts = {}
     for name, node in analysis.nodes.items():
@@ -229,7 +241,7 @@ def execute(analysis: Analysis, registry, inputs: Mapping[str, np.ndarray] | Non
         shape = cast("tuple[int, ...]", decl.shape)  # an analysis to execute has every size a number
         values[name] = (_random_input(shape, rng, numpy_dtype) if array is None
                         else np.asarray(array, dtype=numpy_dtype))
-    state, initialised = _check_parameters(analysis, registry, weights or {}, seed, numpy_dtype, chunk_bytes)
+    state, initialised = checked_parameters(analysis, registry, weights or {}, seed, numpy_dtype, chunk_bytes)
     graph = analysis.spec.graph
     remaining = {name: graph.out_degree(name) for name in analysis.nodes}
     outputs = set(analysis.spec.outputs)

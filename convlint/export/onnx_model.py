@@ -25,11 +25,11 @@ def onnx_model(prepared: Prepared, weights: dict | None = None, seed: int = 0, o
     import numpy
     from onnx import TensorProto, helper
 
-    from convlint.execute.executor import ExecutionError, _check_parameters
+    from convlint.execute.executor import ExecutionError, checked_parameters
 
     spec, analysis = prepared.spec, prepared.analysis
     try:
-        state, _ = _check_parameters(analysis, prepared.registry, weights or {}, seed, numpy.float32, 1 << 26)
+        state, _ = checked_parameters(analysis, prepared.registry, weights or {}, seed, numpy.float32, 1 << 26)
     except ExecutionError as error:
         raise ValueError(str(error)) from None
     symbolic = dynamic and any(isinstance(dim, str) for decl in spec.inputs.values() for dim in decl.shape) \
