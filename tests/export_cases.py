@@ -1,4 +1,5 @@
-"""The bundled specs the export tests run, each at a small input size where it is valid (to keep them short)."""
+"""The specs the export tests run: the bundled ones, each at a small input size where it is valid (to keep them
+short), and one with named sizes."""
 from __future__ import annotations
 
 import convlint
@@ -31,3 +32,15 @@ FAST = {"lenet5", "tcn", "unet", "squeezenet1_1", "fcn", "mobilenet_v3_small", "
 def bundled_params():
     import pytest
     return [name if name in FAST else pytest.param(name, marks=pytest.mark.slow) for name in BUNDLED]
+
+
+NAMED = """
+name: named
+inputs: {image: [N, 3, H, W]}
+layers:
+  - {name: conv, type: Conv2d, out_channels: 8, kernel_size: 3, stride: 2, padding: 1}
+  - {name: up, type: ConvTranspose2d, out_channels: 3, kernel_size: 2, stride: 2}
+  - {name: sum, type: Add, from: [up, image]}
+"""
+"""A spec with named sizes (N, H, W): H and W must be even, for the stride-2 layers to come back to the input's
+size for the Add."""

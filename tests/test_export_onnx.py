@@ -15,7 +15,7 @@ from convlint.export.onnx_model import onnx_model
 from convlint.export.prepare import prepare
 from convlint.layers.layer_type import NotExportable
 from tests.conftest import SPECS
-from tests.export_cases import bundled_params, small_spec
+from tests.export_cases import NAMED, bundled_params, small_spec
 from tests.export_onnx_oracle import compare_onnx, run_onnx
 from tests.export_oracle import executor_weights
 from tests.test_export_torch import check_random, random_network
@@ -151,16 +151,6 @@ def test_random_networks_in_onnx_runtime(spec_data, registry, tmp_path_factory):
 @given(spec_data=random_network())
 def test_more_random_networks_in_onnx_runtime(spec_data, registry, tmp_path_factory):
     check_random(spec_data, registry, tmp_path_factory, lambda spec, registry, *_: compare_onnx(spec, registry))
-
-
-NAMED = """
-name: named
-inputs: {image: [N, 3, H, W]}
-layers:
-  - {name: conv, type: Conv2d, out_channels: 8, kernel_size: 3, stride: 2, padding: 1}
-  - {name: up, type: ConvTranspose2d, out_channels: 3, kernel_size: 2, stride: 2}
-  - {name: sum, type: Add, from: [up, image]}
-"""
 
 
 def test_named_sizes_are_symbolic_dimensions(tmp_path, registry):

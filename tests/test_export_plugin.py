@@ -2,7 +2,6 @@
 ONNX lowering through ``LayerType``; a type that gives none is a clear error naming it."""
 from __future__ import annotations
 
-
 import pytest
 
 import convlint
@@ -13,6 +12,7 @@ from convlint.layers.layer_type import NotExportable
 from convlint.layers.registry import load_registry
 from tests.export_onnx_oracle import compare_onnx
 from tests.export_oracle import compare
+from tests.local_plugins import write_plugin
 from tests.test_example_plugin import EXAMPLE, MODULE, SPEC
 
 
@@ -36,31 +36,8 @@ def test_example_plugin_exports_to_onnx(example_registry, dynamic):
     compare_onnx(convlint.load(SPEC), example_registry, dynamic=dynamic)
 
 
-PLUGIN = '''
-from convlint.plugin import LayerType, hookimpl
-
-
-class Twice(LayerType):
-    """Doubles its input: runs and lints, but says nothing of export."""
-
-    name = "Twice"
-    preserves_shape = True
-
-    def infer(self, ctx):
-        return ctx.input
-
-    def forward(self, ctx, inputs, params):
-        return inputs[0] * 2
-
-
-@hookimpl
-def register_layer_types(register):
-    register(Twice())
-'''
-
-
 def test_a_type_without_export_methods_is_named(tmp_path):
-    (tmp_path / "twice.py").write_text(PLUGIN)
+    write_plugin(tmp_path / "twice.py", "Twice", doc="Doubles its input: runs and lints, but says nothing of export.")
     registry = load_registry(only_distribution="convlint", local=[("twice.py", tmp_path)])
     assert registry.problems == []
     spec_path = tmp_path / "spec.yaml"

@@ -20,7 +20,7 @@ from convlint.export.prepare import SpecRefused, prepare
 from convlint.export.torch_source import torch_source
 from convlint.spec.model import parse_spec
 from tests.conftest import SPECS
-from tests.export_cases import BUNDLED, bundled_params, small_spec
+from tests.export_cases import BUNDLED, NAMED, bundled_params, small_spec
 from tests.export_oracle import compare, generated_module
 from tests.test_torchvision_zoo import OPTIONS, ZOO
 from tests.torchvision_oracle import oracle_model
@@ -97,16 +97,6 @@ def test_a_spec_with_lint_errors_is_refused_with_its_findings(tmp_path, capsys):
     output = tmp_path / "out.py"
     assert main(["export", str(path), "--to", "torch", "-o", str(output)]) == 1
     assert "S002" in capsys.readouterr().out and not output.exists()
-
-
-NAMED = """
-name: named
-inputs: {image: [N, 3, H, W]}
-layers:
-  - {name: conv, type: Conv2d, out_channels: 8, kernel_size: 3, stride: 2, padding: 1}
-  - {name: up, type: ConvTranspose2d, out_channels: 3, kernel_size: 2, stride: 2}
-  - {name: sum, type: Add, from: [up, image]}
-"""
 
 
 def test_named_sizes_give_a_docstring_of_the_valid_sizes_and_a_module_for_each(registry, tmp_path):

@@ -3,30 +3,12 @@ or ``-p dotted.module`` / ``-p path/to/module.py``."""
 from __future__ import annotations
 
 import json
-import sys
-import textwrap
 
 import pytest
 
 from convlint.cli.main import main
+from tests.local_plugins import enter_project, write_plugin
 
-PLUGIN = textwrap.dedent('''
-    from convlint.plugin import LayerType, hookimpl
-
-    class Twice(LayerType):
-        """Doubles its input: shape in = shape out."""
-        name = "{name}"
-
-        def infer(self, ctx):
-            return ctx.input
-
-        def forward(self, ctx, inputs, params):
-            return inputs[0] * 2
-
-    @hookimpl
-    def register_layer_types(register):
-        register(Twice())
-''')
 SPEC = "inputs: {{x: [1, 2, 4, 4]}}\nlayers:\n  - {{type: Conv2d, out_channels: 3, kernel_size: 3}}\n  - {{type: {name}}}\n"
 
 
@@ -34,17 +16,14 @@ SPEC = "inputs: {{x: [1, 2, 4, 4]}}\nlayers:\n  - {{type: Conv2d, out_channels: 
 def project(tmp_path, monkeypatch, request):
     """A project directory (the current directory) with a spec using a type named after the test."""
     name = "Twice" + request.node.name.removeprefix("test_").title().replace("_", "")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    (tmp_path / "spec.yaml").write_text(SPEC.format(name=name))
-    return tmp_path, name
+    return enter_project(tmp_path, monkeypatch, SPEC.format(name=name)), name
 
 
 def _write_package(root, package: str, name: str) -> None:
     """A package ``package`` in ``root`` whose module ``layers`` is the plugin of type ``name``."""
     (root / package).mkdir()
     (root / package / "__init__.py").write_text("")
-    (root / package / "layers.py").write_text(PLUGIN.format(name=name))
+    write_plugin(root / package / "layers.py", name)
 
 
 def _lint(capsys, *args) -> tuple[int, str]:
@@ -70,7 +49,7 @@ def test_configured_module_name(project, capsys):
 def test_configured_file_is_read_from_the_project_root(project, capsys, monkeypatch):
     root, name = project
     (root / "tools").mkdir()
-    (root / "tools" / "layers.py").write_text(PLUGIN.format(name=name))
+    write_plugin(root / "tools" / "layers.py", name)
     (root / "pyproject.toml").write_text('[tool.convlint]\nplugins = ["tools/layers.py"]\n')
     (root / "sub").mkdir()
     monkeypatch.chdir(root / "sub")
@@ -79,7 +58,7 @@ def test_configured_file_is_read_from_the_project_root(project, capsys, monkeypa
 
 def test_option_with_a_file(project, capsys):
     root, name = project
-    (root / "layers.py").write_text(PLUGIN.format(name=name))
+    write_plugin(root / "layers.py", name)
     assert _lint(capsys, "-p", "layers.py", "spec.yaml")[0] == 0
     assert main(["plugins", "-p", "layers.py"]) == 0
     assert f"layers.py: {name}" in capsys.readouterr().out
@@ -93,7 +72,7 @@ def test_option_with_a_dotted_module(project, capsys):
 
 def test_the_local_type_runs(project, capsys, tmp_path):
     root, name = project
-    (root / "layers.py").write_text(PLUGIN.format(name=name))
+    write_plugin(root / "layers.py", name)
     assert main(["run", "-p", "layers.py", "spec.yaml", "-o", "out.npz"]) == 0
     import numpy as np
     with np.load(root / "out.npz") as outputs:

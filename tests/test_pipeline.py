@@ -30,9 +30,11 @@ inputs:
 layers:
   - {name: pool, type: MaxPool2d, kernel_size: 2}  # convlint: noqa: S001
 """
+"""A 5×5 image pooled by 2 drops a row and a column (S001), which the noqa comment suppresses."""
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
+    """Exit code, standard output and standard error of the command line ``args``."""
     code = main([*map(str, args)])
     captured = capsys.readouterr()
     return code, captured.out, captured.err

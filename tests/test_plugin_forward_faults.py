@@ -2,57 +2,35 @@
 hang becomes a clear error that names the plugin and the layer, never a traceback or a hang."""
 from __future__ import annotations
 
-import sys
-import textwrap
 import time
 
 import pytest
 
 import convlint.execute.executor as executor
 from convlint.cli.main import main
+from tests.local_plugins import enter_project, write_plugin
 
-PLUGIN = textwrap.dedent('''
-    import sys
-    from convlint.plugin import LayerType, hookimpl
-
-    class Broken(LayerType):
-        """Shape in = shape out; its forward {what}."""
-        name = "Broken"
-
-        def infer(self, ctx):
-            return ctx.input
-
-        def forward(self, ctx, inputs, params):
-            print("noise from the plugin")
-            {body}
-
-    @hookimpl
-    def register_layer_types(register):
-        register(Broken())
-''')
 SPEC = "inputs: {x: [1, 2, 4, 4]}\nlayers:\n  - {name: conv, type: Conv2d, out_channels: 3, kernel_size: 1}\n" \
        "  - {name: odd, type: Broken}\n"
 FAULTS = {
     "raises": ("raise ZeroDivisionError('division by zero in forward')", "ZeroDivisionError: division by zero"),
     "exits": ("sys.exit(0)", "SystemExit(0)"),
-    "hangs": ("while True:\n                pass", "ran for more than"),
+    "hangs": ("while True:\n    pass", "ran for more than"),
     "interrupts": ("raise KeyboardInterrupt", "KeyboardInterrupt"),
 }
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setattr(executor, "PLUGIN_TIME_LIMIT", 0.05)  # the hang is stopped after 0.5 s, not 10 s
-    (tmp_path / "spec.yaml").write_text(SPEC)
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch, SPEC)
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_a_faulty_forward_is_an_error_naming_plugin_and_layer(project, capsys, fault):
     body, said = FAULTS[fault]
-    (project / f"broken_{fault}.py").write_text(PLUGIN.format(what=fault, body=body))
+    write_plugin(project / f"broken_{fault}.py", "Broken", f'print("noise from the plugin")\n{body}',
+                 f"Shape in = shape out; its forward {fault}.")
     started = time.monotonic()
     code = main(["run", "-p", f"broken_{fault}.py", "spec.yaml", "-o", "out.npz"])
     elapsed = time.monotonic() - started
