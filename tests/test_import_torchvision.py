@@ -22,6 +22,7 @@ from torchvision_oracle import module_outputs, torchvision_models  # noqa: E402
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 BUNDLED = {"resnet18": "resnet18", "mobilenet_v2": "mobilenetv2", "densenet121": "densenet121",
            "efficientnet_b0": "efficientnet_b0"}
+INPUT_SHAPE = (1, 3, 224, 224)
 SLOW = pytest.mark.slow
 MODELS = ["resnet18", pytest.param("mobilenet_v2", marks=SLOW), pytest.param("densenet121", marks=SLOW),
           pytest.param("efficientnet_b0", marks=SLOW)]
@@ -34,7 +35,7 @@ def parameters(model) -> int:
 @pytest.mark.parametrize("name", MODELS)
 def test_onnx_export_with_dynamic_sizes(tmp_path, registry, capsys, name):
     model = getattr(torchvision_models(), name)(weights=None).eval()
-    path = export(model, torch.randn(1, 3, 224, 224), tmp_path / f"{name}.onnx", dynamic=True)
+    path = export(model, torch.randn(INPUT_SHAPE), tmp_path / f"{name}.onnx", dynamic=True)
     imported, text = load_onnx(path, registry)
     assert imported.problems == []
     assert imported.inputs == {"image": [1, 3, "H", "W"]}
@@ -43,31 +44,29 @@ def test_onnx_export_with_dynamic_sizes(tmp_path, registry, capsys, name):
                                                     capsys)
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_torch_import_matches_pytorch(registry, name):
-    torchvision_models()  # torchvision importable beside the CPU build of torch (see torchvision_oracle)
-    imported = import_torch(f"torchvision.models:{name}", registry, (1, 3, 224, 224))
-    model = getattr(torchvision_models(), name)(weights=None).eval()
-    spec = load_text(spec_text(imported, name), f"{name}.yaml")
-    analysis = analyze(spec, registry)
-    assert [f for f in analysis.findings if f.severity.value == "error"] == []
-    assert analysis.total_params == parameters(model)
-    _, shapes = module_outputs(model, torch.randn(1, 3, 224, 224))
-    compared = [layer for layer in analysis.nodes if layer in shapes]
-    assert len(compared) > 20
-    for layer in compared:
-        assert analysis.nodes[layer].shape == shapes[layer], layer
+def traced(model, registry, name: str):
+    """The model imported as ``convlint import --torch torchvision.models:NAME`` does, through ``torch.fx``
+    (with blocks)."""
+    return import_torch(f"torchvision.models:{name}", registry, INPUT_SHAPE)
 
 
+def exported_graph(model, registry, name: str):
+    """The model imported from the graph ``torch.export`` gives (used where ``torch.fx`` fails)."""
+    return exported(model, registry, INPUT_SHAPE, name)
+
+
+@pytest.mark.parametrize("importer", [traced, exported_graph])
 @pytest.mark.parametrize("name", MODELS)
-def test_torch_export_fallback_matches_pytorch(registry, name):
-    """The graph ``torch.export`` gives (used where ``torch.fx`` fails) imports to the same numbers."""
+def test_torch_import_matches_pytorch(registry, name, importer):
+    """Either way of importing a PyTorch model gives no problems, no errors, PyTorch's parameter count
+    and PyTorch's per-layer shapes."""
     model = getattr(torchvision_models(), name)(weights=None).eval()
-    imported = exported(model, registry, (1, 3, 224, 224), name)
+    imported = importer(model, registry, name)
     assert imported.problems == []
     analysis = analyze(load_text(spec_text(imported, name), f"{name}.yaml"), registry)
+    assert [f for f in analysis.findings if f.severity.value == "error"] == []
     assert analysis.total_params == parameters(model)
-    _, shapes = module_outputs(model, torch.randn(1, 3, 224, 224))
+    _, shapes = module_outputs(model, torch.randn(INPUT_SHAPE))
     compared = [layer for layer in analysis.nodes if layer in shapes]
     assert len(compared) > 20
     for layer in compared:
@@ -76,7 +75,7 @@ def test_torch_export_fallback_matches_pytorch(registry, name):
 
 def test_repeated_blocks_become_uses_with_repeat(registry):
     torchvision_models()
-    imported = import_torch("torchvision.models:resnet18", registry, (1, 3, 224, 224))
+    imported = import_torch("torchvision.models:resnet18", registry, INPUT_SHAPE)
     text = spec_text(imported, "resnet18")
     uses = {layer.name: (layer.type, layer.keywords) for layer in imported.layers if layer.block}
     assert uses == {"layer1.0": ("BasicBlock", {"repeat": 2}), "layer2.0": ("BasicBlock2", {}),

@@ -16,24 +16,11 @@ from convlint.api import analyze, lint, load, summarize
 from convlint.api import default_registry, lint_at_declared_sizes
 from convlint.analysis.arithmetic import WindowAxis, transposed_out
 from convlint.cli.main import main
-from convlint.analysis.graph import build_graph
 from convlint.sizes.solver import SizeSet, reference_values, size_problem, solve
 from convlint.sizes.expr import Expr, period_and_shift
-from convlint.spec.model import parse_spec
+from tests.size_cases import brute_force, spec_from
 
 REGISTRY = default_registry()
-
-
-def spec_from(text: str):
-    spec = parse_spec(text, "test.yaml")
-    build_graph(spec)
-    return spec
-
-
-def brute_force(problem, name, held, upto):
-    """Every size up to ``upto`` at which lint reports nothing (without the nearest-size hint)."""
-    return [x for x in range(1, upto + 1)
-            if not lint_at_declared_sizes(problem.instantiate({**held, name: x}), REGISTRY)]
 
 
 # --- size forms ------------------------------------------------------------------------------------------
@@ -80,7 +67,7 @@ def test_bundled_specs_agree_with_brute_force(name, axes):
     held = reference_values(problem)
     for axis in axes:
         solution = solve(problem, axis, held)
-        assert solution.valid.values(1024) == brute_force(problem, axis, held, 1024)
+        assert solution.valid.values(1024) == brute_force(problem, axis, held, 1024, REGISTRY)
         assert solution.lint_runs < 400
 
 
@@ -92,7 +79,7 @@ def test_declared_in_features_after_flatten_allow_one_size():
     problem = size_problem(spec_from(text), REGISTRY)
     solution = solve(problem, "S", reference_values(problem))
     assert solution.valid.describe("S") == "only S = 32"
-    assert solution.valid.values(300) == brute_force(problem, "S", {}, 300)
+    assert solution.valid.values(300) == brute_force(problem, "S", {}, 300, REGISTRY)
 
 
 def test_unet_accepts_multiples_of_8():
@@ -162,7 +149,7 @@ def test_random_networks_agree_with_brute_force(text, pick):
     held = reference_values(problem)
     name = problem.names[pick % len(problem.names)]
     solution = solve(problem, name, held)
-    assert solution.valid.values(90) == brute_force(problem, name, held, 90), text
+    assert solution.valid.values(90) == brute_force(problem, name, held, 90, REGISTRY), text
 
 
 @settings(max_examples=60, deadline=None)
@@ -383,7 +370,7 @@ def test_original_unet_with_center_crops_agrees_with_brute_force():
     held = reference_values(problem)
     solution = solve(problem, "H", held)
     assert 572 in solution.valid
-    assert solution.valid.values(700) == brute_force(problem, "H", held, 700)
+    assert solution.valid.values(700) == brute_force(problem, "H", held, 700, REGISTRY)
 
 
 def test_sizes_flattened_into_channels_are_compared_with_in_channels():
@@ -394,13 +381,14 @@ def test_sizes_flattened_into_channels_are_compared_with_in_channels():
                      "groups: 4}\n")
     problem = size_problem(spec, REGISTRY)
     solution = solve(problem, "F", reference_values(problem))
-    assert solution.valid.values(200) == brute_force(problem, "F", {}, 200) == [64]
+    assert solution.valid.values(200) == brute_force(problem, "F", {}, 200, REGISTRY) == [64]
     assert [finding.code for finding in lint(spec)] == ["S018"]  # valid at some sizes: one info line
     ungrouped = spec_from("inputs: {x: [1, 2, F, 3]}\nlayers:\n"
                           "  - {name: flat, type: Flatten, start_dim: 1, end_dim: 2}\n"
                           "  - {name: conv, type: Conv1d, out_channels: 6, kernel_size: 1, groups: 6}\n")
     problem = size_problem(ungrouped, REGISTRY)  # 2·F channels divisible by 6: F a multiple of 3
-    assert solve(problem, "F", reference_values(problem)).valid.values(40) == brute_force(problem, "F", {}, 40)
+    assert solve(problem, "F", reference_values(problem)).valid.values(40) \
+        == brute_force(problem, "F", {}, 40, REGISTRY)
 
 
 def test_flatten_of_two_sizes_into_a_window_is_named_not_a_crash(capsys):
@@ -421,7 +409,7 @@ def test_no_square_size_valid_gives_no_false_finding():
     held = reference_values(problem)
     assert problem.is_valid(held)
     for name in ("H", "W"):
-        assert solve(problem, name, held).valid.values(80) == brute_force(problem, name, held, 80)
+        assert solve(problem, name, held).valid.values(80) == brute_force(problem, name, held, 80, REGISTRY)
 
 
 def test_hint_moves_one_axis_when_one_suffices(capsys):
@@ -430,7 +418,7 @@ def test_hint_moves_one_axis_when_one_suffices(capsys):
     [finding] = lint(spec_from(text))
     assert finding.message.endswith("nearest valid input sizes: H = 16 or 20")
     problem = size_problem(spec_from(text), REGISTRY)
-    assert brute_force(problem, "H", {"W": 112}, 21)[-2:] == [16, 20]
+    assert brute_force(problem, "H", {"W": 112}, 21, REGISTRY)[-2:] == [16, 20]
 
 
 def test_try_holds_the_other_sizes_as_declared(tmp_path, capsys):

@@ -13,20 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convlint.analysis.graph import build_graph
 from convlint.api import default_registry, lint, lint_at_declared_sizes
 from convlint.cli.main import main
 from convlint.sizes.joint import solve_joint
 from convlint.sizes.solver import size_problem
-from convlint.spec.model import parse_spec
+from tests.size_cases import spec_from
 
 REGISTRY = default_registry()
-
-
-def spec_from(text: str):
-    spec = parse_spec(text, "joint.yaml")
-    build_graph(spec)
-    return spec
 
 
 def brute_force(problem, bound: int) -> set[tuple[int, ...]]:

@@ -5,12 +5,11 @@ The oracle is brute force: lint the spec at every size, one size at a time.
 from __future__ import annotations
 
 import convlint
-from convlint.analysis.graph import build_graph
-from convlint.api import lint, lint_at_declared_sizes, summarize
+from convlint.api import lint, summarize
 from convlint.layers.keywords import Int
 from convlint.layers.registry import load_registry
 from convlint.sizes.solver import reference_values, size_problem, solve
-from convlint.spec.model import parse_spec
+from tests.size_cases import brute_force, spec_from
 
 
 class Unshuffle(convlint.LayerType):
@@ -72,24 +71,13 @@ layers:
 """
 
 
-def spec_from(text: str):
-    spec = parse_spec(text, "plugin.yaml")
-    build_graph(spec)
-    return spec
-
-
-def brute_force(problem, name, held, upto):
-    return [x for x in range(1, upto + 1)
-            if not lint_at_declared_sizes(problem.instantiate({**held, name: x}), REGISTRY)]
-
-
 def test_plugin_layer_is_solved_exactly():
     """SpaceToDepth (PixelUnshuffle) by 3 then a 3×3 stride-2 conv: H = 3·m with m odd and m ≥ 3, i.e. H ≥ 9, H ≡ 3 (mod 6)."""
     problem = size_problem(spec_from(SPEC), REGISTRY)
     held = reference_values(problem)
     for name in ("H", "W"):
         solution = solve(problem, name, held)
-        assert solution.valid.values(200) == brute_force(problem, name, held, 200)
+        assert solution.valid.values(200) == brute_force(problem, name, held, 200, REGISTRY)
     assert solve(problem, "H", held).valid.describe("H") == "H ≥ 9 and H ≡ 3 (mod 6)"
     assert [finding.code for finding in lint(spec_from(SPEC), REGISTRY)] == ["S018"]  # valid at some sizes only
 

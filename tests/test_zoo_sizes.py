@@ -11,27 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convlint.analysis.graph import build_graph
 from convlint.analysis.infer import analyze
-from convlint.api import default_registry, lint, lint_at_declared_sizes, summarize
+from convlint.api import default_registry, lint, summarize
 from convlint.sizes.solver import reference_values, size_problem, solve
-from convlint.spec.model import parse_spec
 from tests.conftest import SPECS
+from tests.size_cases import brute_force, spec_from
 
 REGISTRY = default_registry()
 BOUND = 40
-
-
-def spec_from(text: str):
-    spec = parse_spec(text, "zoo.yaml")
-    build_graph(spec)
-    return spec
-
-
-def brute_force(problem, name, held, upto=BOUND):
-    """Every size up to ``upto`` at which lint reports nothing."""
-    return [x for x in range(1, upto + 1)
-            if not lint_at_declared_sizes(problem.instantiate({**held, name: x}), REGISTRY)]
 
 
 def value(dim, values):
@@ -44,7 +31,8 @@ def assert_solved_exactly(text: str) -> dict:
     problem = size_problem(spec_from(text), REGISTRY)
     held = reference_values(problem)
     for name in problem.names:
-        assert solve(problem, name, held).valid.values(BOUND) == brute_force(problem, name, held), name
+        valid = solve(problem, name, held).valid.values(BOUND)
+        assert valid == brute_force(problem, name, held, BOUND, REGISTRY), name
     found = problem.propagation({})
     analysis = analyze(problem.instantiate(held), REGISTRY)
     for node, shape in found.shapes.items():
