@@ -47,20 +47,29 @@ class Suggestions:
 
     Each suggestion compares the name with every known one, so a spec with
     thousands of wrong names would take quadratic time without this budget;
-    once it is spent, findings come without a suggestion.
+    once it is spent, findings come without a suggestion.  A question asked
+    again (the same misspelling among the same names, as in a spec that repeats
+    one layer) is charged to the budget again, so which findings get a
+    suggestion does not change, but is answered from memory.
     """
 
     MAX_COMPARISONS = 20_000
 
     def __init__(self):
         self.left = self.MAX_COMPARISONS
+        self._answers: dict[tuple[str, tuple], str | None] = {}
 
     def closest(self, name: str, known) -> str | None:
         """:func:`closest`, or ``None`` once the budget is spent."""
         if len(known) > self.left:
             return None
         self.left -= len(known)
-        return closest(name, known)
+        if not isinstance(name, str):
+            return closest(name, known)
+        question = (name, tuple(known))
+        if question not in self._answers:
+            self._answers[question] = closest(name, known)
+        return self._answers[question]
 
     def __call__(self, name: str, known) -> str:
         """`` (did you mean `x`?)`` for the closest known name, or an empty string."""
