@@ -38,6 +38,7 @@ names are solved one at a time with the others held, as the report says.
 """
 from __future__ import annotations
 
+import copy
 import itertools
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
@@ -253,10 +254,15 @@ def _components(problem: SizeProblem, found: Propagation) -> tuple[list[Componen
 def _substituted(found: Propagation, values: dict, per_layer: dict[str, dict] | None = None) -> Propagation:
     """``found`` with the names in ``values`` replaced in every shape and record (in the record of a layer
     named in ``per_layer``, by the values given there first)."""
-    chosen = values
+    chosen, memo = values, {}
 
     def dim(form):
-        return substitute(form, chosen)
+        """``form`` with the ``chosen`` values; a form that many shapes share is substituted once."""
+        if type(form) is int:
+            return form
+        if form not in memo:
+            memo[form] = substitute(form, chosen)
+        return memo[form]
 
     def shape(item):
         return None if item is None else tuple(dim(form) for form in item)
@@ -264,8 +270,10 @@ def _substituted(found: Propagation, values: dict, per_layer: dict[str, dict] | 
     result = Propagation({node: shape(item) for node, item in found.shapes.items()}, [],
                          {node: [shape(item) for item in items] for node, items in found.outputs.items()})
     for record in found.records:
-        chosen = {**values, **per_layer[record.layer.name]} if per_layer and record.layer.name in per_layer \
-            else values
+        if per_layer and record.layer.name in per_layer:
+            chosen, memo = {**values, **per_layer[record.layer.name]}, {}
+        elif chosen is not values:
+            chosen, memo = values, {}
         result.records.append(LayerRecord(
             record.layer, [shape(item) for item in record.inputs], shape(record.output),
             [(dim(form), value) for form, value in record.bounds if varies(dim(form))],
@@ -283,6 +291,7 @@ class _Factors:
     def __init__(self, problem: SizeProblem, base: Propagation, skip: frozenset[str], max_sizes: int):
         self.problem, self.base, self.skip, self.max_sizes = problem, base, skip, max_sizes
         self._unified: dict[str, Propagation] = {}
+        self._solved: dict[tuple, Solution] = {}
 
     def found(self, name: str) -> Propagation:
         """Shapes with merged branches read in ``name`` where it is one of them."""
@@ -297,10 +306,13 @@ class _Factors:
         """``name`` with the others at ``held``; with ``witnesses``, each layer that reads several names
         has the others at values where its checks of them pass (see :func:`_witness`)."""
         others = {other: value for other, value in held.items() if other != name}
-        found = self.found(name)
-        per_layer = self._witnesses(name, found) if witnesses else None
-        return solve_propagation(self.problem, name, _substituted(found, others, per_layer), others,
-                                 self.max_sizes, self.skip)
+        key = (name, tuple(sorted(others.items())), witnesses)
+        if key not in self._solved:  # the same question is asked again (the reference sizes, then each name)
+            found = self.found(name)
+            per_layer = self._witnesses(name, found) if witnesses else None
+            self._solved[key] = solve_propagation(self.problem, name, _substituted(found, others, per_layer),
+                                                  others, self.max_sizes, self.skip)
+        return copy.copy(self._solved[key])  # a copy: the caller may set its fields
 
     def _witnesses(self, name: str, found: Propagation) -> dict[str, dict]:
         per_layer = {}
