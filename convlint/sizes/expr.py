@@ -57,7 +57,7 @@ class Expr:
     __slots__ = ("terms", "const", "_hash")
 
     def __init__(self, terms: Mapping[Atom, int] | tuple = (), const: int = 0):
-        items = terms.items() if type(terms) is not tuple else terms  # a Mapping or (atom, coef) pairs
+        items = terms if isinstance(terms, tuple) else terms.items()  # (atom, coef) pairs or a Mapping
         self.terms: tuple[tuple[Atom, int], ...] = tuple(
             sorted(((atom, coef) for atom, coef in items if coef), key=lambda item: _atom_key(item[0])))
         self.const = const
