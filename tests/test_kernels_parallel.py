@@ -43,3 +43,32 @@ def test_depthwise_blocks_over_threads_match_torch(threads):
         spread = conv.conv(x, w, b, 1, ((1, 1), (2, 2)), 1, 24, chunk_bytes=20_000)
     expected = torch.nn.functional.conv2d(*map(torch.from_numpy, (x, w, b)), padding=(1, 2), groups=24).numpy()
     np.testing.assert_allclose(spread, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("case", [
+    # (input, weight, stride, padding, groups): flat (3×3 stride 1), general (strided), phases (7×7 stride 2
+    # stem), and a 3-D flat case
+    ((3, 8, 21, 23), (16, 8, 3, 3), 1, 1, 1),
+    ((3, 8, 21, 23), (16, 4, 3, 3), 2, 1, 2),
+    ((2, 3, 70, 66), (8, 3, 7, 7), 2, 3, 1),
+    ((2, 4, 9, 10, 11), (6, 4, 3, 3, 3), 1, 1, 1),
+], ids=["flat", "strided", "stem", "3-d"])
+def test_blocks_over_threads_match_torch(threads, case):
+    """Each thread takes a run of the blocks with a buffer of its own and BLAS at one thread; together
+    they fill the whole output, and BLAS's thread count is given back afterwards."""
+    import threadpoolctl
+    import torch
+
+    from convlint.execute.kernels import conv
+
+    x_shape, w_shape, stride, padding, groups = case
+    rng = np.random.default_rng(threads)
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    torch_conv = {4: torch.nn.functional.conv2d, 5: torch.nn.functional.conv3d}[len(x_shape)]
+    expected = torch_conv(*map(torch.from_numpy, (x, w, b)), stride=stride, padding=padding, groups=groups).numpy()
+    with threadpoolctl.threadpool_limits(threads, user_api="blas"):
+        spread = conv.conv(x, w, b, stride, padding, 1, groups, chunk_bytes=60_000)
+        assert parallel.threads() == threads
+    np.testing.assert_allclose(spread, expected, rtol=1e-10, atol=1e-10)
+

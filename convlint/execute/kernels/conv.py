@@ -319,7 +319,8 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         if unit_row <= chunk_bytes and (thin or junk <= _FLAT_MAX_JUNK):
             limit = _block_limit(unit_row // row, chunk_bytes) if not thin else min(int(chunk_bytes),
                                                                                    _THIN_TARGET_BYTES)
-            _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, max(limit, unit_row))
+            # one block per thread at a time: each thread's share of the bound
+            _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, max(limit // parallel.threads(), unit_row))
             return out
 
     xp = _pad(x, pairs, padding_mode)
@@ -328,7 +329,8 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
             and phase_row_bytes <= chunk_bytes):
         # large strided maps (a stem): contiguous im2col copies from the phase planes, cache-sized GEMMs
         wmat, _ = _weight_matrix(w, b, g)
-        phases.conv_phases(xp, wmat, kernel, stride, out, min(int(chunk_bytes), _PHASE_TARGET_BYTES))
+        phases.conv_phases(xp, wmat, kernel, stride, out,
+                           min(int(chunk_bytes) // parallel.threads(), _PHASE_TARGET_BYTES))
         return out
     s = xp.strides
     # V[n, g, c, *tap, *pos] = xp[n, g*cg + c, *(pos*stride + tap*dilation)]
@@ -347,45 +349,52 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
         limit = max(1, min(int(chunk_bytes), _THIN_TARGET_BYTES))
     else:
         limit = _block_limit(unit, chunk_bytes)
+    limit = max(unit, limit // parallel.threads())      # each thread's block: its share of the bound
     blocks = list(_blocks((n,) + out_sp, unit, limit))
     nb0 = blocks[0][0].stop - blocks[0][0].start
     # batch-merged layout only pays when one block spans several small samples
     merged = nb0 > 1 and not thin and positions < _MIN_COLUMNS
     taps = (slice(None),) * nd
     perm = (1, 2) + tuple(range(3, 3 + nd)) + (0,) + tuple(range(3 + nd, 3 + 2 * nd))
-    cols_buf = res_buf = None
-    workers = parallel.threads()
-    for blk in blocks:
-        nb = blk[0].stop - blk[0].start
-        osz = tuple(len(range(*sl.indices(size))) for sl, size in zip(blk[1:], out_sp))
-        p = math.prod(osz)
-        src = view[(blk[0], slice(None), slice(None)) + taps + blk[1:]]   # (nb, G, cg, *k, *osz)
-        if cols_buf is None:  # sized by the first block, which is the largest
-            cols_buf = np.empty(nb * g * kk * p, dtype)
-        dst = out[(blk[0], slice(None)) + blk[1:]]                          # (nb, C_out, *osz)
-        if merged:
-            cols: np.ndarray = cols_buf[: nb * g * kk * p].reshape(g, kk, nb * p)
-            parallel.copyto(cols[:, :ck].reshape((g, cg) + kernel + (nb,) + osz), src.transpose(perm), workers)
+    first = blocks[0]    # the largest block
+    largest = (first[0].stop - first[0].start) * math.prod(len(range(*sl.indices(size)))
+                                                       for sl, size in zip(first[1:], out_sp))
+
+    def convolve(part: Sequence[tuple[slice, ...]], copy_workers: int) -> None:
+        cols_buf = np.empty(g * kk * largest, dtype)
+        res_buf = None
+        for blk in part:
+            nb = blk[0].stop - blk[0].start
+            osz = tuple(len(range(*sl.indices(size))) for sl, size in zip(blk[1:], out_sp))
+            p = math.prod(osz)
+            src = view[(blk[0], slice(None), slice(None)) + taps + blk[1:]]   # (nb, G, cg, *k, *osz)
+            dst = out[(blk[0], slice(None)) + blk[1:]]                          # (nb, C_out, *osz)
+            if merged:
+                cols: np.ndarray = cols_buf[: nb * g * kk * p].reshape(g, kk, nb * p)
+                parallel.copyto(cols[:, :ck].reshape((g, cg) + kernel + (nb,) + osz), src.transpose(perm),
+                                copy_workers)
+                if kk > ck:
+                    cols[:, ck] = 1
+                if res_buf is None:
+                    res_buf = np.empty(c_out * largest, dtype)
+                res: np.ndarray = res_buf[: nb * c_out * p].reshape(g, coutg, nb * p)
+                np.matmul(wmat, cols, out=res)
+                dst[...] = res.reshape((c_out, nb) + osz).swapaxes(0, 1)
+                continue
+            cols = cols_buf[: nb * g * kk * p].reshape(nb, g, kk, p)
+            parallel.copyto(cols[:, :, :ck].reshape((nb, g, cg) + kernel + osz), src, copy_workers)
             if kk > ck:
-                cols[:, ck] = 1
+                cols[:, :, ck] = 1
+            if p == positions:  # whole samples: the output block is contiguous, write into it
+                np.matmul(wmat, cols, out=dst.reshape(nb, g, coutg, p))
+                continue
             if res_buf is None:
-                res_buf = np.empty(nb * c_out * p, dtype)
-            res: np.ndarray = res_buf[: nb * c_out * p].reshape(g, coutg, nb * p)
+                res_buf = np.empty(c_out * largest, dtype)
+            res = res_buf[: nb * c_out * p].reshape(nb, g, coutg, p)
             np.matmul(wmat, cols, out=res)
-            dst[...] = res.reshape((c_out, nb) + osz).swapaxes(0, 1)
-            continue
-        cols = cols_buf[: nb * g * kk * p].reshape(nb, g, kk, p)
-        parallel.copyto(cols[:, :, :ck].reshape((nb, g, cg) + kernel + osz), src, workers)
-        if kk > ck:
-            cols[:, :, ck] = 1
-        if p == positions:  # whole samples: the output block is contiguous, write into it
-            np.matmul(wmat, cols, out=dst.reshape(nb, g, coutg, p))
-            continue
-        if res_buf is None:
-            res_buf = np.empty(nb * c_out * p, dtype)
-        res = res_buf[: nb * c_out * p].reshape(nb, g, coutg, p)
-        np.matmul(wmat, cols, out=res)
-        dst[...] = res.reshape((nb, c_out) + osz)
+            dst[...] = res.reshape((nb, c_out) + osz)
+
+    parallel.run_blocks(convolve, blocks)
     return out
 
 
@@ -474,7 +483,6 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
         kk += 1
     crop = tuple(slice(0, o) for o in out_sp[1:])
     taps = (slice(None),) * len(kt)
-    cols_buf = res_buf = None
     blocks: Iterable[tuple[slice, ...]]
     if stack:
         # every sample of a block computes its own halo rows: count them
@@ -488,29 +496,34 @@ def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:
                       for i in range(n) for r in range(0, rows_out, run)]
     else:
         blocks = _blocks((n, rows_out), _flat_unit_row(w.shape, has_bias, g, row, item, False), limit)
-    workers = parallel.threads()
-    for blk in blocks:
-        nb = blk[0].stop - blk[0].start
-        r0, r1, _ = blk[1].indices(rows_out)
-        length = (r1 - r0) * row
-        span = length + halo * row
-        if cols_buf is None or res_buf is None:  # both made at the first block
-            cols_buf = np.empty(nb * g * kk * span, dtype)
-            res_buf = np.empty(nb * g * ks * coutg * span, dtype)
-        cols = cols_buf[: nb * g * kk * span].reshape(nb, g, kk, span)
-        parallel.copyto(cols[:, :, :ckt].reshape((nb, g, cg) + kt + (span,)),
-                        view[(blk[0], slice(None), slice(None)) + taps + (slice(r0 * row, r0 * row + span),)],
-                        workers)
-        if kk > ckt:
-            cols[:, :, ckt] = 1
-        res = res_buf[: nb * g * ks * coutg * span].reshape(nb, g, ks * coutg, span)
-        np.matmul(wst, cols, out=res)
-        res = res.reshape(nb * g, ks, coutg, span)
-        acc = res[:, 0, :, :length]
-        for t in range(1, ks):          # contiguous adds; cheaper than adding the cropped views
-            acc += res[:, t, :, t * d0 * row: t * d0 * row + length]
-        dst = out[blk[0], :, r0:r1].reshape((nb * g, coutg, r1 - r0) + out_sp[1:])
-        dst[...] = acc.reshape((nb * g, coutg, r1 - r0) + in_p[1:])[(slice(None),) * 3 + crop]
+    blocks = list(blocks)
+    largest = max((blk[0].stop - blk[0].start) * (len(range(*blk[1].indices(rows_out))) + halo) * row
+                  for blk in blocks)                 # samples × (rows + halo) × row of the largest block
+
+    def convolve(part: Sequence[tuple[slice, ...]], copy_workers: int) -> None:
+        cols_buf = np.empty(g * kk * largest, dtype)
+        res_buf = np.empty(g * ks * coutg * largest, dtype)
+        for blk in part:
+            nb = blk[0].stop - blk[0].start
+            r0, r1, _ = blk[1].indices(rows_out)
+            length = (r1 - r0) * row
+            span = length + halo * row
+            cols = cols_buf[: nb * g * kk * span].reshape(nb, g, kk, span)
+            parallel.copyto(cols[:, :, :ckt].reshape((nb, g, cg) + kt + (span,)),
+                            view[(blk[0], slice(None), slice(None)) + taps + (slice(r0 * row, r0 * row + span),)],
+                            copy_workers)
+            if kk > ckt:
+                cols[:, :, ckt] = 1
+            res = res_buf[: nb * g * ks * coutg * span].reshape(nb, g, ks * coutg, span)
+            np.matmul(wst, cols, out=res)
+            res = res.reshape(nb * g, ks, coutg, span)
+            acc = res[:, 0, :, :length]
+            for t in range(1, ks):          # contiguous adds; cheaper than adding the cropped views
+                acc += res[:, t, :, t * d0 * row: t * d0 * row + length]
+            dst = out[blk[0], :, r0:r1].reshape((nb * g, coutg, r1 - r0) + out_sp[1:])
+            dst[...] = acc.reshape((nb * g, coutg, r1 - r0) + in_p[1:])[(slice(None),) * 3 + crop]
+
+    parallel.run_blocks(convolve, blocks)
 
 
 def _flat_unit_row(wshape, has_bias: bool, g: int, row: int, item: int, stack: bool) -> int:

@@ -70,7 +70,7 @@ def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilat
     largest = nb * gb * kk * (r1 - r0) * row
     largest_window = nb * gb * cg * ((r1 - r0) * row + high - low)
 
-    def run(part: Sequence[tuple[slice, ...]]) -> None:
+    def run(part: Sequence[tuple[slice, ...]], copy_workers: int) -> None:  # copies are per block here
         cols_buf, window_buf = np.empty(largest, x.dtype), np.empty(largest_window, x.dtype)
         layouts: dict[tuple[int, int, int], tuple[np.ndarray, ...]] = {}
 
@@ -111,7 +111,7 @@ def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilat
                 grid[index] = 0
             np.matmul(wmat[groups], cols, out=outputs[samples, groups, :, r0 * row:r1 * row])
 
-    parallel.run_parts(run, blocks, workers)
+    parallel.run_blocks(run, blocks, workers)
 
 
 def _wrapped_reads(kernel: Sequence[int], dilation: Sequence[int], left: Sequence[int],

@@ -82,3 +82,30 @@ def run_parts(function: Callable[[Sequence[T]], None], items: Sequence[T], worke
     bounds = np.linspace(0, len(items), workers + 1).astype(int)
     for done in [_pool(workers).submit(function, items[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]:
         done.result()
+
+
+def run_blocks(function: Callable[[Sequence[T], int], None], blocks: Sequence[T], workers: int | None = None
+               ) -> None:
+    """``function(part, copy_workers)`` over ``blocks``, each of which copies (im2col) and then multiplies.
+
+    With ``workers`` threads (default :func:`threads`) and BLAS's thread count under control
+    (threadpoolctl), each thread takes a contiguous run of the blocks, copying and multiplying on its own
+    with BLAS at one thread: BLAS's own threads would sit idle (spinning, on the cores the copies need)
+    through every copy.  Otherwise the calling thread runs every block, with BLAS's threads for the
+    GEMMs and ``copy_workers`` threads for the copies.  BLAS's thread count is process-wide: another
+    thread's BLAS calls run on one thread while the blocks run.
+    """
+    wanted = threads() if workers is None else workers
+    workers = min(wanted, len(blocks))
+    blas = _blas_controllers()
+    if workers < 2 or not blas:
+        function(blocks, wanted)
+        return
+    before = [library.num_threads for library in blas]
+    for library in blas:
+        library.set_num_threads(1)
+    try:
+        run_parts(lambda part: function(part, 1), blocks, workers)
+    finally:
+        for library, count in zip(blas, before):
+            library.set_num_threads(count)

@@ -23,6 +23,8 @@ from typing import Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from convlint.execute.kernels import parallel
+
 
 def phase_shape(sizes: Sequence[int], stride: Sequence[int]) -> tuple[int, ...]:
     """The size of a phase plane along each axis: ``ceil(in_a / s_a)``."""
@@ -59,7 +61,9 @@ def conv_phases(xp: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], stride:
     ``wmat``: the GEMM operand ``(G, C_out/G, C_in/G * prod(kernel) [+ 1])``; a last column beyond the
     taps holds the bias (matched by a row of ones).  Dilation 1; ``stride`` per axis.  Blocks of whole
     output rows (first spatial axis) of one sample keep the im2col buffer near ``block_bytes`` (one row
-    at least); the GEMM writes each block's rows of the output directly.
+    at least); the GEMM writes each block's rows of the output directly.  With several threads, each
+    takes a run of the blocks (:func:`~convlint.execute.kernels.parallel.run_blocks`), with a buffer of
+    its own.
     """
     n, c_in = xp.shape[:2]
     nd = len(kernel)
@@ -90,10 +94,11 @@ def conv_phases(xp: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], stride:
     rows_out = out_sp[0]
     run = max(1, min(rows_out, block_bytes // (g * kk * rest * item)))
     run = -(-rows_out // -(-rows_out // run))                      # equal-ish blocks
-    cols_buf = np.empty(g * kk * run * rest, buf.dtype)
-    for i in range(n):
-        for r0 in range(0, rows_out, run):
-            r1 = min(r0 + run, rows_out)
+    blocks = [(i, r0, min(r0 + run, rows_out)) for i in range(n) for r0 in range(0, rows_out, run)]
+
+    def convolve(part: Sequence[tuple[int, int, int]], copy_workers: int) -> None:  # copies are per tap here
+        cols_buf = np.empty(g * kk * run * rest, buf.dtype)
+        for i, r0, r1 in part:
             span = (r1 - r0) * rest
             cols = cols_buf[: g * kk * span].reshape(g, kk, span)
             if kk > ck:
@@ -104,3 +109,5 @@ def conv_phases(xp: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], stride:
                 dst = taps[(slice(None), slice(None)) + tap_slices]
                 np.copyto(dst.reshape(rows.shape, copy=False), rows)
             np.matmul(wmat, cols, out=out[i, :, r0:r1].reshape(g, coutg, span, copy=False))
+
+    parallel.run_blocks(convolve, blocks)
