@@ -53,7 +53,9 @@ def test_depthwise_blocks_over_threads_match_torch(threads):
     ((3, 8, 21, 23), (16, 4, 3, 3), 2, 1, 2),
     ((2, 3, 70, 66), (8, 3, 7, 7), 2, 3, 1),
     ((2, 4, 9, 10, 11), (6, 4, 3, 3, 3), 1, 1, 1),
-], ids=["flat", "strided", "stem", "3-d"])
+    ((3, 8, 21, 23), (16, 8, 1, 1), 2, 0, 1),
+    ((1, 8, 21, 23), (16, 4, 1, 1), 1, 0, 2),
+], ids=["flat", "strided", "stem", "3-d", "1×1 strided", "1×1 one sample"])
 def test_blocks_over_threads_match_torch(threads, case):
     """Each thread takes a run of the blocks with a buffer of its own and BLAS at one thread; together
     they fill the whole output, and BLAS's thread count is given back afterwards."""
@@ -71,4 +73,24 @@ def test_blocks_over_threads_match_torch(threads, case):
         spread = conv.conv(x, w, b, stride, padding, 1, groups, chunk_bytes=60_000)
         assert parallel.threads() == threads
     np.testing.assert_allclose(spread, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_element_wise_passes_over_threads_match_torch(threads):
+    """ReLU and batch norm of an array over the parallel size split its planes over threads."""
+    import threadpoolctl
+    import torch
+
+    from convlint.execute.kernels import elementwise
+
+    rng = np.random.default_rng(threads)
+    x = rng.standard_normal((3, 5, 150, 151)).astype(np.float32)
+    assert x.nbytes >= parallel.MIN_PARALLEL_BYTES
+    mean, var, weight, bias = (rng.random(5).astype(np.float32) + 0.5 for _ in range(4))
+    with threadpoolctl.threadpool_limits(threads, user_api="blas"):
+        relu = elementwise.relu(x)
+        normed = elementwise.batch_norm(x, mean, var, weight, bias)
+    np.testing.assert_array_equal(relu, torch.relu(torch.from_numpy(x)).numpy())
+    expected = torch.nn.functional.batch_norm(*map(torch.from_numpy, (x, mean, var, weight, bias)), eps=1e-5)
+    np.testing.assert_allclose(normed, expected.numpy(), rtol=1e-6, atol=1e-6)
 

@@ -11,7 +11,8 @@ NumPy and are meant to be imported lazily by the executor:
 * :mod:`.resample` -- ``upsample`` (nearest, nearest-exact, (bi/tri)linear);
 * :mod:`.elementwise` -- ``batch_norm``, activations, ``softmax``, ``linear``, ``flatten``, ``erf``;
 * :mod:`.init` -- ``kaiming_uniform`` and ``constant_parameters`` (PyTorch's default initialisations).
-* :mod:`.parallel` -- ``copyto`` (large im2col copies spread over threads).
+* :mod:`.parallel` -- ``copyto``, ``run_blocks``, ``map_rows`` (copies, GEMM blocks and element-wise passes
+  spread over threads);
 * :mod:`.activation` -- ``hardsigmoid``, ``mish``, ``softplus``, ``prelu``;
 * :mod:`.norm` -- ``layer_norm``, ``group_norm``, ``instance_norm``;
 * :mod:`.rearrange` -- ``pad``, ``pixel_shuffle``, ``pixel_unshuffle``, ``channel_shuffle``;

@@ -399,15 +399,29 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
 
 
 def _conv_pointwise(x, w, b, stride, g, out) -> None:
-    """A 1×…×1 convolution without padding: one GEMM per sample and group straight on the input,
-    ``(C_out/G, C_in/G) @ (C_in/G, positions)``, written into ``out``; a stride first takes every
-    ``s``-th position (one strided copy)."""
+    """A 1×…×1 convolution without padding: GEMMs straight on the input, ``(C_out/G, C_in/G) @
+    (C_in/G, positions)`` per sample and group, written into ``out``; a stride first takes every ``s``-th
+    position (a strided copy per sample).  Blocks of samples (of columns, for one sample at stride 1) are
+    spread over threads by :func:`~convlint.execute.kernels.parallel.run_blocks`."""
     n, c_in = x.shape[:2]
     c_out = w.shape[0]
+    strided = any(st > 1 for st in stride)
     picked = x[(slice(None), slice(None)) + tuple(slice(None, None, st) for st in stride)]
     positions = math.prod(out.shape[2:])
-    columns = np.ascontiguousarray(picked).reshape(n, g, c_in // g, positions)
-    np.matmul(w.reshape(g, c_out // g, c_in // g), columns, out=out.reshape(n, g, c_out // g, positions))
+    wmat = w.reshape(g, c_out // g, c_in // g)
+    results = out.reshape(n, g, c_out // g, positions)
+    inputs = None if strided else x.reshape(n, g, c_in // g, positions)
+    workers = parallel.threads()
+    step = positions if strided or n >= workers else -(-positions // workers)
+    blocks = [(i, start, min(start + step, positions)) for i in range(n) for start in range(0, positions, step)]
+
+    def multiply(part: Sequence[tuple[int, int, int]], copy_workers: int) -> None:  # copies are per sample
+        for i, start, stop in part:
+            columns = (np.ascontiguousarray(picked[i]).reshape(g, c_in // g, positions) if inputs is None
+                       else inputs[i, :, :, start:stop])
+            np.matmul(wmat, columns, out=results[i, :, :, start:stop])
+
+    parallel.run_blocks(multiply, blocks)
     if b is not None:
         out += b.reshape((c_out,) + (1,) * (x.ndim - 2))
 

@@ -22,6 +22,8 @@ import math
 import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 
+from convlint.execute.kernels import parallel
+
 __all__ = [
     "as_float", "batch_norm", "erf", "flatten", "gelu", "hardswish", "leaky_relu", "linear", "relu", "relu6",
     "sigmoid", "silu", "softmax", "tanh",
@@ -100,7 +102,13 @@ def relu(x) -> np.ndarray:
     ``np.maximum`` is one pass; ``np.where(x < 0, 0, x)`` makes a mask first and takes ten times as long.
     """
     x = as_float(x)
-    return np.maximum(x, x.dtype.type(0))
+    if x.ndim < 2:
+        return np.maximum(x, x.dtype.type(0))
+    flat = x.reshape(x.shape[0] * x.shape[1], -1)
+    out = np.empty(flat.shape, x.dtype)
+    parallel.map_rows(lambda rows: np.maximum(flat[rows], x.dtype.type(0), out=out[rows]), len(flat),
+                      flat.shape[1] * x.dtype.itemsize)
+    return out.reshape(x.shape)
 
 
 def relu6(x) -> np.ndarray:
@@ -199,16 +207,14 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, eps: float 
     planes = x.reshape(x.shape[0] * c, -1)
     out = np.empty(planes.shape, dt)
     scale, shift = np.tile(alpha, x.shape[0])[:, None], np.tile(beta, x.shape[0])[:, None]
-    rows = max(1, _CACHED_BYTES // max(1, planes.shape[1] * dt.itemsize))
-    for start in range(0, len(planes), rows):
-        block = out[start:start + rows]
-        np.multiply(planes[start:start + rows], scale[start:start + rows], out=block)
-        block += shift[start:start + rows]
+
+    def affine(rows: slice) -> None:
+        block = out[rows]
+        np.multiply(planes[rows], scale[rows], out=block)
+        block += shift[rows]
+
+    parallel.map_rows(affine, len(planes), planes.shape[1] * dt.itemsize)
     return out.reshape(x.shape)
-
-
-_CACHED_BYTES = 2**18
-"""Bytes of output :func:`batch_norm` computes at a time: both its passes over them run in the L2 cache."""
 
 
 def linear(x, weight, bias=None) -> np.ndarray:

@@ -109,3 +109,19 @@ def run_blocks(function: Callable[[Sequence[T], int], None], blocks: Sequence[T]
     finally:
         for library, count in zip(blas, before):
             library.set_num_threads(count)
+
+
+def map_rows(function: Callable[[slice], None], rows: int, row_bytes: int, block_bytes: int = 1 << 18) -> None:
+    """``function(rows_slice)`` over ``rows`` rows of ``row_bytes`` each, by blocks near ``block_bytes`` (in
+    cache between the passes a block makes), spread over :func:`threads` threads when the whole is larger
+    than :data:`MIN_PARALLEL_BYTES` (NumPy's element-wise loops release the GIL)."""
+    step = max(1, block_bytes // max(1, row_bytes))
+    blocks = [slice(start, min(start + step, rows)) for start in range(0, rows, step)]
+    workers = threads() if rows * row_bytes >= MIN_PARALLEL_BYTES else 1
+
+    def run(part: Sequence[slice]) -> None:
+        for block in part:
+            function(block)
+
+    run_parts(run, blocks, workers)
+
