@@ -16,22 +16,26 @@ than its steady state); then the two libraries alternate call by call for ``--ro
 gives the minimum and median per call and the ratio of medians (convlint / torch).  The BLAS library and
 kernel in use are printed: ``OPENBLAS_CORETYPE`` can force a slower kernel on NumPy's OpenBLAS than torch's
 own BLAS uses, which shows in every GEMM-bound ratio.  glibc's malloc is told to keep freed memory (see
-``_tune_malloc``), for both libraries alike.  Needs the `bench` extra (threadpoolctl).
+``_tune_malloc``), for both libraries alike, and PyTorch's idle OpenMP threads sleep instead of spinning
+(``timing.IDLE_THREADS_SLEEP``; convlint's kernels leave no BLAS thread spinning).  Needs the `bench` extra
+(threadpoolctl).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from timing import blas_report, duration, interleaved, limited_threads, torch_report  # noqa: E402
+from timing import IDLE_THREADS_SLEEP, blas_report, duration, interleaved, limited_threads, torch_report  # noqa: E402
+
+os.environ.update(IDLE_THREADS_SLEEP)  # before torch is imported
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 from convlint.execute.kernels import conv as conv_mod  # noqa: E402
 from convlint.execute.kernels import pool as pool_mod  # noqa: E402

@@ -8,7 +8,9 @@ The three run the same weights on the same input, in one process per thread coun
 call for ``--rounds`` rounds after a warm-up: at one thread (CPU time of the process) and at two threads
 (wall time).  The ONNX model is PyTorch's export of the same network.  Prints a Markdown table with the
 minimum and median per forward pass and the ratios of convlint to each peer, each side's speed-up from
-one thread to two (wall time), the BLAS kernel NumPy uses, and how far the outputs differ.  Needs the `bench` extra (onnx, onnxruntime, threadpoolctl).
+one thread to two (wall time), the BLAS kernel NumPy uses, and how far the outputs differ.  Idle threads of
+PyTorch and ONNX Runtime sleep instead of spinning (``timing.IDLE_THREADS_SLEEP``), so that with the three
+alternating on two cores none holds a core through the others' calls.  Needs the `bench` extra (onnx, onnxruntime, threadpoolctl).
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ tx = torch.from_numpy(x)
 options = onnxruntime.SessionOptions()
 options.intra_op_num_threads = threads
 options.inter_op_num_threads = 1
+options.add_session_config_entry("session.intra_op.allow_spinning", "0")
 session = onnxruntime.InferenceSession({model!r}, options, providers=["CPUExecutionProvider"])
 spec = convlint.load({spec!r})
 def with_torch():
@@ -88,12 +91,12 @@ def main() -> None:
              "weights": str(workdir / "resnet18.npz"), "model": str(workdir / "resnet18.onnx")}
     subprocess.run([sys.executable, "-c", PREPARE.format(**paths)], check=True, capture_output=True)
     sys.path.insert(0, str(HERE))
-    from timing import Stats, duration
+    from timing import IDLE_THREADS_SLEEP, Stats, duration
 
     results = {}
     for threads in (1, 2):
         done = subprocess.run([sys.executable, "-c", CHILD.format(**paths), str(batch), str(rounds), str(threads)],
-                              check=True, capture_output=True, text=True)
+                              check=True, capture_output=True, text=True, env={**os.environ, **IDLE_THREADS_SLEEP})
         results[threads] = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"ResNet-18 forward, batch {batch}, 224×224, float32; {rounds} interleaved rounds per thread count")
     print(f"NumPy's BLAS: {results[1]['blas']}; torch: {results[1]['torch']}; "

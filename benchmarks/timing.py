@@ -34,6 +34,13 @@ class Stats:
         return statistics.median(getattr(self, kind))
 
 
+
+IDLE_THREADS_SLEEP = {"OMP_WAIT_POLICY": "PASSIVE"}
+"""Environment for a benchmark that alternates libraries call by call on few cores: PyTorch's OpenMP threads
+sleep when idle instead of spinning, so one side's idle threads do not hold the core the other side's next
+call needs (ONNX Runtime's equivalent is its ``session.intra_op.allow_spinning`` option).  Set before
+PyTorch is imported."""
+
 def interleaved(functions: dict[str, Callable[[], object]], rounds: int, warm_up: int = 1) -> dict[str, Stats]:
     """``rounds`` timed calls of each function, alternating between them, after ``warm_up`` untimed calls."""
     for function in functions.values():
