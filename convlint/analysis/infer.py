@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import AbstractSet
 
-import networkx as nx
-
 from convlint.analysis.keyword_cache import KeywordCache
 from convlint.findings import Finding, Fix
-from convlint.analysis.graph import Suggestions, build_graph, producer
+from convlint.analysis.graph import Suggestions, producer, wire, written_order
 from convlint.layers.keywords import MAX_INT, show
 from convlint.layers.layer_type import LayerContext, LayerType, Shape
 from convlint.layers.registry import PluginFault, Registry, plugin_call
@@ -76,14 +74,12 @@ class Analysis:
 
 
 def analyze(spec: Spec, registry: Registry) -> Analysis:
-    """Build the graph (if not yet built) and infer every node of ``spec``."""
-    if spec.graph is None:
-        build_graph(spec)
-    graph = spec.graph
+    """Wire the spec (if not yet wired) and infer every node of ``spec``."""
+    wiring = spec.wiring if spec.wiring is not None else wire(spec)
     findings = list(spec.findings)
     findings.extend(_plugin_problems(spec, registry))
-    attributes = dict(graph.nodes(data=True))  # name → node attributes, read once per node below
-    order = _topological_order(spec, graph, attributes, findings)
+    attributes = wiring.nodes  # name → node attributes
+    order = _topological_order(spec, attributes, findings)
     nodes: dict[str, NodeInfo] = {}
     run = _Run(spec, registry)
     for name in order:
@@ -137,30 +133,15 @@ class _Run:
         self.suggestions = Suggestions()
 
 
-def _written_order(spec: Spec, nodes: dict[str, dict]) -> list[str] | None:
-    """Inputs, then layers as written, when every layer reads only earlier tensors (the usual case).
-
-    ``nodes`` maps each graph node to its attributes.  ``None`` when some layer
-    reads a later one (or itself); then the graph must be sorted.
-    """
-    order = list(spec.inputs)
-    seen = set(order)
-    for layer in spec.layers:
-        if nodes[layer.name]["decl"] is not layer:  # a duplicate name: not in the graph
-            continue
-        for source in layer.sources:
-            if source not in seen and source in nodes:
-                return None
-        seen.add(layer.name)
-        order.append(layer.name)
-    return order
-
-
-def _topological_order(spec: Spec, graph: nx.DiGraph, nodes: dict[str, dict], findings: list[Finding]) -> list[str]:
-    """Nodes in dependency order; layers on a cycle are reported (G002) and left out."""
-    written = _written_order(spec, nodes)
+def _topological_order(spec: Spec, nodes: dict[str, dict], findings: list[Finding]) -> list[str]:
+    """Nodes in dependency order; layers on a cycle are reported (G002) and left out.  The graph (and
+    networkx) is needed only when some layer reads a later one."""
+    written = written_order(spec, nodes)
     if written is not None:
         return written
+    import networkx as nx
+
+    graph = spec.graph
     if nx.is_directed_acyclic_graph(graph):
         return list(nx.topological_sort(graph))
     cyclic = set()

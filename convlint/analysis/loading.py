@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convlint.analysis.graph import build_graph
+from convlint.analysis.graph import wire
 from convlint.analysis.infer import Analysis, analyze
 from convlint.layers.registry import Registry
 from convlint.spec.files import read_text
@@ -27,7 +27,7 @@ def load_spec(path: str | Path) -> Spec:
 def load_spec_text(text: str, path: str = "<string>") -> Spec:
     """Parse spec ``text`` (``path`` is used in findings) and build its graph."""
     spec = parse_spec(text, path)
-    build_graph(spec)
+    wire(spec)
     return spec
 
 

@@ -19,7 +19,7 @@ from convlint.spec.files import TooLargeFile, UnreadableFile, iter_yaml_files, r
 from convlint.findings import Finding
 from convlint.spec.cycle_collector import paused_cycle_collector
 from convlint.linting.globs import matches_any, relative_posix
-from convlint.analysis.graph import build_graph
+from convlint.analysis.graph import wire
 from convlint.analysis.infer import Analysis, analyze
 from convlint.sizes.nearest import with_nearest_sizes
 from convlint.linting.noqa import apply_suppressions, find_suppressions, unused_suppressions
@@ -89,7 +89,7 @@ def load_text(text: str, name: str, named: bool = True) -> FileResult:
         if named or error.looks_like_spec:
             return FileResult(name, [_file_finding(name, "Y002", f"not a spec: {error.reason}")])
         return FileResult(name, skipped=True)
-    build_graph(spec)
+    wire(spec)
     return FileResult(name, spec=spec)
 
 

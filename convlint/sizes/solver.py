@@ -674,7 +674,7 @@ def fails_at_every_size(problem: SizeProblem, found: Propagation) -> bool:
 
 def _cyclic(problem: SizeProblem, found: Propagation) -> bool:
     """True when the graph has a cycle (its layers are not all in ``found``)."""
-    return len(found.shapes) < len(problem.spec.graph)
+    return len(found.shapes) < len(problem.spec.wiring.nodes)
 
 
 def _key(finding: Finding) -> tuple:

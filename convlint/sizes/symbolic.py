@@ -30,9 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-import networkx as nx
-
-from convlint.analysis.graph import producer
+from convlint.analysis.graph import producer, wire, written_order
 from convlint.analysis.keyword_cache import KeywordCache
 from convlint.layers.registry import Registry
 from convlint.sizes.expr import Expr, NotAffine, Product, names_of
@@ -188,12 +186,17 @@ def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple], unify: l
     is kept in :attr:`Propagation.equalities`.  Without it, the pair stays in the
     layer's record and the layer fails wherever the two differ.
     """
-    graph = spec.graph
+    nodes = (spec.wiring if spec.wiring is not None else wire(spec)).nodes
     result = Propagation()
     keywords = KeywordCache()
-    order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else []
+    order = written_order(spec, nodes)
+    if order is None:  # some layer reads a later one: sort the graph (networkx)
+        import networkx as nx
+
+        graph = spec.graph
+        order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else []
     for name in order:
-        data = graph.nodes[name]
+        data = nodes[name]
         if data["kind"] == "input":
             result.shapes[name] = inputs.get(name)
             continue

@@ -43,9 +43,10 @@ MAX_LAYERS = 25_000
 class Spec:
     """A parsed spec file.
 
-    ``graph`` (a ``networkx.DiGraph`` built by :func:`convlint.analysis.graph.build_graph`)
-    has one node per input and per layer, keyed by name, and one edge per
-    tensor read.  ``findings`` holds the problems found while loading it.
+    ``wiring`` (made by :func:`convlint.analysis.graph.wire`) lists its nodes, one per input and per
+    layer keyed by name, and its edges, one per tensor read; :attr:`graph` is the same as a
+    ``networkx.DiGraph``, built when first asked for.  ``findings`` holds the problems found while
+    loading it.
     """
 
     path: str
@@ -55,13 +56,19 @@ class Spec:
     outputs: list[str]
     source: str = ""
     findings: list[Finding] = field(default_factory=list)
-    graph: Any = None
+    wiring: Any = None
     outputs_position: tuple[int, int] = (1, 1)
     dtype: str = "float32"
     groups: dict[str, str] = field(default_factory=dict)
     """Block instance paths (``layer1.0``) and repeat groups (``layer1``) → block label; see :mod:`convlint.spec.blocks`."""
     instances: list = field(default_factory=list)
     """Every expanded block copy (:class:`convlint.spec.blocks.Instance`), inner ones first."""
+
+    @cached_property
+    def graph(self) -> Any:
+        """The spec as a ``networkx.DiGraph`` (node attributes ``kind`` and ``decl``, edges from producer to
+        consumer), built from :attr:`wiring` on first use; ``None`` before the spec is wired."""
+        return None if self.wiring is None else self.wiring.digraph()
 
     @property
     def size_names(self) -> list[str]:
@@ -77,14 +84,11 @@ class Spec:
 
     def with_input_shapes(self, shapes: dict[str, tuple]) -> "Spec":
         """A copy of the spec whose inputs named in ``shapes`` have those shapes instead; the
-        layers, positions and findings are shared, the graph is copied with the new inputs."""
+        layers, positions and findings are shared, the wiring is copied with the new inputs."""
         inputs = {name: InputDecl(name, tuple(shapes.get(name, decl.shape)), decl.line, decl.column)
                   for name, decl in self.inputs.items()}
-        graph = self.graph.copy() if self.graph is not None else None
-        if graph is not None:
-            for name, decl in inputs.items():
-                graph.nodes[name]["decl"] = decl
-        return dataclasses.replace(self, inputs=inputs, findings=list(self.findings), graph=graph)
+        wiring = None if self.wiring is None else self.wiring.with_inputs(inputs)
+        return dataclasses.replace(self, inputs=inputs, findings=list(self.findings), wiring=wiring)
 
     @cached_property
     def layer_by_name(self) -> dict[str, Layer]:
