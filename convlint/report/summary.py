@@ -31,13 +31,13 @@ def build_summary(spec: Spec, checked: Checked, registry: Registry, depth: int |
     analysis = checked.analysis
     measures = layer_measures(analysis, registry)
     expressions = {}
-    if spec.size_names:
+    named = bool(spec.size_names)
+    if named:
         from convlint.sizes.named import symbolic_shapes
         expressions = symbolic_shapes(spec, registry)
     layers = [
         {"name": node.name, "type": node.type,
-         "output_shape": expressions.get(node.name) if spec.size_names else
-         None if node.shape is None else list(node.shape),
+         "output_shape": expressions.get(node.name) if named else None if node.shape is None else list(node.shape),
          "params": node.params, **measures[node.name]}
         for node in analysis.nodes.values() if node.family != "input"
     ]

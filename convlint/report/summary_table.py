@@ -26,7 +26,8 @@ def _axes(values, as_fraction: bool = False) -> str:
     """``7×7`` for per-axis numbers (``1/2`` with ``as_fraction``, else ``93.5``), ``—`` when unknown."""
     if values is None:
         return "—"
-    shown = (str(Fraction(value).limit_denominator(1000)) if as_fraction else f"{value:g}" for value in values)
+    shown = (str(value) if type(value) is int else str(Fraction(value).limit_denominator(1000)) if as_fraction
+             else f"{value:g}" for value in values)
     return "×".join(shown)
 
 
