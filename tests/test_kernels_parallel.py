@@ -94,3 +94,27 @@ def test_element_wise_passes_over_threads_match_torch(threads):
     expected = torch.nn.functional.batch_norm(*map(torch.from_numpy, (x, mean, var, weight, bias)), eps=1e-5)
     np.testing.assert_allclose(normed, expected.numpy(), rtol=1e-6, atol=1e-6)
 
+
+def test_convolutions_in_several_threads_give_back_the_blas_thread_count():
+    """Convolutions run from two threads at once each lower BLAS to one thread for their blocks; when
+    both are done, the count is what it was."""
+    import threading
+
+    import threadpoolctl
+
+    from convlint.execute.kernels import conv
+
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((4, 8, 30, 30)), rng.standard_normal((8, 8, 3, 3))
+    expected = conv.conv(x, w, None, 1, 1)
+    results = []
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        runners = [threading.Thread(target=lambda: results.append(conv.conv(x, w, None, 1, 1, chunk_bytes=30_000)))
+                   for _ in range(2)]
+        for runner in runners:
+            runner.start()
+        for runner in runners:
+            runner.join()
+        assert parallel.threads() == 2
+    assert len(results) == 2 and all(np.allclose(result, expected) for result in results)
+

@@ -9,6 +9,7 @@ that limits BLAS to one thread gets one copying thread too), else ``OMP_NUM_THRE
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Callable, Sequence, TypeVar
@@ -22,6 +23,9 @@ MIN_PARALLEL_BYTES = 1 << 20
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_SIZE = 0
+_BLAS_LIMIT = threading.Lock()
+"""Held by :func:`run_blocks` while BLAS runs at one thread: calls from several threads at once would
+otherwise restore each other's limit (and leave BLAS at one thread)."""
 
 
 def threads() -> int:
@@ -93,7 +97,8 @@ def run_blocks(function: Callable[[Sequence[T], int], None], blocks: Sequence[T]
     with BLAS at one thread: BLAS's own threads would sit idle (spinning, on the cores the copies need)
     through every copy.  Otherwise the calling thread runs every block, with BLAS's threads for the
     GEMMs and ``copy_workers`` threads for the copies.  BLAS's thread count is process-wide: another
-    thread's BLAS calls run on one thread while the blocks run.
+    thread's BLAS calls run on one thread while the blocks run, and callers in several threads take
+    turns (:data:`_BLAS_LIMIT`).
     """
     wanted = threads() if workers is None else workers
     workers = min(wanted, len(blocks))
@@ -101,14 +106,15 @@ def run_blocks(function: Callable[[Sequence[T], int], None], blocks: Sequence[T]
     if workers < 2 or not blas:
         function(blocks, wanted)
         return
-    before = [library.num_threads for library in blas]
-    for library in blas:
-        library.set_num_threads(1)
-    try:
-        run_parts(lambda part: function(part, 1), blocks, workers)
-    finally:
-        for library, count in zip(blas, before):
-            library.set_num_threads(count)
+    with _BLAS_LIMIT:  # one caller at a time changes and restores the process-wide count
+        before = [library.num_threads for library in blas]
+        for library in blas:
+            library.set_num_threads(1)
+        try:
+            run_parts(lambda part: function(part, 1), blocks, workers)
+        finally:
+            for library, count in zip(blas, before):
+                library.set_num_threads(count)
 
 
 def map_rows(function: Callable[[slice], None], rows: int, row_bytes: int, block_bytes: int = 1 << 18) -> None:
