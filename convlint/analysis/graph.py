@@ -128,3 +128,17 @@ def written_order(spec: Spec, nodes: dict[str, dict]) -> list[str] | None:
         seen.add(layer.name)
         order.append(layer.name)
     return order
+
+
+def dependency_order(spec: Spec) -> list[str] | None:
+    """Every node of ``spec`` (wired if it is not yet) after the nodes it reads: the written order when
+    every layer reads only earlier tensors, else ``spec.graph`` sorted by networkx; ``None`` when the
+    graph has a cycle."""
+    wiring = spec.wiring if spec.wiring is not None else wire(spec)
+    written = written_order(spec, wiring.nodes)
+    if written is not None:
+        return written
+    import networkx as nx
+
+    return list(nx.topological_sort(spec.graph)) if nx.is_directed_acyclic_graph(spec.graph) else None
+

@@ -13,7 +13,7 @@ from typing import AbstractSet
 
 from convlint.analysis.keyword_cache import KeywordCache
 from convlint.findings import Finding, Fix
-from convlint.analysis.graph import Suggestions, producer, wire, written_order
+from convlint.analysis.graph import Suggestions, dependency_order, producer, wire
 from convlint.layers.keywords import MAX_INT, show
 from convlint.layers.layer_type import LayerContext, LayerType, Shape
 from convlint.layers.registry import PluginFault, Registry, plugin_call
@@ -79,7 +79,7 @@ def analyze(spec: Spec, registry: Registry) -> Analysis:
     findings = list(spec.findings)
     findings.extend(_plugin_problems(spec, registry))
     attributes = wiring.nodes  # name → node attributes
-    order = _topological_order(spec, attributes, findings)
+    order = _topological_order(spec, findings)
     nodes: dict[str, NodeInfo] = {}
     run = _Run(spec, registry)
     for name in order:
@@ -133,17 +133,15 @@ class _Run:
         self.suggestions = Suggestions()
 
 
-def _topological_order(spec: Spec, nodes: dict[str, dict], findings: list[Finding]) -> list[str]:
-    """Nodes in dependency order; layers on a cycle are reported (G002) and left out.  The graph (and
-    networkx) is needed only when some layer reads a later one."""
-    written = written_order(spec, nodes)
-    if written is not None:
-        return written
+def _topological_order(spec: Spec, findings: list[Finding]) -> list[str]:
+    """Nodes in dependency order (:func:`~convlint.analysis.graph.dependency_order`); layers on a cycle
+    are reported (G002) and left out."""
+    order = dependency_order(spec)
+    if order is not None:
+        return order
     import networkx as nx
 
     graph = spec.graph
-    if nx.is_directed_acyclic_graph(graph):
-        return list(nx.topological_sort(graph))
     cyclic = set()
     for component in nx.strongly_connected_components(graph):
         if len(component) > 1 or graph.has_edge(*(2 * tuple(component))):

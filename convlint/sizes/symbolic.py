@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from convlint.analysis.graph import producer, wire, written_order
+from convlint.analysis.graph import dependency_order, producer
 from convlint.analysis.keyword_cache import KeywordCache
 from convlint.layers.registry import Registry
 from convlint.sizes.expr import Expr, NotAffine, Product, names_of
@@ -186,15 +186,10 @@ def propagate(spec: Spec, registry: Registry, inputs: dict[str, tuple], unify: l
     is kept in :attr:`Propagation.equalities`.  Without it, the pair stays in the
     layer's record and the layer fails wherever the two differ.
     """
-    nodes = (spec.wiring if spec.wiring is not None else wire(spec)).nodes
+    order = dependency_order(spec) or []  # a cycle: no layer is followed
+    nodes = spec.wiring.nodes
     result = Propagation()
     keywords = KeywordCache()
-    order = written_order(spec, nodes)
-    if order is None:  # some layer reads a later one: sort the graph (networkx)
-        import networkx as nx
-
-        graph = spec.graph
-        order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else []
     for name in order:
         data = nodes[name]
         if data["kind"] == "input":

@@ -102,13 +102,8 @@ def relu(x) -> np.ndarray:
     ``np.maximum`` is one pass; ``np.where(x < 0, 0, x)`` makes a mask first and takes ten times as long.
     """
     x = as_float(x)
-    if x.ndim < 2:
-        return np.maximum(x, x.dtype.type(0))
-    flat = x.reshape(x.shape[0] * x.shape[1], -1)
-    out = np.empty(flat.shape, x.dtype)
-    parallel.map_rows(lambda rows: np.maximum(flat[rows], x.dtype.type(0), out=out[rows]), len(flat),
-                      flat.shape[1] * x.dtype.itemsize)
-    return out.reshape(x.shape)
+    zero = x.dtype.type(0)
+    return _by_planes(x, lambda rows, planes, out: np.maximum(planes[rows], zero, out=out[rows]))
 
 
 def relu6(x) -> np.ndarray:
@@ -203,17 +198,25 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, eps: float 
     beta = -mean * alpha
     if bias is not None:
         beta = beta + np.asarray(bias, dtype=dt).reshape(c)
-    # y = x * alpha + beta by blocks of (sample, channel) planes that stay in cache between the two passes
-    planes = x.reshape(x.shape[0] * c, -1)
-    out = np.empty(planes.shape, dt)
+    # y = x * alpha + beta, both passes over a block of planes while it is in cache
     scale, shift = np.tile(alpha, x.shape[0])[:, None], np.tile(beta, x.shape[0])[:, None]
 
-    def affine(rows: slice) -> None:
+    def affine(rows: slice, planes: np.ndarray, out: np.ndarray) -> None:
         block = out[rows]
         np.multiply(planes[rows], scale[rows], out=block)
         block += shift[rows]
 
-    parallel.map_rows(affine, len(planes), planes.shape[1] * dt.itemsize)
+    return _by_planes(x, affine)
+
+
+def _by_planes(x: np.ndarray, compute) -> np.ndarray:
+    """A new array of ``x``'s shape and dtype, filled by ``compute(rows, planes, out)`` for blocks of rows
+    of ``x`` seen as ``(N·C, positions)`` planes (``out``: the result, seen alike), the blocks spread over
+    threads by :func:`~convlint.execute.kernels.parallel.map_rows`."""
+    lead = x.shape[0] * x.shape[1] if x.ndim >= 2 else 1
+    planes = x.reshape(lead, math.prod(x.shape) // lead if lead else 0)
+    out = np.empty(planes.shape, x.dtype)
+    parallel.map_rows(lambda rows: compute(rows, planes, out), len(planes), planes.shape[1] * x.itemsize)
     return out.reshape(x.shape)
 
 
