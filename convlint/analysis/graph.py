@@ -10,7 +10,7 @@ become findings here; cycles are found by networkx during inference.
 ``networkx.DiGraph`` from them when first asked for.  Importing networkx takes about 140 ms, more than
 half of ``import convlint`` (measured with ``python -X importtime``), and a lint of a spec whose layers
 read only tensors written before them (the usual case) needs no graph algorithm: its dependency order
-is the order it is written in (:func:`written_order`).  So ``convlint lint`` of such specs, a pre-commit
+is the order it is written in (:func:`dependency_order`).  So ``convlint lint`` of such specs, a pre-commit
 hook run on every commit, does not import networkx; everything that walks the graph gets it from
 ``spec.graph``.
 """
@@ -111,7 +111,7 @@ def build_graph(spec: Spec) -> nx.DiGraph:
     return spec.graph
 
 
-def written_order(spec: Spec, nodes: dict[str, dict]) -> list[str] | None:
+def _written_order(spec: Spec, nodes: dict[str, dict]) -> list[str] | None:
     """Inputs, then layers as written, when every layer reads only earlier tensors (the usual case).
 
     ``nodes`` maps each node to its attributes (:attr:`Wiring.nodes`).  ``None`` when some layer
@@ -135,7 +135,7 @@ def dependency_order(spec: Spec) -> list[str] | None:
     every layer reads only earlier tensors, else ``spec.graph`` sorted by networkx; ``None`` when the
     graph has a cycle."""
     wiring = spec.wiring if spec.wiring is not None else wire(spec)
-    written = written_order(spec, wiring.nodes)
+    written = _written_order(spec, wiring.nodes)
     if written is not None:
         return written
     import networkx as nx
