@@ -46,12 +46,6 @@ def encodable_values(data: dict, limit: int = MAX_SHOWN) -> dict:
     return {key: encodable(value, limit) if isinstance(value, str) else value for key, value in data.items()}
 
 
-def has_long_values(data: dict, limit: int = MAX_SHOWN) -> bool:
-    """True when one of ``data``'s string values is longer than ``limit`` characters, so that
-    :func:`encodable_values` would cut it."""
-    return any(isinstance(value, str) and len(value) > limit for value in data.values())
-
-
 def has_undecodable(text: str) -> bool:
     """True when ``text`` holds an undecodable byte (a lone surrogate), which UTF-8 cannot encode."""
     return _SURROGATE.search(text) is not None

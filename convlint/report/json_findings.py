@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from convlint.escaping import encodable_values, has_long_values, has_undecodable
+from convlint.escaping import MAX_SHOWN, encodable_values, has_undecodable
 from convlint.findings import Finding
 from convlint.report.lint_output import LintOutput
 
@@ -23,9 +23,12 @@ def lint_json(findings: list[Finding]) -> str:
 
 
 def _json_row(data: dict) -> str:
-    """One finding as JSON, encoded once; its strings cut to the shown length when one of them is longer
-    (undecodable bytes are left to :func:`lint_json`'s search)."""
-    return _ENCODER.encode(encodable_values(data) if has_long_values(data) else data)
+    """One finding as JSON, its strings cut to the shown length when one of them is longer (undecodable
+    bytes are left to :func:`lint_json`'s search).  A row holds each of its strings, so only a row longer
+    than the shown length can need a cut: the common short row is encoded once and measured, not
+    searched value by value."""
+    row = _ENCODER.encode(data)
+    return row if len(row) <= MAX_SHOWN else _ENCODER.encode(encodable_values(data))
 
 
 def render(output: LintOutput) -> str:
