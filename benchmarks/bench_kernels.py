@@ -15,7 +15,8 @@ Each function first runs for a while untimed (torch's first calls of some kernel
 than its steady state); then the two libraries alternate call by call for ``--rounds`` rounds.  The table
 gives the minimum and median per call and the ratio of medians (convlint / torch).  The BLAS library and
 kernel in use are printed: ``OPENBLAS_CORETYPE`` can force a slower kernel on NumPy's OpenBLAS than torch's
-own BLAS uses, which shows in every GEMM-bound ratio.  glibc's malloc is told to keep freed memory (see
+own BLAS uses, which shows in every GEMM-bound ratio; when it does, the whole run is repeated without it
+(``timing.also_with_own_blas_kernel``).  glibc's malloc is told to keep freed memory (see
 ``_tune_malloc``), for both libraries alike, and PyTorch's idle OpenMP threads sleep instead of spinning
 (``timing.IDLE_THREADS_SLEEP``; convlint's kernels leave no BLAS thread spinning).  Needs the `bench` extra
 (threadpoolctl).
@@ -30,7 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from timing import IDLE_THREADS_SLEEP, blas_report, duration, interleaved, limited_threads, torch_report  # noqa: E402
+from timing import (IDLE_THREADS_SLEEP, also_with_own_blas_kernel, blas_report, duration, interleaved,  # noqa: E402
+                    limited_threads, torch_report)
 
 os.environ.update(IDLE_THREADS_SLEEP)  # before torch is imported
 import numpy as np  # noqa: E402
@@ -151,3 +153,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    also_with_own_blas_kernel()

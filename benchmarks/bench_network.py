@@ -8,7 +8,9 @@ The three run the same weights on the same input, in one process per thread coun
 call for ``--rounds`` rounds after a warm-up: at one thread (CPU time of the process) and at two threads
 (wall time).  The ONNX model is PyTorch's export of the same network.  Prints a Markdown table with the
 minimum and median per forward pass and the ratios of convlint to each peer, each side's speed-up from
-one thread to two (wall time), the BLAS kernel NumPy uses, and how far the outputs differ.  Idle threads of
+one thread to two (wall time), the BLAS kernel NumPy uses, and how far the outputs differ; when
+``OPENBLAS_CORETYPE`` forces that kernel, the whole run is repeated without it
+(``timing.also_with_own_blas_kernel``).  Idle threads of
 PyTorch and ONNX Runtime sleep instead of spinning (``timing.IDLE_THREADS_SLEEP``), so that with the three
 alternating on two cores none holds a core through the others' calls.  Needs the `bench` extra (onnx, onnxruntime, threadpoolctl).
 """
@@ -124,3 +126,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    sys.path.insert(0, str(HERE))
+    from timing import also_with_own_blas_kernel
+    also_with_own_blas_kernel()

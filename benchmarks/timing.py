@@ -7,6 +7,9 @@
 - ``blas_report`` names the BLAS library, its kernel (core type) and its thread count, as threadpoolctl
   sees them: a slow kernel (for example one forced by ``OPENBLAS_CORETYPE``) shows here.
 - ``limited_threads`` sets the thread count of NumPy's BLAS (threadpoolctl) and of torch for a block.
+- ``also_with_own_blas_kernel`` runs a benchmark a second time without ``OPENBLAS_CORETYPE``, when the
+  environment forces a kernel, so both the forced kernel's figures and those of the kernel OpenBLAS picks
+  for this CPU are printed.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import os
 import resource
 import statistics
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -135,3 +139,22 @@ def duration(seconds: float) -> str:
     if seconds < 1e-3:
         return f"{seconds * 1e6:.1f} µs"
     return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+_OWN_KERNEL_RUN = "CONVLINT_BENCH_OWN_BLAS_KERNEL"
+"""Set in the second run of :func:`also_with_own_blas_kernel`, which must not start a third."""
+
+
+def also_with_own_blas_kernel() -> None:
+    """When ``OPENBLAS_CORETYPE`` forces NumPy's OpenBLAS kernel, run this benchmark (same arguments) once
+    more in a child without it and print that run's output after a heading: a forced kernel can be slower
+    than the one OpenBLAS picks for the CPU (its Haswell AVX2 kernel on an AVX-512 CPU runs a GEMM at about
+    half the rate), while torch's own BLAS is never forced.  Call it after the first run's output."""
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    if not coretype or os.environ.get(_OWN_KERNEL_RUN):
+        return
+    environment = {key: value for key, value in os.environ.items() if key != "OPENBLAS_CORETYPE"}
+    environment[_OWN_KERNEL_RUN] = "1"
+    print(f"\n### The same run with the kernel OpenBLAS picks for this CPU (OPENBLAS_CORETYPE={coretype} unset)\n",
+          flush=True)
+    subprocess.run([sys.executable, *sys.argv], env=environment, check=True)

@@ -48,14 +48,17 @@ def test_depthwise_blocks_over_threads_match_torch(threads):
 @pytest.mark.parametrize("threads", [2, 3])
 @pytest.mark.parametrize("case", [
     # (input, weight, stride, padding, groups): flat (3×3 stride 1), general (strided), phases (7×7 stride 2
-    # stem), and a 3-D flat case
+    # stem), a 3-D flat case, and 3-D stacked cases (one sample: its output planes split over the threads)
     ((3, 8, 21, 23), (16, 8, 3, 3), 1, 1, 1),
     ((3, 8, 21, 23), (16, 4, 3, 3), 2, 1, 2),
     ((2, 3, 70, 66), (8, 3, 7, 7), 2, 3, 1),
     ((2, 4, 9, 10, 11), (6, 4, 3, 3, 3), 1, 1, 1),
+    ((1, 4, 12, 10, 11), (6, 4, 3, 3, 3), 1, 1, 1),
+    ((2, 4, 12, 10, 11), (6, 2, 3, 3, 3), 1, 1, 2),
     ((3, 8, 21, 23), (16, 8, 1, 1), 2, 0, 1),
     ((1, 8, 21, 23), (16, 4, 1, 1), 1, 0, 2),
-], ids=["flat", "strided", "stem", "3-d", "1×1 strided", "1×1 one sample"])
+], ids=["flat", "strided", "stem", "3-d", "3-d stacked, one sample", "3-d stacked, groups", "1×1 strided",
+                       "1×1 one sample"])
 def test_blocks_over_threads_match_torch(threads, case):
     """Each thread takes a run of the blocks with a buffer of its own and BLAS at one thread; together
     they fill the whole output, and BLAS's thread count is given back afterwards."""

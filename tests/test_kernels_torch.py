@@ -207,6 +207,36 @@ def test_strided_convs_of_large_maps_match_torch(nd):
             _check(ours, ref, dt, f"case {i} chunk {chunk}: {cfg}")
 
 
+@pytest.mark.parametrize("nd", [2, 3])
+def test_stride_one_convs_with_many_junk_columns_match_torch(nd, monkeypatch):
+    """Stride 1, zero padding, maps of at least 1,024 output positions whose padding makes over 8 % of the
+    flat layout's columns junk (the stacked path): first-axis kernels of 2 to 5 taps, dilation, asymmetric
+    and one-sided padding, padding wider than the kernel reaches, groups, no bias, and blocks from one plane
+    to whole samples."""
+    from convlint.execute.kernels import stacked
+    calls = []
+    monkeypatch.setattr(stacked, "conv_stacked", lambda *a, _run=stacked.conv_stacked: calls.append(1) or _run(*a))
+    rng = np.random.default_rng(60 + nd)
+    spatial = {2: (60, 20), 3: (11, 12, 10)}[nd]
+    cases = [((3,) * nd, (1,) * nd, ((1, 1),) * nd, 1), ((5, 2, 3)[:nd], (1, 2, 1)[:nd], ((2, 2), (0, 1), (1, 1))[:nd], 2),
+             ((2, 3, 3)[:nd], (2, 1, 1)[:nd], ((0, 3), (2, 2), (1, 2))[:nd], 1), ((4, 3, 3)[:nd], (1, 1, 1)[:nd],
+             ((4, 1), (0, 0), (3, 0))[:nd], 3)]
+    for i, (kernel, dilation, pads, g) in enumerate(cases):
+        dt = DTYPES[i % 2]
+        x = _rand(rng, (1 + i % 3, 5 * g) + spatial, dt)     # five channels a group: not depthwise-thin
+        w = _rand(rng, (3 * g, 5) + kernel, dt)
+        b = _rand(rng, (3 * g,), dt) if i % 2 else None
+        cfg = dict(kernel=kernel, stride=(1,) * nd, dilation=dilation, padding=pads, mode="zeros", g=g)
+        ref = _torch_conv(x, w, b, cfg)
+        assert math.prod(ref.shape[2:]) >= 1024
+        plane = stacked.plane_bytes(w.shape, g, math.prod(ref.shape[3:]), np.dtype(dt).itemsize)
+        for chunk in (plane, 3 * plane, conv_mod.DEFAULT_CHUNK_BYTES):
+            calls.clear()
+            ours = conv_mod.conv(x, w, b, 1, pads, dilation, g, chunk_bytes=chunk)
+            assert calls, f"case {i}: not the stacked path"
+            _check(ours, ref, dt, f"case {i} chunk {chunk}: {cfg}")
+
+
 @pytest.mark.parametrize("nd", [1, 2, 3])
 def test_depthwise_convs_keeping_the_size_match_torch(nd):
     """Stride 1, groups of one or two channels, zero padding that keeps the size of every axis but the

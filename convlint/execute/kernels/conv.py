@@ -26,7 +26,11 @@ blocks of that view are copied ("im2col") into one contiguous buffer:
 * stride-1 path ("flat", see :func:`_conv_flat`): the trailing spatial axes
   are flattened with their padding, so every im2col row is one contiguous
   slice of the padded input (a memcpy), and for tall blocks the first axis'
-  taps are stacked into the GEMM's rows instead of being unfolded.
+  taps are stacked into the GEMM's rows instead of being unfolded;
+* stacked path (stride 1, zero padding, at least ``_MIN_COLUMNS`` output positions a sample, where the
+  flat layout's junk columns would cost too much; see :mod:`.stacked`): the first axis's taps stacked
+  into the GEMM's rows, the other taps unfolded at exactly the output positions, and only the input's
+  own planes multiplied.
 
 A bias is folded into the GEMM (an extra weight column against a row of ones).
 Blocks split the batch and then the output rows (outer axes first), so the
@@ -46,7 +50,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from convlint.analysis.arithmetic import WindowAxis, same_padding
-from convlint.execute.kernels import depthwise, parallel, phases
+from convlint.execute.kernels import depthwise, parallel, phases, stacked
 from convlint.execute.kernels.elementwise import as_float
 from convlint.execute.memory import DEFAULT_CHUNK_BYTES
 
@@ -80,6 +84,8 @@ _DEPTHWISE_TARGET_BYTES = 2 * 2**20
 # Stride-1 dense convolutions use the flat layout when at most this fraction
 # of its columns are junk (outputs at padded positions, computed then dropped).
 _FLAT_MAX_JUNK = 0.08
+# The stacked path (see stacked.py) keeps a block's im2col buffer plus GEMM result near this size.
+_STACKED_TARGET_BYTES = 4 * 2**20
 
 
 # ----------------------------------------------------------------------------
@@ -321,6 +327,14 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
                                                                                    _THIN_TARGET_BYTES)
             # one block per thread at a time: each thread's share of the bound
             _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, max(limit // parallel.threads(), unit_row))
+            return out
+        unit_plane = stacked.plane_bytes(w.shape, g, math.prod(out_sp[1:]), item)
+        if (nd > 1 and kernel[0] > 1 and padding_mode == "zeros" and not thin
+                and math.prod(out_sp) >= _MIN_COLUMNS and unit_plane <= chunk_bytes):
+            # too many junk columns for the flat path: stack the first axis's taps, unfold the others exactly
+            xt = pad_constant(x, pairs[1:]) if any(p for pair in pairs[1:] for p in pair) else x
+            limit = min(int(chunk_bytes) // parallel.threads(), _STACKED_TARGET_BYTES)
+            stacked.conv_stacked(xt, w, b, pairs[0][0], dilation, g, out, max(limit, unit_plane))
             return out
 
     xp = _pad(x, pairs, padding_mode)
