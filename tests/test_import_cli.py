@@ -92,3 +92,42 @@ def test_size_dependent_module_is_imported_through_torch_export(capsys, tmp_path
     assert shapes["pool"] == [1, 8, 16, 16] and shapes["head"] == [1, 4]
     assert [row["type"] for row in summary["layers"]] == ["Conv2d", "ReLU", "MaxPool2d", "AdaptiveAvgPool2d",
                                                           "Flatten", "Linear"]
+
+
+SUBCLASSED = (
+    "import torch\n"
+    "class Conv3DSimple(torch.nn.Conv3d):\n"
+    "    def __init__(self, c_in, c_out):\n"
+    "        super().__init__(c_in, c_out, kernel_size=(3, 3, 3), padding=1, bias=False)\n"
+    "class Doubled(torch.nn.Conv3d):\n"
+    "    def forward(self, x):\n"
+    "        return 2 * super().forward(x)\n"
+    "class Net(torch.nn.Module):\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n"
+    "        self.simple = Conv3DSimple(2, 4)\n"
+    "        self.doubled = Doubled(4, 4, 1)\n"
+    "    def forward(self, x):\n"
+    "        return self.doubled(self.simple(x))\n")
+
+
+@pytest.mark.parametrize("through", ["fx", "export"])
+def test_subclass_of_a_torch_layer_imports_as_that_layer(capsys, tmp_path, monkeypatch, through):
+    """A module that extends a ``torch.nn`` layer and keeps its ``forward`` (torchvision's ``Conv3DSimple``)
+    imports as that layer, with its arguments; one that changes ``forward`` is a stand-in layer."""
+    from convlint.api import default_registry
+    from convlint.importing import torch_trace
+
+    (tmp_path / "subclassed.py").write_text(SUBCLASSED, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import subclassed
+    if through == "fx":
+        imported = torch_trace.import_torch("subclassed:Net", default_registry(), (1, 2, 4, 5, 6))
+    else:
+        imported = torch_trace.exported(subclassed.Net().eval(), default_registry(), (1, 2, 4, 5, 6), "net")
+    simple = next(layer for layer in imported.layers if layer.name == "simple")
+    assert simple.type == "Conv3d"
+    assert simple.keywords["out_channels"] == 4 and simple.keywords["kernel_size"] in (3, [3, 3, 3], (3, 3, 3))
+    doubled = [layer for layer in imported.layers if layer.name.startswith("doubled")]
+    assert doubled and "Conv3d" not in [layer.type for layer in doubled]
+    assert len(imported.problems) == len([layer for layer in doubled if layer.type == "Opaque"]) > 0

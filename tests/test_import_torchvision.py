@@ -5,19 +5,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 from convlint.api import analyze, load_text  # noqa: E402
+from convlint.execute.executor import execute  # noqa: E402
 from convlint.importing.onnx_file import load_onnx  # noqa: E402
 from convlint.importing.spec_writer import spec_text  # noqa: E402
 from convlint.importing.torch_trace import exported, import_torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from onnx_export import export, valid_sizes, with_named_sizes  # noqa: E402
-from torchvision_oracle import module_outputs, torchvision_models  # noqa: E402
+from torchvision_oracle import module_outputs, oracle_model, state_dict_arrays, torchvision_models  # noqa: E402
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 BUNDLED = {"resnet18": "resnet18", "mobilenet_v2": "mobilenetv2", "densenet121": "densenet121",
@@ -88,3 +90,26 @@ def test_repeated_blocks_become_uses_with_repeat(registry):
     assert "  - {name: layer1.0, type: BasicBlock, repeat: 2}\n" in text
     assert "      - {name: conv1, type: Conv2d, out_channels: $out_channels, kernel_size: 3, bias: false, padding: 1}\n" \
         in text
+
+
+VIDEO = ["r3d_18", pytest.param("mc3_18", marks=SLOW), pytest.param("r2plus1d_18", marks=SLOW)]
+CLIP = (1, 3, 8, 48, 48)
+
+
+@pytest.mark.parametrize("name", VIDEO)
+def test_video_networks_import_and_run_as_pytorch(registry, name):
+    """torchvision's 3-D CNNs, whose convolutions are subclasses of ``nn.Conv3d``, import with no stand-in
+    layer and PyTorch's parameter count, and the executor computes PyTorch's output from their weights."""
+    model = oracle_model(f"video.{name}")
+    imported = import_torch(f"torchvision.models.video:{name}", registry, CLIP)
+    assert imported.problems == []
+    analysis = analyze(load_text(spec_text(imported, name), f"{name}.yaml"), registry)
+    assert [f for f in analysis.findings if f.severity.value == "error"] == []
+    assert analysis.total_params == parameters(model)
+    clip = torch.randn(CLIP, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    expected, _ = module_outputs(model, clip)
+    (input_name,) = imported.inputs
+    result = execute(analysis, registry, {input_name: clip.numpy()}, state_dict_arrays(model), dtype="float64")
+    assert result.initialised == []
+    (output,) = result.outputs.values()
+    np.testing.assert_allclose(output, expected.numpy(), rtol=1e-4, atol=1e-4 * float(expected.abs().max()))

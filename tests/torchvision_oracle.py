@@ -32,9 +32,13 @@ def torchvision_models():
 
 
 def oracle_model(name: str, seed: int = 0, **options) -> torch.nn.Module:
-    """``torchvision.models.<name>(**options)`` in eval mode, float64, with the random weights described above."""
+    """``torchvision.models.<name>(**options)`` in eval mode, float64, with the random weights described above;
+    ``name`` may name a subpackage's model (``video.r3d_18``)."""
     torch.manual_seed(seed)
-    model = getattr(torchvision_models(), name)(**options)
+    factory = torchvision_models()
+    for part in name.split("."):
+        factory = getattr(factory, part)
+    model = factory(**options)
     generator = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for key, value in model.state_dict().items():

@@ -58,7 +58,7 @@ def trace(model, registry, input_shape: tuple[int, ...], name: str) -> tuple[Imp
 
     class Tracer(torch.fx.Tracer):
         def is_leaf_module(self, module, qualified_name):
-            return type(module).__name__ in registry.types or super().is_leaf_module(module, qualified_name)
+            return registered_type(module, registry) is not None or super().is_leaf_module(module, qualified_name)
 
     try:
         graph = Tracer().trace(model)
@@ -100,7 +100,7 @@ def trace(model, registry, input_shape: tuple[int, ...], name: str) -> tuple[Imp
         layer_type, keywords, origin = None, None, ""
         if node.op == "call_module":
             module = traced.get_submodule(node.target)
-            layer_type = registry.types.get(type(module).__name__)
+            layer_type = registered_type(module, registry)
             keywords = layer_type.from_torch(module) if layer_type is not None else None
             layer_name, origin = str(node.target), f"module `{node.target}` ({type(module).__name__})"
         elif node.op in ("call_function", "call_method"):
@@ -191,7 +191,8 @@ def exported(model, registry, input_shape: tuple[int, ...], name: str) -> Import
         keywords, layer_type = None, None
         if path is not None:
             module = model.get_submodule(path)
-            layer_type = registry.types[type(module).__name__]
+            layer_type = registered_type(module, registry)
+            assert layer_type is not None  # _leaf_path found it
             keywords, layer_name = layer_type.from_torch(module), path
             origin = f"module `{path}` ({type(module).__name__})"
         else:
@@ -219,11 +220,24 @@ def exported(model, registry, input_shape: tuple[int, ...], name: str) -> Import
     return result
 
 
+def registered_type(module, registry):
+    """The layer type registered under the name of ``module``'s class, else under the name of the
+    ``torch.nn`` class it extends without changing ``forward`` (torchvision's ``Conv3DSimple`` is an
+    ``nn.Conv3d`` with its own constructor); ``None`` for any other module."""
+    cls = type(module)
+    if cls.__name__ in registry.types:
+        return registry.types[cls.__name__]
+    for base in cls.__mro__[1:]:
+        if base.__module__.startswith("torch.nn.") and base.__name__ in registry.types:
+            return registry.types[base.__name__] if cls.forward is base.forward else None
+    return None
+
+
 def _leaf_path(node, model, registry) -> str | None:
     """The path of the outermost module of a registered type the operator runs in, if any."""
     for value in (node.meta.get("nn_module_stack") or {}).values():
         path = value[0] if isinstance(value, tuple) else ""
-        if path and type(model.get_submodule(path)).__name__ in registry.types:
+        if path and registered_type(model.get_submodule(path), registry) is not None:
             return path
     return None
 

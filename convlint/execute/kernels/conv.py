@@ -27,10 +27,10 @@ blocks of that view are copied ("im2col") into one contiguous buffer:
   are flattened with their padding, so every im2col row is one contiguous
   slice of the padded input (a memcpy), and for tall blocks the first axis'
   taps are stacked into the GEMM's rows instead of being unfolded;
-* stacked path (stride 1, zero padding, at least ``_MIN_COLUMNS`` output positions a sample, where the
-  flat layout's junk columns would cost too much; see :mod:`.stacked`): the first axis's taps stacked
-  into the GEMM's rows, the other taps unfolded at exactly the output positions, and only the input's
-  own planes multiplied.
+* stacked path (stride 1, zero padding, dense groups, at least ``_MIN_COLUMNS`` output positions a
+  sample; see :mod:`.stacked`): the first axis's taps stacked into the GEMM's rows, the other taps
+  unfolded at exactly the output positions, and only the input's own planes multiplied.  It does no
+  junk work, so it comes before the flat path, which keeps thin groups and the other padding modes.
 
 A bias is folded into the GEMM (an extra weight column against a row of ones).
 Blocks split the batch and then the output rows (outer axes first), so the
@@ -317,6 +317,14 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
                                      workers)
             return out
     if max(stride) == 1:
+        unit_plane = stacked.plane_bytes(w.shape, g, math.prod(out_sp[1:]), item)
+        if (nd > 1 and kernel[0] > 1 and padding_mode == "zeros" and not thin
+                and math.prod(out_sp) >= _MIN_COLUMNS and unit_plane <= chunk_bytes):
+            # dense and zero-padded: stack the first axis's taps, unfold the others at the output positions
+            xt = pad_constant(x, pairs[1:]) if any(p for pair in pairs[1:] for p in pair) else x
+            limit = min(int(chunk_bytes) // parallel.threads(), _STACKED_TARGET_BYTES)
+            stacked.conv_stacked(xt, w, b, pairs[0][0], dilation, g, out, max(limit, unit_plane))
+            return out
         # flat path: rows of full padded width; junk columns cost GEMM work, so
         # dense convolutions take it only when there are few of them
         row = math.prod(in_p[1:])
@@ -327,14 +335,6 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
                                                                                    _THIN_TARGET_BYTES)
             # one block per thread at a time: each thread's share of the bound
             _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, max(limit // parallel.threads(), unit_row))
-            return out
-        unit_plane = stacked.plane_bytes(w.shape, g, math.prod(out_sp[1:]), item)
-        if (nd > 1 and kernel[0] > 1 and padding_mode == "zeros" and not thin
-                and math.prod(out_sp) >= _MIN_COLUMNS and unit_plane <= chunk_bytes):
-            # too many junk columns for the flat path: stack the first axis's taps, unfold the others exactly
-            xt = pad_constant(x, pairs[1:]) if any(p for pair in pairs[1:] for p in pair) else x
-            limit = min(int(chunk_bytes) // parallel.threads(), _STACKED_TARGET_BYTES)
-            stacked.conv_stacked(xt, w, b, pairs[0][0], dilation, g, out, max(limit, unit_plane))
             return out
 
     xp = _pad(x, pairs, padding_mode)
