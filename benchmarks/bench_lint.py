@@ -7,7 +7,7 @@
 - Per-node inference: convlint's shape inference against ONNX's C++ shape inference
   (`onnx.shape_inference.infer_shapes`) on the same network: a chain of Conv+ReLU layers and a DAG with skip
   connections.
-- Linearity: load + lint at 1× and 10× the nodes.
+- Linearity: load + lint (the lint pipeline on the file's text) at 1× and 10× the nodes.
 
 Each side runs once untimed, then ``--rounds`` times alternating with its peer; the table gives the minimum
 and median CPU time (of this process, or of the child for whole commands) and the median wall time.  Lint is
@@ -33,8 +33,8 @@ from timing import Stats, duration, interleaved, interleaved_commands  # noqa: E
 
 from convlint.api import default_registry  # noqa: E402
 from convlint.spec.cycle_collector import paused_cycle_collector  # noqa: E402
-from convlint.analysis.graph import build_graph  # noqa: E402
 from convlint.analysis.infer import analyze  # noqa: E402
+from convlint.linting.runner import check_spec  # noqa: E402
 from convlint.spec.model import parse_spec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,8 +153,7 @@ def summary(rows: list[Row], rounds: int, blocks: int, target: str) -> int:
 def per_node(rows: list[Row], rounds: int, label: str, text: str, model: onnx.ModelProto) -> None:
     registry = default_registry()
     spec = parse_spec(text, "bench.yaml", limited=False)
-    build_graph(spec)
-    nodes = spec.graph.number_of_nodes() - len(spec.inputs)
+    nodes = len(spec.layers)
     with paused_cycle_collector():      # as `convlint lint` runs: a collection would count against a plugin
         assert not analyze(spec, registry).findings
     inferred = onnx.shape_inference.infer_shapes(model)
@@ -169,9 +168,9 @@ def per_node(rows: list[Row], rounds: int, label: str, text: str, model: onnx.Mo
 
 
 def load_and_lint(text: str) -> None:
-    spec = parse_spec(text, "bench.yaml", limited=False)
-    build_graph(spec)
-    analyze(spec, default_registry())
+    """What `convlint lint` does with a file's text: parse it (beyond the layer limit) and run the lint
+    pipeline (:func:`convlint.linting.runner.check_spec`)."""
+    check_spec(parse_spec(text, "bench.yaml", limited=False), default_registry())
 
 
 def linearity(rows: list[Row], rounds: int, label: str, make, small: int) -> None:

@@ -18,6 +18,11 @@ def test_lint_of_specs_written_in_order_does_not_import_networkx():
     assert modules_lint_imports("networkx") == []
 
 
+def test_lint_of_specs_with_no_size_finding_does_not_import_the_size_solver():
+    """The solver serves nearest-size hints, contracts and named sizes; the bundled specs need none."""
+    assert modules_lint_imports("convlint.sizes.solver", "convlint.sizes.joint", "convlint.sizes.symbolic") == []
+
+
 def test_a_spec_that_reads_a_later_layer_is_sorted_with_networkx(tmp_path):
     """A layer may read one written after it: the graph (and networkx) sorts such a spec."""
     from convlint.analysis.loading import load_spec_text

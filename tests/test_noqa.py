@@ -89,11 +89,11 @@ def test_text_that_only_mentions_noqa_is_no_comment(tmp_path):
 
 def test_suppressed_size_findings_get_no_nearest_sizes(tmp_path, monkeypatch):
     """The nearest-size search runs for a size finding that is shown, never for one a comment silences."""
-    import convlint.sizes.nearest as nearest
+    import convlint.sizes.solver as solver
 
     searched = []
-    real = nearest.size_problem
-    monkeypatch.setattr(nearest, "size_problem", lambda spec, registry: searched.append(spec) or real(spec, registry))
+    real = solver.size_problem
+    monkeypatch.setattr(solver, "size_problem", lambda spec, registry: searched.append(spec) or real(spec, registry))
     silenced = lint(tmp_path, c1="  # convlint: noqa: S001", c2_stride="  # convlint: noqa: S001")
     assert silenced == [("Y006", 11, "c2")] and searched == []
     assert lint(tmp_path) == [("S001", 4, "c1"), ("S001", 10, "c2"), ("Y006", 11, "c2")] and len(searched) == 1

@@ -21,15 +21,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from math import gcd
+from typing import TYPE_CHECKING
 
 from convlint.findings import Finding
 from convlint.layers.keywords import show
 from convlint.layers.registry import Registry
-from convlint.sizes.joint import solve_all
-from convlint.sizes.solver import SizeProblem, SizeSet, Solution, size_problem
-from convlint.sizes.symbolic import Unsupported
 from convlint.spec.model import Spec
 from convlint.spec.yaml_source import Node, YamlError, load_yaml
+
+if TYPE_CHECKING:  # the solver is imported where a contract is checked: most specs have none
+    from convlint.sizes.solver import SizeProblem, SizeSet, Solution
 
 CONTRACT_MARKER = re.compile(r"^sizes\s*:", re.MULTILINE)
 """A spec without a top-level ``sizes:`` line has no contract (the YAML is not read again)."""
@@ -135,6 +136,9 @@ def contract_findings(spec: Spec, registry: Registry, problem: SizeProblem | Non
     """
     if not CONTRACT_MARKER.search(spec.source):
         return []
+    from convlint.sizes.joint import solve_all
+    from convlint.sizes.solver import size_problem
+    from convlint.sizes.symbolic import Unsupported
     problem = problem or size_problem(spec, registry)
     contracts, findings = declared_contracts(spec, problem.names, registry)
     if not contracts:

@@ -15,10 +15,7 @@ import dataclasses
 
 from convlint.findings import Finding
 from convlint.layers.registry import Registry
-from convlint.sizes.joint import solve_all
-from convlint.sizes.solver import size_problem, solve
 from convlint.spec.model import Spec
-from convlint.sizes.symbolic import Unsupported
 
 SIZE_CODES = frozenset({"S001", "S002", "S003", "S006", "S008", "S009", "S010"})
 """Findings that can come and go with the input size."""
@@ -48,6 +45,10 @@ def with_nearest_sizes(spec: Spec, registry: Registry, findings: list[Finding]) 
     first = next((index for index, finding in enumerate(findings) if finding.code in SIZE_CODES), None)
     if first is None:
         return findings
+    # the solver is imported here: `lint` of a spec with no size finding (each pre-commit run) never needs it
+    from convlint.sizes.joint import solve_all
+    from convlint.sizes.solver import size_problem, solve
+    from convlint.sizes.symbolic import Unsupported
     problem = size_problem(spec, registry)
     problem.max_checks = CHECK_BUDGET
     try:
