@@ -275,6 +275,8 @@ class ReceptiveFields:
         """Distill's recurrence, for a layer of one phase reading every source, all of one phase: output
         ``o`` reads ``a + s·o .. b + s·o`` of a source whose output ``x`` reads ``c + j·x .. d + j·x``, so
         it reads ``c + j·a + j·s·o .. d + j·b + j·s·o``.  ``None`` where that does not apply."""
+        if len(sources) == 1:
+            return self._one_source(layer_type, context, axis, sources[0])
         if not _all_known(sources) or any(source.period != 1 for source in sources):
             return None
         reads = [source.spans[0] for source in sources]  # each source's one phase
@@ -297,6 +299,22 @@ class ReceptiveFields:
         lows = [read[0] + jump * now[0] for read, now in zip(reads, here)]
         highs = [read[1] + jump * now[1] for read, now in zip(reads, here)]
         return PeriodicMap(1, jump * stride, ((min(lows), max(highs)),))
+
+    def _one_source(self, layer_type, context, axis: int, source: PeriodicMap | None) -> PeriodicMap | None:
+        """:meth:`_recurrence` for a layer with one source (most layers), without its per-source lists."""
+        if source is None or source.period != 1 or source.spans[0] is None:
+            return None
+        budget = self._budget
+        (here,) = _checked_spans(budget, layer_type, context, axis, 0, 1)
+        (step,) = _checked_spans(budget, layer_type, context, axis, 1, 1)
+        (far,) = _checked_spans(budget, layer_type, context, axis, FAR, 1)
+        if here is None or step is None or far is None:
+            return None
+        stride = step[0] - here[0]
+        if step[1] - here[1] != stride or far[0] - here[0] != stride * FAR or far[1] - here[1] != stride * FAR:
+            return None
+        (low, high), jump = source.spans[0], source.shift
+        return PeriodicMap(1, jump * stride, ((low + jump * here[0], high + jump * here[1]),))
 
     def _through(self, layer: _Layer, sources: list[PeriodicMap | None]) -> PeriodicMap:
         """The composition of ``layer``'s own map with the maps of the sources it reads."""

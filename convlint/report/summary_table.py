@@ -49,8 +49,9 @@ def summary_table(summary: dict) -> str:
     widths = [max(len(header[i]), *(len(row[i]) for row in rows)) if rows else len(header[i])
               for i in range(len(header))]
     rule = "=" * (sum(widths) + 2 * (len(header) - 1))
-    line = lambda row: ("  ".join(f"{cell:<{width}}" if i < 2 or i > 4 else f"{cell:>{width}}"
-                                  for i, (cell, width) in enumerate(zip(row, widths))).rstrip() + "\n")
+    # names and shapes left-aligned, the numbers right-aligned, the per-axis fields left-aligned
+    layout = "  ".join(f"{{:{'<' if i < 2 or i > 4 else '>'}{width}}}" for i, width in enumerate(widths))
+    line = lambda row: layout.format(*row).rstrip() + "\n"
     text = f"{printable(summary['name'])}  ({printable(summary['path'])})\n{rule}\n{line(header)}{rule}\n"
     text += "".join(line(row) for row in rows)
     bound = "" if summary["complete"] else "at least "
