@@ -218,9 +218,11 @@ def test_stride_one_convs_with_many_junk_columns_match_torch(nd, monkeypatch):
     monkeypatch.setattr(stacked, "conv_stacked", lambda *a, _run=stacked.conv_stacked: calls.append(1) or _run(*a))
     rng = np.random.default_rng(60 + nd)
     spatial = {2: (60, 20), 3: (11, 12, 10)}[nd]
-    cases = [((3,) * nd, (1,) * nd, ((1, 1),) * nd, 1), ((5, 2, 3)[:nd], (1, 2, 1)[:nd], ((2, 2), (0, 1), (1, 1))[:nd], 2),
-             ((2, 3, 3)[:nd], (2, 1, 1)[:nd], ((0, 3), (2, 2), (1, 2))[:nd], 1), ((4, 3, 3)[:nd], (1, 1, 1)[:nd],
-             ((4, 1), (0, 0), (3, 0))[:nd], 3)]
+    cases = [  # (kernel, dilation, padding, groups)
+        ((3,) * nd, (1,) * nd, ((1, 1),) * nd, 1),
+        ((5, 2, 3)[:nd], (1, 2, 1)[:nd], ((2, 2), (0, 1), (1, 1))[:nd], 2),
+        ((2, 3, 3)[:nd], (2, 1, 1)[:nd], ((0, 3), (2, 2), (1, 2))[:nd], 1),
+        ((4, 3, 3)[:nd], (1, 1, 1)[:nd], ((4, 1), (0, 0), (3, 0))[:nd], 3)]
     for i, (kernel, dilation, pads, g) in enumerate(cases):
         dt = DTYPES[i % 2]
         x = _rand(rng, (1 + i % 3, 5 * g) + spatial, dt)     # five channels a group: not depthwise-thin

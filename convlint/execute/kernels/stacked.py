@@ -42,8 +42,8 @@ def conv_stacked(xt: np.ndarray, w: np.ndarray, b: np.ndarray | None, lo0: int, 
     """Write the convolution of ``xt`` with ``w`` (plus ``b``) into ``out``.
 
     ``xt``: the input ``(N, C_in, in_0, *padded trailing sizes)``, zero-padded on the trailing axes only;
-    ``lo0``: the first axis's leading zero padding (its trailing padding shows in ``out``'s size); ``limit``: bytes one block's temporaries
-    may take (at least one plane's, :func:`plane_bytes`).
+    ``lo0``: the first axis's leading zero padding (its trailing padding shows in ``out``'s size);
+    ``limit``: bytes one block's temporaries may take (at least one plane's, :func:`plane_bytes`).
     """
     dtype = out.dtype
     n, c_in, in0 = xt.shape[:3]
