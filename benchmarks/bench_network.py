@@ -1,8 +1,12 @@
-"""Whole-network executor benchmark: ResNet-18 at 224×224, convlint against PyTorch eager and ONNX Runtime.
+"""Whole-network executor benchmark: ResNet-18 at 224×224 (or torchvision's 3-D R3D-18 on 16×112×112
+clips), convlint against PyTorch eager and ONNX Runtime.
 
 Usage::
 
-    python benchmarks/bench_network.py [--batch B] [--rounds R] [--quick]
+    python benchmarks/bench_network.py [--network resnet18|r3d_18] [--batch B] [--rounds R] [--quick]
+
+ResNet-18 is the bundled spec, built in PyTorch by the tests' independent oracle (``tests/torch_reference``);
+R3D-18 is torchvision's own model, and its spec the one ``convlint import --torch`` writes for it.
 
 The three run the same weights on the same input, in one process per thread count, alternating call by
 call for ``--rounds`` rounds after a warm-up: at one thread (CPU time of the process) and at two threads
@@ -25,23 +29,50 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-SPEC = ROOT / "specs" / "resnet18.yaml"
+SPECS = ROOT / "specs"
 
-PREPARE = r"""
-import sys, numpy as np, torch
-sys.path.insert(0, {tests!r})
+MODELS = {
+    # ResNet-18 from the bundled spec, built in PyTorch by the tests' independent oracle
+    "resnet18": r"""
 import torch_reference
-torch.manual_seed(0)
-net = torch_reference.build({spec!r}).eval()
-np.savez({weights!r}, **{{k: v.numpy() for k, v in net.state_dict().items()}})
 class Forward(torch.nn.Module):
     def __init__(self, net):
         super().__init__()
         self.net = net
     def forward(self, image):
         return self.net(image=image)["fc"]
-torch.onnx.export(Forward(net), (torch.zeros(1, 3, 224, 224),), {model!r}, dynamo=False, input_names=["image"],
-                  output_names=["fc"], dynamic_axes={{"image": {{0: "batch"}}}})
+inner = torch_reference.build({spec!r})
+net = Forward(inner).eval()
+""",
+    # torchvision's 3-D ResNet-18; its spec is what `convlint import --torch` writes for it
+    "r3d_18": r"""
+from torchvision_oracle import torchvision_models
+inner = net = torchvision_models().video.r3d_18().eval()
+""",
+}
+"""Per network, code that defines ``net`` (the PyTorch model: input tensor → logits) and ``inner`` (the
+module whose ``state_dict`` keys are the spec's)."""
+
+NETWORKS = {"resnet18": ("ResNet-18", "image", "fc", (3, 224, 224)),
+            "r3d_18": ("R3D-18 (3-D)", "x", "fc", (3, 16, 112, 112))}
+"""Per network: its name in the output, the spec's input and output names, and the input shape without
+the batch."""
+
+PREPARE = r"""
+import sys, numpy as np, torch
+sys.path.insert(0, {tests!r})
+torch.manual_seed(0)
+{model}
+if {imported}:
+    from convlint.api import default_registry
+    from convlint.importing.spec_writer import spec_text
+    from convlint.importing.torch_trace import import_torch
+    found = import_torch("torchvision.models.video:{network}", default_registry(), ({batch},) + {shape!r})
+    assert not found.problems, found.problems
+    open({spec!r}, "w", encoding="utf-8").write(spec_text(found, "{network}"))
+np.savez({weights!r}, **{{k: v.numpy() for k, v in inner.state_dict().items()}})
+torch.onnx.export(net, (torch.zeros((1,) + {shape!r}),), {model_file!r}, dynamo=False, input_names=[{input!r}],
+                  output_names=[{output!r}], dynamic_axes={{{input!r}: {{0: "batch"}}}})
 """
 
 CHILD = r"""
@@ -49,24 +80,24 @@ import json, sys
 sys.path.insert(0, {tests!r})
 sys.path.insert(0, {here!r})
 batch, rounds, threads = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-import numpy as np, onnxruntime, torch, torch_reference, convlint
+import numpy as np, onnxruntime, torch, convlint
 from timing import blas_report, interleaved, limited_threads, torch_report
 weights = dict(np.load({weights!r}))
-x = np.random.default_rng(0).standard_normal((batch, 3, 224, 224)).astype(np.float32)
-net = torch_reference.build({spec!r}).eval()
-net.load_state_dict({{k: torch.from_numpy(v) for k, v in weights.items()}})
+x = np.random.default_rng(0).standard_normal((batch,) + {shape!r}).astype(np.float32)
+{model}
+inner.load_state_dict({{k: torch.from_numpy(v) for k, v in weights.items()}})
 tx = torch.from_numpy(x)
 options = onnxruntime.SessionOptions()
 options.intra_op_num_threads = threads
 options.inter_op_num_threads = 1
 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-session = onnxruntime.InferenceSession({model!r}, options, providers=["CPUExecutionProvider"])
+session = onnxruntime.InferenceSession({model_file!r}, options, providers=["CPUExecutionProvider"])
 spec = convlint.load({spec!r})
 def with_torch():
     with torch.no_grad():
-        return net(image=tx)["fc"].numpy()
-sides = {{"convlint": lambda: convlint.run(spec, {{"image": x}}, weights)["fc"], "torch": with_torch,
-         "onnxruntime": lambda: session.run(None, {{"image": x}})[0]}}
+        return net(tx).numpy()
+sides = {{"convlint": lambda: convlint.run(spec, {{{input!r}: x}}, weights)[{output!r}], "torch": with_torch,
+         "onnxruntime": lambda: session.run(None, {{{input!r}: x}})[0]}}
 with limited_threads(threads):
     outputs = {{name: function() for name, function in sides.items()}}
     stats = interleaved(sides, rounds, warm_up=2)
@@ -81,26 +112,35 @@ print(json.dumps({{"stats": {{name: [s.cpu, s.wall] for name, s in stats.items()
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--network", choices=sorted(NETWORKS), default="resnet18")
+    parser.add_argument("--batch", type=int, default=None, help="samples a pass (default 8; 2 for r3d_18)")
     parser.add_argument("--rounds", type=int, default=10, help="timed rounds per thread count (at least 10)")
     parser.add_argument("--quick", action="store_true", help="batch 2, 10 rounds")
     args = parser.parse_args()
-    batch = 2 if args.quick else args.batch
+    title, input_name, output_name, shape = NETWORKS[args.network]
+    imported = args.network != "resnet18"
+    batch = 2 if args.quick or (args.batch is None and imported) else args.batch or 8
     rounds = 10 if args.quick else max(10, args.rounds)
     workdir = Path(os.environ.get("TMPDIR", "/tmp")) / "convlint-bench-network"
     workdir.mkdir(exist_ok=True)
-    paths = {"tests": str(ROOT / "tests"), "here": str(HERE), "spec": str(SPEC),
-             "weights": str(workdir / "resnet18.npz"), "model": str(workdir / "resnet18.onnx")}
-    subprocess.run([sys.executable, "-c", PREPARE.format(**paths)], check=True, capture_output=True)
+    spec = workdir / f"{args.network}.yaml" if imported else SPECS / f"{args.network}.yaml"
+    fields = {"tests": str(ROOT / "tests"), "here": str(HERE), "spec": str(spec), "network": args.network,
+              "weights": str(workdir / f"{args.network}.npz"), "model_file": str(workdir / f"{args.network}.onnx"),
+              "input": input_name, "output": output_name, "shape": shape, "batch": batch, "imported": imported}
+    fields["model"] = MODELS[args.network].format(**fields)
+    prepared = subprocess.run([sys.executable, "-c", PREPARE.format(**fields)], capture_output=True, text=True)
+    if prepared.returncode:
+        sys.exit(f"preparing {args.network} failed:\n{prepared.stderr[-3000:]}")
     sys.path.insert(0, str(HERE))
     from timing import IDLE_THREADS_SLEEP, Stats, duration
 
     results = {}
     for threads in (1, 2):
-        done = subprocess.run([sys.executable, "-c", CHILD.format(**paths), str(batch), str(rounds), str(threads)],
+        done = subprocess.run([sys.executable, "-c", CHILD.format(**fields), str(batch), str(rounds), str(threads)],
                               check=True, capture_output=True, text=True, env={**os.environ, **IDLE_THREADS_SLEEP})
         results[threads] = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"ResNet-18 forward, batch {batch}, 224×224, float32; {rounds} interleaved rounds per thread count")
+    print(f"{title} forward, batch {batch}, {'×'.join(map(str, shape[1:]))}, float32; {rounds} interleaved rounds "
+          "per thread count")
     print(f"NumPy's BLAS: {results[1]['blas']}; torch: {results[1]['torch']}; "
           f"ONNX Runtime {results[1]['onnxruntime']}")
     print("max difference of the logits from PyTorch's, relative to their largest: " + ", ".join(
