@@ -85,6 +85,66 @@ class Elementwise(LayerType):
         return lower(graph, inputs[0], ctx.args)
 
 
+class Gelu(Elementwise):
+    """``torch.nn.GELU``.  Imports ONNX's ``Gelu`` (opset 20) and, from files of older opsets, the exact form's
+    decomposition starting at its ``Div`` by √2: ``Div → Erf → Add 1``, then the product with ``x`` and ½ in
+    either order, PyTorch's ``(x·(1 + erf))·½`` or convlint's own export, ``(x·½)·(1 + erf)``."""
+
+    def from_onnx(self, node):
+        """:meth:`Elementwise.from_onnx` for ``Gelu``; for a ``Div``, the decomposition that starts there."""
+        if node.op != "Div":
+            return super().from_onnx(node)
+        chain = _erf_gelu_chain(node)
+        if chain is None:
+            return None
+        from convlint.importing.onnx_node import Imported
+        from convlint.importing.keyword_values import keyword_values
+        return Imported(keyword_values(self, {"approximate": "none"}), sources=[0], absorbs=chain)
+
+
+def _other_input(node, name: str) -> int | None:
+    """The index of the input of two-input ``node`` that is not tensor ``name`` (``None`` unless exactly one is)."""
+    names = node.input_names
+    if len(names) != 2 or (names[0] == name) == (names[1] == name):
+        return None
+    return 1 if names[0] == name else 0
+
+
+def _scalar_beside(node, name: str) -> float | None:
+    """The constant one-element input of two-input ``node`` beside tensor ``name``, as a float."""
+    index = _other_input(node, name)
+    value = None if index is None else node.constant(index)
+    return float(value.flat[0]) if value is not None and value.size == 1 else None
+
+
+def _erf_gelu_chain(div) -> list | None:
+    """The nodes after ``div`` (``x / √2``) that compute ``x·½·(1 + erf(x/√2))`` with it, the node giving the
+    result last; ``None`` when they do not (each intermediate read by the next node only)."""
+    x = div.input_names[0]
+    divisor = _scalar_beside(div, x)
+    if divisor is None or abs(divisor - math.sqrt(2.0)) > 1e-5 or div.constant(0) is not None:
+        return None
+    erf = div.only_consumer()
+    add = erf.only_consumer() if erf is not None and erf.op == "Erf" else None
+    if add is None or add.op != "Add" or _scalar_beside(add, erf.output_names[0]) != 1.0:
+        return None
+    product = add.only_consumer()
+    index = _other_input(product, add.output_names[0]) if product is not None and product.op == "Mul" else None
+    if index is None:
+        return None
+    if product.input_names[index] == x:          # (x·(1 + erf))·½
+        last = product.only_consumer()
+        if last is None or last.op != "Mul" or _scalar_beside(last, product.output_names[0]) != 0.5:
+            return None
+        return [erf, add, product, last]
+    half = next((reader for reader in div.input_consumers(0)     # (x·½)·(1 + erf)
+                 if reader.op == "Mul" and reader.output_names[:1] == [product.input_names[index]]), None)
+    reader = half.only_consumer() if half is not None else None
+    if reader is None or reader.output_names != product.output_names or _scalar_beside(half, x) != 0.5:
+        return None
+    return [erf, half, add, product]
+
+
 class Passthrough(Elementwise):
     """``Identity``, which also stands for a merge of one tensor (``torch.cat([x], 1)``, an ONNX ``Concat``
     or ``Sum`` of one input), as DenseNet's first layers write."""
@@ -95,11 +155,14 @@ class Passthrough(Elementwise):
 
 
 def _gelu(graph, x: str, args) -> str:
-    """GELU: ``0.5·x·(1 + erf(x/√2))``, or with ``approximate: tanh`` ``0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))``."""
+    """GELU: ONNX's ``Gelu`` from opset 20, else ``0.5·x·(1 + erf(x/√2))``; with ``approximate: tanh``
+    ``0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))``."""
     if args["approximate"] == "tanh":
         cube = graph.node("Mul", [graph.node("Mul", [x, x]), x])
         inner = graph.node("Add", [x, graph.node("Mul", [cube, graph.scalar(0.044715)])])
         core = graph.node("Tanh", [graph.node("Mul", [inner, graph.scalar(math.sqrt(2 / math.pi))])])
+    elif graph.opset >= 20:
+        return graph.node("Gelu", [x])
     else:
         core = graph.node("Erf", [graph.node("Div", [x, graph.scalar(math.sqrt(2.0))])])
     half = graph.node("Mul", [x, graph.scalar(0.5)])
@@ -145,9 +208,9 @@ def elementwise_types() -> list[LayerType]:
     types.append(Elementwise("ELU", "activation", {"alpha": Float(1.0, "scale of the negative part"),
                                                    "inplace": INPLACE}, "elu", {"alpha": "alpha"}).importing(
         ("Elu",), (functional + "elu",), {"alpha": ("alpha", 1.0)}))
-    types.append(Elementwise("GELU", "activation", {"approximate": Choice(("none", "tanh"), "none", "approximation")},
-                             "gelu", {"approximate": "approximate"}).importing(
-        ("Gelu",), (functional + "gelu",), {"approximate": ("approximate", "none")}))
+    types.append(Gelu("GELU", "activation", {"approximate": Choice(("none", "tanh"), "none", "approximation")},
+                      "gelu", {"approximate": "approximate"}).importing(
+        ("Gelu", "Div"), (functional + "gelu",), {"approximate": ("approximate", "none")}))
     types += [Elementwise(name, "dropout", {"p": probability, "inplace": INPLACE}).importing(
                   ("Dropout",) if name == "Dropout" else (), (functional + name.lower(),))
               for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")]

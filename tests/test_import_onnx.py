@@ -243,3 +243,42 @@ def test_group_normalization_node(tmp_path, registry):
     expected = torch.nn.functional.group_norm(torch.from_numpy(x), 3, torch.from_numpy(scale), torch.from_numpy(bias))
     np.testing.assert_allclose(run(spec, {"x": x}, model.weights, registry=registry)["gn"], expected.numpy(),
                                rtol=1e-4, atol=1e-5)
+
+
+def test_gelu_of_an_older_opset_imports_as_gelu(tmp_path, registry):
+    """Before opset 20 ONNX has no Gelu: PyTorch writes ``(x·(1 + erf(x/√2)))·½``, which imports as GELU."""
+    import warnings
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.GELU(), torch.nn.Conv2d(4, 2, 1)).eval()
+    x = torch.randn(2, 3, 8, 8)
+    path = tmp_path / "gelu.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (x,), str(path), dynamo=False, opset_version=17, input_names=["x"])
+    model, spec, analysis = imported(path, registry)
+    assert model.problems == []
+    assert [layer.type for layer in spec.layers] == ["Conv2d", "GELU", "Conv2d"]
+    with torch.no_grad():
+        expected = net(x).numpy()
+    actual = run(spec, {"x": x.numpy()}, model.weights, registry=registry)[spec.outputs[0]]
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("opset", [17, 20])
+def test_exported_gelu_imports_as_gelu(tmp_path, capsys, registry, opset):
+    """`convlint export` writes GELU as ONNX's Gelu from opset 20 and as ``(x·½)·(1 + erf(x/√2))`` before;
+    either imports back as one GELU layer, with the same output."""
+    spec_path = tmp_path / "gelu.yaml"
+    spec_path.write_text("inputs: {x: [1, 3, 8, 8]}\nlayers:\n"
+                         "  - {name: c, type: Conv2d, out_channels: 4, kernel_size: 3}\n  - {name: g, type: GELU}\n")
+    onnx_path = tmp_path / "gelu.onnx"
+    assert main(["export", str(spec_path), "--to", "onnx", "--opset", str(opset), "-o", str(onnx_path)]) == 0
+    capsys.readouterr()
+    ops = [node.op_type for node in onnx.load(str(onnx_path)).graph.node]
+    assert ("Gelu" in ops) == (opset >= 20) and ("Erf" in ops) == (opset < 20)
+    model, spec, _ = imported(onnx_path, registry)
+    assert model.problems == [] and [layer.type for layer in spec.layers] == ["Conv2d", "GELU"]
+    x = np.random.default_rng(0).standard_normal((1, 3, 8, 8)).astype(np.float32)
+    original = run(load_text(spec_path.read_text(), str(spec_path)), {"x": x}, model.weights, registry=registry)
+    actual = run(spec, {"x": x}, model.weights, registry=registry)[spec.outputs[0]]
+    np.testing.assert_allclose(actual, original["g"], rtol=1e-5, atol=1e-6)

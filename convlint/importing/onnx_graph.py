@@ -225,8 +225,11 @@ def import_onnx(path: Path, registry) -> ImportedModel:
         state.tensors[graph_input.name] = name
         state.shapes[graph_input.name] = tuple(result.inputs[name])
     nodes = list(state.graph.node)
+    # Constant nodes first, wherever the file writes them: a layer type that absorbs the nodes after its
+    # own (GELU's decomposition) reads their constants before the loop below reaches them
+    constants = {id(proto) for proto in nodes if proto.op_type == "Constant" and not proto.input and state.fold(proto)}
     for index, proto in enumerate(nodes):
-        if id(proto) in state.absorbed:
+        if id(proto) in state.absorbed or id(proto) in constants:
             continue
         data_inputs = [name for name in proto.input if name and name in state.tensors]
         if (not data_inputs or proto.op_type == "Shape") and state.fold(proto):

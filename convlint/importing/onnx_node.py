@@ -80,6 +80,10 @@ class OnnxNode:
         shape = self.input_shape(0)
         return None if shape is None else len(shape)
 
+    def input_consumers(self, index: int) -> list["OnnxNode"]:
+        """Every node that reads input ``index`` (this one included)."""
+        return self._consumers_of(self.input_names[index])
+
     def only_consumer(self) -> "OnnxNode | None":
         """The one node that reads this node's output, or ``None`` when there are none or several (or the
         output is also a graph output)."""
