@@ -155,14 +155,14 @@ class Passthrough(Elementwise):
 
 
 def _gelu(graph, x: str, args) -> str:
-    """GELU: ONNX's ``Gelu`` from opset 20, else ``0.5·x·(1 + erf(x/√2))``; with ``approximate: tanh``
-    ``0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))``."""
+    """GELU: ONNX's ``Gelu`` (with its ``approximate``) from opset 20; before, ``0.5·x·(1 + erf(x/√2))``, or
+    with ``approximate: tanh`` ``0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))``."""
+    if graph.opset >= 20:
+        return graph.node("Gelu", [x], approximate=args["approximate"])
     if args["approximate"] == "tanh":
         cube = graph.node("Mul", [graph.node("Mul", [x, x]), x])
         inner = graph.node("Add", [x, graph.node("Mul", [cube, graph.scalar(0.044715)])])
         core = graph.node("Tanh", [graph.node("Mul", [inner, graph.scalar(math.sqrt(2 / math.pi))])])
-    elif graph.opset >= 20:
-        return graph.node("Gelu", [x])
     else:
         core = graph.node("Erf", [graph.node("Div", [x, graph.scalar(math.sqrt(2.0))])])
     half = graph.node("Mul", [x, graph.scalar(0.5)])

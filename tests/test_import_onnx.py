@@ -264,13 +264,13 @@ def test_gelu_of_an_older_opset_imports_as_gelu(tmp_path, registry):
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("opset", [17, 20])
-def test_exported_gelu_imports_as_gelu(tmp_path, capsys, registry, opset):
+@pytest.mark.parametrize("opset, approximate", [(17, "none"), (20, "none"), (20, "tanh")])
+def test_exported_gelu_imports_as_gelu(tmp_path, capsys, registry, opset, approximate):
     """`convlint export` writes GELU as ONNX's Gelu from opset 20 and as ``(x·½)·(1 + erf(x/√2))`` before;
     either imports back as one GELU layer, with the same output."""
     spec_path = tmp_path / "gelu.yaml"
-    spec_path.write_text("inputs: {x: [1, 3, 8, 8]}\nlayers:\n"
-                         "  - {name: c, type: Conv2d, out_channels: 4, kernel_size: 3}\n  - {name: g, type: GELU}\n")
+    spec_path.write_text("inputs: {x: [1, 3, 8, 8]}\nlayers:\n  - {name: c, type: Conv2d, out_channels: 4, "
+                         f"kernel_size: 3}}\n  - {{name: g, type: GELU, approximate: {approximate}}}\n")
     onnx_path = tmp_path / "gelu.onnx"
     assert main(["export", str(spec_path), "--to", "onnx", "--opset", str(opset), "-o", str(onnx_path)]) == 0
     capsys.readouterr()
@@ -278,6 +278,7 @@ def test_exported_gelu_imports_as_gelu(tmp_path, capsys, registry, opset):
     assert ("Gelu" in ops) == (opset >= 20) and ("Erf" in ops) == (opset < 20)
     model, spec, _ = imported(onnx_path, registry)
     assert model.problems == [] and [layer.type for layer in spec.layers] == ["Conv2d", "GELU"]
+    assert spec.layers[1].kwargs.get("approximate", "none") == approximate
     x = np.random.default_rng(0).standard_normal((1, 3, 8, 8)).astype(np.float32)
     original = run(load_text(spec_path.read_text(), str(spec_path)), {"x": x}, model.weights, registry=registry)
     actual = run(spec, {"x": x}, model.weights, registry=registry)[spec.outputs[0]]
