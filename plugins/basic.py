@@ -90,6 +90,8 @@ class Gelu(Elementwise):
     decomposition starting at its ``Div`` by √2: ``Div → Erf → Add 1``, then the product with ``x`` and ½ in
     either order, PyTorch's ``(x·(1 + erf))·½`` or convlint's own export, ``(x·½)·(1 + erf)``."""
 
+    onnx_patterns = ("Div",)
+
     def from_onnx(self, node):
         """:meth:`Elementwise.from_onnx` for ``Gelu``; for a ``Div``, the decomposition that starts there."""
         if node.op != "Div":
@@ -210,7 +212,7 @@ def elementwise_types() -> list[LayerType]:
         ("Elu",), (functional + "elu",), {"alpha": ("alpha", 1.0)}))
     types.append(Gelu("GELU", "activation", {"approximate": Choice(("none", "tanh"), "none", "approximation")},
                       "gelu", {"approximate": "approximate"}).importing(
-        ("Gelu", "Div"), (functional + "gelu",), {"approximate": ("approximate", "none")}))
+        ("Gelu",), (functional + "gelu",), {"approximate": ("approximate", "none")}))
     types += [Elementwise(name, "dropout", {"p": probability, "inplace": INPLACE}).importing(
                   ("Dropout",) if name == "Dropout" else (), (functional + name.lower(),))
               for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d")]

@@ -208,12 +208,23 @@ class GroupNorm(Norm):
 
     # ---- Import (convlint import) ----
     onnx_ops = ("GroupNormalization",)
+    onnx_patterns = ("Reshape",)
     import_omits = ("num_channels",)
 
     def from_onnx(self, node):
-        """``num_groups`` and ``eps``; the scale and bias must be per channel (opset 21's), not per group."""
+        """``num_groups`` and ``eps`` of a ``GroupNormalization`` (its scale and bias per channel, opset 21's,
+        not per group), or of the pattern PyTorch's TorchScript exporter and convlint's own write at every
+        opset, starting at its first ``Reshape``: ``Reshape (N, groups, -1) → InstanceNormalization`` (scale
+        1, bias 0) ``→ Reshape`` back to the input's shape, then, when affine, ``Mul`` by the per-channel
+        weight and ``Add`` of the per-channel bias."""
         from convlint.importing.onnx_node import Imported
         from convlint.importing.keyword_values import keyword_values
+        if node.op == "Reshape":
+            found = _group_norm_pattern(node)
+            if found is None:
+                return None
+            values, parameters, chain = found
+            return Imported(keyword_values(self, values), parameters, sources=[0], absorbs=chain)
         scale, bias = node.constant(1), node.constant(2)
         shape = node.input_shape(0)
         if scale is None or bias is None or shape is None or scale.shape != (shape[1],):
@@ -313,3 +324,51 @@ class InstanceNorm(Norm):
 def register_layer_types(register):
     for layer_type in (LayerNorm(), LayerNorm2d(), GroupNorm(), *(InstanceNorm(ndim) for ndim in (1, 2, 3))):
         register(layer_type)
+
+
+def _per_channel(node, data: str, channels: int, rank: int):
+    """The constant input of two-input ``node`` beside tensor ``data``: a ``(channels,)`` array when it holds
+    one value per channel (shaped ``(C,)`` or ``(C, 1, …)``), a float when it is one value for all
+    (PyTorch's export of a GroupNorm without affine multiplies by 1 and adds 0); else ``None``."""
+    names = node.input_names
+    if len(names) != 2 or names.count(data) != 1:
+        return None
+    value = node.constant(1 - names.index(data))
+    if value is not None and value.size == 1:
+        return float(value.flat[0])
+    if value is None or value.shape not in ((channels,), (channels,) + (1,) * (rank - 2)):
+        return None
+    return value.reshape(channels)
+
+
+def _group_norm_pattern(reshape):
+    """``(keywords, parameters, absorbed nodes)`` of the GroupNorm that ``reshape`` starts (see
+    :meth:`GroupNorm.from_onnx`), or ``None``.  Each intermediate must be read by the next node only."""
+    shape, target = reshape.input_shape(0), reshape.constant(1)
+    if shape is None or len(shape) < 3 or not isinstance(shape[1], int) or target is None or target.shape != (3,):
+        return None
+    channels, groups = shape[1], int(target[1])
+    if int(target[2]) != -1 or groups < 1 or channels % groups or int(target[0]) not in (0, shape[0]):
+        return None
+    norm = reshape.only_consumer()
+    if norm is None or norm.op != "InstanceNormalization":
+        return None
+    scale, shift = norm.constant(1), norm.constant(2)
+    if scale is None or shift is None or scale.shape != (groups,) or (scale != 1).any() or (shift != 0).any():
+        return None
+    back = norm.only_consumer()
+    if back is None or back.op != "Reshape" or back.output_shape != tuple(shape):
+        return None
+    values = {"num_groups": groups, "eps": float(norm.attribute("epsilon", 1e-5))}
+    multiply = back.only_consumer()
+    weight = _per_channel(multiply, back.output_names[0], channels, len(shape)) \
+        if multiply is not None and multiply.op == "Mul" else None
+    add = multiply.only_consumer() if weight is not None else None
+    bias = _per_channel(add, multiply.output_names[0], channels, len(shape)) \
+        if add is not None and add.op == "Add" else None
+    if bias is None or isinstance(weight, float) != isinstance(bias, float):
+        return {**values, "affine": False}, {}, [norm, back]
+    if isinstance(weight, float):       # one scale and shift for all channels: only 1 and 0 are no-ops
+        return ({**values, "affine": False}, {}, [norm, back, multiply, add]) if (weight, bias) == (1.0, 0.0) \
+            else None
+    return values, {"weight": weight, "bias": bias}, [norm, back, multiply, add]

@@ -277,9 +277,55 @@ def test_exported_gelu_imports_as_gelu(tmp_path, capsys, registry, opset, approx
     ops = [node.op_type for node in onnx.load(str(onnx_path)).graph.node]
     assert ("Gelu" in ops) == (opset >= 20) and ("Erf" in ops) == (opset < 20)
     model, spec, _ = imported(onnx_path, registry)
-    assert model.problems == [] and [layer.type for layer in spec.layers] == ["Conv2d", "GELU"]
+    assert model.problems == [] and [(layer.name, layer.type) for layer in spec.layers] == [("c", "Conv2d"),
+                                                                                           ("g", "GELU")]
     assert spec.layers[1].kwargs.get("approximate", "none") == approximate
     x = np.random.default_rng(0).standard_normal((1, 3, 8, 8)).astype(np.float32)
     original = run(load_text(spec_path.read_text(), str(spec_path)), {"x": x}, model.weights, registry=registry)
     actual = run(spec, {"x": x}, model.weights, registry=registry)[spec.outputs[0]]
     np.testing.assert_allclose(actual, original["g"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_group_norm_written_with_instance_normalization_imports_as_group_norm(tmp_path, registry, affine):
+    """PyTorch's TorchScript exporter writes GroupNorm as ``Reshape → InstanceNormalization → Reshape``
+    (then ``Mul`` and ``Add`` when affine): one GroupNorm layer, computing what PyTorch computes."""
+    import warnings
+    torch.manual_seed(0)
+    norm = torch.nn.GroupNorm(3, 6, eps=1e-4, affine=affine)
+    if affine:
+        with torch.no_grad():
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.uniform_(-0.5, 0.5)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3), norm, torch.nn.ReLU()).eval()
+    x = torch.randn(2, 3, 8, 8)
+    path = tmp_path / "group_norm.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (x,), str(path), dynamo=False, opset_version=17, input_names=["x"])
+    model, spec, analysis = imported(path, registry)
+    assert model.problems == []
+    assert [layer.type for layer in spec.layers] == ["Conv2d", "GroupNorm", "ReLU"]
+    assert spec.layers[1].kwargs["num_groups"] == 3 and spec.layers[1].kwargs.get("affine", True) == affine
+    assert analysis.total_params == sum(p.numel() for p in net.parameters())
+    with torch.no_grad():
+        expected = net(x).numpy()
+    actual = run(spec, {"x": x.numpy()}, model.weights, registry=registry)[spec.outputs[0]]
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_exported_group_norm_imports_as_group_norm(tmp_path, capsys, registry):
+    """`convlint export` writes GroupNorm as PyTorch's TorchScript exporter does; it imports back as GroupNorm,
+    named as the spec names it."""
+    spec_path = tmp_path / "gn.yaml"
+    spec_path.write_text("inputs: {x: [1, 4, 6, 6]}\nlayers:\n  - {name: n, type: GroupNorm, num_groups: 2}\n")
+    onnx_path = tmp_path / "gn.onnx"
+    assert main(["export", str(spec_path), "--to", "onnx", "-o", str(onnx_path), "--seed", "3"]) == 0
+    capsys.readouterr()
+    model, spec, _ = imported(onnx_path, registry)
+    assert model.problems == [] and [(layer.name, layer.type, layer.kwargs["num_groups"]) for layer in spec.layers] \
+        == [("n", "GroupNorm", 2)]
+    x = np.random.default_rng(0).standard_normal((1, 4, 6, 6)).astype(np.float32)
+    original = run(load_text(spec_path.read_text(), str(spec_path)), {"x": x}, model.weights, registry=registry)
+    actual = run(spec, {"x": x}, model.weights, registry=registry)[spec.outputs[0]]
+    np.testing.assert_allclose(actual, original["n"], rtol=1e-5, atol=1e-6)

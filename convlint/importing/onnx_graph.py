@@ -1,7 +1,8 @@
 """ONNX graph → :class:`~convlint.importing.model.ImportedModel`.
 
-Each node is offered to the layer types whose ``onnx_ops`` name its op (their ``from_onnx``); the
-first that accepts it makes the layer.  A node that reads constants only (and ``Shape``, which reads
+Each node is offered to the layer types whose ``onnx_ops`` name its op (their ``from_onnx``), after
+the types whose ``onnx_patterns`` name it (a pattern of several nodes starts there); the first that
+accepts it makes the layer, and the nodes its answer absorbs are its own.  A node that reads constants only (and ``Shape``, which reads
 no values) is evaluated here with ONNX's reference implementation, so the shape computations PyTorch's
 exporter writes for a flatten (``Shape`` → ``Gather`` → ``Unsqueeze`` → ``Concat`` → ``Reshape``) reach the
 node that uses them as a constant.  A dynamic dim travels through them as a sentinel number and comes
@@ -124,7 +125,8 @@ class _Graph:
 
     def layer_name(self, node) -> str:
         """From the weights' names (``layer1.0.conv1.weight``), the node's scope name
-        (``/layer1/layer1.0/conv1/Conv``), PyTorch's recorded scopes or the node's own name; else
+        (``/layer1/layer1.0/conv1/Conv``, or ``act/Relu_2`` as convlint's export writes it), PyTorch's
+        recorded scopes or the node's own name; else
         the op's name (``flatten``; :meth:`unique` numbers repeats).  A path
         that is a module holding others (the block an ``Add`` is written in) gets the op appended:
         ``layer1.0.add``."""
@@ -147,6 +149,8 @@ class _Graph:
                 except (ValueError, SyntaxError):
                     break
                 return _module_path([str(scope) for scope in scopes[:-1]])
+        if "/" in node.name.strip("/") and not node.name.startswith("/"):
+            return node.name.rsplit("/", 1)[0]      # `scope/Op_3`: convlint's export names a node by its layer
         return "" if node.name.startswith("/") else node.name
 
     # -- values ---------------------------------------------------------------------------------------
@@ -211,10 +215,15 @@ def import_onnx(path: Path, registry) -> ImportedModel:
         parts = state.module_path(proto).split(".")
         state.containers.update(".".join(parts[:end]) for end in range(1, len(parts)))
     result = state.result
-    types_of: dict[str, list] = defaultdict(list)
+    patterns: dict[str, list] = defaultdict(list)
+    plain: dict[str, list] = defaultdict(list)
     for layer_type in registry.types.values():
+        for op in getattr(layer_type, "onnx_patterns", ()):
+            patterns[op].append(layer_type)
         for op in getattr(layer_type, "onnx_ops", ()):
-            types_of[op].append(layer_type)
+            plain[op].append(layer_type)
+    # a node that may start a pattern is offered to the pattern's type first
+    types_of = {op: patterns[op] + [t for t in plain[op] if t not in patterns[op]] for op in {*patterns, *plain}}
     fallback = next((t for t in registry.types.values() if getattr(t, "onnx_fallback", False)), None)
     for position, graph_input in enumerate(state.graph.input):
         if graph_input.name in state.values:
@@ -225,9 +234,9 @@ def import_onnx(path: Path, registry) -> ImportedModel:
         state.tensors[graph_input.name] = name
         state.shapes[graph_input.name] = tuple(result.inputs[name])
     nodes = list(state.graph.node)
-    # Constant nodes first, wherever the file writes them: a layer type that absorbs the nodes after its
-    # own (GELU's decomposition) reads their constants before the loop below reaches them
-    constants = {id(proto) for proto in nodes if proto.op_type == "Constant" and not proto.input and state.fold(proto)}
+    # nodes that compute constants from constants first, wherever the file writes them: a layer type that
+    # absorbs the nodes after its own (a pattern) reads their constants before the loop below reaches them
+    constants = {id(proto) for proto in nodes if proto.op_type != "Shape" and state.fold(proto)}
     for index, proto in enumerate(nodes):
         if id(proto) in state.absorbed or id(proto) in constants:
             continue

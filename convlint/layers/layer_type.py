@@ -254,6 +254,12 @@ class LayerType:
     onnx_ops: tuple[str, ...] = ()
     """The ONNX operator types (``"Conv"``, ``"Relu"``) that :meth:`from_onnx` may import as this type."""
 
+    onnx_patterns: tuple[str, ...] = ()
+    """ONNX operator types at which a pattern of several nodes that this type imports starts (``GELU``'s
+    ``Div`` by √2 before opset 20): :meth:`from_onnx` is offered such a node before the types of
+    :attr:`onnx_ops` are, so that the pattern is found before its first node imports on its own, and
+    answers with the rest of the pattern in ``absorbs`` (or ``None`` where the node starts no pattern)."""
+
     onnx_fallback: bool = False
     """True for the one stand-in type that keeps an imported graph connected where no type imports a node
     (or a module): its keywords are ``op``, ``node`` and ``shape`` (see :meth:`from_onnx`)."""
@@ -262,7 +268,8 @@ class LayerType:
         """The layer an ONNX ``node`` (:class:`convlint.importing.onnx_node.OnnxNode`) becomes, as an
         :class:`~convlint.importing.onnx_node.Imported` (keywords, parameter arrays keyed by the entries of
         :meth:`parameter_shapes`, which node inputs are data), or ``None`` when this type does not fit the
-        node (another rank, attributes it cannot express).  Only called for ops in :attr:`onnx_ops`.
+        node (another rank, attributes it cannot express).  Only called for ops in :attr:`onnx_ops` and
+        :attr:`onnx_patterns`.
 
         Default: no keywords and no parameters, for a type whose spatial rank (if fixed) is the node's.
         """
