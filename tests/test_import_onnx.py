@@ -245,23 +245,30 @@ def test_group_normalization_node(tmp_path, registry):
                                rtol=1e-4, atol=1e-5)
 
 
-def test_gelu_of_an_older_opset_imports_as_gelu(tmp_path, registry):
-    """Before opset 20 ONNX has no Gelu: PyTorch writes ``(x·(1 + erf(x/√2)))·½``, which imports as GELU."""
+def imported_from_torchscript_export(net, tmp_path: Path, registry):
+    """``net`` exported by PyTorch's TorchScript exporter at opset 17 for a ``(2, 3, 8, 8)`` input ``x``, and
+    imported: the import's (model, spec, analysis), after checking that it runs as ``net`` does."""
     import warnings
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.GELU(), torch.nn.Conv2d(4, 2, 1)).eval()
-    x = torch.randn(2, 3, 8, 8)
-    path = tmp_path / "gelu.onnx"
+    x = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    path = tmp_path / "net.onnx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(net, (x,), str(path), dynamo=False, opset_version=17, input_names=["x"])
     model, spec, analysis = imported(path, registry)
-    assert model.problems == []
-    assert [layer.type for layer in spec.layers] == ["Conv2d", "GELU", "Conv2d"]
     with torch.no_grad():
         expected = net(x).numpy()
     actual = run(spec, {"x": x.numpy()}, model.weights, registry=registry)[spec.outputs[0]]
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+    return model, spec, analysis
+
+
+def test_gelu_of_an_older_opset_imports_as_gelu(tmp_path, registry):
+    """Before opset 20 ONNX has no Gelu: PyTorch writes ``(x·(1 + erf(x/√2)))·½``, which imports as GELU."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.GELU(), torch.nn.Conv2d(4, 2, 1)).eval()
+    model, spec, _ = imported_from_torchscript_export(net, tmp_path, registry)
+    assert model.problems == []
+    assert [layer.type for layer in spec.layers] == ["Conv2d", "GELU", "Conv2d"]
 
 
 @pytest.mark.parametrize("opset, approximate", [(17, "none"), (20, "none"), (20, "tanh")])
@@ -290,7 +297,6 @@ def test_exported_gelu_imports_as_gelu(tmp_path, capsys, registry, opset, approx
 def test_group_norm_written_with_instance_normalization_imports_as_group_norm(tmp_path, registry, affine):
     """PyTorch's TorchScript exporter writes GroupNorm as ``Reshape → InstanceNormalization → Reshape``
     (then ``Mul`` and ``Add`` when affine): one GroupNorm layer, computing what PyTorch computes."""
-    import warnings
     torch.manual_seed(0)
     norm = torch.nn.GroupNorm(3, 6, eps=1e-4, affine=affine)
     if affine:
@@ -298,20 +304,11 @@ def test_group_norm_written_with_instance_normalization_imports_as_group_norm(tm
             norm.weight.uniform_(0.5, 1.5)
             norm.bias.uniform_(-0.5, 0.5)
     net = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3), norm, torch.nn.ReLU()).eval()
-    x = torch.randn(2, 3, 8, 8)
-    path = tmp_path / "group_norm.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(net, (x,), str(path), dynamo=False, opset_version=17, input_names=["x"])
-    model, spec, analysis = imported(path, registry)
+    model, spec, analysis = imported_from_torchscript_export(net, tmp_path, registry)
     assert model.problems == []
     assert [layer.type for layer in spec.layers] == ["Conv2d", "GroupNorm", "ReLU"]
     assert spec.layers[1].kwargs["num_groups"] == 3 and spec.layers[1].kwargs.get("affine", True) == affine
     assert analysis.total_params == sum(p.numel() for p in net.parameters())
-    with torch.no_grad():
-        expected = net(x).numpy()
-    actual = run(spec, {"x": x.numpy()}, model.weights, registry=registry)[spec.outputs[0]]
-    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_exported_group_norm_imports_as_group_norm(tmp_path, capsys, registry):
