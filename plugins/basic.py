@@ -86,9 +86,11 @@ class Elementwise(LayerType):
 
 
 class Gelu(Elementwise):
-    """``torch.nn.GELU``.  Imports ONNX's ``Gelu`` (opset 20) and, from files of older opsets, the exact form's
-    decomposition starting at its ``Div`` by √2: ``Div → Erf → Add 1``, then the product with ``x`` and ½ in
-    either order, PyTorch's ``(x·(1 + erf))·½`` or convlint's own export, ``(x·½)·(1 + erf)``."""
+    """``torch.nn.GELU``, without parameters: shape in = shape out.
+
+    Imports ONNX's ``Gelu`` (opset 20) and, from files of older opsets, the exact form's decomposition
+    starting at its ``Div`` by √2: ``Div → Erf → Add 1``, then the product with ``x`` and ½ in either order,
+    PyTorch's ``(x·(1 + erf))·½`` or convlint's own export, ``(x·½)·(1 + erf)``."""
 
     onnx_patterns = ("Div",)
 
