@@ -14,9 +14,9 @@ call for ``--rounds`` rounds after a warm-up: at one thread (CPU time of the pro
 minimum and median per forward pass and the ratios of convlint to each peer, each side's speed-up from
 one thread to two (wall time), the BLAS kernel NumPy uses, and how far the outputs differ; when
 ``OPENBLAS_CORETYPE`` forces that kernel, the whole run is repeated without it
-(``timing.also_with_own_blas_kernel``).  Idle threads of
-PyTorch and ONNX Runtime sleep instead of spinning (``timing.IDLE_THREADS_SLEEP``), so that with the three
-alternating on two cores none holds a core through the others' calls.  Needs the `bench` extra (onnx, onnxruntime, threadpoolctl).
+(``timing.also_with_own_blas_kernel``).  Idle threads of PyTorch and ONNX Runtime sleep instead of
+spinning (``timing.IDLE_THREADS_SLEEP``), so that with the three alternating on two cores none holds a
+core through the others' calls.  Needs the `bench` extra (onnx, onnxruntime, threadpoolctl).
 """
 from __future__ import annotations
 

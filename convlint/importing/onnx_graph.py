@@ -2,13 +2,13 @@
 
 Each node is offered to the layer types whose ``onnx_ops`` name its op (their ``from_onnx``), after
 the types whose ``onnx_patterns`` name it (a pattern of several nodes starts there); the first that
-accepts it makes the layer, and the nodes its answer absorbs are its own.  A node that reads constants only (and ``Shape``, which reads
-no values) is evaluated here with ONNX's reference implementation, so the shape computations PyTorch's
-exporter writes for a flatten (``Shape`` → ``Gather`` → ``Unsqueeze`` → ``Concat`` → ``Reshape``) reach the
-node that uses them as a constant.  A dynamic dim travels through them as a sentinel number and comes
-out as its size name.  A node no type accepts becomes the fallback type's stand-in (``onnx_fallback``),
-with its output shape from the file's shape information, and a line in ``problems``.  ``onnx`` is
-imported here only, when a file is imported.
+accepts it makes the layer, and the nodes its answer absorbs are its own.  A node that reads constants
+only (and ``Shape``, which reads no values) is evaluated here with ONNX's reference implementation, so
+the shape computations PyTorch's exporter writes for a flatten (``Shape`` → ``Gather`` → ``Unsqueeze`` →
+``Concat`` → ``Reshape``) reach the node that uses them as a constant.  A dynamic dim travels through
+them as a sentinel number and comes out as its size name.  A node no type accepts becomes the fallback
+type's stand-in (``onnx_fallback``), with its output shape from the file's shape information, and a
+line in ``problems``.  ``onnx`` is imported here only, when a file is imported.
 """
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ class _Graph:
                 except (ValueError, SyntaxError):
                     break
                 return _module_path([str(scope) for scope in scopes[:-1]])
-        if "/" in node.name.strip("/") and not node.name.startswith("/"):
+        if "/" in node.name and not node.name.startswith("/"):
             return node.name.rsplit("/", 1)[0]      # `scope/Op_3`: convlint's export names a node by its layer
         return "" if node.name.startswith("/") else node.name
 
