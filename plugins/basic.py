@@ -106,18 +106,9 @@ class Gelu(Elementwise):
         return Imported(keyword_values(self, {"approximate": "none"}), sources=[0], absorbs=chain)
 
 
-def _other_input(node, name: str) -> int | None:
-    """The index of the input of two-input ``node`` that is not tensor ``name`` (``None`` unless exactly one is)."""
-    names = node.input_names
-    if len(names) != 2 or (names[0] == name) == (names[1] == name):
-        return None
-    return 1 if names[0] == name else 0
-
-
-def _scalar_beside(node, name: str) -> float | None:
-    """The constant one-element input of two-input ``node`` beside tensor ``name``, as a float."""
-    index = _other_input(node, name)
-    value = None if index is None else node.constant(index)
+def _scalar_beside(node, tensor: str) -> float | None:
+    """The one-element constant input beside ``tensor`` of two-input ``node``, as a float."""
+    value = node.constant_beside(tensor)
     return float(value.flat[0]) if value is not None and value.size == 1 else None
 
 
@@ -133,7 +124,7 @@ def _erf_gelu_chain(div) -> list | None:
     if add is None or add.op != "Add" or _scalar_beside(add, erf.output_names[0]) != 1.0:
         return None
     product = add.only_consumer()
-    index = _other_input(product, add.output_names[0]) if product is not None and product.op == "Mul" else None
+    index = product.other_input(add.output_names[0]) if product is not None and product.op == "Mul" else None
     if index is None:
         return None
     if product.input_names[index] == x:          # (x·(1 + erf))·½
@@ -352,9 +343,9 @@ class Linear(LayerType):
             weight = weight.T
             after = node.only_consumer()
             if after is not None and after.op == "Add":
-                other = [after.constant(index) for index in (0, 1) if after.input_names[index] != node.output_names[0]]
-                if len(other) == 1 and other[0] is not None and other[0].shape == (weight.shape[0],):
-                    bias, absorbs = other[0], [after]
+                other = after.constant_beside(node.output_names[0])
+                if other is not None and other.shape == (weight.shape[0],):
+                    bias, absorbs = other, [after]
         if bias is not None and bias.shape != (weight.shape[0],):
             return None
         keywords = {"out_features": int(weight.shape[0]), **({} if bias is not None else {"bias": False})}

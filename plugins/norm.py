@@ -330,10 +330,7 @@ def _per_channel(node, data: str, channels: int, rank: int):
     """The constant input of two-input ``node`` beside tensor ``data``: a ``(channels,)`` array when it holds
     one value per channel (shaped ``(C,)`` or ``(C, 1, …)``), a float when it is one value for all
     (PyTorch's export of a GroupNorm without affine multiplies by 1 and adds 0); else ``None``."""
-    names = node.input_names
-    if len(names) != 2 or names.count(data) != 1:
-        return None
-    value = node.constant(1 - names.index(data))
+    value = node.constant_beside(data)
     if value is not None and value.size == 1:
         return float(value.flat[0])
     if value is None or value.shape not in ((channels,), (channels,) + (1,) * (rank - 2)):

@@ -80,6 +80,20 @@ class OnnxNode:
         shape = self.input_shape(0)
         return None if shape is None else len(shape)
 
+    def other_input(self, tensor: str) -> int | None:
+        """For a node of two inputs, one of them the tensor ``tensor``: the index of the other one (``None``
+        for other nodes, and when both inputs or neither are ``tensor``)."""
+        names = self.input_names
+        if len(names) != 2 or (names[0] == tensor) == (names[1] == tensor):
+            return None
+        return 1 if names[0] == tensor else 0
+
+    def constant_beside(self, tensor: str) -> Any:
+        """The constant input beside ``tensor`` of a two-input node (a bias ``Add``'s bias), as
+        :meth:`constant` gives it; ``None`` when there is none (see :meth:`other_input`)."""
+        index = self.other_input(tensor)
+        return None if index is None else self.constant(index)
+
     def input_consumers(self, index: int) -> list["OnnxNode"]:
         """Every node that reads input ``index`` (this one included)."""
         return self._consumers_of(self.input_names[index])
