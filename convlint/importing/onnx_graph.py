@@ -234,16 +234,12 @@ def import_onnx(path: Path, registry) -> ImportedModel:
         state.tensors[graph_input.name] = name
         state.shapes[graph_input.name] = tuple(result.inputs[name])
     nodes = list(state.graph.node)
-    # nodes that compute constants from constants first, wherever the file writes them: a layer type that
-    # absorbs the nodes after its own (a pattern) reads their constants before the loop below reaches them
-    constants = {id(proto) for proto in nodes if proto.op_type != "Shape" and state.fold(proto)}
+    # every node that computes from known values is evaluated first (in the file's order, so a chain of
+    # them is): a layer type that absorbs the nodes after its own (a pattern) reads their constants
+    folded = {id(proto) for proto in nodes if state.fold(proto)}
     for index, proto in enumerate(nodes):
-        if id(proto) in state.absorbed or id(proto) in constants:
-            continue
-        data_inputs = [name for name in proto.input if name and name in state.tensors]
-        if (not data_inputs or proto.op_type == "Shape") and state.fold(proto):
-            continue
-        _import_node(state, proto, index, types_of.get(proto.op_type, []), fallback)
+        if id(proto) not in state.absorbed and id(proto) not in folded:
+            _import_node(state, proto, index, types_of.get(proto.op_type, []), fallback)
     result.outputs = [state.tensors[output.name] for output in state.graph.output if output.name in state.tensors]
     return result
 
