@@ -7,8 +7,8 @@
 - ``blas_report`` names the BLAS library, its kernel (core type) and its thread count, as threadpoolctl
   sees them: a slow kernel (for example one forced by ``OPENBLAS_CORETYPE``) shows here.
 - ``limited_threads`` sets the thread count of NumPy's BLAS (threadpoolctl) and of torch for a block.
-- ``also_with_own_blas_kernel`` runs a benchmark a second time without ``OPENBLAS_CORETYPE``, when the
-  environment forces a kernel, so both the forced kernel's figures and those of the kernel OpenBLAS picks
+- ``also_with_own_blas_kernel`` runs a benchmark a second time without ``OPENBLAS_CORETYPE`` (and
+  ``OPENBLAS_L2_SIZE``), when the environment forces a kernel, so both the forced kernel's figures and those of the kernel OpenBLAS picks
   for this CPU are printed.
 """
 from __future__ import annotations
@@ -144,17 +144,23 @@ def duration(seconds: float) -> str:
 _OWN_KERNEL_RUN = "CONVLINT_BENCH_OWN_BLAS_KERNEL"
 """Set in the second run of :func:`also_with_own_blas_kernel`, which must not start a third."""
 
+FORCING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+"""Environment variables that hold NumPy's OpenBLAS to a kernel and cache size of the caller's choosing
+(some machines set both, for older OpenBLAS builds that compute wrong results on their CPU)."""
+
 
 def also_with_own_blas_kernel() -> None:
     """When ``OPENBLAS_CORETYPE`` forces NumPy's OpenBLAS kernel, run this benchmark (same arguments) once
-    more in a child without it and print that run's output after a heading: a forced kernel can be slower
-    than the one OpenBLAS picks for the CPU (its Haswell AVX2 kernel on an AVX-512 CPU runs a GEMM at about
-    half the rate), while torch's own BLAS is never forced.  Call it after the first run's output."""
+    more in a child without it (nor ``OPENBLAS_L2_SIZE``, which goes with it) and print that run's output
+    after a heading: a forced kernel can be slower than the one OpenBLAS picks for the CPU (its Haswell
+    AVX2 kernel on an AVX-512 CPU runs a GEMM at about half the rate), while torch's own BLAS is never
+    forced.  The child's kernel is printed by its own :func:`blas_report`.  Call it after the first run's
+    output."""
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if not coretype or os.environ.get(_OWN_KERNEL_RUN):
         return
-    environment = {key: value for key, value in os.environ.items() if key != "OPENBLAS_CORETYPE"}
+    environment = {key: value for key, value in os.environ.items() if key not in FORCING_VARIABLES}
     environment[_OWN_KERNEL_RUN] = "1"
-    print(f"\n### The same run with the kernel OpenBLAS picks for this CPU (OPENBLAS_CORETYPE={coretype} unset)\n",
-          flush=True)
+    unset = ", ".join(f"{name}={os.environ[name]}" for name in FORCING_VARIABLES if name in os.environ)
+    print(f"\n### The same run with the kernel OpenBLAS picks for this CPU ({unset} unset)\n", flush=True)
     subprocess.run([sys.executable, *sys.argv], env=environment, check=True)

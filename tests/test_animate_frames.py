@@ -97,6 +97,7 @@ dilations = st.integers(1, 3)
 paddings = st.integers(0, 3)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning")
 @SETTINGS
 @given(st.data(), st.sampled_from([1, 2]))
 def test_conv_frames_read_what_torch_reads(data, ndim):

@@ -210,9 +210,10 @@ def test_strided_convs_of_large_maps_match_torch(nd):
 @pytest.mark.parametrize("nd", [2, 3])
 def test_stride_one_convs_with_many_junk_columns_match_torch(nd, monkeypatch):
     """Stride 1, zero padding, maps of at least 1,024 output positions whose padding makes over 8 % of the
-    flat layout's columns junk (the stacked path): first-axis kernels of 2 to 5 taps, dilation, asymmetric
-    and one-sided padding, padding wider than the kernel reaches, groups, no bias, and blocks from one plane
-    to whole samples."""
+    flat layout's columns junk (the stacked path), with the trailing sizes kept (unfolded from the flat
+    planes) and changed (from the padded input): first-axis kernels of 2 to 5 taps, dilation, asymmetric
+    and one-sided padding, padding wider than the kernel reaches, trailing kernels wider than the input,
+    groups, no bias, and blocks from one plane to whole samples."""
     from convlint.execute.kernels import stacked
     calls = []
     monkeypatch.setattr(stacked, "conv_stacked", lambda *a, _run=stacked.conv_stacked: calls.append(1) or _run(*a))
@@ -222,7 +223,10 @@ def test_stride_one_convs_with_many_junk_columns_match_torch(nd, monkeypatch):
         ((3,) * nd, (1,) * nd, ((1, 1),) * nd, 1),
         ((5, 2, 3)[:nd], (1, 2, 1)[:nd], ((2, 2), (0, 1), (1, 1))[:nd], 2),
         ((2, 3, 3)[:nd], (2, 1, 1)[:nd], ((0, 3), (2, 2), (1, 2))[:nd], 1),
-        ((4, 3, 3)[:nd], (1, 1, 1)[:nd], ((4, 1), (0, 0), (3, 0))[:nd], 3)]
+        ((4, 3, 3)[:nd], (1, 1, 1)[:nd], ((4, 1), (0, 0), (3, 0))[:nd], 3),
+        ((3, 4, 3)[:nd], (2, 1, 2)[:nd], ((0, 2), (1, 2), (2, 2))[:nd], 1),
+        ((2, 21, 13)[:nd], (1, 1, 1)[:nd], ((1, 0), (10, 10), (6, 6))[:nd], 1)]
+    kept = []
     for i, (kernel, dilation, pads, g) in enumerate(cases):
         dt = DTYPES[i % 2]
         x = _rand(rng, (1 + i % 3, 5 * g) + spatial, dt)     # five channels a group: not depthwise-thin
@@ -231,12 +235,15 @@ def test_stride_one_convs_with_many_junk_columns_match_torch(nd, monkeypatch):
         cfg = dict(kernel=kernel, stride=(1,) * nd, dilation=dilation, padding=pads, mode="zeros", g=g)
         ref = _torch_conv(x, w, b, cfg)
         assert math.prod(ref.shape[2:]) >= 1024
-        plane = stacked.plane_bytes(w.shape, g, math.prod(ref.shape[3:]), np.dtype(dt).itemsize)
+        kept.append(ref.shape[3:] == x.shape[3:])
+        plane = stacked.plane_bytes(w.shape, g, math.prod(ref.shape[3:]), np.dtype(dt).itemsize,
+                                     ref.shape[3:] == x.shape[3:])
         for chunk in (plane, 3 * plane, conv_mod.DEFAULT_CHUNK_BYTES):
             calls.clear()
             ours = conv_mod.conv(x, w, b, 1, pads, dilation, g, chunk_bytes=chunk)
             assert calls, f"case {i}: not the stacked path"
             _check(ours, ref, dt, f"case {i} chunk {chunk}: {cfg}")
+    assert set(kept) == {True, False}, "both unfolds"
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])

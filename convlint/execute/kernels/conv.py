@@ -317,13 +317,17 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
                                      workers)
             return out
     if max(stride) == 1:
-        unit_plane = stacked.plane_bytes(w.shape, g, math.prod(out_sp[1:]), item)
+        flat_planes = out_sp[1:] == x.shape[3:]
+        unit_plane = stacked.plane_bytes(w.shape, g, math.prod(out_sp[1:]), item, flat_planes)
         if (nd > 1 and kernel[0] > 1 and padding_mode == "zeros" and not thin
                 and math.prod(out_sp) >= _MIN_COLUMNS and unit_plane <= chunk_bytes):
             # dense and zero-padded: stack the first axis's taps, unfold the others at the output positions
-            xt = pad_constant(x, pairs[1:]) if any(p for pair in pairs[1:] for p in pair) else x
+            if flat_planes or not any(p for pair in pairs[1:] for p in pair):
+                xt, left = x, [lo for lo, _ in pairs]
+            else:
+                xt, left = pad_constant(x, pairs[1:]), [pairs[0][0]] + [0] * (nd - 1)
             limit = min(int(chunk_bytes) // parallel.threads(), _STACKED_TARGET_BYTES)
-            stacked.conv_stacked(xt, w, b, pairs[0][0], dilation, g, out, max(limit, unit_plane))
+            stacked.conv_stacked(xt, w, b, left, dilation, g, out, max(limit, unit_plane))
             return out
         # flat path: rows of full padded width; junk columns cost GEMM work, so
         # dense convolutions take it only when there are few of them
@@ -414,7 +418,8 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1,
 
 def _conv_pointwise(x, w, b, stride, g, out) -> None:
     """A 1×…×1 convolution without padding: GEMMs straight on the input, ``(C_out/G, C_in/G) @
-    (C_in/G, positions)`` per sample and group, written into ``out``; a stride first takes every ``s``-th
+    (C_in/G, positions)`` per sample and group, written into ``out`` and the bias added block by block
+    (each block's thread, while it is in cache); a stride first takes every ``s``-th
     position (a strided copy per sample).  Blocks of samples (of columns, for one sample at stride 1) are
     spread over threads by :func:`~convlint.execute.kernels.parallel.run_blocks`."""
     n, c_in = x.shape[:2]
@@ -428,16 +433,18 @@ def _conv_pointwise(x, w, b, stride, g, out) -> None:
     workers = parallel.threads()
     step = positions if strided or n >= workers else -(-positions // workers)
     blocks = [(i, start, min(start + step, positions)) for i in range(n) for start in range(0, positions, step)]
+    bias = None if b is None else b.reshape(g, c_out // g, 1)
 
     def multiply(part: Sequence[tuple[int, int, int]], copy_workers: int) -> None:  # copies are per sample
         for i, start, stop in part:
             columns = (np.ascontiguousarray(picked[i]).reshape(g, c_in // g, positions) if inputs is None
                        else inputs[i, :, :, start:stop])
-            np.matmul(wmat, columns, out=results[i, :, :, start:stop])
+            block = results[i, :, :, start:stop]
+            np.matmul(wmat, columns, out=block)
+            if bias is not None:
+                block += bias          # while the block is in cache, in this block's thread
 
     parallel.run_blocks(multiply, blocks)
-    if b is not None:
-        out += b.reshape((c_out,) + (1,) * (x.ndim - 2))
 
 
 def _conv_flat(x, w, b, pairs, padding_mode, dilation, g, out, limit) -> None:

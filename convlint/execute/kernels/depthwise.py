@@ -9,10 +9,8 @@ as little as it can:
   the plane (as padding); the window stays in cache for the next two steps, and its margins and the
   views on it are made once per block shape;
 * the output positions are the input's flat positions (the trailing axes keep their size), so the im2col
-  row of tap ``k`` is the window shifted by ``off(k) = sum_a (k_a*d_a - left_a) * M_a`` (``M_a``: the
-  plane's element strides): one contiguous run per plane and tap.  A read that wraps round a trailing
-  axis (column ``-1`` is the previous row's last column) is zeroed in the im2col buffer afterwards, a
-  few columns per tap;
+  row of each tap is the window shifted by one offset (:mod:`.flat`), a read that wraps round a
+  trailing axis zeroed afterwards;
 * the GEMM of each block writes straight into the output, with no junk columns to drop.
 
 Blocks of whole planes (several groups, or several samples) or of output rows keep the im2col buffer
@@ -29,7 +27,7 @@ from typing import Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from convlint.execute.kernels import parallel
+from convlint.execute.kernels import flat, parallel
 
 
 def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilation: Sequence[int],
@@ -53,11 +51,10 @@ def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilat
     m = [math.prod(in_sp[a + 1:]) for a in range(nd)]          # element strides of a plane
     plane, row = math.prod(in_sp), m[0]
     positions = math.prod(out_sp)
-    low = sum(-lo * ma for lo, ma in zip(left, m))                             # smallest tap offset
-    high = sum(((k - 1) * d - lo) * ma for k, d, lo, ma in zip(kernel, dilation, left, m))
+    low, high = flat.offset_range(kernel, dilation, left, m)
     planes = x.reshape(n, c_in, plane)
     item = x.itemsize
-    wraps = _wrapped_reads(kernel, dilation, left, in_sp)
+    wraps = flat.wrapped_reads(kernel, dilation, left, in_sp)
     outputs = out.reshape(n, g, coutg, positions)
 
     def extent(block: tuple[slice, ...]) -> tuple[int, int, int, int]:
@@ -113,21 +110,3 @@ def conv_same_thin(x: np.ndarray, wmat: np.ndarray, kernel: Sequence[int], dilat
 
     parallel.run_blocks(run, blocks, workers)
 
-
-def _wrapped_reads(kernel: Sequence[int], dilation: Sequence[int], left: Sequence[int],
-                   in_sp: Sequence[int]) -> list[tuple]:
-    """Indices into an im2col block ``(samples, groups, channels, *kernel, rows, *in[1:])`` of the reads
-    that wrap round a trailing axis: tap ``t`` of axis ``a >= 1`` reads coordinate ``o + t*d - left``,
-    outside ``[0, in_a)`` for the first or last few output coordinates ``o``."""
-    nd = len(kernel)
-    found = []
-    for a in range(1, nd):
-        for t in range(kernel[a]):
-            off = t * dilation[a] - left[a]
-            bad = slice(0, min(-off, in_sp[a])) if off < 0 else slice(max(0, in_sp[a] - off), in_sp[a])
-            if off == 0 or bad.start >= bad.stop:
-                continue
-            taps = tuple(t if b == a else slice(None) for b in range(nd))
-            trailing = tuple(bad if b == a else slice(None) for b in range(1, nd))
-            found.append((slice(None),) * 3 + taps + (slice(None),) + trailing)
-    return found
