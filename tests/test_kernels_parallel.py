@@ -98,6 +98,29 @@ def test_element_wise_passes_over_threads_match_torch(threads):
     np.testing.assert_allclose(normed, expected.numpy(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_pools_over_threads_match_torch(threads):
+    """Max and average pooling of an array over the parallel size take blocks of planes in several threads
+    (more blocks than threads, the last one short); together they fill the whole output."""
+    import threadpoolctl
+    import torch
+    import torch.nn.functional as F
+
+    from convlint.execute.kernels import pool
+
+    rng = np.random.default_rng(10 + threads)
+    x = rng.standard_normal((3, 14, 180, 181)).astype(np.float32)
+    assert x.nbytes >= 4 * pool._POOL_BLOCK_BYTES + parallel.MIN_PARALLEL_BYTES
+    with threadpoolctl.threadpool_limits(threads, user_api="blas"):
+        assert parallel.threads() == threads
+        maxed = pool.max_pool(x, (3, 2), (2, 1), (1, 1), (1, 2), ceil_mode=True)
+        averaged = pool.avg_pool(x, 3, 2, 1, count_include_pad=False)
+    tx = torch.from_numpy(x)
+    np.testing.assert_array_equal(maxed, F.max_pool2d(tx, (3, 2), (2, 1), (1, 1), (1, 2), ceil_mode=True).numpy())
+    np.testing.assert_allclose(averaged, F.avg_pool2d(tx, 3, 2, 1, count_include_pad=False).numpy(),
+                               rtol=1e-6, atol=1e-6)
+
+
 def test_convolutions_in_several_threads_give_back_the_blas_thread_count():
     """Convolutions run from two threads at once each lower BLAS to one thread for their blocks; when
     both are done, the count is what it was."""
