@@ -88,56 +88,112 @@ class Elementwise(LayerType):
 class Gelu(Elementwise):
     """``torch.nn.GELU``, without parameters: shape in = shape out.
 
-    Imports ONNX's ``Gelu`` (opset 20) and, from files of older opsets, the exact form's decomposition
-    starting at its ``Div`` by √2: ``Div → Erf → Add 1``, then the product with ``x`` and ½ in either order,
-    PyTorch's ``(x·(1 + erf))·½`` or convlint's own export, ``(x·½)·(1 + erf)``."""
+    Imports ONNX's ``Gelu`` (opset 20) and, from files of older opsets, the decompositions exporters write:
 
-    onnx_patterns = ("Div",)
+    * the exact form, starting at its ``Div`` by √2: ``Div → Erf → Add 1``;
+    * the ``tanh`` form, starting where ``x³`` is computed (``Pow(x, 3)``, or ``Mul(x, x)`` then by ``x``):
+      ``Mul 0.044715 → Add x → Mul √(2/π) → Tanh → Add 1``;
+
+    then the product with ``x`` and ½ in any order: PyTorch's ``(x·(1 + ·))·½``, ``((1 + ·)·½)·x``, or
+    convlint's own export, ``(x·½)·(1 + ·)``."""
+
+    onnx_patterns = ("Div", "Pow", "Mul")
 
     def from_onnx(self, node):
-        """:meth:`Elementwise.from_onnx` for ``Gelu``; for a ``Div``, the decomposition that starts there."""
-        if node.op != "Div":
+        """:meth:`Elementwise.from_onnx` for ``Gelu``; for the first node of a decomposition, the nodes
+        after it."""
+        if node.op == "Gelu":
             return super().from_onnx(node)
-        chain = _erf_gelu_chain(node)
+        approximate, chain = ("none", _erf_gelu_chain(node)) if node.op == "Div" else ("tanh", _tanh_gelu_chain(node))
         if chain is None:
             return None
         from convlint.importing.onnx_node import Imported
         from convlint.importing.keyword_values import keyword_values
-        return Imported(keyword_values(self, {"approximate": "none"}), sources=[0], absorbs=chain)
+        return Imported(keyword_values(self, {"approximate": approximate}), sources=[0], absorbs=chain)
 
 
-def _scalar_beside(node, tensor: str) -> float | None:
-    """The one-element constant input beside ``tensor`` of two-input ``node``, as a float."""
+def _next(node, op: str, beside: float | str | None = None):
+    """The one reader of ``node``'s output when it is an ``op`` node: of that output alone (``beside``
+    ``None``), or of it and the tensor named ``beside``, or of it and a one-element constant equal to the
+    number ``beside`` (to float32 rounding); else ``None``."""
+    reader = node.only_consumer() if node is not None else None
+    if reader is None or reader.op != op:
+        return None
+    output = node.output_names[0]
+    if beside is None:
+        return reader if reader.input_names == [output] else None
+    index = reader.other_input(output)
+    if index is None:
+        return None
+    if isinstance(beside, str):
+        return reader if reader.input_names[index] == beside else None
+    return reader if _is_scalar_beside(reader, output, beside) else None
+
+
+def _is_scalar_beside(node, tensor: str, number: float) -> bool:
+    """Whether the input beside ``tensor`` of two-input ``node`` is a one-element constant equal to ``number``
+    (to float32 rounding)."""
     value = node.constant_beside(tensor)
-    return float(value.flat[0]) if value is not None and value.size == 1 else None
+    return value is not None and value.size == 1 and math.isclose(float(value.flat[0]), number, rel_tol=1e-6)
 
 
 def _erf_gelu_chain(div) -> list | None:
     """The nodes after ``div`` (``x / √2``) that compute ``x·½·(1 + erf(x/√2))`` with it, the node giving the
     result last; ``None`` when they do not (each intermediate read by the next node only)."""
     x = div.input_names[0]
-    divisor = _scalar_beside(div, x)
-    if divisor is None or abs(divisor - math.sqrt(2.0)) > 1e-5 or div.constant(0) is not None:
+    if div.constant(0) is not None or not _is_scalar_beside(div, x, math.sqrt(2.0)):
         return None
-    erf = div.only_consumer()
-    add = erf.only_consumer() if erf is not None and erf.op == "Erf" else None
-    if add is None or add.op != "Add" or _scalar_beside(add, erf.output_names[0]) != 1.0:
-        return None
-    product = add.only_consumer()
-    index = product.other_input(add.output_names[0]) if product is not None and product.op == "Mul" else None
-    if index is None:
-        return None
-    if product.input_names[index] == x:          # (x·(1 + erf))·½
-        last = product.only_consumer()
-        if last is None or last.op != "Mul" or _scalar_beside(last, product.output_names[0]) != 0.5:
+    erf = _next(div, "Erf")
+    plus_one = _next(erf, "Add", 1.0)
+    tail = _times_x_and_half(plus_one, x, div)
+    return None if erf is None or plus_one is None or tail is None else [erf, plus_one, *tail]
+
+
+def _tanh_gelu_chain(first) -> list | None:
+    """The nodes after ``first`` (``Pow(x, 3)``, or ``Mul(x, x)`` followed by a ``Mul`` by ``x``) that compute
+    ``x·½·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`` with it, the node giving the result last; else ``None``."""
+    x = first.input_names[0]
+    if first.op == "Pow":
+        exponent = first.constant(1)
+        if exponent is None or exponent.size != 1 or float(exponent.flat[0]) != 3.0:
             return None
-        return [erf, add, product, last]
-    half = next((reader for reader in div.input_consumers(0)     # (x·½)·(1 + erf)
-                 if reader.op == "Mul" and reader.output_names[:1] == [product.input_names[index]]), None)
-    reader = half.only_consumer() if half is not None else None
-    if reader is None or reader.output_names != product.output_names or _scalar_beside(half, x) != 0.5:
+        cube, chain = first, []
+    elif first.op == "Mul" and first.input_names == [x, x]:
+        cube = _next(first, "Mul", x)
+        chain = [cube]
+    else:
         return None
-    return [erf, half, add, product]
+    steps = [_next(cube, "Mul", 0.044715)]
+    steps.append(_next(steps[-1], "Add", x))
+    steps.append(_next(steps[-1], "Mul", math.sqrt(2.0 / math.pi)))
+    steps.append(_next(steps[-1], "Tanh"))
+    steps.append(_next(steps[-1], "Add", 1.0))
+    tail = _times_x_and_half(steps[-1], x, first)
+    if cube is None or None in steps or tail is None:
+        return None
+    return chain + steps + tail
+
+
+def _times_x_and_half(plus_one, x: str, first) -> list | None:
+    """The nodes after ``plus_one`` (``1 + core``) that multiply it by ``x`` and ½, the last giving the
+    product: ``(x·a)·½``, ``(a·½)·x``, or ``(x·½)·a`` where ``x·½`` is another reader of ``x`` (``first``
+    reads ``x`` too); ``None`` when they do not."""
+    if plus_one is None:
+        return None
+    for factor, then in ((x, 0.5), (0.5, x)):
+        step = _next(plus_one, "Mul", factor)
+        if step is not None:
+            last = _next(step, "Mul", then)
+            return None if last is None else [step, last]
+    product = plus_one.only_consumer()
+    index = product.other_input(plus_one.output_names[0]) if product is not None and product.op == "Mul" else None
+    half = None if index is None else next(
+        (reader for reader in first.input_consumers(0)
+         if reader.op == "Mul" and reader.output_names[:1] == [product.input_names[index]]), None)
+    if half is None or _next(half, "Mul", plus_one.output_names[0]) is not product or not _is_scalar_beside(
+            half, x, 0.5):
+        return None
+    return [half, product]
 
 
 class Passthrough(Elementwise):

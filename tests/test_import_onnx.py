@@ -3,6 +3,7 @@ counts and outputs; single ONNX nodes map to the layer types that import them; a
 is a stand-in with a finding; `convlint lint`/`sizes` read .onnx files."""
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -262,19 +263,78 @@ def imported_from_torchscript_export(net, tmp_path: Path, registry):
     return model, spec, analysis
 
 
-def test_gelu_of_an_older_opset_imports_as_gelu(tmp_path, registry):
-    """Before opset 20 ONNX has no Gelu: PyTorch writes ``(x·(1 + erf(x/√2)))·½``, which imports as GELU."""
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_of_an_older_opset_imports_as_gelu(tmp_path, registry, approximate):
+    """Before opset 20 ONNX has no Gelu: PyTorch writes ``(x·(1 + erf(x/√2)))·½``, or for ``tanh``
+    ``½·(x·(1 + tanh(√(2/π)·(x + 0.044715·x·x·x))))``; either imports as GELU, computing what PyTorch does."""
     torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.GELU(), torch.nn.Conv2d(4, 2, 1)).eval()
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.GELU(approximate=approximate),
+                              torch.nn.Conv2d(4, 2, 1)).eval()
     model, spec, _ = imported_from_torchscript_export(net, tmp_path, registry)
     assert model.problems == []
     assert [layer.type for layer in spec.layers] == ["Conv2d", "GELU", "Conv2d"]
+    assert spec.layers[1].kwargs.get("approximate", "none") == approximate
 
 
-@pytest.mark.parametrize("opset, approximate", [(17, "none"), (20, "none"), (20, "tanh")])
+@pytest.mark.parametrize("order", ["x·a·½", "a·½·x", "x·½·a"])
+@pytest.mark.parametrize("cube", ["Pow", "Mul"])
+def test_tanh_gelu_written_in_other_orders_imports_as_gelu(tmp_path, registry, order, cube):
+    """The tanh GELU as other exporters write it: ``x³`` as ``Pow(x, 3)`` or ``(x·x)·x``, and the product
+    with ``x`` and ½ in each order; one GELU layer whose output is onnxruntime's for the same file."""
+    import onnxruntime
+
+    def scalar(name, value):
+        return helper.make_tensor(name, TensorProto.FLOAT, [], [value])
+
+    nodes = ([helper.make_node("Pow", ["x", "three"], ["cube"])] if cube == "Pow" else
+             [helper.make_node("Mul", ["x", "x"], ["square"]), helper.make_node("Mul", ["square", "x"], ["cube"])])
+    nodes += [helper.make_node("Mul", ["kappa", "cube"], ["scaled"]), helper.make_node("Add", ["x", "scaled"], ["sum"]),
+              helper.make_node("Mul", ["sum", "beta"], ["inner"]), helper.make_node("Tanh", ["inner"], ["t"]),
+              helper.make_node("Add", ["one", "t"], ["a"])]
+    nodes += {"x·a·½": [helper.make_node("Mul", ["x", "a"], ["xa"]), helper.make_node("Mul", ["xa", "half"], ["y"])],
+              "a·½·x": [helper.make_node("Mul", ["a", "half"], ["ah"]), helper.make_node("Mul", ["x", "ah"], ["y"])],
+              "x·½·a": [helper.make_node("Mul", ["half", "x"], ["hx"]), helper.make_node("Mul", ["a", "hx"], ["y"])]}[order]
+    graph = helper.make_graph(
+        nodes, "gelu", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4, 4])],
+        [scalar("three", 3.0), scalar("kappa", 0.044715), scalar("beta", math.sqrt(2 / math.pi)),
+         scalar("one", 1.0), scalar("half", 0.5)])
+    path = tmp_path / "gelu.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    model, spec, _ = imported(path, registry)
+    assert model.problems == []
+    assert [(layer.type, layer.kwargs.get("approximate")) for layer in spec.layers] == [("GELU", "tanh")]
+    x = np.random.default_rng(3).standard_normal((1, 3, 4, 4)).astype(np.float32) * 3
+    expected = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    actual = run(spec, {"x": x}, model.weights, registry=registry)[spec.outputs[0]]
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_near_miss_of_the_tanh_gelu_is_not_gelu(tmp_path, registry):
+    """The same nodes with another constant (0.05 for 0.044715) are not GELU: they import as what they
+    are, each node a layer or a stand-in, never as one GELU layer."""
+    nodes = [helper.make_node("Mul", ["x", "x"], ["square"]), helper.make_node("Mul", ["square", "x"], ["cube"]),
+             helper.make_node("Mul", ["cube", "kappa"], ["scaled"]), helper.make_node("Add", ["x", "scaled"], ["sum"]),
+             helper.make_node("Mul", ["sum", "beta"], ["inner"]), helper.make_node("Tanh", ["inner"], ["t"]),
+             helper.make_node("Add", ["t", "one"], ["a"]), helper.make_node("Mul", ["x", "a"], ["xa"]),
+             helper.make_node("Mul", ["xa", "half"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "near", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4, 4])],
+        [helper.make_tensor(name, TensorProto.FLOAT, [], [value]) for name, value in
+         (("kappa", 0.05), ("beta", math.sqrt(2 / math.pi)), ("one", 1.0), ("half", 0.5))])
+    path = tmp_path / "near.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    model, spec, _ = imported(path, registry)
+    assert "GELU" not in [layer.type for layer in spec.layers]
+    assert len(spec.layers) > 1
+
+
+@pytest.mark.parametrize("opset, approximate", [(17, "none"), (17, "tanh"), (20, "none"), (20, "tanh")])
 def test_exported_gelu_imports_as_gelu(tmp_path, capsys, registry, opset, approximate):
-    """`convlint export` writes GELU as ONNX's Gelu from opset 20 and as ``(x·½)·(1 + erf(x/√2))`` before;
-    either imports back as one GELU layer, with the same output."""
+    """`convlint export` writes GELU as ONNX's Gelu from opset 20 and before as ``(x·½)·(1 + erf(x/√2))``,
+    or ``(x·½)·(1 + tanh(√(2/π)·(x + 0.044715·x³)))``; each imports back as one GELU layer, with the same
+    output."""
     spec_path = tmp_path / "gelu.yaml"
     spec_path.write_text("inputs: {x: [1, 3, 8, 8]}\nlayers:\n  - {name: c, type: Conv2d, out_channels: 4, "
                          f"kernel_size: 3}}\n  - {{name: g, type: GELU, approximate: {approximate}}}\n")
@@ -282,7 +342,8 @@ def test_exported_gelu_imports_as_gelu(tmp_path, capsys, registry, opset, approx
     assert main(["export", str(spec_path), "--to", "onnx", "--opset", str(opset), "-o", str(onnx_path)]) == 0
     capsys.readouterr()
     ops = [node.op_type for node in onnx.load(str(onnx_path)).graph.node]
-    assert ("Gelu" in ops) == (opset >= 20) and ("Erf" in ops) == (opset < 20)
+    assert ("Gelu" in ops) == (opset >= 20)
+    assert ("Erf" in ops, "Tanh" in ops) == (opset < 20 and approximate == "none", opset < 20 and approximate == "tanh")
     model, spec, _ = imported(onnx_path, registry)
     assert model.problems == [] and [(layer.name, layer.type) for layer in spec.layers] == [("c", "Conv2d"),
                                                                                            ("g", "GELU")]
