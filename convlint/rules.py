@@ -53,7 +53,9 @@ _RULES = [
          what="""reports a YAML syntax error, a file that is not UTF-8 text, or YAML that convlint
 refuses to read: a tag such as `!!python/object` (only plain values are read), nesting deeper
 than 100 levels, an alias inside the collection it names, more than 500,000 values (aliases
-counted as what they stand for: "billion laughs"), several documents, or a file over 2 MiB.""",
+counted as what they stand for: "billion laughs"), several documents, or a file over 2 MiB; for
+an `.onnx` file, one that is no readable ONNX model, or whose layers read a constant of text or
+complex values.""",
          why="""nothing in the file can be checked until it parses, and a hostile file must
 not run code or exhaust memory.""",
          example="""`layers: [ {name: a, type: Conv2d`  (unclosed flow mapping)""",

@@ -154,6 +154,37 @@ def test_not_an_onnx_file(tmp_path, registry, capsys):
     assert "Y001 not a readable ONNX model" in capsys.readouterr().out
 
 
+
+@pytest.mark.parametrize("node, constant", [
+    (helper.make_node("Mul", ["x", "x"], ["sq"]), None),                  # where a tanh GELU would start
+    (helper.make_node("Pow", ["x", "c"], ["y"]), helper.make_tensor("c", TensorProto.STRING, [], [b"3"])),
+    (helper.make_node("Div", ["x", "c"], ["y"]), helper.make_tensor("c", TensorProto.COMPLEX64, [], [1.5 + 0j])),
+    (helper.make_node("Conv", ["x", "c"], ["y"], kernel_shape=[1, 1]),
+     helper.make_tensor("c", TensorProto.STRING, [2, 3, 1, 1], [b"w"] * 6)),
+    (helper.make_node("Clip", ["x", "c"], ["y"]), helper.make_tensor("c", TensorProto.STRING, [], [b"0"])),
+    (helper.make_node("Pad", ["x", "p", "c"], ["y"]), helper.make_tensor("c", TensorProto.COMPLEX128, [], [0j])),
+    (helper.make_node("Reshape", ["x", "c"], ["y"]), helper.make_tensor("c", TensorProto.STRING, [2], [b"1", b"-1"])),
+], ids=["Mul then Mul", "Pow", "Div", "Conv", "Clip", "Pad", "Reshape"])
+def test_a_constant_of_text_or_complex_values_is_a_clear_error(tmp_path, registry, capsys, node, constant):
+    """A layer's constant input holding text or complex numbers (no layer reads them) stops the import with
+    an error that names the constant and the node, and `lint` reports it as Y001; no file is written."""
+    nodes, constants = [node], [constant]
+    if constant is None:           # x·x·x, then x³·c with c text: the tanh GELU pattern reads c
+        nodes += [helper.make_node("Mul", ["sq", "x"], ["cube"]), helper.make_node("Mul", ["cube", "c"], ["y"])]
+        constants = [helper.make_tensor("c", TensorProto.STRING, [], [b"abc"])]
+    constants.append(helper.make_tensor("p", TensorProto.INT64, [8], [0] * 8))
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], constants)
+    path = tmp_path / "odd.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    with pytest.raises(OnnxImportError, match=r"constant `c` holds (text|complex) values, which no layer reads "
+                                              r"\(met importing node 1 \("):
+        load_onnx(path, registry)
+    assert main(["lint", str(path)]) == 1
+    assert "Y001 constant `c` holds" in capsys.readouterr().out
+    assert main(["import", str(path), "-o", str(tmp_path / "odd.yaml")]) == 2
+    assert "constant `c` holds" in capsys.readouterr().err and not (tmp_path / "odd.yaml").exists()
+
 def test_flatten_through_shape_computations_and_matmul_add(tmp_path, registry):
     """PyTorch's ``x.view(x.size(0), -1)`` and a Linear written as MatMul + Add, dynamic batch."""
 

@@ -158,8 +158,13 @@ class _Graph:
         return self.shapes.get(name)
 
     def constant_of(self, name: str):
-        """The known value of tensor ``name``, with sentinel dims as their size names (an object array)."""
+        """The known value of tensor ``name``, with sentinel dims as their size names (an object array);
+        :class:`OnnxImportError` for a constant that is not boolean, integer or real (strings, complex
+        numbers), which no layer reads."""
         value = self.values.get(name)
+        if value is not None and value.dtype.kind not in "biuf":
+            kind = {"U": "text", "S": "text", "O": "text", "c": "complex"}.get(value.dtype.kind, str(value.dtype))
+            raise OnnxImportError(f"constant `{name}` holds {kind} values, which no layer reads")
         if value is None or value.dtype.kind not in "iu" or not (value >= SENTINEL).any():
             return value
         return self.numpy.array([self.dim_names.get(int(item), int(item)) for item in value.flat],
@@ -270,13 +275,16 @@ def _import_node(state: _Graph, proto, index: int, candidates: list, fallback) -
     result = state.result
     node = _node_view(state, proto)
     answer, layer_type = None, None
-    for candidate in candidates:
-        answer = candidate.from_onnx(node)
-        if answer is not None:
-            layer_type = candidate
-            break
-    name = state.unique(clean_name(state.layer_name(proto), f"node{index}"))
     described = f"node `{proto.name}` ({proto.op_type})" if proto.name else f"node {index + 1} ({proto.op_type})"
+    try:
+        for candidate in candidates:
+            answer = candidate.from_onnx(node)
+            if answer is not None:
+                layer_type = candidate
+                break
+    except OnnxImportError as error:
+        raise OnnxImportError(f"{error} (met importing {described})") from None
+    name = state.unique(clean_name(state.layer_name(proto), f"node{index}"))
     if answer is None:
         why = ("no layer type imports this op" if not candidates
                else "its attributes or inputs fit no layer type that imports this op")
