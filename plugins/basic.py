@@ -467,7 +467,7 @@ class Flatten(LayerType):
         shape = node.input_shape(0)
         if node.op == "Flatten":
             return Imported({}, sources=[0]) if node.attribute("axis", 1) == 1 else None
-        target = node.constant(1)
+        target = node.shape_constant(1)
         if shape is None or target is None or target.ndim != 1 or len(target) != 2:
             return None
         batch, rest = target.tolist()

@@ -142,11 +142,13 @@ class Concat(LayerType):
         return {} if dim == 1 else {"dim": dim}
 
     def from_onnx(self, node):
-        """Every input a tensor of the graph (an input that is a constant is no merge of tensors)."""
+        """Every input a tensor of the graph (an input that is a constant is no merge of tensors), and the
+        ``axis`` that ONNX requires."""
         from convlint.importing.onnx_node import Imported
-        if any(node.constant(index) is not None for index in range(len(node.input_names))):
+        axis = node.attribute("axis")
+        if axis is None or any(node.constant(index) is not None for index in range(len(node.input_names))):
             return None
-        return Imported({} if node.attribute("axis") == 1 else {"dim": int(node.attribute("axis"))}, sources=list(range(len(node.input_names))))
+        return Imported({} if axis == 1 else {"dim": int(axis)}, sources=list(range(len(node.input_names))))
 
     # --- export (convlint export) ---
     def torch_module(self, args):

@@ -227,9 +227,10 @@ class GroupNorm(Norm):
             return Imported(keyword_values(self, values), parameters, sources=[0], absorbs=chain)
         scale, bias = node.constant(1), node.constant(2)
         shape = node.input_shape(0)
-        if scale is None or bias is None or shape is None or scale.shape != (shape[1],):
+        groups = node.attribute("num_groups")          # required by ONNX
+        if groups is None or scale is None or bias is None or shape is None or scale.shape != (shape[1],):
             return None
-        values = {"num_groups": int(node.attribute("num_groups")), "eps": float(node.attribute("epsilon", 1e-5))}
+        values = {"num_groups": int(groups), "eps": float(node.attribute("epsilon", 1e-5))}
         return Imported(keyword_values(self, values), {"weight": scale, "bias": bias}, sources=[0])
 
     # --- export (convlint export) ---

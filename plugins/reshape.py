@@ -145,7 +145,7 @@ class Reshape(Rearrange):
         """A constant target shape; a 0 entry (copy the input's dim) and a size name equal to the input's
         dim at its place become that dim, or ``-1`` when the input's dim is a size name itself."""
         from convlint.importing.onnx_node import Imported
-        target, shape = node.constant(1), node.input_shape(0)
+        target, shape = node.shape_constant(1), node.input_shape(0)
         if target is None or shape is None or target.ndim != 1 or node.attribute("allowzero", 0):
             return None
         entries = []

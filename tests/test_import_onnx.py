@@ -185,6 +185,53 @@ def test_a_constant_of_text_or_complex_values_is_a_clear_error(tmp_path, registr
     assert main(["import", str(path), "-o", str(tmp_path / "odd.yaml")]) == 2
     assert "constant `c` holds" in capsys.readouterr().err and not (tmp_path / "odd.yaml").exists()
 
+@pytest.mark.parametrize("node, initializers", [
+    (helper.make_node("Concat", ["x", "x"], ["y"], name="cat"), []),  # no `axis`, which ONNX requires
+    (helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], name="gn"),  # no `num_groups`
+     [("s", np.ones(4, np.float32)), ("b", np.zeros(4, np.float32))]),
+], ids=["Concat", "GroupNormalization"])
+def test_a_node_without_a_required_attribute_is_a_stand_in(tmp_path, registry, capsys, node, initializers):
+    """A node that lacks an attribute ONNX requires fits no layer type: it is imported as a stand-in and
+    `lint` reports it as I001, with no internal error."""
+    path = tmp_path / "bare.onnx"
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(array, name) for name, array in initializers])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), path)
+    model, spec, analysis = imported(path, registry)
+    assert [layer.type for layer in model.layers] == ["Opaque"]
+    assert model.problems == [f"node `{node.name}` ({node.op_type}): its attributes or inputs fit no layer type "
+                              f"that imports this op; imported as a stand-in layer `{node.name}`"]
+    main(["lint", str(path)])
+    out = capsys.readouterr().out
+    assert f"I001 node `{node.name}` ({node.op_type})" in out and "X002" not in out
+
+
+def test_a_shape_computation_holding_a_dynamic_size_is_no_number(tmp_path, registry, capsys):
+    """``Shape`` of an input of dynamic height, read where a layer needs numbers (the group count of a
+    GroupNorm's ``Reshape`` target, a ``Pad``'s widths), is taken for none: the ``Pad`` is a stand-in,
+    and each ``Reshape`` imports as a ``Reshape``, the dynamic size as ``-1``."""
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+             helper.make_node("Reshape", ["x", "shape"], ["same"], name="same"),
+             helper.make_node("Slice", ["shape", "start", "end"], ["three"], name="three"),
+             helper.make_node("Reshape", ["same", "three"], ["grouped"], name="grouped"),
+             helper.make_node("Concat", ["shape", "shape"], ["widths"], name="widths", axis=0),
+             helper.make_node("Pad", ["same", "widths"], ["y"], name="pad")]
+    constants = [numpy_helper.from_array(np.array([1], np.int64), "start"),
+                 numpy_helper.from_array(np.array([4], np.int64), "end")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, "H", 6])],
+                              [helper.make_tensor_value_info(name, TensorProto.FLOAT, None)
+                               for name in ("grouped", "y")], constants)
+    path = tmp_path / "dynamic.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    model, spec, analysis = imported(path, registry)
+    assert [(layer.name, layer.type) for layer in model.layers] == [
+        ("same", "Reshape"), ("grouped", "Reshape"), ("pad", "Opaque")]
+    assert [layer.keywords for layer in model.layers[:2]] == [{"shape": [1, 4, -1, 6]}, {"shape": [4, -1, 6]}]
+    main(["lint", str(path)])
+    assert "X002" not in capsys.readouterr().out
+
+
 def test_flatten_through_shape_computations_and_matmul_add(tmp_path, registry):
     """PyTorch's ``x.view(x.size(0), -1)`` and a Linear written as MatMul + Add, dynamic batch."""
 

@@ -51,8 +51,15 @@ class OnnxNode:
         return self.attributes.get(key, default)
 
     def constant(self, index: int) -> Any:
-        """Input ``index`` as a NumPy array when it is a constant (an initializer, a Constant node or a
-        folded shape computation), else ``None`` (also for an absent optional input)."""
+        """Input ``index`` as a NumPy array of numbers when it is a constant (an initializer, a Constant
+        node or a folded shape computation), else ``None`` (also for an absent optional input, and for a
+        shape computation that holds a dynamic size: see :meth:`shape_constant`)."""
+        value = self.shape_constant(index)
+        return None if value is None or value.dtype == object else value
+
+    def shape_constant(self, index: int) -> Any:
+        """Input ``index`` as :meth:`constant` gives it, except that a folded shape computation may hold
+        dynamic sizes, as size names (``"H"``) in an object array: a ``Reshape``'s target ``[N, -1]``."""
         if index >= len(self.input_names) or not self.input_names[index]:
             return None
         return self._constant_of(self.input_names[index])

@@ -372,8 +372,10 @@ def solve_propagation(problem: SizeProblem, name: str, found: Propagation, held:
                       skip: frozenset[str] = frozenset()) -> Solution:
     """Every ``x`` at which each layer of ``found`` (shapes as forms in ``name`` only) passes, except the
     layers named in ``skip`` (their verdicts are left to the caller); ``held`` is only recorded."""
-    if _cyclic(problem, found):  # G002 at every size
-        return Solution(name, SizeSet(1, frozenset(), 1), dict(held), 1, 1, 1, problem.findings({**held, name: 1}))
+    if _cyclic(problem, found):  # G002 at every size, the one reason to give (names tied to ``name`` at 1 too)
+        at_one = {**dict.fromkeys(problem.positions, 1), **held, name: 1}
+        cycles = [finding for finding in problem.findings(at_one) if finding.code == "G002"]
+        return Solution(name, SizeSet(1, frozenset(), 1), dict(held), 1, 1, 1, cycles)
     memo: dict = {}
     plans = [_plan(name, record, max_sizes, memo) for record in found.records if record.layer.name not in skip]
     period = lcm(1, *(plan.period for plan in plans))
