@@ -61,11 +61,13 @@ class Elementwise(LayerType):
         one tensor (a ``Concat`` of one tensor is an ``Identity``)."""
         from convlint.importing.onnx_node import Imported
         from convlint.importing.keyword_values import keyword_values
-        tensors = [index for index, name in enumerate(node.input_names) if name and node.constant(index) is None]
+        tensors = [index for index, name in enumerate(node.input_names) if name and node.shape_constant(index) is None]
         if tensors != [0]:
             return None
         for key, (wanted, default) in self.onnx_requires.items():
             value = node.constant(key) if isinstance(key, int) else node.attribute(key)
+            if hasattr(value, "size") and value.size != 1:  # a constant of no or several numbers
+                return None
             value = default if value is None else float(value.flat[0] if hasattr(value, "flat") else value)
             if value is None or abs(value - wanted) > 1e-6:
                 return None
@@ -110,6 +112,19 @@ class Gelu(Elementwise):
         from convlint.importing.onnx_node import Imported
         from convlint.importing.keyword_values import keyword_values
         return Imported(keyword_values(self, {"approximate": approximate}), sources=[0], absorbs=chain)
+
+
+class Silu(Elementwise):
+    """``torch.nn.SiLU``, ``x·σ(x)``, without parameters: shape in = shape out.  ONNX has no op for it
+    before opset 24's ``Swish``; exporters write ``Sigmoid`` and a ``Mul`` of its output by its input."""
+
+    onnx_patterns = ("Sigmoid",)
+
+    def from_onnx(self, node):
+        """A ``Sigmoid`` whose one reader is a ``Mul`` of its output by its input."""
+        from convlint.importing.onnx_node import Imported
+        product = _next(node, "Mul", node.input_names[0]) if node.input_names else None
+        return None if product is None else Imported({}, sources=[0], absorbs=[product])
 
 
 def _next(node, op: str, beside: float | str | None = None):
@@ -248,7 +263,9 @@ def elementwise_types() -> list[LayerType]:
                  requires=requires)
              for name, onnx_ops, requires in (("ReLU", ("Relu",), None),
                                               ("ReLU6", ("Clip",), {1: (0.0, None), 2: (6.0, None)}),
-                                              ("SiLU", (), None), ("Hardswish", ("HardSwish",), None))]
+                                              ("Hardswish", ("HardSwish",), None))]
+    types.append(Silu("SiLU", "activation", {"inplace": INPLACE}, "silu").importing(
+        (), (functional + "silu", "torch.silu", "torch.Tensor.silu", "aten.silu.default", "aten.silu_.default")))
     types += [Elementwise(name, "activation", kernel=name.lower()).importing(
                   (name,), (functional + name.lower(), f"torch.{name.lower()}", f"torch.Tensor.{name.lower()}",
                             f"aten.{name.lower()}.default"))
@@ -386,7 +403,8 @@ class Linear(LayerType):
     def from_onnx(self, node):
         """``Gemm`` (``alpha = beta = 1``, ``A`` not transposed, constant ``B`` and ``C``) or ``MatMul`` by a
         constant 2-D ``B``, with the ``Add`` of a constant bias that follows it when it is the only reader:
-        ``weight`` is ``B`` as PyTorch stores it, ``(out_features, in_features)``."""
+        ``weight`` is ``B`` as PyTorch stores it, ``(out_features, in_features)``.  ``in_features`` is
+        written when the input's last dim is dynamic in the file, so the spec keeps the size it requires."""
         from convlint.importing.onnx_node import Imported
         weight, bias, absorbs = node.constant(1), node.constant(2), []
         if weight is None or weight.ndim != 2:
@@ -405,6 +423,8 @@ class Linear(LayerType):
         if bias is not None and bias.shape != (weight.shape[0],):
             return None
         keywords = {"out_features": int(weight.shape[0]), **({} if bias is not None else {"bias": False})}
+        if not isinstance((node.input_shape(0) or (None,))[-1], int):  # the weight fixes a dynamic size
+            keywords = {"in_features": int(weight.shape[1]), **keywords}
         return Imported(keywords, {"weight": weight.copy(), **({"bias": bias} if bias is not None else {})},
                         sources=[0], absorbs=absorbs)
 

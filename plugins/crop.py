@@ -86,6 +86,29 @@ class CenterCrop(LayerType):
         start = crop_start(ctx.input[2 + axis], target[axis])
         return [(position + start, position + start)] + [None] * (len(ctx.inputs) - 1)
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Slice",)
+
+    def from_onnx(self, node):
+        """``size`` of a ``Slice`` of every spatial axis (in order, by steps of 1) of an input of known
+        sizes, each from ``round((size − target) / 2)``: convlint's export at fixed sizes.  (Its export at
+        symbolic sizes computes the start in the graph, which no type imports yet.)"""
+        from convlint.importing.onnx_node import Imported
+        shape = node.input_shape(0)
+        starts, ends, axes, steps = (node.constant(index) for index in (1, 2, 3, 4))
+        if shape is None or len(shape) not in self.input_ranks or starts is None or ends is None or axes is None \
+                or not all(isinstance(size, int) for size in shape[2:]):
+            return None
+        if axes.tolist() != list(range(2, len(shape))) or not starts.shape == ends.shape == axes.shape \
+                or (steps is not None and set(steps.tolist()) != {1}):
+            return None
+        spatial, first, last = shape[2:], starts.tolist(), ends.tolist()
+        target = [end - start for start, end in zip(first, last)]
+        if not all(0 < want <= size and start == crop_start(size, want)
+                   for size, want, start in zip(spatial, target, first)):
+            return None
+        return Imported({"size": target}, sources=[0])
+
     # --- export (convlint export) ---
     def torch_module(self, args):
         """None: the helper ``center_crop`` in the forward."""

@@ -146,7 +146,7 @@ class Concat(LayerType):
         ``axis`` that ONNX requires."""
         from convlint.importing.onnx_node import Imported
         axis = node.attribute("axis")
-        if axis is None or any(node.constant(index) is not None for index in range(len(node.input_names))):
+        if axis is None or any(node.shape_constant(index) is not None for index in range(len(node.input_names))):
             return None
         return Imported({} if axis == 1 else {"dim": int(axis)}, sources=list(range(len(node.input_names))))
 
@@ -178,7 +178,7 @@ class ElementwiseOfTensors:
     def from_onnx(self, node):
         """Every input a tensor of the graph (an input that is a constant is no operation on tensors)."""
         from convlint.importing.onnx_node import Imported
-        if any(node.constant(index) is not None for index in range(len(node.input_names))):
+        if any(node.shape_constant(index) is not None for index in range(len(node.input_names))):
             return None
         return Imported({}, sources=list(range(len(node.input_names))))
 

@@ -141,7 +141,25 @@ class LayerNorm2d(LayerNorm):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
 
+    # ---- Import (convlint import) ----
     onnx_ops: tuple[str, ...] = ()
+    onnx_patterns = ("Transpose",)
+
+    def from_onnx(self, node):
+        """The pattern torchvision's ``LayerNorm2d`` exports as, and convlint too: ``Transpose`` to
+        channels-last, ``LayerNormalization`` over the channels, ``Transpose`` back."""
+        from convlint.importing.onnx_node import Imported
+        shape, norm = node.input_shape(0), node.only_consumer()
+        if shape is None or len(shape) != 4 or list(node.attribute("perm") or []) != [0, 2, 3, 1] \
+                or norm is None or norm.op != "LayerNormalization":
+            return None
+        back = norm.only_consumer()
+        if back is None or back.op != "Transpose" or list(back.attribute("perm") or []) != [0, 3, 1, 2]:
+            return None
+        found = super().from_onnx(norm)
+        if found is None or found.keywords.get("normalized_shape", [shape[1]]) not in ([shape[1]], shape[1]):
+            return None
+        return Imported(found.keywords, found.parameters, sources=[0], absorbs=[norm, back])
 
     # --- export (convlint export) ---
     def torch_module(self, args):

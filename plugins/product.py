@@ -134,6 +134,21 @@ class LayerScale(LayerType):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Mul",)
+
+    def from_onnx(self, node):
+        """A ``Mul`` of a tensor ``(N, C, …)`` by a constant of shape ``(C, 1, …)``, the scale."""
+        from convlint.importing.onnx_node import Imported
+        tensor = next((index for index in (0, 1) if node.constant(index) is None), None)
+        scale = None if tensor is None else node.constant(1 - tensor)
+        shape = node.input_shape(tensor) if tensor is not None else None
+        if len(node.input_names) != 2 or scale is None or shape is None or len(shape) not in self.input_ranks \
+                or not isinstance(shape[1], int) or scale.shape != (shape[1], *(1,) * (len(shape) - 2)) \
+                or scale.dtype.kind != "f":
+            return None
+        return Imported({}, {"": scale}, sources=[tensor])
+
     # --- export (convlint export) ---
     def torch_inferred(self, ctx: LayerContext) -> dict:
         """``channels`` (the input's), and ``spatial_dims``, the trailing 1s of the parameter's shape."""

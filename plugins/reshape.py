@@ -247,6 +247,41 @@ def remainder(size, divisor: int):
     return size - (size // divisor) * divisor
 
 
+def shuffle_chain(reshape) -> tuple[int, list] | None:
+    """``(groups, [transpose, reshape back])`` when ONNX node ``reshape`` starts a channel shuffle:
+    its input ``(N, C, …)`` viewed as ``(N, groups, C/groups, …)`` (each entry of the target the input's
+    dim, ``0`` or ``-1`` where it may be), dims 1 and 2 swapped, and viewed back as ``(N, C, …)``; each
+    intermediate read by the next node only.  ``None`` otherwise."""
+    shape, target = reshape.input_shape(0), reshape.shape_constant(1)
+    if shape is None or len(shape) < 3 or not isinstance(shape[1], int) or target is None \
+            or target.shape != (len(shape) + 1,):
+        return None
+    entries = target.tolist()
+    groups, channels = entries[1], shape[1]
+    if not isinstance(groups, int) or groups < 1 or channels % groups or entries[2] not in (-1, channels // groups):
+        return None
+    if not all(entry in (dim, 0) or entry == -1 and entries[2] != -1
+               for entry, dim in zip(entries[:1] + entries[3:], shape[:1] + shape[2:])):
+        return None
+    transpose = reshape.only_consumer()
+    perm = [0, 2, 1, *range(3, len(shape) + 1)]
+    if transpose is None or transpose.op != "Transpose" or list(transpose.attribute("perm") or []) != perm:
+        return None
+    back = transpose.only_consumer()
+    if back is None or back.op != "Reshape" or not _views_as(back.shape_constant(1), shape):
+        return None
+    return groups, [transpose, back]
+
+
+def _views_as(target, shape) -> bool:
+    """True when Reshape target ``target`` (a constant, or ``None``) gives back ``shape``: each entry the
+    dim at its place or ``0``, and one entry at most ``-1``."""
+    if target is None or target.shape != (len(shape),):
+        return False
+    entries = target.tolist()
+    return entries.count(-1) <= 1 and all(entry in (dim, 0, -1) for entry, dim in zip(entries, shape))
+
+
 class ChannelShuffle(Rearrange):
     """``torch.nn.ChannelShuffle``: channels viewed as ``(groups, C/groups)`` and transposed (ShuffleNet)."""
 
@@ -268,6 +303,16 @@ class ChannelShuffle(Rearrange):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+    # ---- Import (convlint import) ----
+    onnx_patterns = ("Reshape",)
+
+    def from_onnx(self, node):
+        """``groups`` of the pattern convlint's export and PyTorch's write: ``Reshape (N, groups, C/groups
+        or -1, …) → Transpose`` of dims 1 and 2 ``→ Reshape`` back to the input's shape."""
+        from convlint.importing.onnx_node import Imported
+        found = shuffle_chain(node)
+        return None if found is None else Imported({"groups": found[0]}, sources=[0], absorbs=found[1])
 
     # --- export (convlint export) ---
     def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
@@ -314,6 +359,17 @@ class PixelShuffle(Rearrange):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position // ctx.args["upscale_factor"],) * 2]
 
+    # ---- Import (convlint import) ----
+    onnx_ops = ("DepthToSpace",)
+
+    def from_onnx(self, node):
+        """``upscale_factor`` of a ``DepthToSpace`` in ``CRD`` order (``DCR``, its default, orders the
+        channels otherwise)."""
+        from convlint.importing.onnx_node import Imported
+        if node.rank != 4 or node.attribute("mode", "DCR") != "CRD" or node.attribute("blocksize") is None:
+            return None
+        return Imported({"upscale_factor": int(node.attribute("blocksize"))}, sources=[0])
+
     # --- export (convlint export) ---
     def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
         """``DepthToSpace`` in ``CRD`` order (PyTorch's)."""
@@ -354,6 +410,22 @@ class PixelUnshuffle(Rearrange):
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         factor = ctx.args["downscale_factor"]
         return [(position * factor, position * factor + factor - 1)]
+
+    # ---- Import (convlint import) ----
+    onnx_patterns = ("SpaceToDepth",)
+
+    def from_onnx(self, node):
+        """``downscale_factor`` of the pattern convlint's export writes: ``SpaceToDepth`` of block ``r``,
+        then a channel shuffle of ``r²`` groups (see :func:`shuffle_chain`), which reorders the channels
+        to PyTorch's."""
+        from convlint.importing.onnx_node import Imported
+        factor, reshape = node.attribute("blocksize"), node.only_consumer()
+        if node.rank != 4 or factor is None or reshape is None or reshape.op != "Reshape":
+            return None
+        found = shuffle_chain(reshape)
+        if found is None or found[0] != int(factor) ** 2:
+            return None
+        return Imported({"downscale_factor": int(factor)}, sources=[0], absorbs=[reshape, *found[1]])
 
     # --- export (convlint export) ---
     def onnx_lower(self, ctx: LayerContext, graph, inputs: list, params: dict):
@@ -472,8 +544,9 @@ class Split(Pieces):
         sizes = [int(size) for size in sizes.flat] if sizes is not None else node.attribute("split")
         axis = int(node.attribute("axis", 0))
         shape = node.input_shape(0)
-        if sizes is None and shape is not None and isinstance(shape[axis], int):
-            count = node.attribute("num_outputs", len(node.output_names))
+        count = node.attribute("num_outputs", len(node.output_names))
+        if sizes is None and shape is not None and -len(shape) <= axis < len(shape) \
+                and isinstance(shape[axis], int) and shape[axis] > 0 and count > 0:
             sizes = [-(-shape[axis] // count)] * (shape[axis] // -(-shape[axis] // count))
             sizes += [shape[axis] - sum(sizes)] if sum(sizes) < shape[axis] else []
         if not sizes:
@@ -546,6 +619,21 @@ class Chomp1d(Rearrange):
 
     def input_spans(self, ctx: LayerContext, axis: int, position: int):
         return [(position, position)]
+
+    # ---- Import (convlint import) ----
+    onnx_ops = ("Slice",)
+
+    def from_onnx(self, node):
+        """``chomp_size`` ``k`` of a ``Slice`` of a 3-d tensor from 0 to ``-k`` along its last axis, by
+        steps of 1 (PyTorch's export of ``x[:, :, :-k]``, and convlint's)."""
+        from convlint.importing.onnx_node import Imported
+        starts, ends, axes, steps = (node.constant(index) for index in (1, 2, 3, 4))
+        if node.rank != 3 or starts is None or ends is None or axes is None:
+            return None
+        if [starts.tolist(), axes.tolist()] not in ([[0], [2]], [[0], [-1]]) or ends.shape != (1,) \
+                or not -(2 ** 31) < int(ends[0]) < 0 or (steps is not None and steps.tolist() != [1]):
+            return None
+        return Imported({"chomp_size": -int(ends[0])}, sources=[0])
 
     # --- export (convlint export) ---
     def torch_module(self, args):

@@ -37,10 +37,11 @@ def run_onnx(model, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
     return session.run(None, {name: array.astype(np.float32) for name, array in inputs.items()})
 
 
-def compare_onnx(spec, registry, seed: int = 0, tolerance: float = 1e-4, dynamic: bool = False) -> None:
+def compare_onnx(spec, registry, seed: int = 0, tolerance: float = 1e-4, dynamic: bool = False):
     """Export ``spec`` (numeric sizes) with the executor's weights; check the model, its inferred shapes
     against the linter's (every layer's tensor; fixed dims only when ``dynamic``), and ONNX Runtime's outputs
-    against the executor's within ``tolerance`` (relative to the output's largest magnitude)."""
+    against the executor's within ``tolerance`` (relative to the output's largest magnitude).  Returns the
+    model."""
     analysis = convlint.analyze(spec, registry)
     weights = executor_weights(analysis, registry, seed)
     model = checked_model(spec, registry, weights, dynamic)
@@ -66,3 +67,45 @@ def compare_onnx(spec, registry, seed: int = 0, tolerance: float = 1e-4, dynamic
         assert array.shape == want.shape, name
         scale = max(1.0, float(np.abs(want).max()))
         assert np.abs(array - want).max() <= tolerance * scale, (name, float(np.abs(array - want).max()))
+    return model
+
+
+IMPORTED_AS = {"Chunk": "Split", "View": "Reshape", "Dropout": "Identity", "Dropout2d": "Identity",
+               "StochasticDepth": "Identity"}
+"""Layer types whose export imports back as another type that computes the same at inference
+(``torch.chunk`` and ``torch.split`` both export as ``Split``; a view as a ``Reshape``; dropout as ``Identity``)."""
+
+
+def assert_imports_back(model, spec, registry, directory, stand_ins: str | None = None) -> None:
+    """``model`` (exported from ``spec``) saved and imported back: every node is a layer of a known type (no
+    stand-in), the layer types are the spec's (up to :data:`IMPORTED_AS`) and so is the parameter count.
+    Lint finds in a file of fixed sizes the errors and warnings of the spec's analysis (before its noqa
+    comments), and in a file of dynamic sizes no error.  With ``stand_ins`` (a pattern of node names), the
+    stand-ins are exactly the nodes whose names match it, and nothing else is compared."""
+    import re
+
+    import onnx
+    from convlint.api import load_text
+    from convlint.importing.onnx_file import load_onnx
+    from convlint.linting.runner import lint_file
+    path = directory / "exported.onnx"
+    onnx.save(model, str(path))
+    imported, text = load_onnx(path, registry)
+    if stand_ins is not None:
+        assert imported.problems, "the stand-ins are gone: drop them from the test"
+        named = [re.match(r"node `([^`]*)`", str(problem)) for problem in imported.problems]
+        assert all(match and re.fullmatch(stand_ins, match[1]) for match in named), imported.problems
+        return
+    assert imported.problems == []
+    analysis, imported_spec = convlint.analyze(spec, registry), load_text(text, str(path))
+    assert convlint.analyze(imported_spec, registry).total_params == analysis.total_params
+    spec_types = sorted(IMPORTED_AS.get(node.type, node.type) for node in analysis.nodes.values()
+                        if node.family != "input")
+    assert sorted(layer.type for layer in imported.layers) == spec_types
+    found = lint_file(path, registry).findings
+    if imported_spec.size_names:
+        assert [finding for finding in found if finding.severity.value == "error"] == []
+        return
+    def serious(findings):
+        return sorted(finding.code for finding in findings if finding.severity.value in ("error", "warning"))
+    assert serious(found) == serious(analysis.findings)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 import convlint
+from convlint.api import load_text
 from convlint.cli.main import main
 from convlint.export.onnx_model import onnx_model
 from convlint.export.prepare import prepare
+from convlint.importing.onnx_file import load_onnx
 from convlint.layers.layer_type import NotExportable
 from tests.conftest import SPECS
 from tests.export_cases import NAMED, bundled_params, small_spec
-from tests.export_onnx_oracle import compare_onnx, run_onnx
+from tests.export_onnx_oracle import assert_imports_back, compare_onnx, run_onnx
 from tests.export_oracle import executor_weights
 from tests.test_export_torch import check_random, random_network
 
@@ -25,18 +28,30 @@ NEEDS_FIXED_SIZES = {"alexnet", "vgg16"}
 
 
 @pytest.mark.parametrize("name", bundled_params())
-def test_bundled_spec_at_fixed_sizes(name, registry):
-    compare_onnx(small_spec(name, registry), registry)
+def test_bundled_spec_at_fixed_sizes(name, registry, tmp_path):
+    spec = small_spec(name, registry)
+    model = compare_onnx(spec, registry)
+    assert_imports_back(model, spec, registry, tmp_path, SLICED_AT_FIXED_SIZES.get(name))
 
 
 @pytest.mark.parametrize("name", bundled_params())
-def test_bundled_spec_with_symbolic_sizes(name, registry):
+def test_bundled_spec_with_symbolic_sizes(name, registry, tmp_path):
     spec = small_spec(name, registry)
     if name in NEEDS_FIXED_SIZES:
         with pytest.raises(NotExportable, match=r"layer `avgpool` \(AdaptiveAvgPool2d\).*--static"):
             onnx_model(prepare(spec, registry), dynamic=True)
         return
-    compare_onnx(spec, registry, dynamic=True)
+    model = compare_onnx(spec, registry, dynamic=True)
+    assert_imports_back(model, spec, registry, tmp_path, COMPUTED_AT_SYMBOLIC_SIZES.get(name))
+
+
+SLICED_AT_FIXED_SIZES = {"alexnet": r"avgpool/.*", "vgg16": r"avgpool/.*"}
+"""Node names that import as stand-ins, by spec, at the small fixed sizes: an AdaptiveAvgPool2d whose input
+size is no multiple of its output exports as slices and means, which no layer type imports (docs/import.md)."""
+
+COMPUTED_AT_SYMBOLIC_SIZES = {"unet_original": r"up\d\.crop/.*"}
+"""Node names that import as stand-ins, by spec, at symbolic sizes: a CenterCrop's start computed in the
+graph (``Sub``, ``Div``, ``Round``), which no layer type imports (docs/import.md)."""
 
 
 def _unet_valid_sizes(bound: int) -> list[tuple[int, int]]:
@@ -71,6 +86,23 @@ def _done_when_unet(tmp_path, pairs) -> None:
         [got] = run_onnx(model, {"image": image})
         assert got.shape == want.shape == (1, 2, height, width)
         assert np.abs(got - want).max() <= 1e-4 * max(1.0, float(np.abs(want).max())), (height, width)
+
+
+EVERY_LAYER = Path(__file__).parent / "data" / "every_layer.yaml"
+
+
+@pytest.mark.parametrize("dynamic", [False, True], ids=["fixed_sizes", "symbolic_sizes"])
+def test_every_exported_layer_imports_back_and_computes_the_same(dynamic, registry, tmp_path):
+    """A network of every kind of layer the export writes: exported, imported back as the same layers,
+    and the imported spec run with the imported weights gives ONNX Runtime's output."""
+    spec = convlint.load(EVERY_LAYER).with_input_shapes({"image": (1, 3, 8, 12)})
+    model = compare_onnx(spec, registry, dynamic=dynamic)
+    assert_imports_back(model, spec, registry, tmp_path)
+    imported, text = load_onnx(tmp_path / "exported.onnx", registry)
+    image = np.random.default_rng(0).standard_normal((1, 3, 8, 12)).astype(np.float32)
+    [want] = run_onnx(model, {"image": image})
+    actual = convlint.run(load_text(text), {"image": image}, imported.weights, registry=registry)
+    np.testing.assert_allclose(actual["probs"], want, rtol=1e-4, atol=1e-6)
 
 
 def test_done_when_unet_runs_at_valid_sizes_and_matches_run(tmp_path):

@@ -17,7 +17,7 @@ EXAMPLES = int(os.environ.get("CONVLINT_FUZZ_EXAMPLES", "250"))
 @pytest.mark.slow
 @pytest.mark.parametrize("name", fuzz.IN_SUITE)
 def test_fuzz(name):
-    fuzz.fuzz_test(fuzz.STRATEGIES[name], EXAMPLES, in_suite=True)()
+    fuzz.fuzz_test(name, EXAMPLES, in_suite=True)()
 
 
 def test_check_lint_catches_internal_errors(tmp_path, monkeypatch):

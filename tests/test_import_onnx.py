@@ -207,6 +207,40 @@ def test_a_node_without_a_required_attribute_is_a_stand_in(tmp_path, registry, c
     assert f"I001 node `{node.name}` ({node.op_type})" in out and "X002" not in out
 
 
+def test_a_clip_bound_of_no_number_is_no_relu6(tmp_path, registry, capsys):
+    """A ``Clip`` whose bound is a constant of no numbers fits no layer type (it was an internal error)."""
+    node = helper.make_node("Clip", ["x", "low", "high"], ["y"], name="clip")
+    path = tmp_path / "clip.onnx"
+    onnx.save(single_node_model(node, [("x", [1, 4, 6, 6])], [1, 4, 6, 6],
+                                [("low", np.zeros(0, np.float32)), ("high", np.array(6, np.float32))]), path)
+    model, spec, analysis = imported(path, registry)
+    assert [layer.type for layer in model.layers] == ["Opaque"]
+    main(["lint", str(path)])
+    out = capsys.readouterr().out
+    assert "I001 node `clip` (Clip)" in out and "X002" not in out
+
+
+@pytest.mark.parametrize("end, axis", [(0, 1), (4, 3), (4, -4)],
+                         ids=["empty axis", "axis past the rank", "axis before the first"])
+def test_a_split_into_equal_pieces_of_no_axis_is_a_stand_in(tmp_path, registry, capsys, end, axis):
+    """A ``Split`` without sizes, of an empty axis (a ``Slice`` of no channels before it) or of an axis the
+    input lacks, fits no layer type (it was an internal error: a division by the empty size)."""
+    nodes = [helper.make_node("Slice", ["x", "start", "end", "axis"], ["kept"], name="kept"),
+             helper.make_node("Split", ["kept"], ["a", "b"], name="split", axis=axis)]
+    constants = [numpy_helper.from_array(np.array([value], np.int64), name)
+                 for name, value in (("start", 0), ("end", end), ("axis", 1))]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6])],
+                              [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in "ab"],
+                              constants)
+    path = tmp_path / "split.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    model, spec, analysis = imported(path, registry)
+    assert [layer.type for layer in model.layers][-1] == "Opaque"
+    main(["lint", str(path)])
+    out = capsys.readouterr().out
+    assert "I001 node `split` (Split)" in out and "X002" not in out
+
+
 def test_a_shape_computation_holding_a_dynamic_size_is_no_number(tmp_path, registry, capsys):
     """``Shape`` of an input of dynamic height, read where a layer needs numbers (the group count of a
     GroupNorm's ``Reshape`` target, a ``Pad``'s widths), is taken for none: the ``Pad`` is a stand-in,

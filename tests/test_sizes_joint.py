@@ -235,3 +235,15 @@ def test_merged_inputs_that_never_meet_name_the_merge_and_the_closest_sizes():
     [finding] = lint(spec_from(text))
     assert finding.code == "S015" and finding.layer == "cat" and "needs 2·⌊H/2⌋ = 2·G + 1" in finding.message
     assert "closest: H = 2, G = 1 (2·⌊H/2⌋ = 2, 2·G + 1 = 3)" in finding.message and ": S009 " in finding.message
+
+
+def test_a_product_of_sizes_that_is_zero_at_small_sizes():
+    """4·⌊H/2⌋·⌊W/2⌋ is 0 at H = 1 whatever W is: the product is then the number 0, not a form of W.
+    An Add of the flattened product and the conv's 4-d output fails at every size: S015, no internal error."""
+    text = ("inputs: {x: [1, 3, H, W]}\nlayers:\n"
+            "  - {name: c, type: Conv2d, out_channels: 4, kernel_size: 2, stride: 2}\n"
+            "  - {name: flat, type: Flatten}\n"
+            "  - {name: add, type: Add, from: [flat, c]}\n")
+    [finding] = lint(spec_from(text))
+    assert (finding.code, finding.layer) == ("S015", "add")
+    assert "S010 `flat` gives 1×16 but `c` gives 1×4×2×2" in finding.message

@@ -22,7 +22,14 @@ from convlint.layers.layer_type import state_key
 
 SENTINEL = 1 << 40
 """Dynamic dim ``k`` of the graph's shapes is the number ``SENTINEL + k`` while shape computations are
-evaluated (any arithmetic on it gives a number that is no sentinel, so it is not mistaken for a size)."""
+evaluated.  Only :data:`MOVING_OPS` evaluate on it: arithmetic would make a number that is another
+dim's sentinel (``SENTINEL + k − 1``) or a plain number (the difference of two), so a node that computes
+with a dynamic dim is left a node, read as a tensor."""
+MOVING_OPS = frozenset({"Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Identity", "Flatten",
+                        "Transpose", "Split"})
+"""ONNX ops that move values without computing new ones (and ``Cast`` to int64)."""
+INT64 = 7
+"""``TensorProto.INT64``."""
 
 
 class OnnxImportError(Exception):
@@ -194,6 +201,10 @@ class _Graph:
             self.values[node.output[0]] = np.array(dims, dtype=np.int64)
             return True
         if not all(not name or name in self.values for name in node.input):
+            return False
+        moves = node.op_type in MOVING_OPS or node.op_type == "Cast" and _attributes(node).get("to") == INT64
+        if not moves and any(self.values[name].dtype.kind in "iu" and (self.values[name] >= SENTINEL).any()
+                             for name in node.input if name):
             return False
         try:
             from onnx.reference import ReferenceEvaluator

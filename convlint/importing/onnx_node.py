@@ -106,9 +106,10 @@ class OnnxNode:
         return self._consumers_of(self.input_names[index])
 
     def only_consumer(self) -> "OnnxNode | None":
-        """The one node that reads this node's output, or ``None`` when there are none or several (or the
-        output is also a graph output)."""
-        readers = self._consumers_of(self.output_names[0])
+        """The one node that reads the values of this node's output, or ``None`` when there are none or
+        several (or the output is also a graph output).  ``Shape`` nodes, which read its shape only (and
+        are evaluated before any node is imported), do not count."""
+        readers = [reader for reader in self._consumers_of(self.output_names[0]) if reader.op != "Shape"]
         return readers[0] if len(readers) == 1 else None
 
 

@@ -292,7 +292,7 @@ def multiply(factors: list) -> "int | Expr | Product":
             constant *= factor
         else:
             varying.append(factor)
-    if not varying:
+    if not varying or constant == 0:  # a factor of 0 makes the product 0 at every size
         return constant
     if len(varying) == 1:
         return varying[0] * constant
