@@ -25,9 +25,9 @@ SENTINEL = 1 << 40
 evaluated.  Only :data:`MOVING_OPS` evaluate on it: arithmetic would make a number that is another
 dim's sentinel (``SENTINEL + k − 1``) or a plain number (the difference of two), so a node that computes
 with a dynamic dim is left a node, read as a tensor."""
-MOVING_OPS = frozenset({"Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Identity", "Flatten",
-                        "Transpose", "Split"})
-"""ONNX ops that move values without computing new ones (and ``Cast`` to int64)."""
+MOVING_OPS = frozenset({"gather", "slice", "concat", "unsqueeze", "squeeze", "reshape", "identity", "flatten",
+                        "transpose", "split"})
+"""ONNX ops, lowercased, that move values without computing new ones (and ``Cast`` to int64)."""
 INT64 = 7
 """``TensorProto.INT64``."""
 
@@ -202,7 +202,7 @@ class _Graph:
             return True
         if not all(not name or name in self.values for name in node.input):
             return False
-        moves = node.op_type in MOVING_OPS or node.op_type == "Cast" and _attributes(node).get("to") == INT64
+        moves = node.op_type.lower() in MOVING_OPS or node.op_type == "Cast" and _attributes(node).get("to") == INT64
         if not moves and any(self.values[name].dtype.kind in "iu" and (self.values[name] >= SENTINEL).any()
                              for name in node.input if name):
             return False
