@@ -266,6 +266,26 @@ def test_a_shape_computation_holding_a_dynamic_size_is_no_number(tmp_path, regis
     assert "X002" not in capsys.readouterr().out
 
 
+def test_arithmetic_on_a_dynamic_size_is_left_a_node(tmp_path, registry, capsys):
+    """``H − 1`` computed from ``Shape`` (a ``Sub``) is no number while importing: the ``Pad`` whose width
+    it is becomes a stand-in, where evaluating it would give a width of about 2**40."""
+    nodes = [helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+             helper.make_node("Slice", ["shape", "two", "three"], ["height"], name="height"),
+             helper.make_node("Sub", ["height", "one"], ["less"], name="less"),
+             helper.make_node("Concat", ["zeros", "less"], ["widths"], name="widths", axis=0),
+             helper.make_node("Pad", ["x", "widths"], ["y"], name="pad")]
+    constants = [numpy_helper.from_array(np.array(values, np.int64), name)
+                 for name, values in (("two", [2]), ("three", [3]), ("one", [1]), ("zeros", [0] * 7))]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, "H", 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], constants)
+    path = tmp_path / "arithmetic.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    model, spec, analysis = imported(path, registry)
+    assert [layer.type for layer in model.layers if layer.name == "pad"] == ["Opaque"]
+    main(["lint", str(path)])
+    assert "X002" not in capsys.readouterr().out
+
+
 def test_flatten_through_shape_computations_and_matmul_add(tmp_path, registry):
     """PyTorch's ``x.view(x.size(0), -1)`` and a Linear written as MatMul + Add, dynamic batch."""
 

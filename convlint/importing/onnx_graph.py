@@ -22,14 +22,11 @@ from convlint.layers.layer_type import state_key
 
 SENTINEL = 1 << 40
 """Dynamic dim ``k`` of the graph's shapes is the number ``SENTINEL + k`` while shape computations are
-evaluated.  Only :data:`MOVING_OPS` evaluate on it: arithmetic would make a number that is another
-dim's sentinel (``SENTINEL + k − 1``) or a plain number (the difference of two), so a node that computes
-with a dynamic dim is left a node, read as a tensor."""
-MOVING_OPS = frozenset({"gather", "slice", "concat", "unsqueeze", "squeeze", "reshape", "identity", "flatten",
-                        "transpose", "split"})
-"""ONNX ops, lowercased, that move values without computing new ones (and ``Cast`` to int64)."""
-INT64 = 7
-"""``TensorProto.INT64``."""
+evaluated.  A node that reads a sentinel is kept evaluated only when every value it gives is one it read
+(``Gather``, ``Slice``, ``Concat``, ``Cast`` to int64 move values): arithmetic would make a number that is
+another dim's sentinel (``SENTINEL + k − 1``) or a plain number (the difference of two), so a node that
+computes with a dynamic dim is left a node, read as a tensor.  (Any output sized by a sentinel would need
+terabytes: its allocation fails at once, and the node is left a node too.)"""
 
 
 class OnnxImportError(Exception):
@@ -202,18 +199,20 @@ class _Graph:
             return True
         if not all(not name or name in self.values for name in node.input):
             return False
-        moves = node.op_type.lower() in MOVING_OPS or node.op_type == "Cast" and _attributes(node).get("to") == INT64
-        if not moves and any(self.values[name].dtype.kind in "iu" and (self.values[name] >= SENTINEL).any()
-                             for name in node.input if name):
-            return False
+        inputs = {name: self.values[name] for name in node.input if name}
         try:
             from onnx.reference import ReferenceEvaluator
-            outputs = ReferenceEvaluator(node).run(None, {name: self.values[name] for name in node.input if name})
+            outputs = [np.asarray(value) for value in ReferenceEvaluator(node).run(None, inputs)]
         except Exception:  # an op the reference cannot run (or that fails on these values): a layer after all
             return False
+        numbers = [value.ravel() for value in inputs.values() if value.dtype.kind in "iuf"]
+        if any((value >= SENTINEL).any() for value in numbers):
+            read = np.concatenate(numbers)
+            if not all(value.dtype.kind in "iuf" and np.isin(value, read).all() for value in outputs):
+                return False
         for name, value in zip(node.output, outputs):
             if name:
-                self.values[name] = np.asarray(value)
+                self.values[name] = value
         return True
 
     graph_initializer_names: set[str] = set()
